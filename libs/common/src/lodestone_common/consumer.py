@@ -1,0 +1,253 @@
+"""At-least-once batch consumption with idempotent effects and a dead-letter topic.
+
+The contract with a service handler:
+- it receives a batch of parsed messages and returns only once their effects are durable
+  (and idempotent by event id, so a redelivery changes nothing);
+- the batch's offsets are committed only after it returned;
+- a transient infrastructure error (database or broker unreachable) is retried with backoff
+  and never commits or dead-letters anything;
+- any other error is narrowed down by splitting the batch until the one failing message is
+  found; it is retried a few times and then dead-lettered with the reason, and the rest of
+  the partition keeps flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from .envelope import Envelope
+from .events import EventPayload, parse_payload
+from .kafka import DeadLetterSink, is_transient_kafka
+from .metrics import BATCH_SECONDS, CONSUMED, RETRIES
+from .mongo import is_transient
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Received(Generic[T]):
+    """One parsed message and where it came from."""
+
+    value: T
+    record: ConsumerRecord
+
+
+@dataclass(frozen=True)
+class EnvelopeEvent:
+    """An envelope whose payload validated against its registered contract."""
+
+    envelope: Envelope
+    payload: EventPayload
+
+    @property
+    def event_id(self) -> str:
+        return str(self.envelope.event_id)
+
+
+class Skip(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a parser for a well-formed message this consumer has no interest in."""
+
+
+def transient(exc: BaseException) -> bool:
+    return is_transient(exc) or is_transient_kafka(exc) or isinstance(
+        exc, (ConnectionError, TimeoutError)
+    )
+
+
+def envelope_parser(event_types: set[str] | None) -> Callable[[bytes], EnvelopeEvent]:
+    """Parse an envelope and validate its payload; skip types the consumer does not handle."""
+
+    def parse(raw: bytes) -> EnvelopeEvent:
+        envelope = Envelope.from_bytes(raw)
+        if event_types is not None and envelope.event_type not in event_types:
+            raise Skip(envelope.event_type)
+        return EnvelopeEvent(envelope, parse_payload(envelope))
+
+    return parse
+
+
+class BatchRunner(Generic[T]):
+    def __init__(
+        self,
+        *,
+        group: str,
+        handler: Callable[[list[T]], Awaitable[None]],
+        parse: Callable[[bytes], T],
+        key_of: Callable[[T], str],
+        dead_letter: DeadLetterSink,
+        max_attempts: int = 3,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.group = group
+        self.handler = handler
+        self.parse = parse
+        self.key_of = key_of
+        self.dead_letter = dead_letter
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+
+    async def run(self, records: Sequence[ConsumerRecord]) -> None:
+        started = time.perf_counter()
+        good: list[Received[T]] = []
+        poison: list[tuple[ConsumerRecord, str, str]] = []
+        seen: set[str] = set()
+        for record in records:
+            try:
+                value = self.parse(record.value or b"")
+            except Skip:
+                CONSUMED.labels(self.group, record.topic, "ignored").inc()
+                continue
+            except Exception as exc:  # a message that cannot be read is poison, not a crash
+                poison.append((record, "invalid message", _describe(exc)))
+                continue
+            key = self.key_of(value)
+            if key in seen:  # the same event twice in one batch: apply it once
+                CONSUMED.labels(self.group, record.topic, "duplicate").inc()
+                continue
+            seen.add(key)
+            good.append(Received(value, record))
+        await self._apply(good)
+        if poison:
+            await self._dead_letter(poison)
+        BATCH_SECONDS.labels(self.group).observe(time.perf_counter() - started)
+
+    async def _apply(self, items: list[Received[T]]) -> None:
+        if not items:
+            return
+        attempt, backoff = 0, 0.05
+        while True:
+            try:
+                await self.handler([i.value for i in items])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if transient(exc):
+                    RETRIES.labels(self.group, "transient").inc()
+                    log.warning(
+                        "transient failure, retrying batch",
+                        extra={"group": self.group, "error": _describe(exc), "size": len(items)},
+                    )
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+                    continue
+                if len(items) > 1:
+                    # Isolate the failing message: apply each half on its own.
+                    RETRIES.labels(self.group, "bisect").inc()
+                    middle = len(items) // 2
+                    await self._apply(items[:middle])
+                    await self._apply(items[middle:])
+                    return
+                attempt += 1
+                if attempt < self.max_attempts:
+                    RETRIES.labels(self.group, "message").inc()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+                    continue
+                log.exception("handler failed on a message", extra={"group": self.group})
+                await self._dead_letter([(items[0].record, "handler failed", _describe(exc))])
+                return
+            for item in items:
+                CONSUMED.labels(self.group, item.record.topic, "applied").inc()
+            return
+
+    async def _dead_letter(self, failures: list[tuple[ConsumerRecord, str, str]]) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                await self.dead_letter.send(failures)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("dead-letter publish failed, retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            for record, _, _ in failures:
+                CONSUMED.labels(self.group, record.topic, "dead_lettered").inc()
+            return
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().replace("\n", " ")
+    return f"{type(exc).__name__}: {text}"[:2000]
+
+
+async def _raw_bodies(msg: Any) -> list[bytes]:
+    # No decoding here: a malformed message must reach the runner, not break the batch.
+    return list(msg.body)
+
+
+def subscribe_batch(
+    broker: KafkaBroker,
+    *topics: str,
+    group: str,
+    handler: Callable[[list[T]], Awaitable[None]],
+    parse: Callable[[bytes], T],
+    key_of: Callable[[T], str],
+    max_records: int = 500,
+    title: str,
+    description: str,
+) -> BatchRunner[T]:
+    """Register a batch subscriber that commits only after `handler` made its effects durable."""
+    runner = BatchRunner(
+        group=group,
+        handler=handler,
+        parse=parse,
+        key_of=key_of,
+        dead_letter=DeadLetterSink(broker, group),
+    )
+
+    @broker.subscriber(
+        *topics,
+        group_id=group,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=50,
+        auto_offset_reset="earliest",
+        # Ack (commit) after the handler returned; on an unexpected error seek back so the
+        # batch is delivered again rather than skipped.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_bodies,
+        max_poll_interval_ms=600_000,
+        title=title,
+        description=description,
+    )
+    async def consume(body: list[bytes], message: KafkaMessage) -> None:
+        await runner.run(message.raw_message)  # type: ignore[arg-type]
+
+    return runner
+
+
+def subscribe_events(
+    broker: KafkaBroker,
+    *topics: str,
+    group: str,
+    handler: Callable[[list[EnvelopeEvent]], Awaitable[None]],
+    event_types: set[str] | None,
+    max_records: int = 500,
+    title: str,
+    description: str,
+) -> BatchRunner[EnvelopeEvent]:
+    """`subscribe_batch` for envelope topics, deduplicated by event id within a batch."""
+    return subscribe_batch(
+        broker,
+        *topics,
+        group=group,
+        handler=handler,
+        parse=envelope_parser(event_types),
+        key_of=lambda e: e.event_id,
+        max_records=max_records,
+        title=title,
+        description=description,
+    )

@@ -1,0 +1,251 @@
+"""Versioned event contracts (payloads of `Envelope`).
+
+Evolution rule: a version only ever gains optional fields; a breaking change is a new
+`schema_version` registered next to the old one, and both stay readable.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .envelope import Envelope, utcnow
+
+
+class EventPayload(BaseModel):
+    """Base of every payload: knows its own `event_type` and `schema_version`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def envelope(
+        self,
+        *,
+        contact_id: str,
+        producer: str,
+        event_id: UUID | None = None,
+        occurred_at: datetime | None = None,
+        causation_id: UUID | None = None,
+    ) -> Envelope:
+        fields: dict[str, Any] = {
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "producer": producer,
+            "contact_id": contact_id,
+            "payload": self.model_dump(mode="json", exclude_none=True),
+            "occurred_at": occurred_at or utcnow(),
+            "causation_id": causation_id,
+        }
+        if event_id is not None:
+            fields["event_id"] = event_id
+        return Envelope(**fields)
+
+
+LifecycleStage = Literal[
+    "subscriber",
+    "lead",
+    "marketing_qualified",
+    "sales_qualified",
+    "opportunity",
+    "customer",
+    "lost",
+    "disqualified",
+]
+
+InteractionType = Literal[
+    "page_visit",
+    "email_sent",
+    "email_opened",
+    "email_clicked",
+    "email_bounced",
+    "email_unsubscribed",
+    "form_submitted",
+    "call_logged",
+    "meeting_held",
+    "purchase",
+    "identify",
+    "custom",
+]
+
+
+class ContactSnapshot(BaseModel):
+    """The contact fields other services may keep a copy of (no free-form notes)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    source: str | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    owner_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    country: str | None = None
+    contract_end_date: date | None = None
+    custom: dict[str, Any] = Field(default_factory=dict)
+
+
+class InteractionRecorded(EventPayload):
+    """A resolved interaction of one contact, on the interactions topic."""
+
+    event_type: ClassVar[str] = "interaction.recorded"
+
+    interaction_type: InteractionType
+    name: str = Field(min_length=1, max_length=200)
+    channel: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    # The integrator's event id when it differs from the envelope's.
+    source_event_id: str | None = None
+
+
+class ContactCreated(EventPayload):
+    event_type: ClassVar[str] = "contact.created"
+
+    contact: ContactSnapshot
+    anonymous: bool = False
+
+
+class ContactUpdated(EventPayload):
+    event_type: ClassVar[str] = "contact.updated"
+
+    changes: dict[str, Any]
+    previous: dict[str, Any] = Field(default_factory=dict)
+    changed_by: str | None = None
+
+
+class ContactStageChanged(EventPayload):
+    event_type: ClassVar[str] = "contact.stage_changed"
+
+    from_stage: LifecycleStage | None
+    to_stage: LifecycleStage
+    changed_by: str
+    reason: str | None = None
+
+
+class ContactOwnerAssigned(EventPayload):
+    event_type: ClassVar[str] = "contact.owner_assigned"
+
+    owner_id: str | None
+    previous_owner_id: str | None = None
+    assigned_by: str
+
+
+class ContactMerged(EventPayload):
+    """`contact_id` of the envelope is the survivor; every service re-keys `merged_ids` to it."""
+
+    event_type: ClassVar[str] = "contact.merged"
+
+    merged_ids: list[str] = Field(min_length=1)
+    merged_by: str
+
+
+class ContactErased(EventPayload):
+    """GDPR erase: every service deletes what it holds about `contact_id`."""
+
+    event_type: ClassVar[str] = "contact.erased"
+
+    requested_by: str
+
+
+class ScoreChanged(EventPayload):
+    event_type: ClassVar[str] = "score.changed"
+
+    model_id: str
+    score: float
+    previous_score: float
+    grade: str | None = None
+    band: str | None = None
+    cause_event_id: UUID | None = None
+
+
+class LeadQualified(EventPayload):
+    event_type: ClassVar[str] = "lead.qualified"
+
+    model_id: str
+    score: float
+    grade: str | None = None
+    threshold: float
+
+
+class LeadDisqualified(EventPayload):
+    event_type: ClassVar[str] = "lead.disqualified"
+
+    model_id: str
+    score: float
+    grade: str | None = None
+    threshold: float
+
+
+class WorkflowActionPerformed(EventPayload):
+    event_type: ClassVar[str] = "workflow.action_performed"
+
+    workflow_id: str
+    enrollment_id: str
+    step_id: str
+    action: str
+    outcome: Literal["succeeded", "failed", "skipped"]
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
+    InteractionRecorded,
+    ContactCreated,
+    ContactUpdated,
+    ContactStageChanged,
+    ContactOwnerAssigned,
+    ContactMerged,
+    ContactErased,
+    ScoreChanged,
+    LeadQualified,
+    LeadDisqualified,
+    WorkflowActionPerformed,
+)
+
+REGISTRY: dict[tuple[str, int], type[EventPayload]] = {
+    (t.event_type, t.schema_version): t for t in PAYLOAD_TYPES
+}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def parse_payload(envelope: Envelope) -> EventPayload:
+    """The typed payload of an envelope; raises on an unknown type/version or a bad payload."""
+    model = REGISTRY.get((envelope.event_type, envelope.schema_version))
+    if model is None:
+        raise UnknownEventType(
+            f"unknown event type {envelope.event_type!r} v{envelope.schema_version}"
+        )
+    return model.model_validate(envelope.payload)
+
+
+__all__ = [
+    "PAYLOAD_TYPES",
+    "REGISTRY",
+    "ContactCreated",
+    "ContactErased",
+    "ContactMerged",
+    "ContactOwnerAssigned",
+    "ContactSnapshot",
+    "ContactStageChanged",
+    "ContactUpdated",
+    "EventPayload",
+    "InteractionRecorded",
+    "LeadDisqualified",
+    "LeadQualified",
+    "LifecycleStage",
+    "ScoreChanged",
+    "UnknownEventType",
+    "ValidationError",
+    "WorkflowActionPerformed",
+    "parse_payload",
+]

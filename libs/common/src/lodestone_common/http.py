@@ -1,0 +1,286 @@
+"""The HTTP shell every service shares: runtime wiring, health, readiness, metrics, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import KeyRing
+from .kafka import make_broker
+from .logging import configure_logging
+from .metrics import HTTP_REQUESTS, HTTP_SECONDS
+from .mongo import make_client, ping
+from .settings import DEV_API_KEY, ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """Everything a service process holds: settings, broker, database, keys, background work."""
+
+    settings: ServiceSettings
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[dict[str, Any]]
+    keyring: KeyRing
+    # Run once before consumers start (indexes, seed data); retried until they succeed.
+    startup: list[Hook] = field(default_factory=list)
+    # Long-running loops (outbox relay, timers) started once the broker is connected.
+    loops: list[Hook] = field(default_factory=list)
+    booted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def db(self) -> AsyncDatabase[dict[str, Any]]:
+        assert self.settings.mongo_db
+        return self.mongo[self.settings.mongo_db]
+
+    @classmethod
+    def create(cls, settings: ServiceSettings) -> Runtime:
+        return cls(
+            settings=settings,
+            broker=make_broker(settings),
+            mongo=make_client(settings.mongo_url, f"lodestone-{settings.service_name}"),
+            keyring=KeyRing.from_settings(settings.api_key, settings.api_keys),
+        )
+
+
+class BodyLimit:
+    """Refuses request bodies over `max_bytes` with a clear 413 before reading them whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        too_large = False
+
+        async def limited() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            {
+                "error": "payload_too_large",
+                "message": f"request body exceeds {self.max_bytes} bytes",
+            },
+            status_code=413,
+        )
+        await response({"type": "http"}, _empty_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(
+            exc.detail
+        ))
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())),
+                "message": e.get("msg", "invalid"),
+            }
+            for e in exc.errors()
+        ]
+        first = details[0] if details else {"field": "", "message": "invalid request"}
+        return _error(
+            422,
+            "validation_error",
+            f"{first['field']}: {first['message']}" if first["field"] else first["message"],
+            details=details,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return _error(500, "internal", "internal error; the service logged the details")
+
+
+def _install_metrics_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, template, response.status_code).inc()
+        HTTP_SECONDS.labels(request.method, template).observe(time.perf_counter() - started)
+        return response
+
+
+async def _retry(what: str, hook: Hook) -> None:
+    delay = 0.2
+    while True:
+        try:
+            await hook()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(f"{what} failed, retrying", extra={"error": repr(exc)})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def build_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+    max_body_bytes: int = 5 * 1024 * 1024,
+) -> FastAPI:
+    settings = runtime.settings
+    configure_logging(settings.service_name, settings.log_level)
+    asyncapi = AsyncAPI(runtime.broker, title=title, version=version, description=description)
+
+    async def boot() -> None:
+        for hook in runtime.startup:
+            await _retry("startup hook", hook)
+        await _retry("kafka connect", runtime.broker.start)
+        runtime.booted.set()
+        log.info("service ready", extra={"consumers": settings.consumers_enabled})
+        await asyncio.gather(*(_supervise(loop) for loop in runtime.loops))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.api_key == DEV_API_KEY:
+            log.warning(
+                f"using the development API key {DEV_API_KEY!r}; set LODESTONE_API_KEY",
+                extra={"api_key": DEV_API_KEY},
+            )
+        task = asyncio.create_task(boot(), name=f"{settings.service_name}-boot")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()
+            await runtime.mongo.close()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.keyring = runtime.keyring
+    _install_error_handlers(app)
+    _install_metrics_middleware(app)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: Kafka and MongoDB answer")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ping(runtime.mongo), 2.0)
+            checks["mongodb"] = "ok"
+        except Exception as exc:
+            checks["mongodb"] = f"down: {type(exc).__name__}"
+        if runtime.booted.is_set() and await runtime.broker.ping(timeout=2.0):
+            checks["kafka"] = "ok"
+        else:
+            checks["kafka"] = "down" if runtime.booted.is_set() else "connecting"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of this service")
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(asyncapi.to_specification().to_jsonable())
+
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return app
+
+
+async def _supervise(loop: Hook) -> None:
+    """Keep a background loop alive: log and restart it if it ever dies."""
+    while True:
+        try:
+            await loop()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background loop crashed; restarting", extra={"loop": repr(loop)})
+            await asyncio.sleep(1.0)

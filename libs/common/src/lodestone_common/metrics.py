@@ -1,0 +1,37 @@
+"""Prometheus metrics shared by every service (one registry per process)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONSUMED = Counter(
+    "lodestone_consumer_messages_total",
+    "Messages handled by a consumer, by outcome (applied, ignored, duplicate, dead_lettered)",
+    ["group", "topic", "outcome"],
+)
+BATCH_SECONDS = Histogram(
+    "lodestone_consumer_batch_seconds",
+    "Time to make one consumed batch durable",
+    ["group"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+RETRIES = Counter(
+    "lodestone_consumer_retries_total",
+    "Handler retries, by kind (transient infrastructure error or isolating a failing message)",
+    ["group", "kind"],
+)
+PUBLISHED = Counter(
+    "lodestone_published_messages_total", "Messages acknowledged by Kafka", ["topic"]
+)
+OUTBOX_PENDING = Gauge(
+    "lodestone_outbox_pending", "Outbox rows seen waiting at the last relay pass", ["service"]
+)
+HTTP_REQUESTS = Counter(
+    "lodestone_http_requests_total", "HTTP requests", ["method", "route", "status"]
+)
+HTTP_SECONDS = Histogram(
+    "lodestone_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)

@@ -1,0 +1,107 @@
+"""The async MongoDB client, transactions, and the inbox that makes effects idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient, InsertOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
+
+from .envelope import utcnow
+
+T = TypeVar("T")
+DUPLICATE_KEY = 11000
+
+
+def make_client(url: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
+    # Majority writes: an effect counts as durable only once the server journaled it.
+    return AsyncMongoClient(
+        url,
+        appname=app_name,
+        w="majority",
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        retryWrites=True,
+    )
+
+
+async def ping(client: AsyncMongoClient[Any]) -> None:
+    await client.admin.command("ping")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure trouble that retrying fixes (as opposed to a bad message)."""
+    if isinstance(exc, ConnectionFailure):
+        return True
+    if isinstance(exc, PyMongoError) and (
+        exc.has_error_label("TransientTransactionError")
+        or exc.has_error_label("RetryableWriteError")
+        or exc.has_error_label("UnknownTransactionCommitResult")
+    ):
+        return True
+    return isinstance(exc, OperationFailure) and exc.code in {112, 189, 91, 11600, 11602}
+
+
+async def in_transaction(
+    client: AsyncMongoClient[Any], work: Callable[[AsyncClientSession], Awaitable[T]]
+) -> T:
+    """Run `work` in one multi-document transaction, retried on transient errors."""
+    async with client.start_session() as session:
+        return await session.with_transaction(work)
+
+
+class Inbox:
+    """Remembers which event ids a consumer already applied.
+
+    Insert the returned operations in the same transaction as the effects: then either both
+    the effect and the memory of it are durable, or neither is.
+    """
+
+    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
+        self.collection = collection
+
+    async def unseen(
+        self, event_ids: Iterable[str], session: AsyncClientSession | None = None
+    ) -> set[str]:
+        ids = set(event_ids)
+        if not ids:
+            return ids
+        seen = self.collection.find({"_id": {"$in": list(ids)}}, {"_id": 1}, session=session)
+        async for doc in seen:
+            ids.discard(doc["_id"])
+        return ids
+
+    @staticmethod
+    def records(event_ids: Iterable[str], at: datetime | None = None) -> list[InsertOne[Any]]:
+        when = at or utcnow()
+        return [InsertOne({"_id": event_id, "at": when}) for event_id in event_ids]
+
+    async def remember(
+        self, event_ids: Iterable[str], session: AsyncClientSession | None = None
+    ) -> None:
+        ops = self.records(event_ids)
+        if ops:
+            await self.collection.bulk_write(ops, ordered=False, session=session)
+
+
+def duplicate_only(exc: BulkWriteError) -> bool:
+    """True when every error of a bulk write is a duplicate key (an idempotent replay)."""
+    errors = exc.details.get("writeErrors", [])
+    return bool(errors) and all(e.get("code") == DUPLICATE_KEY for e in errors)
+
+
+__all__ = [
+    "AsyncClientSession",
+    "AsyncDatabase",
+    "Inbox",
+    "duplicate_only",
+    "in_transaction",
+    "is_transient",
+    "make_client",
+    "ping",
+]

@@ -1,0 +1,50 @@
+"""Settings every service reads from the environment (prefix `LODESTONE_`)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Printed at start-up in development; production refuses to start without real keys.
+DEV_API_KEY = "lodestone-dev-key"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LODESTONE_", extra="ignore")
+
+    service_name: str = "lodestone"
+    environment: Literal["development", "test", "production"] = "development"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    # Each service owns one database; the default is `lodestone_<service>`.
+    mongo_db: str | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    # The admin key (every scope). In production it must be set explicitly.
+    api_key: str | None = None
+    # Further keys as JSON: [{"name": "...", "sha256": "<hex>" | "key": "...", "scopes": [...]}]
+    api_keys: str | None = None
+    # Run this process's Kafka consumers; an API-only replica sets this to false.
+    consumers_enabled: bool = True
+    consumer_max_records: int = Field(default=500, ge=1, le=10_000)
+    instance_id: str = Field(default_factory=socket.gethostname)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ServiceSettings:
+        if self.mongo_db is None:
+            self.mongo_db = f"lodestone_{self.service_name}"
+        if self.api_key is None and not self.api_keys:
+            if self.environment == "production":
+                raise ValueError(
+                    "production settings need LODESTONE_API_KEY or LODESTONE_API_KEYS"
+                )
+            self.api_key = DEV_API_KEY
+        return self
+
+    @property
+    def consumer_group(self) -> str:
+        return f"lodestone-{self.service_name}"

@@ -1,0 +1,1 @@
+"""Automation: workflows that react to prospects' events, exactly once."""

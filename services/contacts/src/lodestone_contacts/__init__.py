@@ -1,0 +1,1 @@
+"""Contacts: the owner of prospect records and the front door for interaction events."""

@@ -1,0 +1,49 @@
+"""Process entrypoint: the HTTP API and the outbox relay in one process.
+
+`lodestone-contacts` serves it; replicas share the work through Kafka's consumer group and
+a lease on the outbox relay.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from lodestone_common.cli import serve
+from lodestone_common.events import ContactCreated
+from lodestone_common.http import Runtime, build_app
+from lodestone_common.outbox import Outbox
+from lodestone_common.topics import CONTACTS
+
+from .api import router
+from .repository import ContactsRepository
+from .settings import ContactsSettings
+
+
+def create_app(settings: ContactsSettings | None = None) -> FastAPI:
+    settings = settings or ContactsSettings()
+    runtime = Runtime.create(settings)
+    outbox = Outbox(
+        runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
+    )
+    contacts = ContactsRepository(runtime, outbox)
+    runtime.startup.append(contacts.ensure_indexes)
+    runtime.loops.append(outbox.run)
+    # Documented in the AsyncAPI document; the outbox relay does the actual sending.
+    runtime.broker.publisher(
+        CONTACTS,
+        title="contacts-events",
+        description="Contact lifecycle events, keyed by contact_id",
+        schema=ContactCreated,
+    )
+    app = build_app(
+        runtime,
+        title="Lodestone contacts",
+        description="Prospect records, identity resolution and event ingestion.",
+        routers=[router],
+    )
+    app.state.contacts = contacts
+    return app
+
+
+def run() -> None:
+    serve("lodestone_contacts.main:create_app", ContactsSettings())

@@ -1,0 +1,1 @@
+"""Reporting: read models built from every topic, the reporting APIs and the dashboard."""

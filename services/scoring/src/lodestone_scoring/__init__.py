@@ -1,0 +1,1 @@
+"""Scoring: explainable lead scores, grades and thresholds."""
