@@ -33,10 +33,7 @@ async def ensure_topics(
         missing = [s for s in specs if s.name not in existing]
         if missing:
             await admin.create_topics(
-                [
-                    NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config))
-                    for s in missing
-                ]
+                [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config)) for s in missing]
             )
         return [s.name for s in missing]
     finally:

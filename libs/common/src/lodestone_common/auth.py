@@ -94,5 +94,5 @@ def require_scope(scope: str) -> Callable[..., ApiKey]:
     return dependency
 
 
-def Scope(scope: str) -> ApiKey:  # noqa: N802 - reads like a type in signatures
+def Scope(scope: str) -> ApiKey:
     return Depends(require_scope(scope))

@@ -55,13 +55,15 @@ class EnvelopeEvent:
         return str(self.envelope.event_id)
 
 
-class Skip(Exception):  # noqa: N818 - a signal, not an error
+class Skip(Exception):
     """Raised by a parser for a well-formed message this consumer has no interest in."""
 
 
 def transient(exc: BaseException) -> bool:
-    return is_transient(exc) or is_transient_kafka(exc) or isinstance(
-        exc, (ConnectionError, TimeoutError)
+    return (
+        is_transient(exc)
+        or is_transient_kafka(exc)
+        or isinstance(exc, (ConnectionError, TimeoutError))
     )
 
 

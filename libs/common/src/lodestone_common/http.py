@@ -136,9 +136,9 @@ _STATUS_CODES = {
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        response = _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(
-            exc.detail
-        ))
+        response = _error(
+            exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), str(exc.detail)
+        )
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response

@@ -57,9 +57,7 @@ async def publish_all(broker: KafkaBroker, messages: Sequence[Outgoing]) -> None
     if not messages:
         return
     pending = [
-        await broker.publish(
-            m.value, m.topic, key=m.key, headers=m.headers or {}, no_confirm=True
-        )
+        await broker.publish(m.value, m.topic, key=m.key, headers=m.headers or {}, no_confirm=True)
         for m in messages
     ]
     await asyncio.gather(*pending)

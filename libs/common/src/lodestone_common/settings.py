@@ -39,9 +39,7 @@ class ServiceSettings(BaseSettings):
             self.mongo_db = f"lodestone_{self.service_name}"
         if self.api_key is None and not self.api_keys:
             if self.environment == "production":
-                raise ValueError(
-                    "production settings need LODESTONE_API_KEY or LODESTONE_API_KEYS"
-                )
+                raise ValueError("production settings need LODESTONE_API_KEY or LODESTONE_API_KEYS")
             self.api_key = DEV_API_KEY
         return self
 

@@ -10,8 +10,8 @@ from pymongo.errors import DuplicateKeyError
 
 from lodestone_common.envelope import Envelope
 from lodestone_common.http import Runtime
-from lodestone_common.outbox import Outbox
 from lodestone_common.mongo import in_transaction
+from lodestone_common.outbox import Outbox
 from lodestone_common.topics import CONTACTS
 
 

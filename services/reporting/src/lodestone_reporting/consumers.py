@@ -14,9 +14,7 @@ from .repository import CountersRepository
 def register(runtime: Runtime, counters: CountersRepository) -> None:
     async def on_contact_events(events: list[EnvelopeEvent]) -> None:
         by_id = {e.event_id: e for e in events}
-        await counters.apply(
-            list(by_id), lambda unseen: counter_deltas(by_id[i] for i in unseen)
-        )
+        await counters.apply(list(by_id), lambda unseen: counter_deltas(by_id[i] for i in unseen))
 
     subscribe_events(
         runtime.broker,

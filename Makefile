@@ -1,0 +1,43 @@
+# Lodestone: `make up` runs the whole suite locally, `make test` runs every test.
+# uv is bootstrapped from PyPI when missing; everything else comes from the lock file.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+
+.PHONY: help bootstrap sync up down status test test-fast lint bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+bootstrap:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+sync: bootstrap ## install the locked Python environment
+	@$(UV) sync --frozen --quiet
+
+up: sync ## start Kafka, MongoDB and the four services; wait until every /readyz is green
+	@$(RUN) python deploy/local/stack.py up
+
+down: ## stop everything `make up` started
+	@$(RUN) python deploy/local/stack.py down
+
+status: ## which local processes are running
+	@$(RUN) python deploy/local/stack.py status
+
+test: sync ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
+	@$(RUN) ruff check .
+	@$(RUN) pytest
+
+test-fast: sync ## unit tests only (no infrastructure)
+	@$(RUN) pytest -m "not infra"
+
+lint: sync ## ruff
+	@$(RUN) ruff check . && $(RUN) ruff format --check .
+
+bench: sync ## benchmarks (see bench/README.md)
+	@$(RUN) python -m bench
+
+secantus-rs: sync ## build SecantusDB's Rust daemon once (faster; `make up` then prefers it)
+	@$(RUN) python deploy/local/stack.py build-secantus-rs

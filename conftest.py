@@ -1,0 +1,162 @@
+"""Test infrastructure shared by every test directory.
+
+One setting decides where Kafka and MongoDB come from:
+1. endpoints in the environment (`LODESTONE_TEST_KAFKA`, `LODESTONE_TEST_MONGO_URL`);
+2. else testcontainers (official Kafka and MongoDB images) when a Docker engine answers;
+3. else the native processes of `deploy/local/stack.py`, on their own ports and state folder
+   so they never touch a running `make up` stack.
+Tests that need infrastructure are marked `infra`; `make test-fast` skips them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+ROOT = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("lodestone_stack", ROOT / "deploy/local/stack.py")
+assert _spec and _spec.loader
+stack_module = importlib.util.module_from_spec(_spec)
+sys.modules["lodestone_stack"] = stack_module
+_spec.loader.exec_module(stack_module)
+Stack = stack_module.Stack
+
+TEST_PORTS = {"contacts": 18001, "scoring": 18002, "automation": 18003, "reporting": 18004}
+API_KEY = "test-admin-key"
+
+
+def _docker_answers() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (subprocess.TimeoutExpired, OSError):
+        return False
+
+
+def _containers() -> tuple[str, str, list[object]]:
+    """Kafka (KRaft) and a single-node MongoDB replica set (transactions need one)."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
+    from testcontainers.kafka import KafkaContainer
+
+    kafka = KafkaContainer("apache/kafka:3.9.1").with_kraft()
+    kafka.start()
+    mongo = (
+        DockerContainer("mongo:7.0")
+        .with_command("--replSet rs0 --bind_ip_all --port 27017")
+        .with_exposed_ports(27017)
+    )
+    mongo.start()
+    wait_for_logs(mongo, "Waiting for connections", timeout=60)
+    host, port = mongo.get_container_host_ip(), mongo.get_exposed_port(27017)
+    mongo.exec(
+        "mongosh --quiet --eval "
+        "\"rs.initiate({_id:'rs0',members:[{_id:0,host:'localhost:27017'}]})\""
+    )
+    return (
+        kafka.get_bootstrap_server(),
+        f"mongodb://{host}:{port}/?directConnection=true",
+        [
+            kafka,
+            mongo,
+        ],
+    )
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Stack]:
+    kafka_env = os.environ.get("LODESTONE_TEST_KAFKA")
+    mongo_env = os.environ.get("LODESTONE_TEST_MONGO_URL")
+    stack = Stack(name="test", kafka_port=19092, mongo_port=37017, service_ports=TEST_PORTS)
+    stack.api_key = API_KEY
+    containers: list[object] = []
+    native = False
+    if kafka_env and mongo_env:
+        stack.kafka_bootstrap, stack.mongo_url = kafka_env, mongo_env
+    elif _docker_answers():
+        stack.kafka_bootstrap, stack.mongo_url, containers = _containers()
+    else:
+        native = True
+        stack.down()  # leftovers of an interrupted run
+        shutil.rmtree(stack.home, ignore_errors=True)
+        stack.infra_up(timeout=180)
+    stack_module.create_topics(stack.kafka_bootstrap, 120)
+    try:
+        yield stack
+    finally:
+        for service in stack.service_ports:
+            stack.stop(service)
+        if native:
+            stack.down()
+        for container in containers:
+            container.stop()  # type: ignore[attr-defined]
+
+
+class Services:
+    """The four real services, started as processes against the test infrastructure."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.headers = {"Authorization": f"Bearer {API_KEY}"}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.stack.service_ports[service]}"
+
+    def client(self, service: str, key: str | None = API_KEY) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.AsyncClient(base_url=self.url(service), headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def services(infra: Stack) -> Iterator[Services]:
+    for service in infra.service_ports:
+        infra.start_service(service)
+    for service in infra.service_ports:
+        infra.wait_ready(service, timeout=120)
+    yield Services(infra)
+
+
+@pytest.fixture(scope="session")
+async def mongo(infra: Stack) -> AsyncIterator[AsyncMongoClient]:
+    client: AsyncMongoClient = AsyncMongoClient(infra.mongo_url, tz_aware=True)
+    yield client
+    await client.close()
+
+
+async def _eventually(check, timeout: float = 20.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll an async `check` until it returns a truthy value (event-driven results lag)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while True:
+        try:
+            last = await check()
+            if last:
+                return last
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def eventually():  # type: ignore[no-untyped-def]
+    return _eventually
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if {"infra", "services", "mongo"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.infra)

@@ -1,0 +1,420 @@
+"""Run Lodestone natively, with nothing installed by hand: Kafka, SecantusDB and the services.
+
+    python deploy/local/stack.py up          # infrastructure + the four services, waits for /readyz
+    python deploy/local/stack.py down        # stops everything `up` started
+    python deploy/local/stack.py infra-up    # Kafka + MongoDB-wire server only
+    python deploy/local/stack.py status
+
+Kafka's jars are resolved from Maven Central with Maven (cached in ~/.m2), the MongoDB-wire
+server is SecantusDB's daemon from the locked Python environment. Runtime state (data, logs,
+pid files) lives under `.local/<stack>/` in the repository, which git ignores. The test suite
+imports this module to start a private stack on other ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KAFKA_POM_DIR = ROOT / "deploy" / "local" / "kafka"
+KAFKA_LIBS = KAFKA_POM_DIR / "target" / "libs"
+VENV_BIN = Path(sys.executable).parent
+SERVICES = {"contacts": 8001, "scoring": 8002, "automation": 8003, "reporting": 8004}
+DEV_API_KEY = "lodestone-dev-key"
+CACHE = Path(os.environ.get("LODESTONE_CACHE", Path.home() / ".cache" / "lodestone"))
+SECANTUS_RS_VERSION = "0.5.3-beta.196"
+SECANTUS_RS = CACHE / "secantus" / SECANTUS_RS_VERSION / "bin" / "secantusd-rs"
+
+
+def log(msg: str) -> None:
+    print(f"[stack] {msg}", flush=True)
+
+
+@dataclass
+class Stack:
+    """One set of native processes with its own ports and state directory."""
+
+    name: str = "dev"
+    kafka_port: int = 9092
+    mongo_port: int = 27017
+    service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    api_key: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEY", DEV_API_KEY))
+    # Endpoints of infrastructure started elsewhere (testcontainers, a shared cluster).
+    kafka_bootstrap: str = ""
+    mongo_url: str = ""
+
+    def __post_init__(self) -> None:
+        self.kafka_bootstrap = self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+        self.mongo_url = (
+            self.mongo_url or f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+        )
+
+    @property
+    def home(self) -> Path:
+        return ROOT / ".local" / self.name
+
+    def service_env(self, service: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            LODESTONE_KAFKA_BOOTSTRAP=self.kafka_bootstrap,
+            LODESTONE_MONGO_URL=self.mongo_url,
+            LODESTONE_HTTP_PORT=str(self.service_ports[service]),
+            LODESTONE_HTTP_HOST="127.0.0.1",
+            LODESTONE_API_KEY=self.api_key,
+        )
+        return env
+
+    # -- processes -------------------------------------------------------------------------
+
+    def _pidfile(self, name: str) -> Path:
+        return self.home / "run" / f"{name}.pid"
+
+    def _logfile(self, name: str) -> Path:
+        return self.home / "logs" / f"{name}.log"
+
+    def running(self, name: str) -> int | None:
+        pidfile = self._pidfile(name)
+        if not pidfile.exists():
+            return None
+        pid = int(pidfile.read_text())
+        if not _alive(pid):
+            pidfile.unlink(missing_ok=True)
+            return None
+        return pid
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
+        existing = self.running(name)
+        if existing:
+            log(f"{name} already running (pid {existing})")
+            return existing
+        self._pidfile(name).parent.mkdir(parents=True, exist_ok=True)
+        self._logfile(name).parent.mkdir(parents=True, exist_ok=True)
+        with self._logfile(name).open("ab") as out:
+            proc = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env or dict(os.environ),
+                cwd=ROOT,
+                start_new_session=True,  # its own process group: stop() takes its children too
+            )
+        self._pidfile(name).write_text(str(proc.pid))
+        log(f"started {name} (pid {proc.pid}, log {self._logfile(name).relative_to(ROOT)})")
+        return proc.pid
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        pid = self.running(name)
+        if pid is None:
+            return
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            log(f"{name} did not stop in {timeout:.0f}s; killing it")
+            os.killpg(pid, signal.SIGKILL)
+        self._pidfile(name).unlink(missing_ok=True)
+        log(f"stopped {name}")
+
+    def kill(self, name: str) -> None:
+        """kill -9, as a crash would: no shutdown hooks run."""
+        self.stop(name, signal.SIGKILL, timeout=10)
+
+    # -- Kafka -----------------------------------------------------------------------------
+
+    def ensure_kafka_jars(self) -> None:
+        if KAFKA_LIBS.exists() and any(KAFKA_LIBS.glob("kafka_2.13-*.jar")):
+            return
+        if not shutil.which("mvn"):
+            raise SystemExit("Maven (mvn) is needed to fetch Kafka's jars from Maven Central")
+        log("resolving Kafka's jars from Maven Central (once; cached in ~/.m2)")
+        subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={KAFKA_LIBS}",
+                "-DincludeScope=runtime",
+            ],
+            cwd=KAFKA_POM_DIR,
+            check=True,
+        )
+
+    def start_kafka(self) -> None:
+        if self.running("kafka"):
+            return
+        self.ensure_kafka_jars()
+        kdir = self.home / "kafka"
+        data = kdir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        controller = self.kafka_port + 1
+        props = kdir / "server.properties"
+        props.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{controller}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.kafka_port},"
+                    f"CONTROLLER://127.0.0.1:{controller}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.kafka_port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={data}",
+                    "num.partitions=6",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=12",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    "log.flush.interval.messages=9223372036854775807",
+                    "",
+                ]
+            )
+        )
+        (kdir / "log4j.properties").write_text(
+            "log4j.rootLogger=WARN, stdout\n"
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+            "log4j.logger.kafka.server.KafkaRaftServer=INFO\n"
+        )
+        classpath = f"{KAFKA_LIBS}/*"
+        if not (data / "meta.properties").exists():
+            subprocess.run(
+                [
+                    "java",
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    str(uuid.uuid4().hex[:22]),
+                    "-c",
+                    str(props),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        self.spawn(
+            "kafka",
+            [
+                "java",
+                "-Xms256m",
+                "-Xmx1g",
+                "-XX:+UseG1GC",
+                f"-Dlog4j.configuration=file:{kdir / 'log4j.properties'}",
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(props),
+            ],
+        )
+
+    # -- MongoDB-wire server ---------------------------------------------------------------
+
+    def mongo_daemon(self) -> Path:
+        """SecantusDB's Rust daemon when built (4-5x faster bulk writes), else its Python one.
+
+        LODESTONE_MONGO_DAEMON=rs|py forces a choice; `rs` builds it when missing (~9 min
+        on two cores, once: cached under ~/.cache/lodestone).
+        """
+        choice = os.environ.get("LODESTONE_MONGO_DAEMON", "auto")
+        if choice == "rs" or (choice == "auto" and SECANTUS_RS.exists()):
+            build_secantus_rs()
+            return SECANTUS_RS
+        daemon = VENV_BIN / "secantusd-py"
+        if not daemon.exists():
+            raise SystemExit(f"{daemon} is missing: run `uv sync` first")
+        return daemon
+
+    def start_mongo(self) -> None:
+        if self.running("mongo"):
+            return
+        daemon = self.mongo_daemon()
+        data = self.home / "mongo"
+        data.mkdir(parents=True, exist_ok=True)
+        log(f"MongoDB-wire server: {daemon.name}")
+        self.spawn(
+            "mongo",
+            [
+                str(daemon),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.mongo_port),
+                "--storage-path",
+                str(data),
+                "--log-level",
+                "WARNING",
+            ],
+        )
+
+    # -- whole stack -----------------------------------------------------------------------
+
+    def infra_up(self, timeout: float = 120.0) -> None:
+        self.start_kafka()
+        self.start_mongo()
+        wait_port(self.mongo_port, timeout, "MongoDB-wire server", self)
+        wait_port(self.kafka_port, timeout, "Kafka", self)
+        create_topics(self.kafka_bootstrap, timeout)
+
+    def start_service(self, service: str) -> None:
+        self.spawn(service, [str(VENV_BIN / f"lodestone-{service}")], self.service_env(service))
+
+    def services_up(self, timeout: float = 120.0) -> None:
+        for service in self.service_ports:
+            self.start_service(service)
+        for service in self.service_ports:
+            self.wait_ready(service, timeout)
+
+    def wait_ready(self, service: str, timeout: float = 120.0) -> None:
+        url = f"http://127.0.0.1:{self.service_ports[service]}/readyz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=3) as resp:
+                    if resp.status == 200:
+                        log(f"{service} ready at http://127.0.0.1:{self.service_ports[service]}")
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if not self.running(service):
+                raise SystemExit(f"{service} exited; see {self._logfile(service)}")
+            time.sleep(0.3)
+        raise SystemExit(f"{service} not ready after {timeout:.0f}s; see {self._logfile(service)}")
+
+    def down(self) -> None:
+        for service in self.service_ports:
+            self.stop(service)
+        self.stop("kafka")
+        self.stop("mongo")
+
+    def status(self) -> dict[str, int | None]:
+        names = [*self.service_ports, "kafka", "mongo"]
+        return {name: self.running(name) for name in names}
+
+
+def build_secantus_rs() -> None:
+    """`cargo install` SecantusDB's Rust daemon from the crate registry into the cache."""
+    if SECANTUS_RS.exists():
+        return
+    if not shutil.which("cargo"):
+        raise SystemExit("cargo is needed to build secantusd-rs; use LODESTONE_MONGO_DAEMON=py")
+    log(f"building secantusd-rs {SECANTUS_RS_VERSION} from the crate registry (once, ~9 min)")
+    subprocess.run(
+        [
+            "cargo",
+            "install",
+            "secantus-mdb",
+            "--version",
+            SECANTUS_RS_VERSION,
+            "--locked",
+            # The crate declares rustc 1.98; it builds and runs on the 1.95 toolchain here.
+            "--ignore-rust-version",
+            "--root",
+            str(SECANTUS_RS.parent.parent),
+        ],
+        check=True,
+    )
+
+
+def _alive(pid: int) -> bool:
+    # Reap it first when it is our own child (tests spawn and stop in one process).
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_port(port: int, timeout: float, what: str, stack: Stack) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not open port {port} in {timeout:.0f}s; see {stack.home}/logs")
+
+
+def create_topics(bootstrap: str, timeout: float) -> None:
+    subprocess.run(
+        [
+            str(VENV_BIN / "python"),
+            "-m",
+            "lodestone_common.admin",
+            "--bootstrap",
+            bootstrap,
+            "--timeout",
+            str(timeout),
+        ],
+        check=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="stack.py", description="Start and stop Lodestone natively (no Docker needed)."
+    )
+    parser.add_argument(
+        "command",
+        choices=["up", "down", "infra-up", "status", "build-secantus-rs"],
+        help="what to do",
+    )
+    parser.add_argument("--name", default="dev", help="state folder under .local/ (default dev)")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for ready")
+    args = parser.parse_args(argv)
+    stack = Stack(name=args.name)
+    if args.command == "up":
+        started = time.monotonic()
+        stack.infra_up(args.timeout)
+        stack.services_up(args.timeout)
+        log(f"all four services ready in {time.monotonic() - started:.1f}s")
+        log(f"API key: {stack.api_key}  (set LODESTONE_API_KEY to choose your own)")
+        for service, port in stack.service_ports.items():
+            log(f"  {service:10} http://127.0.0.1:{port}/docs   /asyncapi.json")
+    elif args.command == "infra-up":
+        stack.infra_up(args.timeout)
+        log(f"Kafka {stack.kafka_bootstrap}, MongoDB {stack.mongo_url}")
+    elif args.command == "build-secantus-rs":
+        build_secantus_rs()
+        log(f"built {SECANTUS_RS}")
+    elif args.command == "down":
+        stack.down()
+    else:
+        print(json.dumps(stack.status(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

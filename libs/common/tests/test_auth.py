@@ -1,0 +1,62 @@
+import hashlib
+
+import orjson
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from lodestone_common.auth import KeyRing, Scope
+from lodestone_common.settings import DEV_API_KEY, ServiceSettings
+
+
+def ring() -> KeyRing:
+    keys = [
+        {"name": "ingest", "key": "ingest-secret", "scopes": ["events:write"]},
+        {
+            "name": "crm",
+            "sha256": hashlib.sha256(b"crm-secret").hexdigest(),
+            "scopes": ["contacts:*"],
+        },
+    ]
+    return KeyRing.from_settings("admin-secret", orjson.dumps(keys).decode())
+
+
+def test_keys_are_found_by_digest_and_scopes_apply() -> None:
+    keys = ring()
+    assert keys.identify("nope") is None
+    ingest = keys.identify("ingest-secret")
+    assert ingest and ingest.allows("events:write") and not ingest.allows("contacts:read")
+    crm = keys.identify("crm-secret")
+    assert crm and crm.allows("contacts:read") and crm.allows("contacts:write")
+    assert not crm.allows("scores:read")
+    admin = keys.identify("admin-secret")
+    assert admin and admin.allows("anything:at-all")
+    # Only digests are kept in memory.
+    assert all(b"secret" not in k.digest for k in keys._keys)
+
+
+def test_http_answers_401_and_403_with_clear_messages() -> None:
+    app = FastAPI()
+    app.state.keyring = ring()
+
+    @app.get("/v1/contacts")
+    def contacts(key=Scope("contacts:read")) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        return {"key": key.name}
+
+    client = TestClient(app)
+    assert client.get("/v1/contacts").status_code == 401
+    bad = client.get("/v1/contacts", headers={"Authorization": "Bearer wrong"})
+    assert bad.status_code == 401 and "invalid" in bad.json()["detail"]
+    denied = client.get("/v1/contacts", headers={"Authorization": "Bearer ingest-secret"})
+    assert denied.status_code == 403 and "contacts:read" in denied.json()["detail"]
+    ok = client.get("/v1/contacts", headers={"Authorization": "Bearer crm-secret"})
+    assert ok.json() == {"key": "crm"}
+
+
+def test_production_refuses_to_start_without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LODESTONE_API_KEY", raising=False)
+    monkeypatch.delenv("LODESTONE_API_KEYS", raising=False)
+    with pytest.raises(ValueError, match="production"):
+        ServiceSettings(environment="production")
+    assert ServiceSettings(environment="development").api_key == DEV_API_KEY
+    assert ServiceSettings(environment="production", api_key="k").api_key == "k"

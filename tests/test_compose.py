@@ -1,0 +1,53 @@
+"""docker-compose.yml cannot run here (no Docker engine), so its structure is checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = {"contacts": 8001, "scoring": 8002, "automation": 8003, "reporting": 8004}
+
+
+def compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_infrastructure_uses_official_images_with_healthchecks() -> None:
+    services = compose()["services"]
+    assert services["kafka"]["image"].startswith("apache/kafka:3.9")
+    assert services["mongodb"]["image"].startswith("mongo:")
+    assert "--replSet" in " ".join(services["mongodb"]["command"])  # transactions need it
+    for name in ("kafka", "mongodb", "topics"):
+        assert name in services
+    for name in ("kafka", "mongodb"):
+        assert services[name]["healthcheck"]["test"]
+
+
+def test_each_service_builds_from_its_dockerfile_and_scales() -> None:
+    services = compose()["services"]
+    for name, port in SERVICES.items():
+        svc = services[name]
+        dockerfile = svc["build"]["dockerfile"]
+        assert (ROOT / svc["build"]["context"] / dockerfile).is_file()
+        assert f"services/{name}/" in dockerfile
+        # No fixed container_name and a port range: `--scale` works.
+        assert "container_name" not in svc
+        assert any(str(port) in str(p) for p in svc["ports"])
+        env = svc["environment"]
+        assert env["LODESTONE_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert env["LODESTONE_MONGO_URL"].startswith("mongodb://mongodb:27017")
+        assert "LODESTONE_API_KEY" in env
+        assert svc["healthcheck"]["test"]
+        depends = svc["depends_on"]
+        assert depends["kafka"]["condition"] == "service_healthy"
+        assert depends["topics"]["condition"] == "service_completed_successfully"
+
+
+def test_every_dockerfile_installs_only_its_own_service() -> None:
+    for name in SERVICES:
+        text = (ROOT / "services" / name / "Dockerfile").read_text()
+        assert f"--package lodestone-{name}" in text
+        assert f'"lodestone-{name}"' in text or f"lodestone-{name}" in text.split("CMD", 1)[1]
+        assert "HEALTHCHECK" in text

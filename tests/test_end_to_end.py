@@ -1,0 +1,108 @@
+"""The first path through the whole suite: real processes, real Kafka, real MongoDB-wire."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+
+async def test_every_service_is_ready_and_documents_itself(services) -> None:  # type: ignore[no-untyped-def]
+    for service in ("contacts", "scoring", "automation", "reporting"):
+        async with services.client(service, key=None) as http:
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"] == {"mongodb": "ok", "kafka": "ok"}
+            assert (await http.get("/healthz")).json()["status"] == "ok"
+            metrics = await http.get("/metrics")
+            assert "lodestone_http_requests_total" in metrics.text
+            openapi = (await http.get("/openapi.json")).json()
+            assert any(path.startswith("/v1/") for path in openapi["paths"])
+            asyncapi = (await http.get("/asyncapi.json")).json()
+            assert asyncapi["asyncapi"].startswith("3.")
+            assert asyncapi["channels"], f"{service} documents no channel"
+
+
+async def test_a_created_contact_reaches_every_service(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    source = f"e2e-{uuid4().hex[:6]}"
+    email = f"ada.{uuid4().hex[:6]}@example.com"
+    async with services.client("contacts") as contacts:
+        created = await contacts.post(
+            "/v1/contacts",
+            json={"email": email.upper(), "first_name": "Ada", "source": source},
+        )
+        assert created.status_code == 201, created.text
+        contact = created.json()
+        assert contact["email"] == email
+        again = await contacts.post("/v1/contacts", json={"email": email})
+        assert again.status_code == 409
+        assert "already exists" in again.json()["message"]
+        fetched = await contacts.get(f"/v1/contacts/{contact['id']}")
+        assert fetched.json()["first_name"] == "Ada"
+
+    async def counted() -> bool:
+        async with services.client("reporting") as reporting:
+            report = (await reporting.get("/v1/reports/contacts")).json()
+        return report["by_source"].get(source) == 1
+
+    async def scored() -> bool:
+        async with services.client("scoring") as scoring:
+            response = await scoring.get(f"/v1/scores/{contact['id']}")
+        return response.status_code == 200 and response.json()["score"] == 0
+
+    async def projected() -> bool:
+        async with services.client("automation") as automation:
+            response = await automation.get(f"/v1/audience/{contact['id']}")
+        return response.status_code == 200 and response.json()["email"] == email
+
+    await eventually(counted)
+    await eventually(scored)
+    await eventually(projected)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "not-an-email"},
+        {"email": "a@b.co", "unknown_field": 1},
+        {"lifecycle_stage": "wizard"},
+        {"tags": "not-a-list"},
+    ],
+)
+async def test_bad_input_gets_a_clear_422(services, body) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("contacts") as contacts:
+        response = await contacts.post("/v1/contacts", json=body)
+    assert response.status_code == 422
+    error = response.json()
+    assert error["error"] == "validation_error" and error["message"] and error["details"]
+
+
+async def test_malformed_json_and_oversized_bodies_are_refused(services) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("contacts") as contacts:
+        broken = await contacts.post(
+            "/v1/contacts", content=b"{nope", headers={"content-type": "application/json"}
+        )
+        assert broken.status_code == 422
+        huge = await contacts.post(
+            "/v1/contacts",
+            content=b"x" * (6 * 1024 * 1024),
+            headers={"content-type": "application/json"},
+        )
+        assert huge.status_code == 413
+        assert huge.json()["error"] == "payload_too_large"
+
+
+async def test_keys_are_required_except_for_ops_endpoints(services) -> None:  # type: ignore[no-untyped-def]
+    paths = {
+        "contacts": "/v1/contacts/c_x",
+        "scoring": "/v1/scores/c_x",
+        "automation": "/v1/audience/c_x",
+        "reporting": "/v1/reports/contacts",
+    }
+    for service, path in paths.items():
+        async with services.client(service, key=None) as anonymous:
+            assert (await anonymous.get(path)).status_code == 401
+        async with services.client(service, key="wrong-key") as wrong:
+            response = await wrong.get(path)
+            assert response.status_code == 401
+            assert response.json()["error"] == "unauthorized"
