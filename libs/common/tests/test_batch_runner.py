@@ -110,3 +110,13 @@ async def test_cancellation_is_not_swallowed() -> None:
         pass
     else:
         raise AssertionError("cancellation was swallowed")
+
+
+async def test_rejected_messages_are_dead_lettered_with_the_handlers_reason() -> None:
+    dlq = FakeDeadLetter()
+
+    async def handler(values: list[str]) -> dict[str, str]:
+        return {"b": "unknown contact 'b'"}
+
+    await runner(handler, dlq).run([record(0, b"a"), record(1, b"b")])
+    assert dlq.sent == [(1, "rejected", "unknown contact 'b'")]

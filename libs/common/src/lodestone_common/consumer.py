@@ -2,7 +2,8 @@
 
 The contract with a service handler:
 - it receives a batch of parsed messages and returns only once their effects are durable
-  (and idempotent by event id, so a redelivery changes nothing);
+  (and idempotent by event id, so a redelivery changes nothing); it may return the keys of
+  messages it rejected (with no effect) and why, which are dead-lettered;
 - the batch's offsets are committed only after it returned;
 - a transient infrastructure error (database or broker unreachable) is retried with backoff
   and never commits or dead-letters anything;
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +34,8 @@ from .mongo import is_transient
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# A handler returns nothing, or {key: reason} for messages it rejected without any effect.
+Rejections = Mapping[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class BatchRunner(Generic[T]):
         self,
         *,
         group: str,
-        handler: Callable[[list[T]], Awaitable[None]],
+        handler: Callable[[list[T]], Awaitable[Rejections]],
         parse: Callable[[bytes], T],
         key_of: Callable[[T], str],
         dead_letter: DeadLetterSink,
@@ -130,7 +133,7 @@ class BatchRunner(Generic[T]):
         attempt, backoff = 0, 0.05
         while True:
             try:
-                await self.handler([i.value for i in items])
+                rejected = await self.handler([i.value for i in items])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -159,8 +162,18 @@ class BatchRunner(Generic[T]):
                 log.exception("handler failed on a message", extra={"group": self.group})
                 await self._dead_letter([(items[0].record, "handler failed", _describe(exc))])
                 return
+            rejected = rejected or {}
             for item in items:
-                CONSUMED.labels(self.group, item.record.topic, "applied").inc()
+                if self.key_of(item.value) not in rejected:
+                    CONSUMED.labels(self.group, item.record.topic, "applied").inc()
+            if rejected:
+                await self._dead_letter(
+                    [
+                        (item.record, "rejected", rejected[self.key_of(item.value)])
+                        for item in items
+                        if self.key_of(item.value) in rejected
+                    ]
+                )
             return
 
     async def _dead_letter(self, failures: list[tuple[ConsumerRecord, str, str]]) -> None:
@@ -194,7 +207,7 @@ def subscribe_batch(
     broker: KafkaBroker,
     *topics: str,
     group: str,
-    handler: Callable[[list[T]], Awaitable[None]],
+    handler: Callable[[list[T]], Awaitable[Rejections]],
     parse: Callable[[bytes], T],
     key_of: Callable[[T], str],
     max_records: int = 500,
@@ -235,7 +248,7 @@ def subscribe_events(
     broker: KafkaBroker,
     *topics: str,
     group: str,
-    handler: Callable[[list[EnvelopeEvent]], Awaitable[None]],
+    handler: Callable[[list[EnvelopeEvent]], Awaitable[Rejections]],
     event_types: set[str] | None,
     max_records: int = 500,
     title: str,

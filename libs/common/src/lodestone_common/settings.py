@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Literal
 
@@ -31,7 +32,8 @@ class ServiceSettings(BaseSettings):
     # Run this process's Kafka consumers; an API-only replica sets this to false.
     consumers_enabled: bool = True
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)
-    instance_id: str = Field(default_factory=socket.gethostname)
+    # Unique per process: replicas on one host must not share an outbox lease.
+    instance_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @model_validator(mode="after")
     def _defaults(self) -> ServiceSettings:

@@ -1,4 +1,4 @@
-"""Process entrypoint: the HTTP API and the outbox relay in one process.
+"""Process entrypoint: the HTTP API, the ingest consumer and the outbox relay in one process.
 
 `lodestone-contacts` serves it; replicas share the work through Kafka's consumer group and
 a lease on the outbox relay.
@@ -9,12 +9,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lodestone_common.cli import serve
-from lodestone_common.events import ContactCreated
+from lodestone_common.events import ContactCreated, InteractionRecorded
 from lodestone_common.http import Runtime, build_app
 from lodestone_common.outbox import Outbox
-from lodestone_common.topics import CONTACTS
+from lodestone_common.topics import CONTACTS, INTERACTIONS
 
-from .api import router
+from . import consumers
+from .api import routers
 from .repository import ContactsRepository
 from .settings import ContactsSettings
 
@@ -28,6 +29,8 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     contacts = ContactsRepository(runtime, outbox)
     runtime.startup.append(contacts.ensure_indexes)
     runtime.loops.append(outbox.run)
+    if settings.consumers_enabled:
+        consumers.register(runtime, contacts)
     # Documented in the AsyncAPI document; the outbox relay does the actual sending.
     runtime.broker.publisher(
         CONTACTS,
@@ -35,11 +38,17 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
         description="Contact lifecycle events, keyed by contact_id",
         schema=ContactCreated,
     )
+    runtime.broker.publisher(
+        INTERACTIONS,
+        title="interactions",
+        description="Resolved interactions in per-contact order, keyed by contact_id",
+        schema=InteractionRecorded,
+    )
     app = build_app(
         runtime,
         title="Lodestone contacts",
         description="Prospect records, identity resolution and event ingestion.",
-        routers=[router],
+        routers=routers,
     )
     app.state.contacts = contacts
     return app

@@ -1,52 +1,492 @@
-"""Contacts' own database: contact records and the outbox their events leave through."""
+"""Contacts' own database: records, identities, timeline, and the outbox events leave through.
+
+Every state change and the events announcing it are written in one transaction; the outbox
+relay publishes them afterwards, so no event is lost when the process dies in between.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from lodestone_common.envelope import Envelope
+from lodestone_common.envelope import Envelope, utcnow
+from lodestone_common.events import (
+    ContactCreated,
+    ContactErased,
+    ContactMerged,
+    ContactOwnerAssigned,
+    ContactStageChanged,
+    ContactUpdated,
+    EventPayload,
+    InteractionRecorded,
+)
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import in_transaction
+from lodestone_common.ingest import IngestEvent
+from lodestone_common.mongo import Inbox, in_transaction
 from lodestone_common.outbox import Outbox
-from lodestone_common.topics import CONTACTS
+from lodestone_common.topics import CONTACTS, INTERACTIONS
+
+from .domain.identity import Known, identity_keys, resolve
+from .domain.interactions import (
+    CHANNELS,
+    interaction_name,
+    interaction_type,
+    normalized_properties,
+)
+from .domain.records import merge_fields, snapshot
+
+PRODUCER = "contacts"
+# Personal data a merged contact's tombstone must not keep.
+_TOMBSTONE_KEEP = {"_id", "merged_into", "merged_at", "created_at", "anonymous"}
 
 
 class EmailTaken(Exception):
-    def __init__(self, email: str) -> None:
-        super().__init__(f"a contact with email {email!r} already exists")
+    def __init__(self, identity: str) -> None:
+        kind, _, value = identity.partition(":")
+        label = {"email": "email", "ext": "external id"}.get(kind, kind)
+        super().__init__(f"a contact with {label} {value!r} already exists")
+
+
+class NotFound(Exception):
+    pass
+
+
+def _event(payload: EventPayload, contact_id: str, **kw: Any) -> Envelope:
+    return payload.envelope(contact_id=contact_id, producer=PRODUCER, **kw)
+
+
+def _change(contact_id: str, at: datetime, what: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """A timeline entry for a change to the record (interactions are entries too)."""
+    return {"contact_id": contact_id, "at": at, "kind": "change", "type": what, "detail": detail}
 
 
 class ContactsRepository:
     def __init__(self, runtime: Runtime, outbox: Outbox) -> None:
         self.client = runtime.mongo
-        self.contacts = runtime.db["contacts"]
+        db = runtime.db
+        self.contacts = db["contacts"]
+        self.identities = db["identities"]
+        self.timeline = db["timeline"]
+        self.ingested = db["ingested"]
+        self.inbox = Inbox(db["inbox"])
         self.outbox = outbox
 
     async def ensure_indexes(self) -> None:
-        await self.contacts.create_index(
-            [("email", ASCENDING)],
-            unique=True,
-            partialFilterExpression={"email": {"$type": "string"}},
-            name="email_unique",
+        await self.identities.create_index([("contact_id", ASCENDING)], name="contact")
+        await self.timeline.create_index(
+            [("contact_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="contact_at"
         )
-        await self.contacts.create_index([("created_at", ASCENDING)], name="created_at")
+        for fields, name in (
+            ([("lifecycle_stage", ASCENDING), ("_id", ASCENDING)], "stage"),
+            ([("owner_id", ASCENDING), ("_id", ASCENDING)], "owner"),
+            ([("tags", ASCENDING), ("_id", ASCENDING)], "tags"),
+            ([("emails", ASCENDING)], "emails"),
+            ([("phones", ASCENDING)], "phones"),
+            ([("company", ASCENDING), ("last_name", ASCENDING)], "company_name"),
+            ([("created_at", ASCENDING)], "created_at"),
+        ):
+            await self.contacts.create_index(fields, name=name)
 
-    async def create(self, contact: dict[str, Any], event: Envelope) -> None:
-        """Store the contact and its created event atomically (the outbox relays the event)."""
+    # -- reads -----------------------------------------------------------------------------
+
+    async def get(
+        self, contact_id: str, session: AsyncClientSession | None = None
+    ) -> dict[str, Any] | None:
+        """The contact, following merges: an old id still finds the person."""
+        for _ in range(10):
+            doc = await self.contacts.find_one({"_id": contact_id}, session=session)
+            if doc is None or not doc.get("merged_into"):
+                return doc
+            contact_id = doc["merged_into"]
+        return None
+
+    async def timeline_page(
+        self, contact_id: str, limit: int, before: tuple[datetime, str] | None
+    ) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"contact_id": contact_id}
+        if before:
+            at, last_id = before
+            query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]
+        cursor = self.timeline.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)])
+        return await cursor.to_list(limit)
+
+    async def known_event_ids(self, event_ids: list[str]) -> set[str]:
+        cursor = self.ingested.find({"_id": {"$in": event_ids}}, {"_id": 1})
+        return {d["_id"] async for d in cursor}
+
+    async def remember_ingested(self, event_ids: list[str]) -> None:
+        if not event_ids:
+            return
+        now = utcnow()
+        try:
+            await self.ingested.insert_many(
+                [{"_id": i, "at": now} for i in event_ids], ordered=False
+            )
+        except Exception:  # duplicates from a concurrent resend: the ids are remembered
+            pass
+
+    async def existing_ids(self, contact_ids: list[str]) -> set[str]:
+        cursor = self.contacts.find({"_id": {"$in": contact_ids}}, {"_id": 1})
+        return {d["_id"] async for d in cursor}
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def create(self, contact: dict[str, Any]) -> None:
+        """Store a new contact, claim its identities, announce it — atomically."""
+        keys = [f"email:{e}" for e in contact.get("emails", [])]
+        if contact.get("external_id"):
+            keys.append(f"ext:{contact['external_id']}")
 
         async def work(session: AsyncClientSession) -> None:
+            for key in keys:
+                try:
+                    await self.identities.insert_one(
+                        {"_id": key, "contact_id": contact["_id"]}, session=session
+                    )
+                except DuplicateKeyError as exc:
+                    raise EmailTaken(key) from exc
             await self.contacts.insert_one(contact, session=session)
-            await self.outbox.add([(CONTACTS, event)], session=session)
+            await self.timeline.insert_one(
+                _change(contact["_id"], contact["created_at"], "contact.created", {}),
+                session=session,
+            )
+            created = ContactCreated(contact=snapshot(contact))
+            await self.outbox.add([(CONTACTS, _event(created, contact["_id"]))], session=session)
 
-        try:
-            await in_transaction(self.client, work)
-        except DuplicateKeyError as exc:
-            raise EmailTaken(contact.get("email") or "") from exc
+        await in_transaction(self.client, work)
         self.outbox.wake()
 
-    async def get(self, contact_id: str) -> dict[str, Any] | None:
-        return await self.contacts.find_one({"_id": contact_id})
+    async def update(
+        self,
+        contact_id: str,
+        changes: dict[str, Any],
+        previous: dict[str, Any],
+        by: str,
+        stage: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        now = utcnow()
+
+        async def work(session: AsyncClientSession) -> dict[str, Any]:
+            current = await self.get(contact_id, session=session)
+            if current is None:
+                raise NotFound(contact_id)
+            cid = current["_id"]
+            new_emails = set(changes.get("emails") or []) - set(current.get("emails", []))
+            for email in sorted(new_emails):
+                try:
+                    await self.identities.insert_one(
+                        {"_id": f"email:{email}", "contact_id": cid}, session=session
+                    )
+                except DuplicateKeyError as exc:
+                    raise EmailTaken(f"email:{email}") from exc
+            update: dict[str, Any] = {"$set": {**changes, "updated_at": now}}
+            events: list[tuple[str, Envelope]] = []
+            timeline: list[dict[str, Any]] = []
+            if changes:
+                events.append(
+                    (
+                        CONTACTS,
+                        _event(
+                            ContactUpdated(changes=changes, previous=previous, changed_by=by), cid
+                        ),
+                    )
+                )
+                timeline.append(_change(cid, now, "contact.updated", {"fields": sorted(changes)}))
+            if "owner_id" in changes:
+                events.append(
+                    (
+                        CONTACTS,
+                        _event(
+                            ContactOwnerAssigned(
+                                owner_id=changes["owner_id"],
+                                previous_owner_id=previous.get("owner_id"),
+                                assigned_by=by,
+                            ),
+                            cid,
+                        ),
+                    )
+                )
+            if stage and stage["to"] != current.get("lifecycle_stage"):
+                update["$set"]["lifecycle_stage"] = stage["to"]
+                update["$push"] = {"stage_history": stage}
+                events.append(
+                    (
+                        CONTACTS,
+                        _event(
+                            ContactStageChanged(
+                                from_stage=current.get("lifecycle_stage"),
+                                to_stage=stage["to"],
+                                changed_by=by,
+                                reason=stage.get("reason"),
+                            ),
+                            cid,
+                        ),
+                    )
+                )
+                timeline.append(
+                    _change(
+                        cid,
+                        now,
+                        "contact.stage_changed",
+                        {
+                            "from": current.get("lifecycle_stage"),
+                            "to": stage["to"],
+                            "reason": stage.get("reason"),
+                        },
+                    )
+                )
+            if not events:
+                return current
+            await self.contacts.update_one({"_id": cid}, update, session=session)
+            await self.timeline.insert_many(timeline, session=session)
+            await self.outbox.add(events, session=session)
+            return await self.contacts.find_one({"_id": cid}, session=session)  # type: ignore[return-value]
+
+        result = await in_transaction(self.client, work)
+        self.outbox.wake()
+        return result
+
+    async def merge(self, survivor_id: str, merged_ids: list[str], by: str) -> dict[str, Any]:
+        """Explicit merge: every other contact folds into the survivor, with an audit trail."""
+
+        async def work(session: AsyncClientSession) -> dict[str, Any]:
+            survivor = await self.get(survivor_id, session=session)
+            if survivor is None:
+                raise NotFound(survivor_id)
+            others = []
+            for other_id in merged_ids:
+                other = await self.get(other_id, session=session)
+                if other is None:
+                    raise NotFound(other_id)
+                if other["_id"] != survivor["_id"] and other not in others:
+                    others.append(other)
+            for other in others:
+                await self._fold(survivor["_id"], other, by, session)
+            return await self.contacts.find_one({"_id": survivor["_id"]}, session=session)  # type: ignore[return-value]
+
+        result = await in_transaction(self.client, work)
+        self.outbox.wake()
+        return result
+
+    async def _fold(
+        self, survivor_id: str, other: dict[str, Any], by: str, session: AsyncClientSession
+    ) -> None:
+        survivor = await self.contacts.find_one({"_id": survivor_id}, session=session)
+        assert survivor is not None
+        now = utcnow()
+        gained = merge_fields(survivor, other)
+        activity = Counter(survivor.get("activity", {}))
+        activity.update(other.get("activity", {}))
+        update: dict[str, Any] = {"$set": {**gained, "activity": dict(activity), "updated_at": now}}
+        if other.get("last_activity_at"):
+            update["$max"] = {"last_activity_at": other["last_activity_at"]}
+        update["$push"] = {"merged_from": {"id": other["_id"], "by": by, "at": now}}
+        await self.contacts.update_one({"_id": survivor_id}, update, session=session)
+        await self.identities.update_many(
+            {"contact_id": other["_id"]}, {"$set": {"contact_id": survivor_id}}, session=session
+        )
+        await self.timeline.update_many(
+            {"contact_id": other["_id"]}, {"$set": {"contact_id": survivor_id}}, session=session
+        )
+        # The merged record keeps only a pointer: old ids resolve, personal data is gone.
+        unset = {k: "" for k in other if k not in _TOMBSTONE_KEEP}
+        tombstone: dict[str, Any] = {"$set": {"merged_into": survivor_id, "merged_at": now}}
+        if unset:
+            tombstone["$unset"] = unset
+        await self.contacts.update_one({"_id": other["_id"]}, tombstone, session=session)
+        await self.contacts.update_many(
+            {"merged_into": other["_id"]}, {"$set": {"merged_into": survivor_id}}, session=session
+        )
+        await self.timeline.insert_one(
+            _change(survivor_id, now, "contact.merged", {"merged_id": other["_id"], "by": by}),
+            session=session,
+        )
+        await self.outbox.add(
+            [
+                (
+                    CONTACTS,
+                    _event(ContactMerged(merged_ids=[other["_id"]], merged_by=by), survivor_id),
+                )
+            ],
+            session=session,
+        )
+
+    async def erase(self, contact_id: str, by: str) -> str:
+        """GDPR erase: the person, their identities and timeline go; every service is told."""
+
+        async def work(session: AsyncClientSession) -> str:
+            current = await self.get(contact_id, session=session)
+            if current is None:
+                raise NotFound(contact_id)
+            cid = current["_id"]
+            ids = [cid] + [
+                d["_id"]
+                async for d in self.contacts.find({"merged_into": cid}, {"_id": 1}, session=session)
+            ]
+            await self.identities.delete_many({"contact_id": {"$in": ids}}, session=session)
+            await self.timeline.delete_many({"contact_id": {"$in": ids}}, session=session)
+            await self.contacts.delete_many({"_id": {"$in": ids[1:]}}, session=session)
+            # A bare tombstone stops late events for this id from recreating the person.
+            await self.contacts.replace_one(
+                {"_id": cid}, {"_id": cid, "erased": True, "erased_at": utcnow()}, session=session
+            )
+            await self.outbox.add(
+                [(CONTACTS, _event(ContactErased(requested_by=by), cid))], session=session
+            )
+            return cid
+
+        result = await in_transaction(self.client, work)
+        self.outbox.wake()
+        return result
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    async def _known(self, ids: set[str], session: AsyncClientSession) -> dict[str, Known]:
+        known: dict[str, Known] = {}
+        pending = set(ids)
+        while pending:  # follow merge chains to their survivors
+            cursor = self.contacts.find(
+                {"_id": {"$in": list(pending)}},
+                {"_id": 1, "anonymous": 1, "merged_into": 1, "erased": 1},
+                session=session,
+            )
+            pending = set()
+            async for doc in cursor:
+                if doc.get("erased"):
+                    continue
+                known[doc["_id"]] = Known(
+                    doc["_id"], bool(doc.get("anonymous")), doc.get("merged_into")
+                )
+                if doc.get("merged_into") and doc["merged_into"] not in known:
+                    pending.add(doc["merged_into"])
+        return known
+
+    async def apply_ingest(self, events: list[IngestEvent]) -> dict[str, str]:
+        """Resolve, record and announce a batch of ingested events; {id: why} of rejects."""
+
+        async def work(session: AsyncClientSession) -> dict[str, str]:
+            by_id = {str(e.envelope_id()): e for e in events}
+            unseen = await self.inbox.unseen(by_id, session=session)
+            fresh = [e for i, e in by_id.items() if i in unseen]
+            if not fresh:
+                return {}
+            keys: set[str] = set()
+            refs: set[str] = set()
+            for event in fresh:
+                try:
+                    found = identity_keys(event)
+                except ValueError:
+                    continue
+                refs.update(v for k, v in found.items() if k == "id")
+                keys.update(v for k, v in found.items() if k != "id")
+            identities = {
+                d["_id"]: d["contact_id"]
+                async for d in self.identities.find({"_id": {"$in": list(keys)}}, session=session)
+            }
+            known = await self._known(set(identities.values()) | refs, session)
+            plan = resolve(fresh, identities, known)
+            await self._write_plan(plan, session)
+            rejected = {
+                str(e.envelope_id()): plan.rejected[e.event_id]
+                for e in fresh
+                if e.event_id in plan.rejected
+            }
+            await self.inbox.remember([i for i in unseen if i not in rejected], session=session)
+            return rejected
+
+        result = await in_transaction(self.client, work)
+        self.outbox.wake()
+        return result
+
+    async def _write_plan(self, plan: Any, session: AsyncClientSession) -> None:
+        events: list[tuple[str, Envelope]] = []
+        if plan.new_contacts:
+            await self.contacts.insert_many(list(plan.new_contacts.values()), session=session)
+            for cid, doc in plan.new_contacts.items():
+                created = ContactCreated(contact=snapshot(doc), anonymous=doc["anonymous"])
+                events.append((CONTACTS, _event(created, cid, occurred_at=doc["created_at"])))
+        if plan.links:
+            await self.identities.bulk_write(
+                [
+                    UpdateOne({"_id": k}, {"$set": {"contact_id": c}}, upsert=True)
+                    for k, c in plan.links.items()
+                ],
+                ordered=False,
+                session=session,
+            )
+        await self.outbox.add(events, session=session)
+        events = []
+        for survivor, merged in plan.merges:
+            other = await self.contacts.find_one({"_id": merged}, session=session)
+            if other is not None and not other.get("merged_into"):
+                await self._fold(survivor, other, "identity-resolution", session)
+        ops: list[Any] = []
+        now = utcnow()
+        touched = set(plan.updates) | set(plan.activity)
+        for cid in touched:
+            fields = dict(plan.updates.get(cid, {}))
+            update: dict[str, Any] = {"$set": {**fields, "updated_at": now}}
+            if cid in plan.became_known:
+                update["$push"] = {
+                    "stage_history": {
+                        "from": None,
+                        "to": "subscriber",
+                        "by": "ingestion",
+                        "reason": "identified",
+                        "at": now,
+                    }
+                }
+                if "email" in fields:
+                    update["$addToSet"] = {"emails": fields["email"]}
+            if plan.activity.get(cid):
+                update["$inc"] = {f"activity.{t}": n for t, n in plan.activity[cid].items()}
+                update["$max"] = {"last_activity_at": plan.last_activity[cid]}
+            ops.append(UpdateOne({"_id": cid}, update))
+            if fields:
+                public = {k: v for k, v in fields.items() if k != "anonymous"}
+                events.append(
+                    (CONTACTS, _event(ContactUpdated(changes=public, changed_by="ingestion"), cid))
+                )
+        if ops:
+            await self.contacts.bulk_write(ops, ordered=False, session=session)
+        timeline: list[InsertOne[Any]] = []
+        for cid, event in plan.interactions:
+            itype = interaction_type(event)
+            props = normalized_properties(event)
+            name = interaction_name(event)
+            envelope_id = event.envelope_id()
+            timeline.append(
+                InsertOne(
+                    {
+                        "_id": str(envelope_id),
+                        "contact_id": cid,
+                        "at": event.occurred_at,
+                        "kind": "interaction",
+                        "type": itype,
+                        "name": name,
+                        "channel": CHANNELS[itype],
+                        "properties": props,
+                    }
+                )
+            )
+            recorded = InteractionRecorded(
+                interaction_type=itype,
+                name=name,
+                channel=CHANNELS[itype],
+                properties=props,
+                source_event_id=event.event_id,
+            )
+            events.append(
+                (
+                    INTERACTIONS,
+                    _event(recorded, cid, event_id=envelope_id, occurred_at=event.occurred_at),
+                )
+            )
+        if timeline:
+            await self.timeline.bulk_write(timeline, ordered=False, session=session)
+        await self.outbox.add(events, session=session)

@@ -1,0 +1,85 @@
+"""The public ingestion contract: what integrators send to `POST /v1/events` or the raw topic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+# Integrators may use any string as an event id; the envelope id derived from it is stable,
+# so every retry of the same event carries the same dedup key downstream.
+_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://lodestone.dev/ingest")
+
+
+class ContactRef(BaseModel):
+    """Who the event is about: at least one identity."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str | None = Field(default=None, max_length=254)
+    anonymous_id: str | None = Field(default=None, min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    contact_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> ContactRef:
+        if not (self.email or self.anonymous_id or self.external_id or self.contact_id):
+            raise ValueError("needs one of email, anonymous_id, external_id or contact_id")
+        return self
+
+
+class IngestEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    event_id: str = Field(min_length=1, max_length=200)
+    type: Literal["track", "identify", "page"]
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    occurred_at: AwareDatetime | None = None
+    contact: ContactRef
+    properties: dict[str, Any] = Field(default_factory=dict)
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _named_track(self) -> IngestEvent:
+        if self.type == "track" and not self.name:
+            raise ValueError("a track event needs a name")
+        return self
+
+    def envelope_id(self) -> UUID:
+        try:
+            return UUID(self.event_id)
+        except ValueError:
+            return uuid5(_ID_NAMESPACE, self.event_id)
+
+    def partition_key(self) -> bytes:
+        """The strongest identity given: one person's events stay in one partition."""
+        ref = self.contact
+        for prefix, value in (
+            ("id", ref.contact_id),
+            ("ext", ref.external_id),
+            ("email", ref.email.lower() if ref.email else None),
+            ("anon", ref.anonymous_id),
+        ):
+            if value:
+                return f"{prefix}:{value}".encode()
+        raise AssertionError("validated refs always have an identity")
+
+
+class IngestBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[dict[str, Any]] = Field(
+        description="Events as in IngestEvent; validated one by one so errors name the event"
+    )
+
+
+class IngestAccepted(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+def stamp(event: IngestEvent, now: datetime) -> IngestEvent:
+    """Fill the receive time for events sent without one."""
+    return event if event.occurred_at else event.model_copy(update={"occurred_at": now})

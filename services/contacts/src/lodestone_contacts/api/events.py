@@ -1,0 +1,125 @@
+"""`POST /v1/events`: the front door for integrators' interaction events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from lodestone_common.auth import ApiKey, Scope
+from lodestone_common.envelope import utcnow
+from lodestone_common.ingest import IngestAccepted, IngestBatch, IngestEvent, stamp
+from lodestone_common.kafka import Outgoing, publish_all
+from lodestone_common.topics import INGEST_RAW
+
+from ..domain.interactions import property_errors
+from ..domain.records import normalize_email
+
+router = APIRouter(prefix="/v1", tags=["ingestion"])
+
+MAX_EVENTS = 1000
+
+
+def validate_batch(raw_events: list[Any]) -> tuple[list[IngestEvent], list[dict[str, Any]]]:
+    """Every event validated on its own, so each error names its event and field."""
+    events: list[IngestEvent] = []
+    errors: list[dict[str, Any]] = []
+    for index, raw in enumerate(raw_events):
+        event_id = raw.get("event_id") if isinstance(raw, dict) else None
+        try:
+            event = IngestEvent.model_validate(raw)
+        except ValidationError as exc:
+            for e in exc.errors():
+                field = ".".join(str(p) for p in e["loc"]) or "event"
+                errors.append(
+                    {"index": index, "event_id": event_id, "field": field, "message": e["msg"]}
+                )
+            continue
+        problems = property_errors(event)
+        if event.contact.email:
+            try:
+                normalize_email(event.contact.email)
+            except ValueError as exc:
+                problems.append(("contact.email", str(exc)))
+        for field, message in problems:
+            errors.append(
+                {"index": index, "event_id": event_id, "field": field, "message": message}
+            )
+        if not problems:
+            events.append(event)
+    return events, errors
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=IngestAccepted,
+    summary="Ingest a batch of interaction events",
+    description=(
+        "Accepted means durable on Kafka. A resent `event_id` is accepted again and changes "
+        f"nothing. At most {MAX_EVENTS} events a batch; a batch with any invalid event is "
+        "refused whole, with every error naming its event and field."
+    ),
+    responses={413: {"description": "body too large"}, 422: {"description": "invalid events"}},
+)
+async def ingest(
+    batch: IngestBatch, request: Request, key: ApiKey = Scope("events:write")
+) -> IngestAccepted | JSONResponse:
+    if not batch.events:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "events: the batch is empty")
+    if len(batch.events) > MAX_EVENTS:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            f"events: {len(batch.events)} in one batch; the limit is {MAX_EVENTS}",
+        )
+    events, errors = validate_batch(batch.events)
+    repo = request.app.state.contacts
+    refs = sorted({e.contact.contact_id for e in events if e.contact.contact_id})
+    if refs:
+        missing = set(refs) - await repo.existing_ids(refs)
+        for index, event in enumerate(events):
+            if event.contact.contact_id in missing:
+                errors.append(
+                    {
+                        "index": index,
+                        "event_id": event.event_id,
+                        "field": "contact.contact_id",
+                        "message": f"unknown contact {event.contact.contact_id!r}",
+                    }
+                )
+    if errors:
+        return JSONResponse(
+            {
+                "error": "validation_error",
+                "message": f"{len(errors)} error(s) in the batch; nothing was accepted",
+                "details": errors,
+            },
+            status_code=422,
+        )
+    now = utcnow()
+    unique: dict[str, IngestEvent] = {}
+    for event in events:
+        unique.setdefault(str(event.envelope_id()), stamp(event, now))
+    known = await repo.known_event_ids(list(unique))
+    fresh = {i: e for i, e in unique.items() if i not in known}
+    # Durable on Kafka before we answer; the consumer dedupes by id if this races a resend.
+    try:
+        await publish_all(
+            request.app.state.runtime.broker,
+            [
+                Outgoing(
+                    INGEST_RAW, e.partition_key(), e.model_dump_json(exclude_none=True).encode()
+                )
+                for e in fresh.values()
+            ],
+        )
+    except (KafkaError, TimeoutError) as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "ingestion is unavailable (Kafka did not acknowledge); retry with the same event ids",
+        ) from exc
+    await repo.remember_ingested(list(fresh))
+    return IngestAccepted(accepted=len(fresh), duplicates=len(events) - len(fresh))

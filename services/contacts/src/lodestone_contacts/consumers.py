@@ -1,0 +1,40 @@
+"""Kafka subscribers of the contacts service: the raw ingest topic."""
+
+from __future__ import annotations
+
+from lodestone_common.consumer import Rejections, subscribe_batch
+from lodestone_common.http import Runtime
+from lodestone_common.ingest import IngestEvent
+from lodestone_common.topics import INGEST_RAW
+
+from .domain.interactions import property_errors
+from .repository import ContactsRepository
+
+
+def parse_ingest(raw: bytes) -> IngestEvent:
+    """An integrator's event; one with broken properties is poison (dead-lettered)."""
+    event = IngestEvent.model_validate_json(raw)
+    problems = property_errors(event)
+    if problems:
+        raise ValueError("; ".join(f"{f}: {m}" for f, m in problems))
+    if event.occurred_at is None:
+        raise ValueError("occurred_at: required on the raw topic")
+    return event
+
+
+def register(runtime: Runtime, contacts: ContactsRepository) -> None:
+    async def on_ingest(events: list[IngestEvent]) -> Rejections:
+        return await contacts.apply_ingest(events)
+
+    subscribe_batch(
+        runtime.broker,
+        INGEST_RAW,
+        group=runtime.settings.consumer_group,
+        handler=on_ingest,
+        parse=parse_ingest,
+        key_of=lambda e: str(e.envelope_id()),
+        max_records=runtime.settings.consumer_max_records,
+        title="contacts-ingest",
+        description="Resolves integrators' events to contacts and republishes them as "
+        "interaction.recorded keyed by contact_id",
+    )

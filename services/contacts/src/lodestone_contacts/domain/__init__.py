@@ -1,0 +1,1 @@
+"""Contact rules in plain Python (no I/O): records, interactions, identity resolution."""

@@ -1,0 +1,281 @@
+"""The prospect record: fields, lifecycle stages and how they may move."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lodestone_common.events import ContactSnapshot, LifecycleStage
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# The forward path; lost and disqualified can be reached from anywhere.
+STAGE_ORDER: tuple[LifecycleStage, ...] = (
+    "subscriber",
+    "lead",
+    "marketing_qualified",
+    "sales_qualified",
+    "opportunity",
+    "customer",
+)
+TERMINAL: tuple[LifecycleStage, ...] = ("lost", "disqualified")
+
+# Fields an `identify` event's traits may set directly; other traits land in `custom`.
+TRAIT_FIELDS = {
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "source",
+    "age",
+    "gender",
+    "income_band",
+    "preferred_payment_method",
+    "purchase_purpose",
+    "company_size",
+    "industry",
+}
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-cased and trimmed; raises ValueError for something that is not an address."""
+    email = raw.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise ValueError(f"not an email address: {raw!r}")
+    return email
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits with a leading + kept: '+1 (555) 010-2030' and '+15550102030' are one phone."""
+    digits = re.sub(r"[^\d+]", "", raw.strip())
+    if digits.count("+") > 1 or "+" in digits[1:] or len(digits.lstrip("+")) < 5:
+        raise ValueError(f"not a phone number: {raw!r}")
+    return digits
+
+
+def new_contact_id() -> str:
+    return f"c_{uuid4().hex}"
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Literal["granted", "denied", "unknown"] = "unknown"
+    sms: Literal["granted", "denied", "unknown"] = "unknown"
+    source: str | None = Field(default=None, max_length=200)
+
+
+class Attachment(BaseModel):
+    """Metadata only: the file itself lives where the client stored it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=300)
+    content_type: str = Field(default="application/octet-stream", max_length=200)
+    size_bytes: int = Field(ge=0)
+    url: str | None = Field(default=None, max_length=2000)
+
+
+class ContactFields(BaseModel):
+    """Every field a client may set on a contact."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str | None = Field(default=None, max_length=254)
+    emails: list[str] | None = Field(default=None, max_length=20)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    company: str | None = Field(default=None, max_length=200)
+    company_size: int | None = Field(default=None, ge=0)
+    industry: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    phones: list[str] | None = Field(default=None, max_length=20)
+    source: str | None = Field(default=None, max_length=100)
+    owner_id: str | None = Field(default=None, max_length=100)
+    tags: list[str] | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=100)
+    age: int | None = Field(default=None, ge=0, le=150)
+    gender: str | None = Field(default=None, max_length=50)
+    income_band: str | None = Field(default=None, max_length=50)
+    preferred_payment_method: str | None = Field(default=None, max_length=50)
+    purchase_purpose: str | None = Field(default=None, max_length=200)
+    contract_end_date: date | None = None
+    consent: Consent | None = None
+    unsubscribed: bool | None = None
+    attachments: list[Attachment] | None = Field(default=None, max_length=100)
+    custom: dict[str, Any] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalize_email(value) if value else None
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[str] | None) -> list[str] | None:
+        return [normalize_email(v) for v in value] if value is not None else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value else None
+
+    @field_validator("phones")
+    @classmethod
+    def _phones(cls, value: list[str] | None) -> list[str] | None:
+        return [normalize_phone(v) for v in value] if value is not None else None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return sorted({t.strip().lower() for t in value if t.strip()}) if value else value
+
+
+class ContactDraft(ContactFields):
+    lifecycle_stage: LifecycleStage | None = "subscriber"
+
+
+class StageMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: LifecycleStage
+    reason: str | None = Field(default=None, max_length=500)
+    # A move back down the funnel (customer -> lead) must be asked for explicitly.
+    allow_backward: bool = False
+
+
+class ContactPatch(ContactFields):
+    stage: StageMove | None = None
+
+
+class StageError(ValueError):
+    pass
+
+
+def check_stage_move(current: str | None, move: StageMove) -> None:
+    if current is None or move.to in TERMINAL or current in TERMINAL or current == move.to:
+        return
+    if STAGE_ORDER.index(move.to) < STAGE_ORDER.index(current) and not move.allow_backward:  # type: ignore[arg-type]
+        raise StageError(
+            f"moving back from {current} to {move.to} needs allow_backward=true and a reason"
+        )
+    if move.allow_backward and not move.reason:
+        raise StageError("a backward stage move needs a reason")
+
+
+def stage_entry(current: str | None, move: StageMove, by: str, at: datetime) -> dict[str, Any]:
+    return {"from": current, "to": move.to, "by": by, "reason": move.reason, "at": at}
+
+
+def new_contact(draft: ContactDraft, now: datetime, created_by: str) -> dict[str, Any]:
+    fields = draft.model_dump(mode="json", exclude_none=True)
+    emails = sorted(
+        {*(fields.get("emails") or []), *([fields["email"]] if "email" in fields else [])}
+    )
+    phones = sorted(
+        {*(fields.get("phones") or []), *([fields["phone"]] if "phone" in fields else [])}
+    )
+    doc: dict[str, Any] = {
+        "_id": new_contact_id(),
+        "tags": [],
+        "custom": {},
+        **fields,
+        "emails": emails,
+        "phones": phones,
+        "anonymous": False,
+        "activity": {},
+        "created_at": now,
+        "updated_at": now,
+        "created_by": created_by,
+        "stage_history": [],
+    }
+    if draft.lifecycle_stage:
+        doc["stage_history"] = [
+            {
+                "from": None,
+                "to": draft.lifecycle_stage,
+                "by": created_by,
+                "reason": "created",
+                "at": now,
+            }
+        ]
+    return doc
+
+
+def snapshot(contact: dict[str, Any]) -> ContactSnapshot:
+    """The fields other services may copy (no notes, attachments or history)."""
+    shared = {k: v for k, v in contact.items() if k in ContactSnapshot.model_fields}
+    extra = {
+        k: contact[k]
+        for k in (
+            "company_size",
+            "industry",
+            "age",
+            "gender",
+            "income_band",
+            "preferred_payment_method",
+            "purchase_purpose",
+            "unsubscribed",
+        )
+        if contact.get(k) is not None
+    }
+    return ContactSnapshot(**shared, **extra)
+
+
+def patch_changes(
+    current: dict[str, Any], patch: ContactPatch
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(changes, previous values) a patch makes; fields equal to the current value drop out."""
+    wanted = patch.model_dump(mode="json", exclude_unset=True, exclude={"stage"})
+    changes: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    for field, value in wanted.items():
+        if field == "custom" and value is not None:
+            value = {**current.get("custom", {}), **value}
+        if current.get(field) != value:
+            changes[field] = value
+            previous[field] = current.get(field)
+    if changes.get("email"):
+        emails = sorted({*current.get("emails", []), changes["email"]})
+        if emails != current.get("emails"):
+            changes["emails"], previous["emails"] = emails, current.get("emails")
+    if changes.get("phone"):
+        phones = sorted({*current.get("phones", []), changes["phone"]})
+        if phones != current.get("phones"):
+            changes["phones"], previous["phones"] = phones, current.get("phones")
+    return changes, previous
+
+
+def merge_fields(survivor: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """Fields the survivor gains from a merged contact: it keeps its own, fills the gaps."""
+    gained: dict[str, Any] = {}
+    for field, value in other.items():
+        if field.startswith("_") or field in {
+            "created_at",
+            "updated_at",
+            "created_by",
+            "anonymous",
+            "merged_into",
+            "stage_history",
+            "activity",
+            "last_activity_at",
+        }:
+            continue
+        if field in ("emails", "phones", "tags"):
+            union = sorted({*survivor.get(field, []), *(value or [])})
+            if union != survivor.get(field):
+                gained[field] = union
+        elif field == "custom":
+            combined = {**(value or {}), **survivor.get("custom", {})}
+            if combined != survivor.get("custom"):
+                gained["custom"] = combined
+        elif survivor.get(field) in (None, "", []) and value not in (None, "", []):
+            gained[field] = value
+    return gained

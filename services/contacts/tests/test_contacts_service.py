@@ -1,0 +1,349 @@
+"""The contacts service end to end: real processes, real Kafka, real MongoDB-wire server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from lodestone_common.topics import CONTACTS, INTERACTIONS
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
+def event(
+    kind: str = "track",
+    name: str | None = "Page Viewed",
+    minutes: int = 0,
+    props: dict[str, Any] | None = None,
+    traits: dict[str, Any] | None = None,
+    **contact: str,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": str(uuid4()),
+        "type": kind,
+        "contact": contact,
+        "occurred_at": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "properties": props or {},
+        "traits": traits or {},
+    }
+    if name:
+        body["name"] = name
+    return body
+
+
+async def read_topic(bootstrap: str, topic: str, contact_ids: set[str]) -> list[dict[str, Any]]:
+    """Every envelope for these contacts on a topic so far, in partition order."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-{uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=1500)
+            if not batch:
+                return found
+            for records in batch.values():
+                for r in records:
+                    env = orjson.loads(r.value)
+                    if env["contact_id"] in contact_ids:
+                        found.append(env)
+    finally:
+        await consumer.stop()
+
+
+async def ingest(http, events: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = await http.post("/v1/events", json={"events": events})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+async def find_by_email(mongo, email: str) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    ident = await mongo["lodestone_contacts"]["identities"].find_one({"_id": f"email:{email}"})
+    if not ident:
+        return None
+    return await mongo["lodestone_contacts"]["contacts"].find_one({"_id": ident["contact_id"]})
+
+
+async def test_mixed_batch_creates_contacts_and_orders_interactions(
+    services,
+    mongo,
+    eventually,  # type: ignore[no-untyped-def]
+) -> None:
+    tag = uuid4().hex[:8]
+    known_email = f"known.{tag}@example.com"
+    async with services.client("contacts") as http:
+        known = (await http.post("/v1/contacts", json={"email": known_email})).json()
+        events = [
+            event(minutes=i, email=known_email, props={"url": f"/p{i}"}) for i in range(5)
+        ] + [
+            event(
+                name="Email Opened",
+                minutes=6,
+                email=f"new.{tag}@example.com",
+                props={"campaign_id": "spring"},
+            ),
+            event(
+                kind="page",
+                name=None,
+                minutes=7,
+                anonymous_id=f"anon-{tag}",
+                props={"url": "/pricing"},
+            ),
+            event(
+                name="Call Logged",
+                minutes=8,
+                email=known_email,
+                props={"direction": "made", "duration_seconds": 320, "outcome": "connected"},
+            ),
+        ]
+        assert await ingest(http, events) == {"accepted": 8, "duplicates": 0}
+
+        async def resolved() -> dict[str, Any] | None:
+            new = await find_by_email(mongo, f"new.{tag}@example.com")
+            anon = await mongo["lodestone_contacts"]["identities"].find_one(
+                {"_id": f"anon:anon-{tag}"}
+            )
+            doc = await mongo["lodestone_contacts"]["contacts"].find_one({"_id": known["id"]})
+            if new and anon and doc and doc.get("activity", {}).get("call_logged") == 1:
+                return {"new": new, "anon": anon["contact_id"], "known": doc}
+            return None
+
+        found = await eventually(resolved)
+        assert found["known"]["activity"] == {"page_visit": 5, "call_logged": 1}
+        assert found["new"]["anonymous"] is False
+        anon = await mongo["lodestone_contacts"]["contacts"].find_one({"_id": found["anon"]})
+        assert anon["anonymous"] is True and anon["lifecycle_stage"] is None
+
+        timeline = (await http.get(f"/v1/contacts/{known['id']}/timeline?limit=4")).json()
+        kinds = [e["type"] for e in timeline["entries"]]
+        # The record was created now; the interactions happened an hour ago.
+        assert kinds == ["contact.created", "call_logged", "page_visit", "page_visit"]
+        older = (
+            await http.get(
+                f"/v1/contacts/{known['id']}/timeline?limit=10&before={timeline['next_cursor']}"
+            )
+        ).json()
+        assert [e["properties"]["url"] for e in older["entries"]] == ["/p2", "/p1", "/p0"]
+        assert older["next_cursor"] is None
+
+    ids = {known["id"], found["new"]["_id"], found["anon"]}
+    interactions = await eventually(
+        lambda: _at_least(services.stack.kafka_bootstrap, INTERACTIONS, ids, 8)
+    )
+    mine = [e for e in interactions if e["contact_id"] == known["id"]]
+    # One contact's interactions arrive in the order they happened.
+    assert [e["occurred_at"] for e in mine] == sorted(e["occurred_at"] for e in mine)
+    assert [e["payload"]["interaction_type"] for e in mine][-1] == "call_logged"
+    assert {str(e["event_id"]) for e in interactions} >= {ev["event_id"] for ev in events}
+
+
+async def _at_least(bootstrap: str, topic: str, ids: set[str], n: int) -> list[dict] | None:  # type: ignore[type-arg]
+    found = await read_topic(bootstrap, topic, ids)
+    return found if len(found) >= n else None
+
+
+async def test_resend_changes_nothing(services, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
+    email = f"resend.{uuid4().hex[:8]}@example.com"
+    events = [event(minutes=i, email=email) for i in range(3)]
+    async with services.client("contacts") as http:
+        assert await ingest(http, events) == {"accepted": 3, "duplicates": 0}
+        assert await ingest(http, events + events[:1]) == {"accepted": 0, "duplicates": 4}
+
+        async def counted() -> dict[str, Any] | None:
+            doc = await find_by_email(mongo, email)
+            return doc if doc and doc.get("activity", {}).get("page_visit") == 3 else None
+
+        doc = await eventually(counted)
+        timeline = (await http.get(f"/v1/contacts/{doc['_id']}/timeline")).json()
+        assert len([e for e in timeline["entries"] if e["kind"] == "interaction"]) == 3
+
+
+async def test_identify_stitches_anonymous_history(services, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:8]
+    email = f"stitch.{tag}@example.com"
+    async with services.client("contacts") as http:
+        known = (await http.post("/v1/contacts", json={"email": email, "source": "ads"})).json()
+        await ingest(
+            http,
+            [
+                event(
+                    kind="page",
+                    name=None,
+                    minutes=i,
+                    anonymous_id=f"v-{tag}",
+                    props={"url": f"/a{i}"},
+                )
+                for i in range(3)
+            ],
+        )
+        anon = await eventually(
+            lambda: mongo["lodestone_contacts"]["identities"].find_one({"_id": f"anon:v-{tag}"})
+        )
+        await ingest(
+            http,
+            [
+                event(
+                    kind="identify",
+                    name=None,
+                    minutes=5,
+                    anonymous_id=f"v-{tag}",
+                    email=email,
+                    traits={"first_name": "Grace"},
+                )
+            ],
+        )
+
+        async def stitched() -> dict[str, Any] | None:
+            doc = (await http.get(f"/v1/contacts/{known['id']}")).json()
+            return doc if doc.get("activity", {}).get("page_visit") == 3 else None
+
+        doc = await eventually(stitched)
+        assert doc["first_name"] == "Grace"
+        # The anonymous id now resolves to the known person; its history moved with it.
+        moved = (await http.get(f"/v1/contacts/{anon['contact_id']}")).json()
+        assert moved["id"] == known["id"]
+        timeline = (await http.get(f"/v1/contacts/{known['id']}/timeline")).json()
+        assert sum(e["type"] == "page_visit" for e in timeline["entries"]) == 3
+    merged = await eventually(
+        lambda: _at_least(services.stack.kafka_bootstrap, CONTACTS, {known["id"]}, 3)
+    )
+    assert any(
+        e["event_type"] == "contact.merged" and e["payload"]["merged_ids"] == [anon["contact_id"]]
+        for e in merged
+    )
+
+
+async def test_bad_batches_get_clear_errors_and_nothing_partial(services, mongo) -> None:  # type: ignore[no-untyped-def]
+    email = f"partial.{uuid4().hex[:8]}@example.com"
+    good = event(email=email)
+    async with services.client("contacts") as http:
+        response = await http.post(
+            "/v1/events",
+            json={
+                "events": [
+                    good,
+                    event(name="Call Logged", email=email, props={"direction": "up"}),
+                    {"event_id": "x", "type": "track", "contact": {}},
+                    event(email="not-an-email"),
+                ]
+            },
+        )
+        assert response.status_code == 422
+        details = response.json()["details"]
+        assert {(d["index"], d["field"]) for d in details} == {
+            (1, "properties.direction"),
+            (1, "properties.duration_seconds"),
+            (2, "contact"),
+            (3, "contact.email"),
+        }
+        assert "nothing was accepted" in response.json()["message"]
+        too_many = await http.post("/v1/events", json={"events": [good] * 1001})
+        assert too_many.status_code == 413 and "1000" in too_many.json()["message"]
+        empty = await http.post("/v1/events", json={"events": []})
+        assert empty.status_code == 422
+        unknown = await http.post("/v1/events", json={"events": [event(contact_id="c_nobody")]})
+        assert unknown.status_code == 422 and "c_nobody" in unknown.text
+        ingest_only = {"Authorization": "Bearer wrong"}
+        assert (
+            await http.post("/v1/events", json={"events": [good]}, headers=ingest_only)
+        ).status_code == 401
+    # Nothing of the refused batch was accepted: the good event is still new.
+    async with services.client("contacts") as http:
+        assert await ingest(http, [good]) == {"accepted": 1, "duplicates": 0}
+
+
+async def test_stage_moves_merge_and_erase_publish_their_events(
+    services,
+    mongo,
+    eventually,  # type: ignore[no-untyped-def]
+) -> None:
+    tag = uuid4().hex[:8]
+    async with services.client("contacts") as http:
+        a = (
+            await http.post(
+                "/v1/contacts",
+                json={"email": f"a.{tag}@example.com", "first_name": "Alan", "tags": ["VIP"]},
+            )
+        ).json()
+        b = (
+            await http.post(
+                "/v1/contacts",
+                json={
+                    "email": f"b.{tag}@example.com",
+                    "company": "Acme",
+                    "phone": "+44 20 7946 0000",
+                },
+            )
+        ).json()
+        up = await http.patch(
+            f"/v1/contacts/{a['id']}",
+            json={"stage": {"to": "customer"}, "owner_id": "rep-1", "age": 41},
+        )
+        assert up.status_code == 200 and up.json()["lifecycle_stage"] == "customer"
+        back = await http.patch(f"/v1/contacts/{a['id']}", json={"stage": {"to": "lead"}})
+        assert back.status_code == 409 and "allow_backward" in back.json()["message"]
+        ok_back = await http.patch(
+            f"/v1/contacts/{a['id']}",
+            json={"stage": {"to": "lead", "allow_backward": True, "reason": "refund"}},
+        )
+        assert ok_back.json()["lifecycle_stage"] == "lead"
+        history = [(h["from"], h["to"]) for h in ok_back.json()["stage_history"]]
+        assert history == [(None, "subscriber"), ("subscriber", "customer"), ("customer", "lead")]
+
+        merged = await http.post(f"/v1/contacts/{a['id']}/merge", json={"merge_ids": [b["id"]]})
+        assert merged.status_code == 200, merged.text
+        body = merged.json()
+        assert body["company"] == "Acme" and body["first_name"] == "Alan"
+        assert body["emails"] == sorted([f"a.{tag}@example.com", f"b.{tag}@example.com"])
+        assert (await http.get(f"/v1/contacts/{b['id']}")).json()["id"] == a["id"]
+        tomb = await mongo["lodestone_contacts"]["contacts"].find_one({"_id": b["id"]})
+        assert "email" not in tomb and tomb["merged_into"] == a["id"]
+
+        erased = await http.delete(f"/v1/contacts/{a['id']}")
+        assert erased.status_code == 202
+        assert (await http.get(f"/v1/contacts/{a['id']}")).status_code == 404
+        assert (await http.get(f"/v1/contacts/{b['id']}")).status_code == 404
+
+    events = await eventually(
+        lambda: _types_seen(
+            services,
+            {a["id"]},
+            {
+                "contact.created",
+                "contact.stage_changed",
+                "contact.owner_assigned",
+                "contact.updated",
+                "contact.merged",
+                "contact.erased",
+            },
+        )
+    )
+    assert events[-1] == "contact.erased"
+    db = mongo["lodestone_contacts"]
+    assert await db["identities"].count_documents({"contact_id": {"$in": [a["id"], b["id"]]}}) == 0
+    assert await db["timeline"].count_documents({"contact_id": {"$in": [a["id"], b["id"]]}}) == 0
+    leftover = await db["contacts"].find_one({"_id": a["id"]})
+    assert set(leftover) == {"_id", "erased", "erased_at"}
+    # Every other service forgets the person too.
+    await eventually(lambda: _gone(mongo, a["id"]))
+
+
+async def _types_seen(services, ids: set[str], wanted: set[str]) -> list[str] | None:  # type: ignore[no-untyped-def]
+    found = await read_topic(services.stack.kafka_bootstrap, CONTACTS, ids)
+    types = [e["event_type"] for e in found]
+    return types if wanted <= set(types) else None
+
+
+async def _gone(mongo, contact_id: str) -> bool:  # type: ignore[no-untyped-def]
+    score = await mongo["lodestone_scoring"]["scores"].find_one({"_id": contact_id})
+    audience = await mongo["lodestone_automation"]["audience"].find_one({"_id": contact_id})
+    return score is None and audience is None
