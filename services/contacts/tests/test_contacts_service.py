@@ -347,3 +347,72 @@ async def _gone(mongo, contact_id: str) -> bool:  # type: ignore[no-untyped-def]
     score = await mongo["lodestone_scoring"]["scores"].find_one({"_id": contact_id})
     audience = await mongo["lodestone_automation"]["audience"].find_one({"_id": contact_id})
     return score is None and audience is None
+
+
+async def test_search_filters_pages_and_follows_scores(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    from lodestone_common.events import ScoreChanged
+    from lodestone_common.kafka import make_broker, outgoing, publish_all
+    from lodestone_common.settings import ServiceSettings
+    from lodestone_common.topics import SCORES
+
+    tag = f"t{uuid4().hex[:8]}"
+    async with services.client("contacts") as http:
+        people = []
+        for i, (first, last) in enumerate([("Ann", "Lee"), ("Anne", "Lee"), ("Bo", "Kim")]):
+            body = {
+                "email": f"{first}.{tag}@example.com",
+                "first_name": first,
+                "last_name": last,
+                "company": f"Co {tag}",
+                "tags": [tag, f"n{i}"],
+                "custom": {"plan": "pro" if i else "free"},
+            }
+            people.append((await http.post("/v1/contacts", json=body)).json())
+        await http.patch(f"/v1/contacts/{people[2]['id']}", json={"stage": {"to": "lead"}})
+
+        pages, cursor = [], None
+        while True:
+            url = f"/v1/contacts?tag={tag}&limit=1" + (f"&cursor={cursor}" if cursor else "")
+            page = (await http.get(url)).json()
+            pages.extend(c["id"] for c in page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert sorted(pages) == sorted(p["id"] for p in people)
+        pro = (await http.get(f"/v1/contacts?tag={tag}&custom.plan=pro")).json()["items"]
+        assert {c["first_name"] for c in pro} == {"Anne", "Bo"}
+        leads = (await http.get(f"/v1/contacts?tag={tag}&stage=lead")).json()["items"]
+        assert [c["first_name"] for c in leads] == ["Bo"]
+        bad = await http.get("/v1/contacts?stage=wizard")
+        assert bad.status_code == 422 and "stage" in bad.json()["message"]
+        assert (await http.get("/v1/contacts?cursor=%25%25")).status_code == 422
+
+        dupes = (await http.get(f"/v1/contacts/{people[0]['id']}/duplicates")).json()
+        assert [d["contact"]["first_name"] for d in dupes] == ["Anne"]
+        assert dupes[0]["reasons"][0].startswith("similar name at the same company")
+
+        producer = make_broker(
+            ServiceSettings(kafka_bootstrap=services.stack.kafka_bootstrap, api_key="k")
+        )
+        await producer.connect()
+        try:
+            verdict = ScoreChanged(
+                model_id="default", score=130, previous_score=40, grade="A", band="hot"
+            )
+            await publish_all(
+                producer,
+                [
+                    outgoing(
+                        SCORES, verdict.envelope(contact_id=people[1]["id"], producer="scoring")
+                    )
+                ],
+            )
+        finally:
+            await producer.stop()
+
+        async def hot() -> list[dict[str, Any]]:
+            return (await http.get(f"/v1/contacts?tag={tag}&score_band=hot")).json()["items"]
+
+        found = await eventually(hot)
+        assert [c["id"] for c in found] == [people[1]["id"]]
+        assert found[0]["grade"] == "A" and found[0]["score"] == 130

@@ -1,13 +1,15 @@
-"""Kafka subscribers of the contacts service: the raw ingest topic."""
+"""Kafka subscribers of the contacts service: raw ingest, and scoring's verdicts."""
 
 from __future__ import annotations
 
-from lodestone_common.consumer import Rejections, subscribe_batch
+from lodestone_common.consumer import EnvelopeEvent, Rejections, subscribe_batch, subscribe_events
+from lodestone_common.events import ScoreChanged
 from lodestone_common.http import Runtime
 from lodestone_common.ingest import IngestEvent
-from lodestone_common.topics import INGEST_RAW
+from lodestone_common.topics import INGEST_RAW, SCORES
 
 from .domain.interactions import property_errors
+from .domain.scores import score_update
 from .repository import ContactsRepository
 
 
@@ -37,4 +39,24 @@ def register(runtime: Runtime, contacts: ContactsRepository) -> None:
         title="contacts-ingest",
         description="Resolves integrators' events to contacts and republishes them as "
         "interaction.recorded keyed by contact_id",
+    )
+
+    async def on_scores(events: list[EnvelopeEvent]) -> None:
+        updates = []
+        for event in events:
+            found = score_update(event)
+            if found:
+                model, at, fields = found
+                updates.append((event.envelope.contact_id, model, at, fields))
+        await contacts.apply_scores(updates)
+
+    subscribe_events(
+        runtime.broker,
+        SCORES,
+        group=runtime.settings.consumer_group,
+        handler=on_scores,
+        event_types={ScoreChanged.event_type},
+        max_records=runtime.settings.consumer_max_records,
+        title="contacts-scores",
+        description="Keeps each contact's score, grade and band in step for search and segments",
     )

@@ -89,6 +89,8 @@ class ContactsRepository:
             ([("phones", ASCENDING)], "phones"),
             ([("company", ASCENDING), ("last_name", ASCENDING)], "company_name"),
             ([("created_at", ASCENDING)], "created_at"),
+            ([("score_band", ASCENDING), ("_id", ASCENDING)], "score_band"),
+            ([("last_activity_at", ASCENDING)], "last_activity"),
         ):
             await self.contacts.create_index(fields, name=name)
 
@@ -129,6 +131,52 @@ class ContactsRepository:
             )
         except Exception:  # duplicates from a concurrent resend: the ids are remembered
             pass
+
+    async def duplicate_candidates(self, contact: dict[str, Any]) -> list[dict[str, Any]]:
+        """Contacts sharing an email or phone, or at the same company (indexed look-ups)."""
+        clauses: list[dict[str, Any]] = []
+        if contact.get("emails"):
+            clauses.append({"emails": {"$in": contact["emails"]}})
+        if contact.get("phones"):
+            clauses.append({"phones": {"$in": contact["phones"]}})
+        if contact.get("company"):
+            clauses.append({"company": contact["company"]})
+        if not clauses:
+            return []
+        query = {
+            "$or": clauses,
+            "_id": {"$ne": contact["_id"]},
+            "merged_into": {"$exists": False},
+            "erased": {"$ne": True},
+        }
+        return await self.contacts.find(query).to_list(500)
+
+    async def search(
+        self, query: dict[str, Any], after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        if after:
+            query = {**query, "_id": {"$gt": after}}
+        return await self.contacts.find(query).sort("_id", ASCENDING).to_list(limit)
+
+    async def apply_scores(self, updates: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
+        """Keep each model's latest verdict; an older (redelivered) one never overwrites it."""
+        ops = [
+            UpdateOne(
+                {
+                    "_id": contact_id,
+                    "merged_into": {"$exists": False},
+                    "erased": {"$ne": True},
+                    "$or": [
+                        {f"scores.{model}.at": {"$lt": at}},
+                        {f"scores.{model}": {"$exists": False}},
+                    ],
+                },
+                {"$set": fields},
+            )
+            for contact_id, model, at, fields in updates
+        ]
+        if ops:
+            await self.contacts.bulk_write(ops, ordered=True)
 
     async def existing_ids(self, contact_ids: list[str]) -> set[str]:
         cursor = self.contacts.find({"_id": {"$in": contact_ids}}, {"_id": 1})

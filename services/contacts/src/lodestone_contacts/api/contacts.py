@@ -8,12 +8,14 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import LifecycleStage
 
+from ..domain.duplicates import duplicate_reasons
 from ..domain.records import (
     ContactDraft,
     ContactPatch,
@@ -23,6 +25,7 @@ from ..domain.records import (
     patch_changes,
     stage_entry,
 )
+from ..domain.search import decode_cursor, encode_cursor, from_query
 from ..repository import ContactsRepository, EmailTaken, NotFound
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
@@ -213,3 +216,73 @@ async def timeline(
         ],
         next_cursor=_cursor(entries[-1]) if len(entries) == limit else None,
     )
+
+
+class ContactPage(BaseModel):
+    items: list[Contact]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+@router.get(
+    "/contacts",
+    response_model=ContactPage,
+    summary="Search contacts",
+    description=(
+        "Filters (all optional, combined with AND): `stage` (repeatable or comma-separated), "
+        "`owner_id`, `tag` (all of), `email`, `phone`, `company`, `country`, `source`, "
+        "`anonymous`, `score_band` (cold/warm/hot), `grade`, `min_score`, `created_after`, "
+        "`created_before`, `active_after`, `custom.<field>=<value>`, "
+        "`min_activity.<interaction type>=<count>` (e.g. `min_activity.page_visit=3`). "
+        "Pages follow `next_cursor`."
+    ),
+)
+async def search_contacts(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(None),
+    key: ApiKey = Scope("contacts:read"),
+) -> ContactPage:
+    params: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        params.setdefault(name, []).append(value)
+    try:
+        flt = from_query(params)
+        after = decode_cursor(cursor) if cursor else None
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+        ) from exc
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    docs = await _repo(request).search(flt.to_mongo(), after, limit)
+    return ContactPage(
+        items=[Contact.of(d) for d in docs],
+        next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
+    )
+
+
+class Duplicate(BaseModel):
+    contact: Contact
+    reasons: list[str]
+
+
+@router.get(
+    "/contacts/{contact_id}/duplicates",
+    response_model=list[Duplicate],
+    summary="Possible duplicates of a contact",
+    description="Same normalized email or phone, or a similar name at the same company. "
+    "Merge with `POST /v1/contacts/{id}/merge`.",
+)
+async def duplicates(
+    contact_id: str, request: Request, key: ApiKey = Scope("contacts:read")
+) -> list[Duplicate]:
+    repo = _repo(request)
+    doc = await repo.get(contact_id)
+    if doc is None or doc.get("erased"):
+        raise _not_found(contact_id)
+    found = []
+    for other in await repo.duplicate_candidates(doc):
+        reasons = duplicate_reasons(doc, other)
+        if reasons:
+            found.append(Duplicate(contact=Contact.of(other), reasons=reasons))
+    return found

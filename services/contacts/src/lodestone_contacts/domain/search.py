@@ -1,0 +1,157 @@
+"""Contact filters: one definition used by search (as a MongoDB query) and, being plain data,
+testable without a database."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lodestone_common.events import InteractionType, LifecycleStage
+
+from .records import normalize_email, normalize_phone
+
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+BANDS = ("cold", "warm", "hot")
+
+
+class ContactFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: list[LifecycleStage] = Field(default_factory=list)
+    owner_id: str | None = None
+    tags: list[str] = Field(default_factory=list, description="contacts carrying all of them")
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    country: str | None = None
+    source: str | None = None
+    anonymous: bool | None = None
+    score_band: list[str] = Field(default_factory=list)
+    grade: list[str] = Field(default_factory=list)
+    min_score: float | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    active_after: datetime | None = None
+    custom: dict[str, str] = Field(default_factory=dict)
+    min_activity: dict[InteractionType, int] = Field(default_factory=dict)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalize_email(value) if value else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value else None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return sorted({t.strip().lower() for t in value if t.strip()})
+
+    @field_validator("score_band")
+    @classmethod
+    def _bands(cls, value: list[str]) -> list[str]:
+        for band in value:
+            if band not in BANDS:
+                raise ValueError(f"score band must be one of {', '.join(BANDS)}")
+        return value
+
+    @field_validator("custom")
+    @classmethod
+    def _custom(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _FIELD.match(name):
+                raise ValueError(f"custom field name {name!r} is not a plain identifier")
+        return value
+
+    @field_validator("min_activity")
+    @classmethod
+    def _activity(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(n < 0 for n in value.values()):
+            raise ValueError("activity counts are not negative")
+        return value
+
+    def to_mongo(self) -> dict[str, Any]:
+        query: dict[str, Any] = {"merged_into": {"$exists": False}, "erased": {"$ne": True}}
+        if self.stage:
+            query["lifecycle_stage"] = {"$in": list(self.stage)}
+        if self.tags:
+            query["tags"] = {"$all": self.tags}
+        for name in ("owner_id", "company", "country", "source", "anonymous"):
+            value = getattr(self, name)
+            if value is not None:
+                query[name] = value
+        if self.email:
+            query["emails"] = self.email
+        if self.phone:
+            query["phones"] = self.phone
+        if self.score_band:
+            query["score_band"] = {"$in": self.score_band}
+        if self.grade:
+            query["grade"] = {"$in": self.grade}
+        if self.min_score is not None:
+            query["score"] = {"$gte": self.min_score}
+        created: dict[str, Any] = {}
+        if self.created_after:
+            created["$gte"] = self.created_after
+        if self.created_before:
+            created["$lt"] = self.created_before
+        if created:
+            query["created_at"] = created
+        if self.active_after:
+            query["last_activity_at"] = {"$gte": self.active_after}
+        for name, value in self.custom.items():
+            query[f"custom.{name}"] = _scalar(value)
+        for kind, n in self.min_activity.items():
+            query[f"activity.{kind}"] = {"$gte": n}
+        return query
+
+
+def _scalar(text: str) -> Any:
+    """Query-string values are text; match numbers and booleans as what they look like."""
+    if text in ("true", "false"):
+        return {"$in": [text, text == "true"]}
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return {"$in": [text, number, int(number)] if number.is_integer() else [text, number]}
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        decoded = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
+    except Exception as exc:
+        raise ValueError("cursor: not a cursor from this API") from exc
+    if not decoded:
+        raise ValueError("cursor: not a cursor from this API")
+    return decoded
+
+
+def from_query(params: dict[str, list[str]]) -> ContactFilter:
+    """A filter from query-string parameters (`custom.plan=pro`, `min_activity.page_visit=3`)."""
+    fields: dict[str, Any] = {"custom": {}, "min_activity": {}}
+    lists = {"stage", "tags", "tag", "score_band", "grade"}
+    for name, values in params.items():
+        if name in ("limit", "cursor"):
+            continue
+        if name.startswith("custom."):
+            fields["custom"][name.removeprefix("custom.")] = values[-1]
+        elif name.startswith("min_activity."):
+            fields["min_activity"][name.removeprefix("min_activity.")] = values[-1]
+        elif name in lists:
+            key = "tags" if name == "tag" else name
+            fields.setdefault(key, []).extend(v for raw in values for v in raw.split(","))
+        else:
+            fields[name] = values[-1]
+    return ContactFilter.model_validate(fields)
