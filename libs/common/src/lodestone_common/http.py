@@ -65,17 +65,27 @@ class Runtime:
 class BodyLimit:
     """Refuses request bodies over `max_bytes` with a clear 413 before reading them whole."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default = max_bytes
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.default
+        for prefix, allowed in self.overrides.items():
+            if scope["path"].startswith(prefix):
+                limit = allowed
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         received = 0
         too_large = False
@@ -85,7 +95,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     raise _TooLarge
             return message
@@ -93,13 +103,13 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         response = JSONResponse(
             {
                 "error": "payload_too_large",
-                "message": f"request body exceeds {self.max_bytes} bytes",
+                "message": f"request body exceeds {limit} bytes",
             },
             status_code=413,
         )
@@ -200,6 +210,7 @@ def build_app(
     routers: Sequence[APIRouter],
     version: str = "0.1.0",
     max_body_bytes: int = 5 * 1024 * 1024,
+    body_limits: dict[str, int] | None = None,
 ) -> FastAPI:
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level)
@@ -269,7 +280,7 @@ def build_app(
 
     for router in routers:
         app.include_router(router)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, overrides=body_limits)
     return app
 
 

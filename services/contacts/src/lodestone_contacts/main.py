@@ -16,6 +16,8 @@ from lodestone_common.topics import CONTACTS, INTERACTIONS
 
 from . import consumers
 from .api import routers
+from .api.imports import MAX_IMPORT_BYTES
+from .imports import ImportJobs
 from .repository import ContactsRepository
 from .settings import ContactsSettings
 
@@ -49,8 +51,10 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
         title="Lodestone contacts",
         description="Prospect records, identity resolution and event ingestion.",
         routers=routers,
+        body_limits={"/v1/contacts/imports": MAX_IMPORT_BYTES},
     )
     app.state.contacts = contacts
+    app.state.imports = ImportJobs(runtime.db, contacts)
     return app
 
 

@@ -32,13 +32,14 @@ from lodestone_common.outbox import Outbox
 from lodestone_common.topics import CONTACTS, INTERACTIONS
 
 from .domain.identity import Known, identity_keys, resolve
+from .domain.imports import update_fields
 from .domain.interactions import (
     CHANNELS,
     interaction_name,
     interaction_type,
     normalized_properties,
 )
-from .domain.records import merge_fields, snapshot
+from .domain.records import ContactDraft, merge_fields, new_contact, snapshot
 
 PRODUCER = "contacts"
 # Personal data a merged contact's tombstone must not keep.
@@ -387,6 +388,90 @@ class ContactsRepository:
                 [(CONTACTS, _event(ContactErased(requested_by=by), cid))], session=session
             )
             return cid
+
+        result = await in_transaction(self.client, work)
+        self.outbox.wake()
+        return result
+
+    async def import_batch(self, drafts: list[ContactDraft], by: str) -> tuple[int, int]:
+        """Create or update one batch of imported rows atomically: (created, updated).
+
+        A row whose email belongs to a contact updates it; otherwise it creates one. Rows are
+        validated before they get here, so the transaction holds only whole rows.
+        """
+
+        async def work(session: AsyncClientSession) -> tuple[int, int]:
+            now = utcnow()
+            emails = {e for d in drafts for e in [d.email, *(d.emails or [])] if e}
+            owners = {
+                d["_id"].split(":", 1)[1]: d["contact_id"]
+                async for d in self.identities.find(
+                    {"_id": {"$in": [f"email:{e}" for e in emails]}}, session=session
+                )
+            }
+            created: dict[str, dict[str, Any]] = {}
+            updates: dict[str, dict[str, Any]] = {}
+            for draft in drafts:
+                mine = [e for e in [draft.email, *(draft.emails or [])] if e]
+                owner = next((owners[e] for e in mine if e in owners), None)
+                if owner is None:
+                    doc = new_contact(draft, now, by)
+                    doc["source"] = doc.get("source") or "import"
+                    created[doc["_id"]] = doc
+                    owners.update(dict.fromkeys(mine, doc["_id"]))
+                    continue
+                fields = update_fields(draft)
+                if owner in created:
+                    created[owner].update(fields)
+                    created[owner]["emails"] = sorted({*created[owner]["emails"], *mine})
+                else:
+                    updates.setdefault(owner, {}).update(fields)
+                    updates[owner].setdefault("$emails", set()).update(mine)
+                owners.update({e: owner for e in mine if e not in owners})
+            events: list[tuple[str, Envelope]] = []
+            if created:
+                docs = list(created.values())
+                await self.contacts.insert_many(docs, session=session)
+                await self.timeline.insert_many(
+                    [_change(d["_id"], now, "contact.created", {"via": "import"}) for d in docs],
+                    session=session,
+                )
+                events += [
+                    (CONTACTS, _event(ContactCreated(contact=snapshot(d)), d["_id"])) for d in docs
+                ]
+            links = [
+                {"_id": f"email:{e}", "contact_id": cid}
+                for e, cid in owners.items()
+                if e in emails and (cid in created or cid in updates)
+            ]
+            existing = {
+                d["_id"]
+                async for d in self.identities.find(
+                    {"_id": {"$in": [link["_id"] for link in links]}}, {"_id": 1}, session=session
+                )
+            }
+            fresh_links = [link for link in links if link["_id"] not in existing]
+            if fresh_links:
+                await self.identities.insert_many(fresh_links, session=session)
+            ops = []
+            for cid, fields in updates.items():
+                new_emails = sorted(fields.pop("$emails"))
+                ops.append(
+                    UpdateOne(
+                        {"_id": cid},
+                        {
+                            "$set": {**fields, "updated_at": now},
+                            "$addToSet": {"emails": {"$each": new_emails}},
+                        },
+                    )
+                )
+                if fields:
+                    changed = ContactUpdated(changes=fields, changed_by=by)
+                    events.append((CONTACTS, _event(changed, cid)))
+            if ops:
+                await self.contacts.bulk_write(ops, ordered=False, session=session)
+            await self.outbox.add(events, session=session)
+            return len(created), len(updates)
 
         result = await in_transaction(self.client, work)
         self.outbox.wake()

@@ -1,0 +1,103 @@
+"""`/v1/contacts/imports`: CSV import with per-row errors and progress."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel
+
+from lodestone_common.auth import ApiKey, Scope
+
+from ..imports import ImportJobs, decode_check
+
+router = APIRouter(prefix="/v1/contacts/imports", tags=["imports"])
+MAX_IMPORT_BYTES = 1024 * 1024 * 1024
+
+
+class ImportJob(BaseModel):
+    id: str
+    status: str
+    bytes: int
+    rows_read: int
+    created: int
+    updated: int
+    failed: int
+    errors: list[dict[str, Any]]
+    started_at: datetime
+    finished_at: datetime | None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> ImportJob:
+        return cls(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+def _discard(path: Path) -> None:
+    # Unlinking a local temp file takes microseconds; not worth a thread hop.
+    path.unlink(missing_ok=True)
+
+
+def _jobs(request: Request) -> ImportJobs:
+    return request.app.state.imports
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImportJob,
+    summary="Import contacts from CSV",
+    description=(
+        "Send the CSV as the request body (`Content-Type: text/csv`, UTF-8, header row "
+        "first). Known columns (email, first_name, last name, company, phone, tags, ...) set "
+        "fields; other columns become custom fields. A row whose email exists updates that "
+        "contact. Invalid rows are skipped whole and reported with their line number. Follow "
+        "progress at `GET /v1/contacts/imports/{id}`."
+    ),
+)
+async def start_import(request: Request, key: ApiKey = Scope("contacts:write")) -> ImportJob:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type not in ("text/csv", "application/csv"):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the file as Content-Type: text/csv"
+        )
+    size = 0
+    with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as out:
+        path = Path(out.name)
+        try:
+            async for chunk in request.stream():
+                if size == 0 and chunk:
+                    decode_check(chunk[:65536])
+                size += len(chunk)
+                if size > MAX_IMPORT_BYTES:
+                    raise HTTPException(
+                        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                        f"imports are limited to {MAX_IMPORT_BYTES} bytes",
+                    )
+                out.write(chunk)
+        except UnicodeDecodeError as exc:
+            _discard(path)
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY, "the file is not UTF-8 text"
+            ) from exc
+        except BaseException:
+            _discard(path)
+            raise
+    if size == 0:
+        _discard(path)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "the file is empty")
+    job = await _jobs(request).start(path, size, key.name)
+    return ImportJob.of(job)
+
+
+@router.get("/{job_id}", response_model=ImportJob, summary="Progress of an import")
+async def get_import(
+    job_id: str, request: Request, key: ApiKey = Scope("contacts:read")
+) -> ImportJob:
+    job = await _jobs(request).get(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no import {job_id!r}")
+    return ImportJob.of(job)

@@ -1,0 +1,125 @@
+"""CSV import through the real service: progress, per-row errors, nothing half-imported."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+
+def make_csv(path: Path, rows: int, tag: str, bad_every: int = 0) -> set[int]:
+    """A CSV with `rows` data rows; every `bad_every`-th has a broken age. Bad line numbers."""
+    bad: set[int] = set()
+    with path.open("w", encoding="utf-8") as out:
+        out.write("Email,First Name,Last Name,Company,Age,Tags,Plan\n")
+        for i in range(rows):
+            age = "41"
+            if bad_every and i % bad_every == 0:
+                age = "minus one"
+                bad.add(i + 2)  # the header is line 1
+            out.write(
+                f"p{i}.{tag}@example.com,Pat{i},Doe,Acme {i % 50},{age},{tag};imported,"
+                f"{'pro' if i % 2 else 'free'}\n"
+            )
+    return bad
+
+
+async def run_import(http, path: Path, timeout: float = 600):  # type: ignore[no-untyped-def]
+    response = await http.post(
+        "/v1/contacts/imports",
+        content=await asyncio.to_thread(path.read_bytes),
+        headers={"content-type": "text/csv"},
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    seen_progress = set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while job["status"] == "running":
+        assert loop.time() < deadline, "import did not finish"
+        await asyncio.sleep(0.2)
+        job = (await http.get(f"/v1/contacts/imports/{job['id']}")).json()
+        seen_progress.add(job["rows_read"])
+    return job, seen_progress
+
+
+async def test_import_reports_bad_rows_and_reimport_updates(services, mongo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tag = f"imp{uuid4().hex[:6]}"
+    rows = 3000
+    bad = make_csv(tmp_path / "people.csv", rows, tag, bad_every=97)
+    async with services.client("contacts") as http:
+        job, progress = await run_import(http, tmp_path / "people.csv")
+        assert job["status"] == "done", job
+        assert (job["rows_read"], job["created"], job["failed"]) == (
+            rows,
+            rows - len(bad),
+            len(bad),
+        )
+        assert {e["line"] for e in job["errors"]} == bad
+        assert all(e["field"] == "age" for e in job["errors"])
+        assert len(progress) > 1, "progress should be visible while the import runs"
+
+        # A rejected row left nothing behind.
+        first_bad = min(bad) - 2
+        missing = await http.get(f"/v1/contacts?email=p{first_bad}.{tag}@example.com")
+        assert missing.json()["items"] == []
+        pro = await http.get(f"/v1/contacts?tag={tag}&custom.plan=pro&limit=500")
+        assert len(pro.json()["items"]) == 500
+
+        again, _ = await run_import(http, tmp_path / "people.csv")
+        assert (again["created"], again["updated"]) == (0, rows - len(bad))
+    db = mongo["lodestone_contacts"]
+    assert await db["contacts"].count_documents({"tags": tag}) == rows - len(bad)
+
+
+async def test_import_refuses_what_is_not_a_utf8_csv(services) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("contacts") as http:
+        wrong_type = await http.post("/v1/contacts/imports", content=b"email\na@b.co\n")
+        assert wrong_type.status_code == 415
+        latin1 = await http.post(
+            "/v1/contacts/imports",
+            content="email\nj\xe9@b.co\n".encode("latin-1"),
+            headers={"content-type": "text/csv"},
+        )
+        assert latin1.status_code == 422 and "UTF-8" in latin1.json()["message"]
+        empty = await http.post(
+            "/v1/contacts/imports", content=b"", headers={"content-type": "text/csv"}
+        )
+        assert empty.status_code == 422
+
+
+def test_cli_shows_progress_and_row_errors(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tag = f"cli{uuid4().hex[:6]}"
+    make_csv(tmp_path / "small.csv", 300, tag, bad_every=100)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "lodestone-contacts-import"),
+            str(tmp_path / "small.csv"),
+            "--url",
+            services.url("contacts"),
+            "--key",
+            services.headers["Authorization"][7:],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "100.0%" in result.stdout and "created 297" in result.stdout
+    assert "line 2: age:" in result.stdout
+
+
+@pytest.mark.slow
+async def test_a_100k_row_import(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tag = f"big{uuid4().hex[:6]}"
+    make_csv(tmp_path / "big.csv", 100_000, tag)
+    async with services.client("contacts") as http:
+        job, progress = await run_import(http, tmp_path / "big.csv", timeout=1800)
+    assert job["status"] == "done" and job["created"] == 100_000 and job["failed"] == 0
+    assert len(progress) > 10

@@ -1,0 +1,44 @@
+import pytest
+
+from lodestone_contacts.domain.imports import column_names, parse_row, update_fields
+
+
+def test_headers_map_aliases_and_unknown_columns_to_custom() -> None:
+    assert column_names(["E-mail", "First Name", "Surname", "Tags", "Favourite Colour"]) == [
+        "email",
+        "first_name",
+        "last_name",
+        "tags",
+        "custom.favourite_colour",
+    ]
+    with pytest.raises(ValueError, match="twice"):
+        column_names(["email", "E-mail"])
+
+
+def test_a_good_row_becomes_a_draft() -> None:
+    names = column_names(["email", "first name", "tags", "age", "plan"])
+    draft, errors = parse_row(names, ["Ada@X.io", "Ada", "vip; b2b", "41", "pro"])
+    assert errors == [] and draft is not None
+    assert draft.email == "ada@x.io" and draft.tags == ["b2b", "vip"] and draft.age == 41
+    assert draft.custom == {"plan": "pro"}
+    assert update_fields(draft) == {
+        "email": "ada@x.io",
+        "first_name": "Ada",
+        "tags": ["b2b", "vip"],
+        "age": 41,
+        "custom": {"plan": "pro"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        (["not-an-email", "x", ""], "email"),
+        (["a@b.co", "x", "-3"], "age"),
+        (["", "x", "3"], "email"),
+        (["a@b.co", "x"], "row"),
+    ],
+)
+def test_a_bad_row_is_rejected_whole_with_the_field_named(values: list[str], field: str) -> None:
+    draft, errors = parse_row(column_names(["email", "first_name", "age"]), values)
+    assert draft is None and errors[0]["field"] == field
