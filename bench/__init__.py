@@ -1,0 +1,1 @@
+"""Lodestone benchmarks: each prints ratios measured in one run against this machine's limits."""

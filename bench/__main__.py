@@ -1,0 +1,25 @@
+"""`python -m bench [NAME ...]` runs the named benchmarks (all by default)."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import ingestion
+
+BENCHMARKS = {"ingestion": ingestion.main}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"any of: {', '.join(BENCHMARKS)}")
+    args = parser.parse_args()
+    unknown = set(args.names) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(sorted(unknown))}")
+    for name in args.names or list(BENCHMARKS):
+        print(f"== {name} ==", flush=True)
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main()

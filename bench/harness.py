@@ -1,0 +1,75 @@
+"""A private native stack for benchmarks, and result reporting."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+_spec = importlib.util.spec_from_file_location("lodestone_stack", ROOT / "deploy/local/stack.py")
+assert _spec and _spec.loader
+stack_module = importlib.util.module_from_spec(_spec)
+sys.modules["lodestone_stack"] = stack_module
+_spec.loader.exec_module(stack_module)
+
+BENCH_PORTS = {"contacts": 28001, "scoring": 28002, "automation": 28003, "reporting": 28004}
+API_KEY = "bench-admin-key"
+
+
+def bench_stack(services: list[str]) -> Any:
+    """Fresh Kafka + MongoDB (Rust daemon unless told otherwise) and the named services."""
+    os.environ.setdefault("LODESTONE_MONGO_DAEMON", "rs")
+    stack = stack_module.Stack(
+        name="bench",
+        kafka_port=29092,
+        mongo_port=47017,
+        service_ports={s: BENCH_PORTS[s] for s in services},
+    )
+    stack.api_key = API_KEY
+    stack.down()
+    shutil.rmtree(stack.home, ignore_errors=True)
+    stack.infra_up(timeout=180)
+    stack.services_up(timeout=120)
+    return stack
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "mongo_daemon": os.environ.get("LODESTONE_MONGO_DAEMON"),
+    }
+
+
+def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> Path:
+    """Print a table and write the machine-readable results."""
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(_fmt(r[c])) for r in rows)) for c in columns}
+    print()
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    print("  ".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print("  ".join(_fmt(row[c]).ljust(widths[c]) for c in columns))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), "rows": rows, **extra}, indent=2))
+    print(f"\nresults: {path.relative_to(ROOT)}")
+    return path
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if value < 1:
+            return f"{value:.3g}"
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

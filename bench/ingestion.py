@@ -1,0 +1,153 @@
+"""Ingestion: events per second through `POST /v1/events`, by batch size, against raw Kafka.
+
+For each batch size (1, 100, 1000) it measures
+- accepted/s: the API answered 202, i.e. Kafka acknowledged the raw events (acks=all);
+- resolved/s: the same events reached the interactions topic, resolved to contacts and
+  keyed by contact_id (identity resolution, timeline, outbox, relay included);
+and relates both to the raw produce rate of this machine's Kafka with the same payloads
+(aiokafka, idempotent, acks=all, pipelined), measured in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from lodestone_common.topics import INTERACTIONS
+
+from .harness import bench_stack, report
+
+PEOPLE = 2000
+
+
+def make_events(n: int, run: str) -> list[dict[str, Any]]:
+    now = "2026-11-01T12:00:00+00:00"
+    return [
+        {
+            "event_id": f"{run}-{i}",
+            "type": "track",
+            "name": "Page Viewed" if i % 3 else "Email Opened",
+            "occurred_at": now,
+            "contact": {"email": f"p{i % PEOPLE}.{run}@example.com"},
+            "properties": {"url": f"/docs/{i % 40}", "campaign_id": "c1"},
+        }
+        for i in range(n)
+    ]
+
+
+async def raw_produce_rate(bootstrap: str, events: list[dict[str, Any]]) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    try:
+        payloads = [orjson.dumps(e) for e in events]
+        started = time.perf_counter()
+        futures = [
+            await producer.send("lodestone.deadletter.v1", p, key=str(i % PEOPLE).encode())
+            for i, p in enumerate(payloads)
+        ]
+        await asyncio.gather(*futures)
+        return len(payloads) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def post_all(url: str, key: str, events: list[dict[str, Any]], size: int) -> float:
+    batches = [events[i : i + size] for i in range(0, len(events), size)]
+    limits = httpx.Limits(max_connections=16)
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120, limits=limits
+    ) as http:
+        queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+        for batch in batches:
+            queue.put_nowait(batch)
+
+        async def worker() -> None:
+            while not queue.empty():
+                batch = queue.get_nowait()
+                response = await http.post("/v1/events", json={"events": batch})
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(min(16, len(batches)))))
+        return len(events) / (time.perf_counter() - started)
+
+
+async def wait_resolved(bootstrap: str, run: str, n: int, started: float) -> float:
+    consumer = AIOKafkaConsumer(
+        INTERACTIONS,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=5000,
+    )
+    await consumer.start()
+    seen: set[str] = set()
+    last = started
+    try:
+        deadline = time.perf_counter() + 600
+        while len(seen) < n and time.perf_counter() < deadline:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                for record in records:
+                    payload = orjson.loads(record.value)["payload"]
+                    source = payload.get("source_event_id", "")
+                    if source.startswith(run + "-"):
+                        seen.add(source)
+                        last = time.perf_counter()
+    finally:
+        await consumer.stop()
+    if len(seen) < n:
+        raise RuntimeError(f"only {len(seen)}/{n} events reached {INTERACTIONS}")
+    return n / (last - started)
+
+
+async def run() -> None:
+    stack = bench_stack(["contacts"])
+    try:
+        url = f"http://127.0.0.1:{stack.service_ports['contacts']}"
+        sizes = [(1, 2_000), (100, 20_000), (1000, 50_000)]
+        raw = await raw_produce_rate(stack.kafka_bootstrap, make_events(50_000, "raw"))
+        rows = []
+        for size, n in sizes:
+            run_id = f"b{size}-{uuid4().hex[:6]}"
+            events = make_events(n, run_id)
+            started = time.perf_counter()
+            accepted = await post_all(url, stack.api_key, events, size)
+            resolved = await wait_resolved(stack.kafka_bootstrap, run_id, n, started)
+            rows.append(
+                {
+                    "batch size": size,
+                    "events": n,
+                    "accepted/s": accepted,
+                    "resolved/s": resolved,
+                    "accepted vs raw kafka": accepted / raw,
+                    "resolved vs raw kafka": resolved / raw,
+                }
+            )
+            print(
+                f"batch {size}: accepted {accepted:,.0f}/s, resolved {resolved:,.0f}/s", flush=True
+            )
+        print(f"\nraw Kafka produce (aiokafka, acks=all, idempotent): {raw:,.0f} msg/s")
+        base = rows[0]["accepted/s"]
+        for row in rows:
+            row["speed-up vs batch 1"] = row["accepted/s"] / base
+        report("ingestion", rows, {"raw_kafka_produce_per_s": raw})
+    finally:
+        stack.down()
+
+
+def main() -> None:
+    asyncio.run(run())
