@@ -416,3 +416,30 @@ async def test_search_filters_pages_and_follows_scores(services, eventually) -> 
         found = await eventually(hot)
         assert [c["id"] for c in found] == [people[1]["id"]]
         assert found[0]["grade"] == "A" and found[0]["score"] == 130
+
+
+async def test_notes_and_unsubscribes(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    email = f"notes.{uuid4().hex[:8]}@example.com"
+    async with services.client("contacts") as http:
+        contact = (
+            await http.post("/v1/contacts", json={"email": email, "consent": {"email": "granted"}})
+        ).json()
+        note = await http.post(
+            f"/v1/contacts/{contact['id']}/notes", json={"text": "Asked for a demo next week"}
+        )
+        assert note.status_code == 201 and note.json()["detail"]["author"] == "admin"
+        assert (
+            await http.post(f"/v1/contacts/{contact['id']}/notes", json={"text": ""})
+        ).status_code == 422
+        notes = (await http.get(f"/v1/contacts/{contact['id']}/timeline?kind=note")).json()
+        assert [e["detail"]["text"] for e in notes["entries"]] == ["Asked for a demo next week"]
+        await ingest(
+            http, [event(name="Email Unsubscribed", email=email, props={"campaign_id": "spring"})]
+        )
+
+        async def unsubscribed() -> dict[str, Any] | None:
+            doc = (await http.get(f"/v1/contacts/{contact['id']}")).json()
+            return doc if doc.get("unsubscribed") else None
+
+        doc = await eventually(unsubscribed)
+        assert doc["consent"]["email"] == "denied"

@@ -91,3 +91,24 @@ def test_last_activity_is_the_latest_event() -> None:
     (cid,) = plan.new_contacts
     assert plan.last_activity[cid] == T0 + timedelta(minutes=5)
     assert plan.activity[cid]["page_visit"] == 2
+
+
+def test_unsubscribes_deny_email_consent_and_bounces_suppress() -> None:
+    unsub = IngestEvent(
+        event_id="u1",
+        type="track",
+        name="Email Unsubscribed",
+        occurred_at=T0,
+        contact={"email": "ada@x.io"},
+    )  # type: ignore[arg-type]
+    bounce = IngestEvent(
+        event_id="b1",
+        type="track",
+        name="Email Bounced",
+        occurred_at=T0,
+        contact={"email": "bob@x.io"},
+    )  # type: ignore[arg-type]
+    plan = resolve([unsub, bounce], {}, {})
+    ada, bob = plan.new_contacts
+    assert plan.updates[ada] == {"unsubscribed": True, "consent.email": "denied"}
+    assert plan.updates[bob] == {"email_bounced": True}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -109,14 +110,32 @@ class ContactsRepository:
         return None
 
     async def timeline_page(
-        self, contact_id: str, limit: int, before: tuple[datetime, str] | None
+        self,
+        contact_id: str,
+        limit: int,
+        before: tuple[datetime, str] | None,
+        kind: str | None = None,
     ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"contact_id": contact_id}
+        if kind:
+            query["kind"] = kind
         if before:
             at, last_id = before
             query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]
         cursor = self.timeline.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)])
         return await cursor.to_list(limit)
+
+    async def add_note(self, contact_id: str, text: str, author: str) -> dict[str, Any]:
+        entry = {
+            "_id": f"note_{uuid4().hex}",
+            "contact_id": contact_id,
+            "at": utcnow(),
+            "kind": "note",
+            "type": "note",
+            "detail": {"text": text, "author": author},
+        }
+        await self.timeline.insert_one(entry)
+        return entry
 
     async def known_event_ids(self, event_ids: list[str]) -> set[str]:
         cursor = self.ingested.find({"_id": {"$in": event_ids}}, {"_id": 1})

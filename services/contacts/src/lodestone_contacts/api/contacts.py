@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -202,13 +202,16 @@ async def timeline(
     request: Request,
     limit: int = Query(50, ge=1, le=500),
     before: str | None = Query(None, description="cursor from the previous page"),
+    kind: Literal["interaction", "change", "note"] | None = Query(None),
     key: ApiKey = Scope("contacts:read"),
 ) -> TimelinePage:
     repo = _repo(request)
     doc = await repo.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
-    entries = await repo.timeline_page(doc["_id"], limit, _parse_cursor(before) if before else None)
+    entries = await repo.timeline_page(
+        doc["_id"], limit, _parse_cursor(before) if before else None, kind
+    )
     return TimelinePage(
         entries=[
             TimelineEntry(id=str(e["_id"]), **{k: v for k, v in e.items() if k != "_id"})
@@ -286,3 +289,26 @@ async def duplicates(
         if reasons:
             found.append(Duplicate(contact=Contact.of(other), reasons=reasons))
     return found
+
+
+class NoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+@router.post(
+    "/contacts/{contact_id}/notes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TimelineEntry,
+    summary="Add a note (shown on the timeline; `?kind=note` lists notes only)",
+)
+async def add_note(
+    contact_id: str, body: NoteRequest, request: Request, key: ApiKey = Scope("contacts:write")
+) -> TimelineEntry:
+    repo = _repo(request)
+    doc = await repo.get(contact_id)
+    if doc is None or doc.get("erased"):
+        raise _not_found(contact_id)
+    entry = await repo.add_note(doc["_id"], body.text, key.name)
+    return TimelineEntry(id=entry["_id"], **{k: v for k, v in entry.items() if k != "_id"})

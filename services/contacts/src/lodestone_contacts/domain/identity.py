@@ -206,6 +206,11 @@ class Resolver:
         if event.traits:
             self.plan.updates[contact_id].update(trait_updates(event.traits))
         itype = interaction_type(event)
+        # Consent follows the person's own actions: an unsubscribe is honoured at once.
+        if itype == "email_unsubscribed":
+            self.plan.updates[contact_id].update({"unsubscribed": True, "consent.email": "denied"})
+        elif itype == "email_bounced":
+            self.plan.updates[contact_id]["email_bounced"] = True
         self.plan.activity[contact_id][itype] += 1
         at = event.occurred_at
         assert at is not None
