@@ -443,3 +443,68 @@ async def test_notes_and_unsubscribes(services, eventually) -> None:  # type: ig
 
         doc = await eventually(unsubscribed)
         assert doc["consent"]["email"] == "denied"
+
+
+async def test_segments_backfill_and_follow_every_change(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = f"s{uuid4().hex[:8]}"
+    async with services.client("contacts") as http:
+        early = (
+            await http.post(
+                "/v1/contacts", json={"email": f"early.{tag}@example.com", "tags": [tag]}
+            )
+        ).json()
+        await http.patch(f"/v1/contacts/{early['id']}", json={"stage": {"to": "lead"}})
+        await ingest(http, [event(minutes=i, email=f"early.{tag}@example.com") for i in range(3)])
+        await eventually(lambda: _activity(http, early["id"], 3))
+
+        created = await http.post(
+            "/v1/segments",
+            json={
+                "name": "engaged leads",
+                "filter": {"tags": [tag], "stage": ["lead"], "min_activity": {"page_visit": 2}},
+            },
+        )
+        assert created.status_code == 201, created.text
+        segment = created.json()
+
+        async def built() -> dict[str, Any] | None:
+            seg = (await http.get(f"/v1/segments/{segment['id']}")).json()
+            return seg if seg["build"]["status"] == "ready" else None
+
+        seg = await eventually(built)
+        assert seg["members"] == 1 and seg["build"]["scanned"] >= 1
+
+        # A newcomer joins as soon as its events make it match: no job involved.
+        late = (
+            await http.post(
+                "/v1/contacts", json={"email": f"late.{tag}@example.com", "tags": [tag]}
+            )
+        ).json()
+        await http.patch(f"/v1/contacts/{late['id']}", json={"stage": {"to": "lead"}})
+        await ingest(http, [event(minutes=i, email=f"late.{tag}@example.com") for i in range(2)])
+
+        async def both() -> list[str] | None:
+            page = (await http.get(f"/v1/segments/{segment['id']}/members")).json()
+            ids = sorted(c["id"] for c in page["items"])
+            return ids if len(ids) == 2 else None
+
+        assert await eventually(both) == sorted([early["id"], late["id"]])
+        # Leaving is just as immediate.
+        moved = await http.patch(f"/v1/contacts/{early['id']}", json={"stage": {"to": "lost"}})
+        assert moved.json()["segments"] == []
+        searched = (await http.get(f"/v1/contacts?segment={segment['id']}")).json()["items"]
+        assert [c["id"] for c in searched] == [late["id"]]
+        bad = await http.post("/v1/segments", json={"name": "x", "filter": {"stage": ["nope"]}})
+        assert bad.status_code == 422
+        assert (await http.delete(f"/v1/segments/{segment['id']}")).status_code == 204
+        assert (await http.get(f"/v1/contacts/{late['id']}")).json()["segments"] == []
+
+    changes = await eventually(
+        lambda: _types_seen(services, {early["id"]}, {"contact.segments_changed"})
+    )
+    assert changes.count("contact.segments_changed") == 2  # joined, then left
+
+
+async def _activity(http, contact_id: str, n: int) -> bool:  # type: ignore[no-untyped-def]
+    doc = (await http.get(f"/v1/contacts/{contact_id}")).json()
+    return doc.get("activity", {}).get("page_visit") == n

@@ -155,6 +155,15 @@ class ContactErased(EventPayload):
     requested_by: str
 
 
+class ContactSegmentsChanged(EventPayload):
+    """The contact joined or left saved segments (dynamic lists kept in step by contacts)."""
+
+    event_type: ClassVar[str] = "contact.segments_changed"
+
+    joined: list[str] = Field(default_factory=list)
+    left: list[str] = Field(default_factory=list)
+
+
 class ScoreChanged(EventPayload):
     event_type: ClassVar[str] = "score.changed"
 
@@ -203,6 +212,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     ContactOwnerAssigned,
     ContactMerged,
     ContactErased,
+    ContactSegmentsChanged,
     ScoreChanged,
     LeadQualified,
     LeadDisqualified,
@@ -235,6 +245,7 @@ __all__ = [
     "ContactErased",
     "ContactMerged",
     "ContactOwnerAssigned",
+    "ContactSegmentsChanged",
     "ContactSnapshot",
     "ContactStageChanged",
     "ContactUpdated",

@@ -19,6 +19,7 @@ from .api import routers
 from .api.imports import MAX_IMPORT_BYTES
 from .imports import ImportJobs
 from .repository import ContactsRepository
+from .segments import SegmentRegistry
 from .settings import ContactsSettings
 
 
@@ -29,8 +30,12 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
         runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
     )
     contacts = ContactsRepository(runtime, outbox)
+    segments = SegmentRegistry(runtime.db, outbox)
+    contacts.segments = segments
     runtime.startup.append(contacts.ensure_indexes)
+    runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
+    runtime.loops.append(segments.watch)
     if settings.consumers_enabled:
         consumers.register(runtime, contacts)
     # Documented in the AsyncAPI document; the outbox relay does the actual sending.
@@ -55,6 +60,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     )
     app.state.contacts = contacts
     app.state.imports = ImportJobs(runtime.db, contacts)
+    app.state.segments = segments
     return app
 
 

@@ -41,6 +41,7 @@ from .domain.interactions import (
     normalized_properties,
 )
 from .domain.records import ContactDraft, merge_fields, new_contact, snapshot
+from .segments import SegmentRegistry
 
 PRODUCER = "contacts"
 # Personal data a merged contact's tombstone must not keep.
@@ -77,6 +78,12 @@ class ContactsRepository:
         self.ingested = db["ingested"]
         self.inbox = Inbox(db["inbox"])
         self.outbox = outbox
+        # Set by main: re-evaluates saved segments inside every write transaction.
+        self.segments: SegmentRegistry | None = None
+
+    async def _refresh(self, contact_ids: Any, session: AsyncClientSession) -> None:
+        if self.segments is not None:
+            await self.segments.refresh(contact_ids, session)
 
     async def ensure_indexes(self) -> None:
         await self.identities.create_index([("contact_id", ASCENDING)], name="contact")
@@ -93,6 +100,7 @@ class ContactsRepository:
             ([("created_at", ASCENDING)], "created_at"),
             ([("score_band", ASCENDING), ("_id", ASCENDING)], "score_band"),
             ([("last_activity_at", ASCENDING)], "last_activity"),
+            ([("segments", ASCENDING), ("_id", ASCENDING)], "segments"),
         ):
             await self.contacts.create_index(fields, name=name)
 
@@ -195,8 +203,15 @@ class ContactsRepository:
             )
             for contact_id, model, at, fields in updates
         ]
-        if ops:
-            await self.contacts.bulk_write(ops, ordered=True)
+        if not ops:
+            return
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.contacts.bulk_write(ops, ordered=True, session=session)
+            await self._refresh([u[0] for u in updates], session)
+
+        await in_transaction(self.client, work)
+        self.outbox.wake()
 
     async def existing_ids(self, contact_ids: list[str]) -> set[str]:
         cursor = self.contacts.find({"_id": {"$in": contact_ids}}, {"_id": 1})
@@ -225,6 +240,7 @@ class ContactsRepository:
             )
             created = ContactCreated(contact=snapshot(contact))
             await self.outbox.add([(CONTACTS, _event(created, contact["_id"]))], session=session)
+            await self._refresh([contact["_id"]], session)
 
         await in_transaction(self.client, work)
         self.outbox.wake()
@@ -313,6 +329,7 @@ class ContactsRepository:
             await self.contacts.update_one({"_id": cid}, update, session=session)
             await self.timeline.insert_many(timeline, session=session)
             await self.outbox.add(events, session=session)
+            await self._refresh([cid], session)
             return await self.contacts.find_one({"_id": cid}, session=session)  # type: ignore[return-value]
 
         result = await in_transaction(self.client, work)
@@ -335,6 +352,7 @@ class ContactsRepository:
                     others.append(other)
             for other in others:
                 await self._fold(survivor["_id"], other, by, session)
+            await self._refresh([survivor["_id"]], session)
             return await self.contacts.find_one({"_id": survivor["_id"]}, session=session)  # type: ignore[return-value]
 
         result = await in_transaction(self.client, work)
@@ -490,6 +508,7 @@ class ContactsRepository:
             if ops:
                 await self.contacts.bulk_write(ops, ordered=False, session=session)
             await self.outbox.add(events, session=session)
+            await self._refresh([*created, *updates], session)
             return len(created), len(updates)
 
         result = await in_transaction(self.client, work)
@@ -642,3 +661,5 @@ class ContactsRepository:
         if timeline:
             await self.timeline.bulk_write(timeline, ordered=False, session=session)
         await self.outbox.add(events, session=session)
+        touched = {*plan.new_contacts, *touched, *(survivor for survivor, _ in plan.merges)}
+        await self._refresh(touched, session)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -38,6 +38,13 @@ class ContactFilter(BaseModel):
     active_after: datetime | None = None
     custom: dict[str, str] = Field(default_factory=dict)
     min_activity: dict[InteractionType, int] = Field(default_factory=dict)
+    segment: str | None = Field(default=None, description="members of this saved segment")
+
+    @field_validator("created_after", "created_before", "active_after")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        # A date without a zone means UTC, as stored.
+        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
     @field_validator("email")
     @classmethod
@@ -110,6 +117,8 @@ class ContactFilter(BaseModel):
             query[f"custom.{name}"] = _scalar(value)
         for kind, n in self.min_activity.items():
             query[f"activity.{kind}"] = {"$gte": n}
+        if self.segment:
+            query["segments"] = self.segment
         return query
 
 

@@ -1,0 +1,141 @@
+"""`/v1/segments`: saved dynamic lists whose membership follows every contact change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from lodestone_common.auth import ApiKey, Scope
+
+from ..domain.search import ContactFilter, decode_cursor, encode_cursor
+from ..segments import SegmentRegistry
+from .contacts import Contact, ContactPage, _repo
+
+router = APIRouter(prefix="/v1/segments", tags=["segments"])
+
+
+class SegmentDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    filter: ContactFilter = Field(
+        description="the same fields as the contact search, e.g. "
+        '{"stage": ["lead"], "min_activity": {"page_visit": 3}, "custom": {"plan": "pro"}}'
+    )
+
+
+class Segment(BaseModel):
+    id: str
+    name: str
+    filter: dict[str, Any]
+    version: int
+    members: int
+    build: dict[str, Any] = Field(description="backfill progress: status, candidates, scanned")
+    created_at: datetime
+    updated_at: datetime
+
+
+def _registry(request: Request) -> SegmentRegistry:
+    return request.app.state.segments
+
+
+async def _view(registry: SegmentRegistry, doc: dict[str, Any]) -> Segment:
+    return Segment(
+        id=doc["_id"],
+        name=doc["name"],
+        filter=doc["filter"],
+        version=doc["version"],
+        members=await registry.member_count(doc["_id"]),
+        build=doc["build"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+    )
+
+
+def _not_found(segment_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no segment {segment_id!r}")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Segment,
+    summary="Save a segment; existing contacts are added in the background",
+)
+async def create_segment(
+    body: SegmentDefinition, request: Request, key: ApiKey = Scope("segments:write")
+) -> Segment:
+    registry = _registry(request)
+    return await _view(registry, await registry.create(body.name, body.filter, key.name))
+
+
+@router.get("", response_model=list[Segment], summary="Every segment with its member count")
+async def list_segments(request: Request, key: ApiKey = Scope("segments:read")) -> list[Segment]:
+    registry = _registry(request)
+    return [await _view(registry, doc) for doc in await registry.all()]
+
+
+@router.get("/{segment_id}", response_model=Segment, summary="One segment and its build progress")
+async def get_segment(
+    segment_id: str, request: Request, key: ApiKey = Scope("segments:read")
+) -> Segment:
+    registry = _registry(request)
+    doc = await registry.get(segment_id)
+    if doc is None:
+        raise _not_found(segment_id)
+    return await _view(registry, doc)
+
+
+@router.put(
+    "/{segment_id}",
+    response_model=Segment,
+    summary="Change a segment's definition; membership is rebuilt in the background",
+)
+async def replace_segment(
+    segment_id: str,
+    body: SegmentDefinition,
+    request: Request,
+    key: ApiKey = Scope("segments:write"),
+) -> Segment:
+    registry = _registry(request)
+    doc = await registry.replace(segment_id, body.name, body.filter)
+    if doc is None:
+        raise _not_found(segment_id)
+    return await _view(registry, doc)
+
+
+@router.delete(
+    "/{segment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a segment (contacts are not touched otherwise)",
+)
+async def delete_segment(
+    segment_id: str, request: Request, key: ApiKey = Scope("segments:write")
+) -> None:
+    if not await _registry(request).delete(segment_id):
+        raise _not_found(segment_id)
+
+
+@router.get("/{segment_id}/members", response_model=ContactPage, summary="A segment's members")
+async def members(
+    segment_id: str,
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(None),
+    key: ApiKey = Scope("segments:read"),
+) -> ContactPage:
+    if await _registry(request).get(segment_id) is None:
+        raise _not_found(segment_id)
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    query = ContactFilter(segment=segment_id).to_mongo()
+    docs = await _repo(request).search(query, after, limit)
+    return ContactPage(
+        items=[Contact.of(d) for d in docs],
+        next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
+    )

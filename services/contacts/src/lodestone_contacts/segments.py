@@ -1,0 +1,190 @@
+"""Saved segments (dynamic lists) kept in step with every contact change.
+
+Each write path re-evaluates the contacts it touched against every segment in the same
+transaction (`SegmentRegistry.refresh`), so membership never waits for a job. A new or
+changed segment is backfilled in the background over its candidates only (contacts that
+match its query or are members now), with progress on the segment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+from uuid import uuid4
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from lodestone_common.envelope import utcnow
+from lodestone_common.events import ContactSegmentsChanged
+from lodestone_common.mongo import in_transaction
+from lodestone_common.outbox import Outbox
+from lodestone_common.topics import CONTACTS
+
+from .domain.search import ContactFilter
+from .domain.segments import membership_change
+
+log = logging.getLogger(__name__)
+BACKFILL_BATCH = 1000
+
+
+class SegmentRegistry:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], outbox: Outbox) -> None:
+        self.client = db.client
+        self.segments = db["segments"]
+        self.contacts = db["contacts"]
+        self.outbox = outbox
+        self._filters: dict[str, ContactFilter] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- definitions -----------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        self._filters = {
+            doc["_id"]: ContactFilter.model_validate(doc["filter"])
+            async for doc in self.segments.find({}, {"filter": 1})
+        }
+
+    async def watch(self, every: float = 2.0) -> None:
+        """Pick up segments other replicas defined (a local change reloads at once)."""
+        while True:
+            await self.reload()
+            await asyncio.sleep(every)
+
+    async def create(self, name: str, flt: ContactFilter, by: str) -> dict[str, Any]:
+        now = utcnow()
+        doc = {
+            "_id": f"seg_{uuid4().hex[:16]}",
+            "name": name,
+            "filter": flt.model_dump(mode="json", exclude_defaults=True),
+            "version": 1,
+            "created_by": by,
+            "created_at": now,
+            "updated_at": now,
+            "build": {"status": "building", "candidates": None, "scanned": 0},
+        }
+        await self.segments.insert_one(doc)
+        await self.reload()
+        self._backfill(doc["_id"], 1)
+        return doc
+
+    async def replace(
+        self, segment_id: str, name: str, flt: ContactFilter
+    ) -> dict[str, Any] | None:
+        doc = await self.segments.find_one_and_update(
+            {"_id": segment_id},
+            {
+                "$set": {
+                    "name": name,
+                    "filter": flt.model_dump(mode="json", exclude_defaults=True),
+                    "updated_at": utcnow(),
+                    "build": {"status": "building", "candidates": None, "scanned": 0},
+                },
+                "$inc": {"version": 1},
+            },
+            return_document=True,
+        )
+        if doc is not None:
+            await self.reload()
+            self._backfill(segment_id, doc["version"])
+        return doc
+
+    async def delete(self, segment_id: str) -> bool:
+        deleted = await self.segments.delete_one({"_id": segment_id})
+        if not deleted.deleted_count:
+            return False
+        await self.reload()
+        await self.contacts.update_many(
+            {"segments": segment_id}, {"$pull": {"segments": segment_id}}
+        )
+        return True
+
+    async def get(self, segment_id: str) -> dict[str, Any] | None:
+        return await self.segments.find_one({"_id": segment_id})
+
+    async def all(self) -> list[dict[str, Any]]:
+        return await self.segments.find({}).sort("created_at", 1).to_list(1000)
+
+    async def member_count(self, segment_id: str) -> int:
+        return await self.contacts.count_documents({"segments": segment_id})
+
+    # -- membership ------------------------------------------------------------------------
+
+    async def refresh(
+        self,
+        contact_ids: Iterable[str],
+        session: AsyncClientSession,
+        only: dict[str, ContactFilter] | None = None,
+    ) -> int:
+        """Re-evaluate these contacts inside the caller's transaction; how many changed."""
+        filters = only if only is not None else self._filters
+        ids = list(set(contact_ids))
+        if not filters or not ids:
+            return 0
+        ops, events = [], []
+        cursor = self.contacts.find({"_id": {"$in": ids}}, session=session)
+        async for doc in cursor:
+            joined, left = membership_change(doc, filters)
+            if not joined and not left:
+                continue
+            members = sorted((set(doc.get("segments") or []) - set(left)) | set(joined))
+            ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"segments": members}}))
+            change = ContactSegmentsChanged(joined=joined, left=left)
+            events.append((CONTACTS, change.envelope(contact_id=doc["_id"], producer="contacts")))
+        if ops:
+            await self.contacts.bulk_write(ops, ordered=False, session=session)
+            await self.outbox.add(events, session=session)
+        return len(ops)
+
+    # -- backfill --------------------------------------------------------------------------
+
+    def _backfill(self, segment_id: str, version: int) -> None:
+        task = asyncio.create_task(self._build(segment_id, version))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _build(self, segment_id: str, version: int) -> None:
+        try:
+            doc = await self.segments.find_one({"_id": segment_id, "version": version})
+            if doc is None:
+                return  # replaced or deleted meanwhile: the newer build takes over
+            flt = ContactFilter.model_validate(doc["filter"])
+            candidates = {"$or": [flt.to_mongo(), {"segments": segment_id}]}
+            total = await self.contacts.count_documents(candidates)
+            await self._progress(segment_id, version, {"build.candidates": total})
+            scanned, changed, after = 0, 0, ""
+            while True:
+                query = {**candidates, "_id": {"$gt": after}} if after else candidates
+                batch = [
+                    d["_id"]
+                    async for d in self.contacts.find(query, {"_id": 1})
+                    .sort("_id", 1)
+                    .limit(BACKFILL_BATCH)
+                ]
+                if not batch:
+                    break
+
+                async def work(session: AsyncClientSession, ids: list[str] = batch) -> int:
+                    return await self.refresh(ids, session, only={segment_id: flt})
+
+                changed += await in_transaction(self.client, work)
+                self.outbox.wake()
+                scanned += len(batch)
+                after = batch[-1]
+                await self._progress(segment_id, version, {"build.scanned": scanned})
+            await self._progress(
+                segment_id,
+                version,
+                {"build.status": "ready", "build.changed": changed, "build.finished_at": utcnow()},
+            )
+        except Exception as exc:
+            log.exception("segment build failed", extra={"segment": segment_id})
+            await self._progress(
+                segment_id, version, {"build.status": "failed", "build.reason": str(exc)}
+            )
+
+    async def _progress(self, segment_id: str, version: int, fields: dict[str, Any]) -> None:
+        await self.segments.update_one({"_id": segment_id, "version": version}, {"$set": fields})
