@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import ingestion
+from . import ingestion, search
 
-BENCHMARKS = {"ingestion": ingestion.main}
+BENCHMARKS = {"ingestion": ingestion.main, "search": search.main}
 
 
 def main() -> None:

@@ -64,6 +64,10 @@ FILTERS = [
     {"company": "Acme", "anonymous": False},
     {"stage": ["lead"], "anonymous": True},
     {"segment": "s_old"},
+    {"title": "CTO", "min_age": 30},
+    {"max_age": 40},
+    {"min_company_size": 10, "max_company_size": 100},
+    {"gender": "f", "stage": ["lead"]},
 ]
 
 

@@ -233,7 +233,10 @@ class ContactPage(BaseModel):
     description=(
         "Filters (all optional, combined with AND): `stage` (repeatable or comma-separated), "
         "`owner_id`, `tag` (all of), `email`, `phone`, `company`, `country`, `source`, "
-        "`anonymous`, `score_band` (cold/warm/hot), `grade`, `min_score`, `created_after`, "
+        "`anonymous`, `first_name`, `last_name`, `title`, `industry`, `gender`, `income_band`, "
+        "`preferred_payment_method`, `purchase_purpose`, `min_age`/`max_age`, "
+        "`min_company_size`/`max_company_size`, `segment`, `score_band` (cold/warm/hot), "
+        "`grade`, `min_score`, `created_after`, "
         "`created_before`, `active_after`, `custom.<field>=<value>`, "
         "`min_activity.<interaction type>=<count>` (e.g. `min_activity.page_visit=3`). "
         "Pages follow `next_cursor`."

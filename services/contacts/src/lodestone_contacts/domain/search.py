@@ -16,6 +16,21 @@ from .records import normalize_email, normalize_phone
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 BANDS = ("cold", "warm", "hot")
+EQUALITY_FIELDS = (
+    "owner_id",
+    "company",
+    "country",
+    "source",
+    "anonymous",
+    "first_name",
+    "last_name",
+    "title",
+    "industry",
+    "gender",
+    "income_band",
+    "preferred_payment_method",
+    "purchase_purpose",
+)
 
 
 class ContactFilter(BaseModel):
@@ -30,6 +45,18 @@ class ContactFilter(BaseModel):
     country: str | None = None
     source: str | None = None
     anonymous: bool | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    industry: str | None = None
+    gender: str | None = None
+    income_band: str | None = None
+    preferred_payment_method: str | None = None
+    purchase_purpose: str | None = None
+    min_age: int | None = Field(default=None, ge=0)
+    max_age: int | None = Field(default=None, ge=0)
+    min_company_size: int | None = Field(default=None, ge=0)
+    max_company_size: int | None = Field(default=None, ge=0)
     score_band: list[str] = Field(default_factory=list)
     grade: list[str] = Field(default_factory=list)
     min_score: float | None = None
@@ -84,16 +111,30 @@ class ContactFilter(BaseModel):
             raise ValueError("activity counts are not negative")
         return value
 
+    def ranges(self) -> dict[str, tuple[int | None, int | None]]:
+        return {
+            "age": (self.min_age, self.max_age),
+            "company_size": (self.min_company_size, self.max_company_size),
+        }
+
     def to_mongo(self) -> dict[str, Any]:
         query: dict[str, Any] = {"merged_into": {"$exists": False}, "erased": {"$ne": True}}
         if self.stage:
             query["lifecycle_stage"] = {"$in": list(self.stage)}
         if self.tags:
             query["tags"] = {"$all": self.tags}
-        for name in ("owner_id", "company", "country", "source", "anonymous"):
+        for name in EQUALITY_FIELDS:
             value = getattr(self, name)
             if value is not None:
                 query[name] = value
+        for name, (low, high) in self.ranges().items():
+            bounds = {}
+            if low is not None:
+                bounds["$gte"] = low
+            if high is not None:
+                bounds["$lte"] = high
+            if bounds:
+                query[name] = bounds
         if self.email:
             query["emails"] = self.email
         if self.phone:

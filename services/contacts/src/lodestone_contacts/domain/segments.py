@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .search import ContactFilter
+from .search import EQUALITY_FIELDS, ContactFilter
 
 
 def _equal(stored: Any, wanted: str) -> bool:
@@ -34,9 +34,17 @@ def matches(flt: ContactFilter, doc: dict[str, Any]) -> bool:
         return False
     if flt.tags and not set(flt.tags) <= set(doc.get("tags") or []):
         return False
-    for name in ("owner_id", "company", "country", "source", "anonymous"):
+    for name in EQUALITY_FIELDS:
         wanted = getattr(flt, name)
         if wanted is not None and doc.get(name) != wanted:
+            return False
+    for name, (low, high) in flt.ranges().items():
+        if low is None and high is None:
+            continue
+        value = doc.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        if (low is not None and value < low) or (high is not None and value > high):
             return False
     if flt.email and flt.email not in (doc.get("emails") or []):
         return False

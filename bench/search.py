@@ -1,0 +1,140 @@
+"""Contact search at scale: API latency of typical filters over N contacts (default 1M),
+against a forced collection scan of the same query on the same database in the same run.
+
+Contacts are bulk-inserted straight into the contacts database (the fastest path, which
+also gives this machine's raw bulk-insert rate); the service then serves the searches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from pymongo import AsyncMongoClient, InsertOne
+
+from lodestone_contacts.domain.search import from_query
+
+from .harness import bench_stack, report
+
+STAGES = [
+    "subscriber",
+    "lead",
+    "marketing_qualified",
+    "sales_qualified",
+    "opportunity",
+    "customer",
+    "lost",
+]
+QUERIES = {
+    "stage=opportunity": "stage=opportunity",
+    "owner": "owner_id=rep-17",
+    "tag": "tag=webinar-2026",
+    "email": "email=p777777@example.com",
+    "company": "company=Company 4242",
+    "score band hot": "score_band=hot",
+    "stage + page visits >= 8": "stage=lead&min_activity.page_visit=8",
+}
+
+
+def synthetic(i: int, now: datetime) -> dict[str, Any]:
+    rnd = random.Random(i)
+    return {
+        "_id": f"c_{i:012d}",
+        "email": f"p{i}@example.com",
+        "emails": [f"p{i}@example.com"],
+        "phones": [f"+1555{i:07d}"],
+        "first_name": f"First{i % 5000}",
+        "last_name": f"Last{i % 20000}",
+        "company": f"Company {i % 10000}",
+        "lifecycle_stage": rnd.choice(STAGES),
+        "owner_id": f"rep-{i % 50}",
+        "tags": [f"webinar-{2020 + i % 7}"] + (["vip"] if i % 100 == 0 else []),
+        "custom": {"plan": rnd.choice(["free", "pro", "team"])},
+        "score_band": rnd.choice(["cold", "cold", "cold", "warm", "hot"]),
+        "activity": {"page_visit": rnd.randint(0, 10)},
+        "anonymous": False,
+        "created_at": now - timedelta(minutes=i),
+        "updated_at": now,
+    }
+
+
+async def load(url: str, n: int) -> float:
+    client: AsyncMongoClient = AsyncMongoClient(url)
+    contacts = client["lodestone_contacts"]["contacts"]
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    batch = 5000
+    for start in range(0, n, batch):
+        await contacts.bulk_write(
+            [InsertOne(synthetic(i, now)) for i in range(start, min(start + batch, n))],
+            ordered=False,
+        )
+        if (start // batch) % 20 == 0:
+            print(f"  loaded {start + batch:,}/{n:,}", flush=True)
+    rate = n / (time.perf_counter() - started)
+    await client.close()
+    return rate
+
+
+async def api_latency(http: httpx.AsyncClient, query: str, runs: int = 15) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = await http.get(f"/v1/contacts?{query}&limit=50")
+        response.raise_for_status()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def scan_latency(url: str, query: str) -> float:
+    params: dict[str, list[str]] = {}
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        params.setdefault(name, []).append(value)
+    mongo_query = from_query(params).to_mongo()
+    client: AsyncMongoClient = AsyncMongoClient(url)
+    contacts = client["lodestone_contacts"]["contacts"]
+    started = time.perf_counter()
+    await contacts.find(mongo_query).sort("_id", 1).hint([("$natural", 1)]).to_list(50)
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return elapsed
+
+
+async def run() -> None:
+    n = int(os.environ.get("LODESTONE_BENCH_CONTACTS", "1000000"))
+    stack = bench_stack(["contacts"])
+    try:
+        insert_rate = await load(stack.mongo_url, n)
+        url = f"http://127.0.0.1:{stack.service_ports['contacts']}"
+        rows = []
+        async with httpx.AsyncClient(
+            base_url=url, timeout=120, headers={"Authorization": f"Bearer {stack.api_key}"}
+        ) as http:
+            for label, query in QUERIES.items():
+                api = await api_latency(http, query)
+                scan = await scan_latency(stack.mongo_url, query)
+                rows.append(
+                    {
+                        "query": label,
+                        "contacts": n,
+                        "api p50 ms": api * 1000,
+                        "collection scan ms": scan * 1000,
+                        "speed-up vs scan": scan / api,
+                    }
+                )
+                print(f"{label}: {api * 1000:.1f} ms (scan {scan * 1000:.0f} ms)", flush=True)
+        print(f"\nraw bulk insert into contacts (with its indexes): {insert_rate:,.0f} docs/s")
+        report("search", rows, {"contacts": n, "bulk_insert_per_s": insert_rate})
+    finally:
+        stack.down()
+
+
+def main() -> None:
+    asyncio.run(run())
