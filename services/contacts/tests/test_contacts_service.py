@@ -344,9 +344,15 @@ async def _types_seen(services, ids: set[str], wanted: set[str]) -> list[str] | 
 
 
 async def _gone(mongo, contact_id: str) -> bool:  # type: ignore[no-untyped-def]
-    score = await mongo["lodestone_scoring"]["scores"].find_one({"_id": contact_id})
+    scoring = mongo["lodestone_scoring"]
+    left = [
+        await scoring["states"].count_documents({"contact_id": contact_id}),
+        await scoring["ledger"].count_documents({"contact_id": contact_id}),
+        await scoring["interactions"].count_documents({"contact_id": contact_id}),
+        await scoring["profiles"].count_documents({"_id": contact_id}),
+    ]
     audience = await mongo["lodestone_automation"]["audience"].find_one({"_id": contact_id})
-    return score is None and audience is None
+    return left == [0, 0, 0, 0] and audience is None
 
 
 async def test_search_filters_pages_and_follows_scores(services, eventually) -> None:  # type: ignore[no-untyped-def]

@@ -1,36 +1,53 @@
-"""Kafka subscribers of the scoring service."""
+"""Kafka subscribers of the scoring service: interactions and contact events."""
 
 from __future__ import annotations
 
-from lodestone_common.consumer import EnvelopeEvent, subscribe_events
-from lodestone_common.events import ContactCreated, ContactErased, ContactMerged
+from lodestone_common.consumer import subscribe_events
+from lodestone_common.events import (
+    ContactCreated,
+    ContactErased,
+    ContactMerged,
+    ContactOwnerAssigned,
+    ContactStageChanged,
+    ContactUpdated,
+    InteractionRecorded,
+)
 from lodestone_common.http import Runtime
-from lodestone_common.topics import CONTACTS
+from lodestone_common.topics import CONTACTS, INTERACTIONS
 
-from .domain import initial_score
-from .repository import ScoresRepository
+from .repository import ScoringRepository
+
+CONTACT_EVENTS = {
+    t.event_type
+    for t in (
+        ContactCreated,
+        ContactUpdated,
+        ContactStageChanged,
+        ContactOwnerAssigned,
+        ContactMerged,
+        ContactErased,
+    )
+}
 
 
-def register(runtime: Runtime, scores: ScoresRepository) -> None:
-    async def on_contact_events(events: list[EnvelopeEvent]) -> None:
-        upserts, erase = [], []
-        for event in events:
-            contact_id = event.envelope.contact_id
-            if isinstance(event.payload, ContactCreated):
-                upserts.append(initial_score(contact_id, event.envelope.occurred_at))
-            elif isinstance(event.payload, ContactErased):
-                erase.append(contact_id)
-            elif isinstance(event.payload, ContactMerged):
-                erase.extend(event.payload.merged_ids)
-        await scores.apply(upserts, erase)
-
+def register(runtime: Runtime, scoring: ScoringRepository) -> None:
+    subscribe_events(
+        runtime.broker,
+        INTERACTIONS,
+        group=runtime.settings.consumer_group,
+        handler=scoring.apply_interactions,
+        event_types={InteractionRecorded.event_type},
+        max_records=runtime.settings.consumer_max_records,
+        title="scoring-interactions",
+        description="Scores every interaction under every active model into the ledger",
+    )
     subscribe_events(
         runtime.broker,
         CONTACTS,
         group=runtime.settings.consumer_group,
-        handler=on_contact_events,
-        event_types={ContactCreated.event_type, ContactErased.event_type, ContactMerged.event_type},
+        handler=scoring.apply_contact_events,
+        event_types=CONTACT_EVENTS,
         max_records=runtime.settings.consumer_max_records,
         title="scoring-contacts",
-        description="Opens a score record for every new contact; forgets erased ones",
+        description="Keeps contact fields for fit grades; merges ledgers; forgets erased people",
     )
