@@ -33,7 +33,7 @@ def register(runtime: Runtime, audience: AudienceRepository) -> None:
     subscribe_events(
         runtime.broker,
         CONTACTS,
-        group=runtime.settings.consumer_group,
+        group=f"{runtime.settings.consumer_group}.automation-contacts",
         handler=audience.apply,
         event_types=CONTACT_EVENTS,
         max_records=runtime.settings.consumer_max_records,

@@ -31,7 +31,7 @@ def register(runtime: Runtime, contacts: ContactsRepository) -> None:
     subscribe_batch(
         runtime.broker,
         INGEST_RAW,
-        group=runtime.settings.consumer_group,
+        group=f"{runtime.settings.consumer_group}.contacts-ingest",
         handler=on_ingest,
         parse=parse_ingest,
         key_of=lambda e: str(e.envelope_id()),
@@ -53,7 +53,7 @@ def register(runtime: Runtime, contacts: ContactsRepository) -> None:
     subscribe_events(
         runtime.broker,
         SCORES,
-        group=runtime.settings.consumer_group,
+        group=f"{runtime.settings.consumer_group}.contacts-scores",
         handler=on_scores,
         event_types={ScoreChanged.event_type},
         max_records=runtime.settings.consumer_max_records,

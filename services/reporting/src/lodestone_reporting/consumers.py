@@ -19,7 +19,7 @@ def register(runtime: Runtime, counters: CountersRepository) -> None:
     subscribe_events(
         runtime.broker,
         CONTACTS,
-        group=runtime.settings.consumer_group,
+        group=f"{runtime.settings.consumer_group}.reporting-contacts",
         handler=on_contact_events,
         event_types={ContactCreated.event_type},
         max_records=runtime.settings.consumer_max_records,

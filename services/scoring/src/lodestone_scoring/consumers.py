@@ -34,7 +34,7 @@ def register(runtime: Runtime, scoring: ScoringRepository) -> None:
     subscribe_events(
         runtime.broker,
         INTERACTIONS,
-        group=runtime.settings.consumer_group,
+        group=f"{runtime.settings.consumer_group}.scoring-interactions",
         handler=scoring.apply_interactions,
         event_types={InteractionRecorded.event_type},
         max_records=runtime.settings.consumer_max_records,
@@ -44,7 +44,7 @@ def register(runtime: Runtime, scoring: ScoringRepository) -> None:
     subscribe_events(
         runtime.broker,
         CONTACTS,
-        group=runtime.settings.consumer_group,
+        group=f"{runtime.settings.consumer_group}.scoring-contacts",
         handler=scoring.apply_contact_events,
         event_types=CONTACT_EVENTS,
         max_records=runtime.settings.consumer_max_records,
