@@ -268,3 +268,37 @@ async def test_merge_combines_ledgers(services, eventually) -> None:  # type: ig
 
         await eventually(combined, timeout=30)
         assert (await scoring.get(f"/v1/scores/{b['id']}")).status_code == 404
+
+
+async def test_predictive_score_learns_from_outcomes(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    won = {"industry": "Software", "title": "VP Engineering", "company_size": 800}
+    lost = {"industry": "Retail", "title": "Analyst", "company_size": 5}
+    async with services.client("contacts") as contacts, services.client("scoring") as scoring:
+        people = []
+        for i in range(14):
+            profile, stage = (won, "customer") if i % 2 == 0 else (lost, "lost")
+            person = await new_contact(contacts, **profile)
+            people.append(person["id"])
+            moved = await contacts.patch(
+                f"/v1/contacts/{person['id']}", json={"stage": {"to": stage}}
+            )
+            assert moved.status_code == 200
+        fresh_won = await new_contact(contacts, **won)
+        fresh_lost = await new_contact(contacts, **lost)
+
+        async def predicted(contact_id: str) -> dict[str, Any] | None:
+            response = await scoring.get(f"/v1/scores/{contact_id}")
+            if response.status_code != 200:
+                return None
+            body = response.json()
+            trained = (body.get("predictive") or {}).get("trained_on", {})
+            return body if min(trained.values(), default=0) >= 7 else None
+
+        likely = (await eventually(lambda: predicted(fresh_won["id"]), timeout=30))["predictive"]
+        unlikely = (await eventually(lambda: predicted(fresh_lost["id"])))["predictive"]
+        assert likely["probability"] > 0.8 > 0.2 > unlikely["probability"]
+        assert {f["feature"] for f in likely["factors"]} & {"industry", "seniority", "company_size"}
+        assert all(f["weight"] > 0 for f in likely["factors"] if f["feature"] == "industry")
+        # The rule score is reported as before, next to the prediction.
+        body = (await scoring.get(f"/v1/scores/{fresh_won['id']}")).json()
+        assert body["score"] == 0 and body["models"]

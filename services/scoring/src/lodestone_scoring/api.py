@@ -22,6 +22,7 @@ from .domain.ledger import (
     weight,
 )
 from .domain.models import ModelDefinition, model_id_ok
+from .domain.predictive import features
 from .jobs import RecomputeJobs
 from .registry import ModelExists, ModelRegistry
 from .repository import ScoringRepository
@@ -55,12 +56,22 @@ class ModelScore(BaseModel):
     entries: list[LedgerEntry]
 
 
+class Predictive(BaseModel):
+    probability: float = Field(description="chance of becoming a customer, learned from outcomes")
+    factors: list[dict[str, Any]] = Field(description="features that weigh most, + for converting")
+    trained_on: dict[str, int]
+
+
 class Score(BaseModel):
     contact_id: str
     score: float = Field(description="the default model's score")
     grade: str
     band: str
     models: list[ModelScore]
+    predictive: Predictive | None = Field(
+        description="shown next to the rule score, never replacing it; null until at least "
+        "5 converted and 5 lost contacts were seen"
+    )
 
 
 @router.get(
@@ -119,8 +130,16 @@ async def get_score(contact_id: str, request: Request, key: ApiKey = Scope("scor
     primary = next(
         (m for m in results if m.model_id == DEFAULT_MODEL_ID), results[0] if results else None
     )
+    prediction = (await repo.predictor()).predict(features(view["profile"]))
     return Score(
         contact_id=contact_id,
+        predictive=Predictive(
+            probability=prediction.probability,
+            factors=[f.__dict__ for f in prediction.factors],
+            trained_on=prediction.trained_on,
+        )
+        if prediction
+        else None,
         score=primary.score if primary else 0.0,
         grade=primary.grade if primary else "F",
         band=primary.band if primary else "cold",

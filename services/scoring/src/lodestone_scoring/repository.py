@@ -42,6 +42,7 @@ from .domain.ledger import (
     grade_for,
 )
 from .domain.models import ModelDefinition
+from .domain.predictive import OUTCOMES, NaiveBayes, features, training_deltas
 from .domain.replay import replay
 from .domain.verdicts import settle
 from .registry import ActiveModels, ModelRegistry
@@ -83,6 +84,8 @@ class ScoringRepository:
         self.history = db["interactions"]
         self.profiles = db["profiles"]
         self.jobs = db["jobs"]
+        self.outcomes = db["outcomes"]
+        self.nb = db["nb_counts"]
         self.inbox = Inbox(db["inbox"])
         self.outbox = outbox
         self.registry = registry
@@ -125,6 +128,17 @@ class ScoringRepository:
             contacts = sorted({e.envelope.contact_id for e in fresh})
             history = [self._history_doc(e) for e in fresh]
             await self.history.insert_many(history, ordered=False, session=session)
+            activity: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            for doc in history:
+                activity[doc["contact_id"]][f"activity.{doc['interaction_type']}"] += 1
+            await self.profiles.bulk_write(
+                [
+                    UpdateOne({"_id": c}, {"$inc": dict(inc)}, upsert=True)
+                    for c, inc in activity.items()
+                ],
+                ordered=False,
+                session=session,
+            )
             if models:
                 await self._score(fresh, contacts, models, session)
             await self.inbox.remember(unseen, session=session)
@@ -260,6 +274,7 @@ class ScoringRepository:
             fresh = [e for e in events if e.event_id in unseen]
             regrade: set[str] = set()
             rescore: set[str] = set()
+            outcomes: dict[str, str] = {}
             for event in fresh:
                 contact = event.envelope.contact_id
                 payload = event.payload
@@ -271,12 +286,16 @@ class ScoringRepository:
                     await self._rekey(contact, payload.merged_ids, session)
                     rescore.add(contact)
                 else:
+                    if isinstance(payload, ContactStageChanged) and payload.to_stage in OUTCOMES:
+                        outcomes[contact] = OUTCOMES[payload.to_stage]
                     fields = _profile_change(payload)
                     if fields:
                         await self.profiles.update_one(
                             {"_id": contact}, {"$set": fields}, upsert=True, session=session
                         )
                         regrade.add(contact)
+            if outcomes:
+                await self._learn(outcomes, session)
             if rescore and models:
                 await self._recompute(sorted(rescore), models, session)
             regrade -= rescore
@@ -295,8 +314,58 @@ class ScoringRepository:
         await in_transaction(self.client, work)
         self.outbox.wake()
 
+    async def _learn(self, outcomes: dict[str, str], session: AsyncClientSession) -> None:
+        """Train the predictive model on new outcomes (moving relabelled contacts)."""
+        totals: dict[str, float] = defaultdict(float)
+        profiles = {
+            d["_id"]: d
+            async for d in self.profiles.find({"_id": {"$in": list(outcomes)}}, session=session)
+        }
+        previous = {
+            d["_id"]: d
+            async for d in self.outcomes.find({"_id": {"$in": list(outcomes)}}, session=session)
+        }
+        ops = []
+        for contact, outcome in outcomes.items():
+            before = previous.get(contact)
+            if before and before["outcome"] == outcome:
+                continue
+            x = features(profiles.get(contact) or {})
+            old = (before["outcome"], before["features"]) if before else None
+            for key, delta in training_deltas(old, outcome, x).items():
+                totals[key] += delta
+            ops.append(
+                ReplaceOne(
+                    {"_id": contact},
+                    {"_id": contact, "outcome": outcome, "features": x, "at": utcnow()},
+                    upsert=True,
+                )
+            )
+        if ops:
+            await self.outcomes.bulk_write(ops, ordered=False, session=session)
+            await self._count(totals, session)
+
+    async def _count(self, totals: dict[str, float], session: AsyncClientSession) -> None:
+        ops = [
+            UpdateOne({"_id": k}, {"$inc": {"n": v}}, upsert=True)
+            for k, v in sorted(totals.items())
+            if v
+        ]
+        if ops:
+            await self.nb.bulk_write(ops, ordered=False, session=session)
+
+    async def predictor(self) -> NaiveBayes:
+        return NaiveBayes({d["_id"]: d["n"] async for d in self.nb.find({"n": {"$gt": 0}})})
+
     async def forget(self, contacts: list[str], session: AsyncClientSession) -> None:
         """GDPR erase: nothing about these contacts stays in scoring's database."""
+        untrain: dict[str, float] = defaultdict(float)
+        async for done in self.outcomes.find({"_id": {"$in": contacts}}, session=session):
+            untrain[f"{done['outcome']}:__total"] -= 1
+            for name, value in done["features"].items():
+                untrain[f"{done['outcome']}:{name}={value}"] -= 1
+        await self._count(untrain, session)
+        await self.outcomes.delete_many({"_id": {"$in": contacts}}, session=session)
         query = {"contact_id": {"$in": contacts}}
         for collection in (self.states, self.ledger, self.caps, self.history):
             await collection.delete_many(query, session=session)
