@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from . import ingestion, search
+from . import ingestion, scoring, search
 
-BENCHMARKS = {"ingestion": ingestion.main, "search": search.main}
+BENCHMARKS = {
+    "ingestion": ingestion.main,
+    "scoring": scoring.main,
+    "search": search.main,
+}
 
 
 def main() -> None:
