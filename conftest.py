@@ -78,14 +78,23 @@ def _containers() -> tuple[str, str, list[object]]:
 def infra() -> Iterator[Stack]:
     kafka_env = os.environ.get("LODESTONE_TEST_KAFKA")
     mongo_env = os.environ.get("LODESTONE_TEST_MONGO_URL")
-    stack = Stack(name="test", kafka_port=19092, mongo_port=37017, service_ports=TEST_PORTS)
+    stack = Stack(
+        name="test",
+        kafka_port=19092,
+        mongo_port=37017,
+        smtp_port=11025,
+        mail_http_port=18025,
+        service_ports=TEST_PORTS,
+    )
     stack.api_key = API_KEY
     containers: list[object] = []
     native = False
     if kafka_env and mongo_env:
         stack.kafka_bootstrap, stack.mongo_url = kafka_env, mongo_env
+        stack.start_mail()
     elif _docker_answers():
         stack.kafka_bootstrap, stack.mongo_url, containers = _containers()
+        stack.start_mail()
     else:
         native = True
         stack.down()  # leftovers of an interrupted run
@@ -97,6 +106,7 @@ def infra() -> Iterator[Stack]:
     finally:
         for service in stack.service_ports:
             stack.stop(service)
+        stack.stop("mail")
         if native:
             stack.down()
         for container in containers:

@@ -50,6 +50,8 @@ class Stack:
     name: str = "dev"
     kafka_port: int = 9092
     mongo_port: int = 27017
+    smtp_port: int = 1025
+    mail_http_port: int = 8025
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     api_key: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEY", DEV_API_KEY))
     # Endpoints of infrastructure started elsewhere (testcontainers, a shared cluster).
@@ -74,7 +76,12 @@ class Stack:
             LODESTONE_HTTP_PORT=str(self.service_ports[service]),
             LODESTONE_HTTP_HOST="127.0.0.1",
             LODESTONE_API_KEY=self.api_key,
+            LODESTONE_SMTP_HOST="127.0.0.1",
+            LODESTONE_SMTP_PORT=str(self.smtp_port),
+            LODESTONE_PUBLIC_URL=f"http://127.0.0.1:{self.service_ports[service]}",
         )
+        if "contacts" in self.service_ports:
+            env["LODESTONE_CONTACTS_URL"] = f"http://127.0.0.1:{self.service_ports['contacts']}"
         return env
 
     # -- processes -------------------------------------------------------------------------
@@ -272,11 +279,33 @@ class Stack:
             ],
         )
 
+    # -- mail ------------------------------------------------------------------------------
+
+    def start_mail(self) -> None:
+        """The SMTP catcher automation sends to; its HTTP API shows what was sent."""
+        self.spawn(
+            "mail",
+            [
+                str(VENV_BIN / "python"),
+                str(ROOT / "deploy" / "local" / "mailsink.py"),
+                "--smtp-port",
+                str(self.smtp_port),
+                "--http-port",
+                str(self.mail_http_port),
+            ],
+        )
+
+    @property
+    def mail_url(self) -> str:
+        return f"http://127.0.0.1:{self.mail_http_port}"
+
     # -- whole stack -----------------------------------------------------------------------
 
     def infra_up(self, timeout: float = 120.0) -> None:
         self.start_kafka()
         self.start_mongo()
+        self.start_mail()
+        wait_port(self.mail_http_port, timeout, "mail sink", self)
         wait_port(self.mongo_port, timeout, "MongoDB-wire server", self)
         wait_port(self.kafka_port, timeout, "Kafka", self)
         create_topics(self.kafka_bootstrap, timeout)
@@ -311,9 +340,10 @@ class Stack:
             self.stop(service)
         self.stop("kafka")
         self.stop("mongo")
+        self.stop("mail")
 
     def status(self) -> dict[str, int | None]:
-        names = [*self.service_ports, "kafka", "mongo"]
+        names = [*self.service_ports, "kafka", "mongo", "mail"]
         return {name: self.running(name) for name in names}
 
 
@@ -401,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.services_up(args.timeout)
         log(f"all four services ready in {time.monotonic() - started:.1f}s")
         log(f"API key: {stack.api_key}  (set LODESTONE_API_KEY to choose your own)")
+        log(f"  mail sink  {stack.mail_url}/api/messages  (SMTP 127.0.0.1:{stack.smtp_port})")
         for service, port in stack.service_ports.items():
             log(f"  {service:10} http://127.0.0.1:{port}/docs   /asyncapi.json")
     elif args.command == "infra-up":

@@ -1,20 +1,40 @@
-"""Kafka subscribers of the automation service."""
+"""Kafka subscribers of automation: they keep the audience current and enroll contacts whose
+events meet a workflow's trigger — in the same transaction as the inbox, so a redelivered
+event never enrolls anyone twice."""
 
 from __future__ import annotations
 
-from lodestone_common.consumer import subscribe_events
+from collections import defaultdict
+from collections.abc import Callable
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from lodestone_common.consumer import EnvelopeEvent, subscribe_events
 from lodestone_common.events import (
     ContactCreated,
     ContactErased,
     ContactMerged,
     ContactOwnerAssigned,
+    ContactSegmentsChanged,
     ContactStageChanged,
     ContactUpdated,
+    InteractionRecorded,
+    LeadQualified,
+    ScoreChanged,
 )
 from lodestone_common.http import Runtime
-from lodestone_common.topics import CONTACTS
+from lodestone_common.mongo import in_transaction
+from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
 
-from .repository import AudienceRepository
+from .catalog import Catalog
+from .domain.triggers import interaction_matches, window_reached
+from .domain.workflows import (
+    InteractionCountTrigger,
+    QualifiedTrigger,
+    SegmentTrigger,
+    StageTrigger,
+)
+from .repository import AutomationRepository
 
 CONTACT_EVENTS = {
     t.event_type
@@ -25,18 +45,174 @@ CONTACT_EVENTS = {
         ContactOwnerAssigned,
         ContactErased,
         ContactMerged,
+        ContactSegmentsChanged,
     )
 }
 
 
-def register(runtime: Runtime, audience: AudienceRepository) -> None:
+class Triggers:
+    def __init__(
+        self,
+        runtime: Runtime,
+        repo: AutomationRepository,
+        catalog: Catalog,
+        wake: Callable[[], None],
+    ) -> None:
+        self.client = runtime.mongo
+        self.repo = repo
+        self.catalog = catalog
+        self.wake = wake
+
+    async def _handle(self, events: list[EnvelopeEvent], work) -> None:  # type: ignore[no-untyped-def]
+        async def tx(session: AsyncClientSession) -> int:
+            unseen = await self.repo.inbox.unseen([e.event_id for e in events], session=session)
+            fresh = [e for e in events if e.event_id in unseen]
+            enrolled = await work(fresh, session) if fresh else 0
+            await self.repo.inbox.remember(unseen, session=session)
+            return enrolled
+
+        if await in_transaction(self.client, tx):
+            self.wake()
+
+    async def on_interactions(self, events: list[EnvelopeEvent]) -> None:
+        async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
+            counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            enrolled = 0
+            workflows = self.catalog.with_trigger("interaction", "interaction_count")
+            for event in fresh:
+                payload = event.payload
+                assert isinstance(payload, InteractionRecorded)
+                contact = event.envelope.contact_id
+                counts[contact][payload.interaction_type] += 1
+                data = {
+                    "interaction_type": payload.interaction_type,
+                    "name": payload.name,
+                    "properties": payload.properties,
+                }
+                for doc, definition in workflows:
+                    trigger = definition.trigger
+                    if not interaction_matches(trigger, data):  # type: ignore[arg-type]
+                        continue
+                    at = event.envelope.occurred_at
+                    if isinstance(trigger, InteractionCountTrigger):
+                        hits = await self.repo.window_hits(doc["_id"], contact, session)
+                        reached, kept = window_reached(hits, at, trigger)
+                        await self.repo.save_hits(doc["_id"], contact, kept, session)
+                        if not reached:
+                            continue
+                        cause = (
+                            f"{trigger.count} matching interactions within "
+                            f"{trigger.within_days:g} days"
+                        )
+                    else:
+                        cause = f"interaction {payload.name!r}"
+                    made, _ = await self.repo.enroll(doc, definition, contact, at, cause, session)
+                    enrolled += made is not None
+            await self.repo.count_activity(counts, session)
+            return enrolled
+
+        await self._handle(events, work)
+
+    async def on_contacts(self, events: list[EnvelopeEvent]) -> None:
+        async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
+            await self.repo.apply_audience(fresh, session)
+            enrolled = 0
+            for event in fresh:
+                payload = event.payload
+                contact = event.envelope.contact_id
+                at = event.envelope.occurred_at
+                if isinstance(payload, ContactErased):
+                    await self.repo.forget([contact], session)
+                    continue
+                if isinstance(payload, ContactMerged):
+                    await self.repo.rekey(contact, payload.merged_ids, session)
+                    continue
+                for doc, definition in self.catalog.active:
+                    trigger = definition.trigger
+                    cause = None
+                    if isinstance(trigger, StageTrigger) and isinstance(
+                        payload, ContactStageChanged
+                    ):
+                        if payload.to_stage == trigger.to and trigger.from_stage in (
+                            None,
+                            payload.from_stage,
+                        ):
+                            cause = f"stage changed to {payload.to_stage}"
+                    elif trigger.type == "field_changed" and isinstance(payload, ContactUpdated):
+                        if trigger.field in payload.changes:  # type: ignore[union-attr]
+                            cause = f"field {trigger.field} changed"  # type: ignore[union-attr]
+                    elif isinstance(trigger, SegmentTrigger) and isinstance(
+                        payload, ContactSegmentsChanged
+                    ):
+                        if trigger.segment_id in payload.joined:
+                            cause = f"joined segment {trigger.segment_id}"
+                    if cause:
+                        made, _ = await self.repo.enroll(
+                            doc, definition, contact, at, cause, session
+                        )
+                        enrolled += made is not None
+            return enrolled
+
+        await self._handle(events, work)
+
+    async def on_scores(self, events: list[EnvelopeEvent]) -> None:
+        async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
+            await self.repo.apply_audience(fresh, session)
+            enrolled = 0
+            workflows = self.catalog.with_trigger("lead_qualified")
+            for event in fresh:
+                payload = event.payload
+                if not isinstance(payload, LeadQualified):
+                    continue
+                for doc, definition in workflows:
+                    trigger = definition.trigger
+                    assert isinstance(trigger, QualifiedTrigger)
+                    if trigger.model_id != payload.model_id:
+                        continue
+                    made, _ = await self.repo.enroll(
+                        doc,
+                        definition,
+                        event.envelope.contact_id,
+                        event.envelope.occurred_at,
+                        f"qualified under {payload.model_id} at {payload.score:g}",
+                        session,
+                    )
+                    enrolled += made is not None
+            return enrolled
+
+        await self._handle(events, work)
+
+
+def register(runtime: Runtime, triggers: Triggers) -> None:
+    group = runtime.settings.consumer_group
+    batch = runtime.settings.consumer_max_records
+    subscribe_events(
+        runtime.broker,
+        INTERACTIONS,
+        group=f"{group}.automation-interactions",
+        handler=triggers.on_interactions,
+        event_types={InteractionRecorded.event_type},
+        max_records=batch,
+        title="automation-interactions",
+        description="Enrolls contacts whose interactions meet a trigger",
+    )
     subscribe_events(
         runtime.broker,
         CONTACTS,
-        group=f"{runtime.settings.consumer_group}.automation-contacts",
-        handler=audience.apply,
+        group=f"{group}.automation-contacts",
+        handler=triggers.on_contacts,
         event_types=CONTACT_EVENTS,
-        max_records=runtime.settings.consumer_max_records,
+        max_records=batch,
         title="automation-contacts",
-        description="Keeps the audience (contact fields workflows test) in step with contacts",
+        description="Keeps the audience current; stage, field and segment triggers",
+    )
+    subscribe_events(
+        runtime.broker,
+        SCORES,
+        group=f"{group}.automation-scores",
+        handler=triggers.on_scores,
+        event_types={ScoreChanged.event_type, LeadQualified.event_type},
+        max_records=batch,
+        title="automation-scores",
+        description="Scores for conditions; lead-qualified triggers",
     )

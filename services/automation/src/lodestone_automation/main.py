@@ -1,31 +1,55 @@
-"""Process entrypoint: the automation API and its Kafka consumers in one process."""
+"""Process entrypoint: the automation API, its consumers, the runner and the outbox relay."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from lodestone_common.cli import serve
+from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.http import Runtime, build_app
+from lodestone_common.outbox import Outbox
+from lodestone_common.topics import AUTOMATION
 
 from . import consumers
-from .api import router
-from .repository import AudienceRepository
+from .api import routers
+from .catalog import Catalog
+from .effects import ContactsClient, Mailer
+from .repository import AutomationRepository
+from .runner import Runner
 from .settings import AutomationSettings
 
 
 def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     settings = settings or AutomationSettings()
     runtime = Runtime.create(settings)
-    audience = AudienceRepository(runtime)
+    outbox = Outbox(
+        runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
+    )
+    repo = AutomationRepository(runtime, outbox)
+    catalog = Catalog(repo)
+    contacts = ContactsClient(settings)
+    runner = Runner(repo, outbox, settings, Mailer(settings), contacts)
+    runtime.startup += [repo.ensure_indexes, catalog.reload]
+    runtime.loops += [outbox.run, catalog.watch, runner.run]
     if settings.consumers_enabled:
-        consumers.register(runtime, audience)
+        consumers.register(runtime, consumers.Triggers(runtime, repo, catalog, runner.wake))
+    runtime.broker.publisher(
+        AUTOMATION,
+        title="automation-actions",
+        schema=WorkflowActionPerformed,
+        description="Every workflow action performed, keyed by contact_id",
+    )
     app = build_app(
         runtime,
         title="Lodestone automation",
         description="Workflows: triggers, waits, branches and exactly-once actions.",
-        routers=[router],
+        routers=routers,
     )
-    app.state.audience = audience
+    app.state.repo = repo
+    app.state.catalog = catalog
+    app.state.runner = runner
+    app.state.contacts = contacts
+    app.state.settings = settings
     return app
 
 

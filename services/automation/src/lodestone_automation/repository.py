@@ -1,23 +1,279 @@
-"""Automation's own database: the audience projection."""
+"""Automation's own database: workflows, enrollments (which are also the durable timers),
+action records that make every effect happen once, tasks, trigger windows, the audience."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
-from pymongo import DeleteMany, UpdateOne
+from pymongo import ASCENDING, DeleteMany, ReturnDocument, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
 from lodestone_common.consumer import EnvelopeEvent
+from lodestone_common.envelope import utcnow
 from lodestone_common.http import Runtime
+from lodestone_common.mongo import Inbox
+from lodestone_common.outbox import Outbox
 
-from .domain import audience_change
+from .domain.audience import audience_change
+from .domain.triggers import may_enroll
+from .domain.workflows import WorkflowDefinition
+
+LIVE = ("active", "waiting")
 
 
-class AudienceRepository:
-    def __init__(self, runtime: Runtime) -> None:
-        self.audience = runtime.db["audience"]
+class Conflict(Exception):
+    pass
 
-    async def apply(self, events: list[EnvelopeEvent]) -> None:
-        """One ordered bulk write per batch; `$set` of the same fields again is a no-op."""
+
+class AutomationRepository:
+    def __init__(self, runtime: Runtime, outbox: Outbox) -> None:
+        self.client = runtime.mongo
+        db = runtime.db
+        self.workflows = db["workflows"]
+        self.versions = db["workflow_versions"]
+        self.enrollments = db["enrollments"]
+        self.actions = db["actions"]
+        self.tasks = db["tasks"]
+        self.hits = db["trigger_hits"]
+        self.audience = db["audience"]
+        self.inbox = Inbox(db["inbox"])
+        self.outbox = outbox
+
+    async def ensure_indexes(self) -> None:
+        await self.enrollments.create_index(
+            [("status", ASCENDING), ("due_at", ASCENDING)], name="due"
+        )
+        await self.enrollments.create_index(
+            [("workflow_id", ASCENDING), ("contact_id", ASCENDING)], name="workflow_contact"
+        )
+        await self.enrollments.create_index([("contact_id", ASCENDING)], name="contact")
+        await self.tasks.create_index(
+            [("owner_id", ASCENDING), ("status", ASCENDING), ("due_at", ASCENDING)], name="owner"
+        )
+        await self.tasks.create_index([("contact_id", ASCENDING)], name="contact")
+        await self.hits.create_index([("contact_id", ASCENDING)], name="contact")
+
+    # -- workflows -------------------------------------------------------------------------
+
+    async def create_workflow(self, definition: WorkflowDefinition, by: str) -> dict[str, Any]:
+        now = utcnow()
+        body = definition.model_dump(mode="json", by_alias=True)
+        doc = {
+            "_id": f"wf_{uuid4().hex[:16]}",
+            "version": 1,
+            "status": "draft",
+            "definition": body,
+            "created_at": now,
+            "updated_at": now,
+            "updated_by": by,
+        }
+        await self.versions.insert_one(
+            {
+                "_id": f"{doc['_id']}:1",
+                "workflow_id": doc["_id"],
+                "version": 1,
+                "definition": body,
+                "at": now,
+                "by": by,
+            }
+        )
+        await self.workflows.insert_one(doc)
+        return doc
+
+    async def replace_workflow(
+        self, workflow_id: str, definition: WorkflowDefinition, by: str
+    ) -> dict[str, Any] | None:
+        current = await self.workflows.find_one({"_id": workflow_id})
+        if current is None:
+            return None
+        if current["status"] == "archived":
+            raise Conflict("an archived workflow cannot change")
+        now, version = utcnow(), current["version"] + 1
+        body = definition.model_dump(mode="json", by_alias=True)
+        await self.versions.insert_one(
+            {
+                "_id": f"{workflow_id}:{version}",
+                "workflow_id": workflow_id,
+                "version": version,
+                "definition": body,
+                "at": now,
+                "by": by,
+            }
+        )
+        return await self.workflows.find_one_and_update(
+            {"_id": workflow_id, "version": current["version"]},
+            {"$set": {"definition": body, "version": version, "updated_at": now, "updated_by": by}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def set_status(self, workflow_id: str, status: str) -> dict[str, Any] | None:
+        current = await self.workflows.find_one({"_id": workflow_id})
+        if current is None:
+            return None
+        if current["status"] == "archived" and status != "archived":
+            raise Conflict("an archived workflow stays archived")
+        return await self.workflows.find_one_and_update(
+            {"_id": workflow_id},
+            {"$set": {"status": status, "updated_at": utcnow()}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def workflow(self, workflow_id: str) -> dict[str, Any] | None:
+        return await self.workflows.find_one({"_id": workflow_id})
+
+    async def all_workflows(self) -> list[dict[str, Any]]:
+        return await self.workflows.find({}).sort("created_at", 1).to_list(1000)
+
+    async def version(self, workflow_id: str, version: int) -> dict[str, Any] | None:
+        return await self.versions.find_one({"_id": f"{workflow_id}:{version}"})
+
+    async def history(self, workflow_id: str) -> list[dict[str, Any]]:
+        return (
+            await self.versions.find({"workflow_id": workflow_id}).sort("version", -1).to_list(1000)
+        )
+
+    # -- enrollments -----------------------------------------------------------------------
+
+    async def enroll(
+        self,
+        workflow: dict[str, Any],
+        definition: WorkflowDefinition,
+        contact_id: str,
+        at: datetime,
+        cause: str,
+        session: AsyncClientSession | None = None,
+    ) -> tuple[dict[str, Any] | None, str]:
+        """Enroll unless the workflow's policy forbids it: (enrollment or None, why)."""
+        earlier = [
+            d
+            async for d in self.enrollments.find(
+                {"workflow_id": workflow["_id"], "contact_id": contact_id},
+                {"enrolled_at": 1, "status": 1},
+                session=session,
+            )
+        ]
+        allowed, why = may_enroll(
+            definition.enrollment,
+            [d["enrolled_at"] for d in earlier],
+            at,
+            any(d["status"] in LIVE for d in earlier),
+        )
+        if not allowed:
+            return None, why
+        now = utcnow()
+        doc = {
+            "_id": f"enr_{uuid4().hex[:20]}",
+            "workflow_id": workflow["_id"],
+            "version": workflow["version"],
+            "contact_id": contact_id,
+            "status": "active",
+            "step": 0,
+            "waited_until": None,
+            "due_at": now,
+            "claimed_by": None,
+            "claimed_until": None,
+            "enrolled_at": at,
+            "cause": cause,
+            "history": [{"at": now, "what": "enrolled", "why": cause}],
+        }
+        await self.enrollments.insert_one(doc, session=session)
+        return doc, why
+
+    async def enrollments_of(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+        return await self.enrollments.find(query).sort("enrolled_at", -1).to_list(limit)
+
+    async def claim_due(
+        self, token: str, limit: int = 100, lease: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """Take up to `limit` due enrollments for this runner; no other replica runs them
+        until the lease lapses (and actions are idempotent even then)."""
+        now = utcnow()
+        due = {
+            "status": {"$in": list(LIVE)},
+            "due_at": {"$lte": now},
+            "$or": [{"claimed_until": None}, {"claimed_until": {"$lt": now}}],
+        }
+        ids = [
+            d["_id"]
+            async for d in self.enrollments.find(due, {"_id": 1}).sort("due_at", 1).limit(limit)
+        ]
+        if not ids:
+            return []
+        await self.enrollments.update_many(
+            {**due, "_id": {"$in": ids}},
+            {"$set": {"claimed_by": token, "claimed_until": now + timedelta(seconds=lease)}},
+        )
+        return await self.enrollments.find({"_id": {"$in": ids}, "claimed_by": token}).to_list(
+            limit
+        )
+
+    async def next_due(self) -> datetime | None:
+        doc = await self.enrollments.find_one(
+            {"status": {"$in": list(LIVE)}}, {"due_at": 1}, sort=[("due_at", 1)]
+        )
+        return doc["due_at"] if doc else None
+
+    async def save_progress(
+        self, enrollment_id: str, token: str, fields: dict[str, Any], note: dict[str, Any] | None
+    ) -> None:
+        update: dict[str, Any] = {"$set": fields}
+        if note:
+            update["$push"] = {"history": {"$each": [note], "$slice": -200}}
+        await self.enrollments.update_one({"_id": enrollment_id, "claimed_by": token}, update)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def begin_action(self, key: str, detail: dict[str, Any]) -> str | None:
+        """Record that an action starts. None: go ahead; else the earlier attempt's status."""
+        try:
+            await self.actions.insert_one(
+                {"_id": key, "status": "started", "started_at": utcnow(), **detail}
+            )
+            return None
+        except DuplicateKeyError:
+            previous = await self.actions.find_one({"_id": key})
+            status = previous["status"] if previous else "started"
+            if status == "started":
+                # The attempt died mid-way: it may have happened. Never risk doing it twice.
+                await self.actions.update_one(
+                    {"_id": key, "status": "started"}, {"$set": {"status": "unknown"}}
+                )
+                return "unknown"
+            return status
+
+    async def finish_action(self, key: str, status: str, detail: dict[str, Any]) -> None:
+        await self.actions.update_one(
+            {"_id": key}, {"$set": {"status": status, "finished_at": utcnow(), **detail}}
+        )
+
+    async def create_task(self, key: str, task: dict[str, Any]) -> bool:
+        try:
+            await self.tasks.insert_one({"_id": key, **task})
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def list_tasks(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+        return await self.tasks.find(query).sort("due_at", 1).to_list(limit)
+
+    async def update_task(self, task_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        return await self.tasks.find_one_and_update(
+            {"_id": task_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+
+    # -- audience and triggers (inside the consumers' transactions) ------------------------
+
+    async def contact(self, contact_id: str) -> dict[str, Any]:
+        doc = await self.audience.find_one({"_id": contact_id})
+        return doc or {"_id": contact_id}
+
+    async def apply_audience(
+        self, events: list[EnvelopeEvent], session: AsyncClientSession
+    ) -> None:
         ops: list[Any] = []
         for event in events:
             contact_id, fields, forget = audience_change(event)
@@ -26,7 +282,51 @@ class AudienceRepository:
             if forget:
                 ops.append(DeleteMany({"_id": {"$in": forget}}))
         if ops:
-            await self.audience.bulk_write(ops, ordered=True)
+            await self.audience.bulk_write(ops, ordered=True, session=session)
 
-    async def get(self, contact_id: str) -> dict[str, Any] | None:
-        return await self.audience.find_one({"_id": contact_id})
+    async def count_activity(
+        self, counts: dict[str, dict[str, int]], session: AsyncClientSession
+    ) -> None:
+        ops = [
+            UpdateOne(
+                {"_id": c}, {"$inc": {f"activity.{k}": n for k, n in kinds.items()}}, upsert=True
+            )
+            for c, kinds in counts.items()
+        ]
+        if ops:
+            await self.audience.bulk_write(ops, ordered=False, session=session)
+
+    async def window_hits(
+        self, workflow_id: str, contact_id: str, session: AsyncClientSession
+    ) -> list[datetime]:
+        doc = await self.hits.find_one({"_id": f"{workflow_id}:{contact_id}"}, session=session)
+        return doc["hits"] if doc else []
+
+    async def save_hits(
+        self, workflow_id: str, contact_id: str, hits: list[datetime], session: AsyncClientSession
+    ) -> None:
+        await self.hits.update_one(
+            {"_id": f"{workflow_id}:{contact_id}"},
+            {"$set": {"hits": hits, "contact_id": contact_id, "workflow_id": workflow_id}},
+            upsert=True,
+            session=session,
+        )
+
+    async def forget(self, contact_ids: list[str], session: AsyncClientSession) -> None:
+        """GDPR erase: enrollments, windows and tasks about these people go."""
+        query = {"contact_id": {"$in": contact_ids}}
+        for collection in (self.enrollments, self.hits, self.tasks, self.actions):
+            await collection.delete_many(query, session=session)
+
+    async def rekey(self, survivor: str, merged: list[str], session: AsyncClientSession) -> None:
+        query = {"contact_id": {"$in": merged}}
+        for collection in (self.enrollments, self.tasks, self.actions):
+            await collection.update_many(query, {"$set": {"contact_id": survivor}}, session=session)
+        by_workflow: dict[str, list[datetime]] = defaultdict(list)
+        async for doc in self.hits.find(
+            {"contact_id": {"$in": [survivor, *merged]}}, session=session
+        ):
+            by_workflow[doc["workflow_id"]] += doc["hits"]
+        await self.hits.delete_many({"contact_id": {"$in": merged}}, session=session)
+        for workflow_id, hits in by_workflow.items():
+            await self.save_hits(workflow_id, survivor, sorted(hits), session)

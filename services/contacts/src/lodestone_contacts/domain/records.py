@@ -222,7 +222,10 @@ def snapshot(contact: dict[str, Any]) -> ContactSnapshot:
             "income_band",
             "preferred_payment_method",
             "purchase_purpose",
+            # Consent and suppression travel with the contact so no service mails against it.
             "unsubscribed",
+            "consent",
+            "email_bounced",
         )
         if contact.get(k) is not None
     }

@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lodestone_common.conditions import Condition
 from lodestone_common.events import InteractionType
 
 GRADES = ("A", "B", "C", "D", "E", "F")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-Op = Literal["equals", "not_equals", "contains", "starts_with", "in", "gte", "lte", "exists"]
-
-
-class Condition(BaseModel):
-    """One test on an event property or a contact field, e.g. url contains "/pricing"."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    field: str = Field(min_length=1, max_length=100)
-    op: Op = "equals"
-    value: Any = None
-
-    @model_validator(mode="after")
-    def _value_fits(self) -> Condition:
-        if self.op == "in" and not isinstance(self.value, list):
-            raise ValueError(f"'{self.field}': op 'in' needs a list value")
-        if self.op in ("gte", "lte") and not isinstance(self.value, int | float):
-            raise ValueError(f"'{self.field}': op '{self.op}' needs a number")
-        if self.op in ("contains", "starts_with") and not isinstance(self.value, str):
-            raise ValueError(f"'{self.field}': op '{self.op}' needs text")
-        if self.op != "exists" and self.value is None:
-            raise ValueError(f"'{self.field}': op '{self.op}' needs a value")
-        return self
 
 
 class Cap(BaseModel):

@@ -1,4 +1,4 @@
-"""The audience: automation's own copy of the contact fields its conditions read."""
+"""The audience: automation's own copy of the contact fields its conditions and emails read."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from lodestone_common.events import (
     ContactOwnerAssigned,
     ContactStageChanged,
     ContactUpdated,
+    ScoreChanged,
 )
 
 
 def audience_change(event: EnvelopeEvent) -> tuple[str, dict[str, Any] | None, list[str]]:
-    """(contact id, fields to set or None, contact ids to forget) for one contact event."""
+    """(contact id, fields to set or None, contact ids to forget) for one event."""
     contact_id = event.envelope.contact_id
     payload = event.payload
     if isinstance(payload, ContactCreated):
@@ -27,6 +28,12 @@ def audience_change(event: EnvelopeEvent) -> tuple[str, dict[str, Any] | None, l
         return contact_id, {"lifecycle_stage": payload.to_stage}, []
     if isinstance(payload, ContactOwnerAssigned):
         return contact_id, {"owner_id": payload.owner_id}, []
+    if isinstance(payload, ScoreChanged) and payload.model_id == "default":
+        return (
+            contact_id,
+            {"score": payload.score, "grade": payload.grade, "score_band": payload.band},
+            [],
+        )
     if isinstance(payload, ContactErased):
         return contact_id, None, [contact_id]
     if isinstance(payload, ContactMerged):

@@ -1,0 +1,80 @@
+"""The condition language shared by scoring models and workflows (part of their public JSON).
+
+    {"field": "url", "op": "contains", "value": "/pricing"}
+
+`field` is a dotted path into event properties or contact fields. Text compares without
+case. A missing field satisfies only `not_equals` and `exists: false`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Op = Literal["equals", "not_equals", "contains", "starts_with", "in", "gte", "lte", "exists"]
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(min_length=1, max_length=100)
+    op: Op = "equals"
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _value_fits(self) -> Condition:
+        if self.op == "in" and not isinstance(self.value, list):
+            raise ValueError(f"'{self.field}': op 'in' needs a list value")
+        if self.op in ("gte", "lte") and not isinstance(self.value, int | float):
+            raise ValueError(f"'{self.field}': op '{self.op}' needs a number")
+        if self.op in ("contains", "starts_with") and not isinstance(self.value, str):
+            raise ValueError(f"'{self.field}': op '{self.op}' needs text")
+        if self.op != "exists" and self.value is None:
+            raise ValueError(f"'{self.field}': op '{self.op}' needs a value")
+        return self
+
+
+def lookup(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _text(value: Any) -> str:
+    return str(value).lower()
+
+
+def holds(condition: Condition, data: dict[str, Any]) -> bool:
+    value = lookup(data, condition.field)
+    wanted = condition.value
+    match condition.op:
+        case "exists":
+            return value is not None if wanted in (None, True) else value is None
+        case _ if value is None:
+            return condition.op == "not_equals"
+        case "equals":
+            return _text(value) == _text(wanted) if isinstance(wanted, str) else value == wanted
+        case "not_equals":
+            return _text(value) != _text(wanted) if isinstance(wanted, str) else value != wanted
+        case "contains":
+            if isinstance(value, list):
+                return any(_text(wanted) in _text(v) for v in value)
+            return _text(wanted) in _text(value)
+        case "starts_with":
+            return _text(value).startswith(_text(wanted))
+        case "in":
+            return _text(value) in {_text(w) for w in wanted}
+        case "gte" | "lte":
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return False
+            return value >= wanted if condition.op == "gte" else value <= wanted
+    return False
+
+
+def all_hold(conditions: Iterable[Condition], data: dict[str, Any]) -> bool:
+    return all(holds(c, data) for c in conditions)

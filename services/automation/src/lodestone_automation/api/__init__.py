@@ -1,0 +1,7 @@
+"""Automation's HTTP API."""
+
+from .public import router as public_router
+from .tasks import router as tasks_router
+from .workflows import router as workflows_router
+
+routers = [workflows_router, tasks_router, public_router]

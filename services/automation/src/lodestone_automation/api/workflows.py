@@ -1,0 +1,246 @@
+"""`/v1/workflows`: define, validate, version, activate, pause, archive; enrollments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from lodestone_common.auth import ApiKey, Scope
+from lodestone_common.envelope import utcnow
+
+from ..domain.workflows import WorkflowDefinition
+from ..repository import AutomationRepository, Conflict
+
+router = APIRouter(prefix="/v1", tags=["workflows"])
+
+
+class Workflow(BaseModel):
+    id: str
+    status: str = Field(description="draft, active, paused or archived")
+    version: int
+    definition: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class Enrollment(BaseModel):
+    id: str
+    workflow_id: str
+    version: int
+    contact_id: str
+    status: str = Field(description="active, waiting, completed, exited or goal_reached")
+    step: int
+    waiting_until: datetime | None
+    enrolled_at: datetime
+    cause: str
+    history: list[dict[str, Any]] = Field(description="what happened at each step and why")
+
+
+class ManualEnrollment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: str = Field(min_length=1, max_length=100)
+
+
+def _repo(request: Request) -> AutomationRepository:
+    return request.app.state.repo
+
+
+def _workflow(doc: dict[str, Any]) -> Workflow:
+    return Workflow(
+        id=doc["_id"],
+        status=doc["status"],
+        version=doc["version"],
+        definition=doc["definition"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+    )
+
+
+def _enrollment(doc: dict[str, Any]) -> Enrollment:
+    return Enrollment(
+        id=doc["_id"],
+        workflow_id=doc["workflow_id"],
+        version=doc["version"],
+        contact_id=doc["contact_id"],
+        status=doc["status"],
+        step=doc["step"],
+        waiting_until=doc.get("waited_until"),
+        enrolled_at=doc["enrolled_at"],
+        cause=doc["cause"],
+        history=doc.get("history", []),
+    )
+
+
+def _missing(workflow_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no workflow {workflow_id!r}")
+
+
+@router.post("/workflows/validate", summary="Check a definition; errors name the bad step")
+async def validate(
+    body: WorkflowDefinition, key: ApiKey = Scope("workflows:read")
+) -> dict[str, Any]:
+    return {"valid": True, "steps": [s.id for s in body.steps], "trigger": body.trigger.type}
+
+
+@router.post(
+    "/workflows",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Workflow,
+    summary="Create a workflow (as a draft; activate it to start enrolling)",
+)
+async def create(
+    body: WorkflowDefinition, request: Request, key: ApiKey = Scope("workflows:write")
+) -> Workflow:
+    return _workflow(await _repo(request).create_workflow(body, key.name))
+
+
+@router.get("/workflows", response_model=list[Workflow], summary="Every workflow")
+async def list_all(request: Request, key: ApiKey = Scope("workflows:read")) -> list[Workflow]:
+    return [_workflow(d) for d in await _repo(request).all_workflows()]
+
+
+@router.get("/workflows/{workflow_id}", response_model=Workflow, summary="One workflow")
+async def get_one(
+    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+) -> Workflow:
+    doc = await _repo(request).workflow(workflow_id)
+    if doc is None:
+        raise _missing(workflow_id)
+    return _workflow(doc)
+
+
+@router.put(
+    "/workflows/{workflow_id}",
+    response_model=Workflow,
+    summary="Change a workflow (a new version; running enrollments keep theirs)",
+)
+async def replace(
+    workflow_id: str,
+    body: WorkflowDefinition,
+    request: Request,
+    key: ApiKey = Scope("workflows:write"),
+) -> Workflow:
+    try:
+        doc = await _repo(request).replace_workflow(workflow_id, body, key.name)
+    except Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    if doc is None:
+        raise _missing(workflow_id)
+    await request.app.state.catalog.reload()
+    return _workflow(doc)
+
+
+async def _status(request: Request, workflow_id: str, new: str) -> Workflow:
+    try:
+        doc = await _repo(request).set_status(workflow_id, new)
+    except Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    if doc is None:
+        raise _missing(workflow_id)
+    await request.app.state.catalog.reload()
+    return _workflow(doc)
+
+
+@router.post(
+    "/workflows/{workflow_id}/activate",
+    response_model=Workflow,
+    summary="Start enrolling contacts whose events meet the trigger",
+)
+async def activate(
+    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:write")
+) -> Workflow:
+    return await _status(request, workflow_id, "active")
+
+
+@router.post(
+    "/workflows/{workflow_id}/pause",
+    response_model=Workflow,
+    summary="Stop enrolling and hold running enrollments where they are",
+)
+async def pause(
+    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:write")
+) -> Workflow:
+    return await _status(request, workflow_id, "paused")
+
+
+@router.post(
+    "/workflows/{workflow_id}/archive",
+    response_model=Workflow,
+    summary="Retire a workflow for good",
+)
+async def archive(
+    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:write")
+) -> Workflow:
+    return await _status(request, workflow_id, "archived")
+
+
+@router.get("/workflows/{workflow_id}/versions", summary="Every version, newest first")
+async def versions(
+    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+) -> list[dict[str, Any]]:
+    found = await _repo(request).history(workflow_id)
+    if not found:
+        raise _missing(workflow_id)
+    return [
+        {"version": v["version"], "at": v["at"], "by": v["by"], "definition": v["definition"]}
+        for v in found
+    ]
+
+
+@router.get(
+    "/workflows/{workflow_id}/enrollments",
+    response_model=list[Enrollment],
+    summary="Who is in this workflow, where, and why",
+)
+async def workflow_enrollments(
+    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+) -> list[Enrollment]:
+    if await _repo(request).workflow(workflow_id) is None:
+        raise _missing(workflow_id)
+    return [
+        _enrollment(d) for d in await _repo(request).enrollments_of({"workflow_id": workflow_id})
+    ]
+
+
+@router.post(
+    "/workflows/{workflow_id}/enrollments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Enrollment,
+    summary="Enroll a contact by hand",
+    responses={409: {"description": "the enrollment policy refused"}},
+)
+async def enroll(
+    workflow_id: str,
+    body: ManualEnrollment,
+    request: Request,
+    key: ApiKey = Scope("workflows:write"),
+) -> Enrollment:
+    repo = _repo(request)
+    doc = await repo.workflow(workflow_id)
+    if doc is None:
+        raise _missing(workflow_id)
+    if doc["status"] != "active":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the workflow is {doc['status']}")
+    definition = WorkflowDefinition.model_validate(doc["definition"])
+    made, why = await repo.enroll(
+        doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}"
+    )
+    if made is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, why)
+    request.app.state.runner.wake()
+    return _enrollment(made)
+
+
+@router.get(
+    "/contacts/{contact_id}/enrollments",
+    response_model=list[Enrollment],
+    summary="Every workflow a contact is or was in, and why",
+)
+async def contact_enrollments(
+    contact_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+) -> list[Enrollment]:
+    return [_enrollment(d) for d in await _repo(request).enrollments_of({"contact_id": contact_id})]

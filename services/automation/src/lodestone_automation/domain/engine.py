@@ -1,0 +1,79 @@
+"""Where an enrollment goes next: plain decisions the runner carries out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from lodestone_common.conditions import all_hold
+
+from .workflows import (
+    ExitStep,
+    IfStep,
+    SendEmailStep,
+    TaskStep,
+    UpdateContactStep,
+    WaitStep,
+    WorkflowDefinition,
+)
+
+
+@dataclass
+class Decision:
+    kind: Literal["act", "wait", "goto", "finish"]
+    step_index: int | None = None  # for goto: where to go
+    until: datetime | None = None  # for wait
+    outcome: str | None = None  # for finish: completed, exited, goal_reached
+    reason: str = ""
+
+
+def decide(
+    workflow: WorkflowDefinition,
+    index: int,
+    contact: dict[str, Any],
+    now: datetime,
+    waited_until: datetime | None,
+) -> Decision:
+    """What to do at step `index` for this contact, right now."""
+    if workflow.goal and all_hold(workflow.goal, contact):
+        return Decision("finish", outcome="goal_reached", reason="the contact met the goal")
+    if index >= len(workflow.steps):
+        return Decision("finish", outcome="completed", reason="all steps done")
+    step = workflow.steps[index]
+    if isinstance(step, WaitStep):
+        if waited_until is None:
+            return Decision(
+                "wait",
+                until=now + timedelta(seconds=step.seconds),
+                reason=f"waiting {step.seconds:g}s at {step.id}",
+            )
+        if now < waited_until:
+            return Decision("wait", until=waited_until, reason=f"still waiting at {step.id}")
+        return Decision("goto", step_index=index + 1, reason=f"wait {step.id} elapsed")
+    if isinstance(step, IfStep):
+        if all_hold(step.conditions, contact):
+            target, why = step.then, "conditions held"
+        else:
+            target, why = step.else_, "conditions did not hold"
+        if target == "exit":
+            return Decision("finish", outcome="exited", reason=f"{step.id}: {why}, exit")
+        goto = workflow.index(target) if target else index + 1
+        return Decision("goto", step_index=goto, reason=f"{step.id}: {why}")
+    if isinstance(step, ExitStep):
+        return Decision("finish", outcome="exited", reason=f"exit step {step.id}")
+    assert isinstance(step, SendEmailStep | TaskStep | UpdateContactStep)
+    return Decision("act", reason=f"{step.type} {step.id}")
+
+
+def email_blocked(contact: dict[str, Any]) -> str | None:
+    """Why this contact must not be emailed, if they must not."""
+    if not contact.get("email"):
+        return "no email address"
+    if contact.get("unsubscribed"):
+        return "unsubscribed"
+    if (contact.get("consent") or {}).get("email") == "denied":
+        return "email consent denied"
+    if contact.get("email_bounced"):
+        return "address bounced (suppressed)"
+    return None

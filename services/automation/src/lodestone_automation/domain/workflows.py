@@ -1,0 +1,191 @@
+"""Workflows as JSON a marketer can read: one trigger, an enrollment policy, a list of steps.
+
+    {"name": "Pricing interest",
+     "trigger": {"type": "interaction_count", "interaction_type": "page_visit",
+                 "count": 3, "within_days": 7},
+     "enrollment": {"policy": "once"},
+     "steps": [{"id": "mail", "type": "send_email",
+                "subject": "Hi {{first_name}}", "body": "Saw you looking at pricing..."}]}
+
+Steps run in order; `if` and `wait_for` may jump to another step by id; `exit` ends.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lodestone_common.conditions import Condition
+from lodestone_common.events import InteractionType, LifecycleStage
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- triggers ---------------------------------------------------------------------------------
+
+
+class InteractionTrigger(_Base):
+    type: Literal["interaction"]
+    interaction_type: InteractionType | None = None
+    event_name: str | None = None
+    conditions: list[Condition] = Field(default_factory=list, max_length=20)
+
+
+class InteractionCountTrigger(_Base):
+    """`count` matching interactions within the last `within_days` (a sliding window)."""
+
+    type: Literal["interaction_count"]
+    interaction_type: InteractionType | None = None
+    event_name: str | None = None
+    conditions: list[Condition] = Field(default_factory=list, max_length=20)
+    count: int = Field(ge=1, le=1000)
+    within_days: float = Field(gt=0, le=365)
+
+
+class QualifiedTrigger(_Base):
+    type: Literal["lead_qualified"]
+    model_id: str = "default"
+
+
+class StageTrigger(_Base):
+    type: Literal["stage_changed"]
+    to: LifecycleStage
+    from_stage: LifecycleStage | None = Field(default=None, alias="from")
+
+
+class FieldTrigger(_Base):
+    type: Literal["field_changed"]
+    field: str = Field(min_length=1, max_length=100)
+
+
+class SegmentTrigger(_Base):
+    type: Literal["segment_joined"]
+    segment_id: str = Field(min_length=1)
+
+
+class ManualTrigger(_Base):
+    type: Literal["manual"]
+
+
+Trigger = Annotated[
+    InteractionTrigger
+    | InteractionCountTrigger
+    | QualifiedTrigger
+    | StageTrigger
+    | FieldTrigger
+    | SegmentTrigger
+    | ManualTrigger,
+    Field(discriminator="type"),
+]
+
+# -- steps ------------------------------------------------------------------------------------
+
+
+class _Step(_Base):
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("step ids are lower-case letters, digits, '_' or '-'")
+        return value
+
+
+class WaitStep(_Step):
+    type: Literal["wait"]
+    seconds: float = Field(ge=0, le=366 * 86400, description="how long to wait")
+
+
+class IfStep(_Step):
+    """Go to `then` when every condition holds on the contact, else to `else`."""
+
+    type: Literal["if"]
+    conditions: list[Condition] = Field(min_length=1, max_length=20)
+    then: str | None = Field(default=None, description="step id; default: the next step")
+    else_: str = Field(alias="else", description="step id, or 'exit'")
+
+
+class SendEmailStep(_Step):
+    type: Literal["send_email"]
+    subject: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=50_000)
+    from_: str | None = Field(default=None, alias="from")
+
+
+class TaskStep(_Step):
+    type: Literal["create_task"]
+    kind: Literal["call", "meeting", "follow_up", "email"] = "call"
+    title: str = Field(min_length=1, max_length=300)
+    due_in_hours: float = Field(default=24, ge=0, le=24 * 365)
+
+
+class UpdateContactStep(_Step):
+    """Asks contacts (the only writer of contacts) to change fields, tags or the stage."""
+
+    type: Literal["update_contact"]
+    set: dict[str, Any] = Field(default_factory=dict)
+    add_tags: list[str] = Field(default_factory=list)
+    stage: LifecycleStage | None = None
+
+
+class ExitStep(_Step):
+    type: Literal["exit"]
+
+
+Step = Annotated[
+    WaitStep | IfStep | SendEmailStep | TaskStep | UpdateContactStep | ExitStep,
+    Field(discriminator="type"),
+]
+
+
+class Enrollment(_Base):
+    policy: Literal["once", "every_time", "once_per_days"] = "once"
+    days: float | None = Field(default=None, gt=0, le=3650)
+
+    @model_validator(mode="after")
+    def _days(self) -> Enrollment:
+        if self.policy == "once_per_days" and self.days is None:
+            raise ValueError("policy 'once_per_days' needs 'days'")
+        return self
+
+
+class WorkflowDefinition(_Base):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    trigger: Trigger
+    enrollment: Enrollment = Field(default_factory=Enrollment)
+    steps: list[Step] = Field(min_length=1, max_length=100)
+    # Unenroll as soon as the contact meets these (e.g. became a customer).
+    goal: list[Condition] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _steps_connect(self) -> WorkflowDefinition:
+        ids = [s.id for s in self.steps]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"step id {dupes[0]!r} is used twice")
+        for position, step in enumerate(self.steps):
+            if isinstance(step, IfStep):
+                for target in (step.then, step.else_):
+                    if target is None or target == "exit":
+                        continue
+                    if target not in ids:
+                        raise ValueError(f"step {step.id!r} jumps to unknown step {target!r}")
+                    # Forward only: no loops, so every action runs at most once per enrollment.
+                    if ids.index(target) <= position:
+                        raise ValueError(
+                            f"step {step.id!r} may only jump forward, not to {target!r}"
+                        )
+        return self
+
+    def index(self, step_id: str) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.id == step_id)

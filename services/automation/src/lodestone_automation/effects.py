@@ -1,0 +1,71 @@
+"""The outside world automation acts on: SMTP, and the contacts API (its only writer)."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+import httpx
+
+from .settings import AutomationSettings
+
+
+class Mailer:
+    def __init__(self, settings: AutomationSettings) -> None:
+        self.settings = settings
+
+    async def send(
+        self, to: str, subject: str, body: str, message_id: str, sender: str | None = None
+    ) -> None:
+        message = EmailMessage()
+        message["From"] = sender or self.settings.mail_from
+        message["To"] = to
+        message["Subject"] = subject
+        # The action key as Message-ID: any hop that dedupes by it will drop a copy too.
+        message["Message-ID"] = f"<{message_id}@lodestone>"
+        message["X-Lodestone-Action"] = message_id
+        message.set_content(body)
+        s = self.settings
+        await aiosmtplib.send(
+            message,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password,
+            start_tls=s.smtp_starttls,
+            timeout=30,
+        )
+
+
+class ContactsClient:
+    def __init__(self, settings: AutomationSettings) -> None:
+        key = settings.contacts_api_key or settings.api_key or ""
+        self.http = httpx.AsyncClient(
+            base_url=settings.contacts_url, timeout=15, headers={"Authorization": f"Bearer {key}"}
+        )
+
+    async def _call(self, method: str, path: str, json: dict[str, Any]) -> httpx.Response:
+        delay = 0.2
+        for attempt in range(6):
+            try:
+                response = await self.http.request(method, path, json=json)
+            except httpx.TransportError:
+                if attempt == 5:
+                    raise
+            else:
+                if response.status_code < 500:
+                    return response
+            await asyncio.sleep(delay)
+            delay *= 2
+        return response
+
+    async def patch(self, contact_id: str, body: dict[str, Any]) -> httpx.Response:
+        return await self._call("PATCH", f"/v1/contacts/{contact_id}", body)
+
+    async def track(self, event: dict[str, Any]) -> httpx.Response:
+        return await self._call("POST", "/v1/events", {"events": [event]})
+
+    async def close(self) -> None:
+        await self.http.aclose()

@@ -1,0 +1,256 @@
+"""Runs enrollments: claims the due ones (new, or whose wait elapsed), walks their steps and
+performs each action once. Enrollments are the durable timers: a wait is a `due_at` in the
+database, so it survives restarts and needs no cron job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from lodestone_common.envelope import utcnow
+from lodestone_common.events import WorkflowActionPerformed
+from lodestone_common.outbox import Outbox
+from lodestone_common.topics import AUTOMATION
+
+from .domain.engine import decide, email_blocked
+from .domain.templates import render, with_unsubscribe
+from .domain.workflows import SendEmailStep, TaskStep, UpdateContactStep, WorkflowDefinition
+from .effects import ContactsClient, Mailer
+from .links import sign
+from .repository import AutomationRepository
+from .settings import AutomationSettings
+
+log = logging.getLogger(__name__)
+MAX_STEPS_PER_RUN = 200
+
+
+class Runner:
+    def __init__(
+        self,
+        repo: AutomationRepository,
+        outbox: Outbox,
+        settings: AutomationSettings,
+        mailer: Mailer,
+        contacts: ContactsClient,
+    ) -> None:
+        self.repo = repo
+        self.outbox = outbox
+        self.settings = settings
+        self.mailer = mailer
+        self.contacts = contacts
+        self.token = f"{settings.instance_id}-{uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._definitions: dict[tuple[str, int], WorkflowDefinition] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            claimed = await self.repo.claim_due(self.token)
+            for enrollment in claimed:
+                try:
+                    await self.advance(enrollment)
+                except Exception:
+                    log.exception(
+                        "enrollment step failed; retried after its lease",
+                        extra={"enrollment": enrollment["_id"]},
+                    )
+            if claimed:
+                continue
+            self._wake.clear()
+            nearest = await self.repo.next_due()
+            pause = 0.25
+            if nearest is not None:
+                pause = min(max((nearest - utcnow()).total_seconds(), 0.0), 0.25)
+            try:
+                await asyncio.wait_for(self._wake.wait(), pause)
+            except TimeoutError:
+                pass
+
+    async def definition(self, workflow_id: str, version: int) -> WorkflowDefinition | None:
+        key = (workflow_id, version)
+        if key not in self._definitions:
+            doc = await self.repo.version(workflow_id, version)
+            if doc is None:
+                return None
+            self._definitions[key] = WorkflowDefinition.model_validate(doc["definition"])
+        return self._definitions[key]
+
+    async def advance(self, enrollment: dict[str, Any]) -> None:
+        eid = enrollment["_id"]
+        workflow = await self.repo.workflow(enrollment["workflow_id"])
+        if workflow is None or workflow["status"] in ("paused", "archived"):
+            # A paused workflow holds its enrollments; they continue when it is resumed.
+            await self.repo.save_progress(
+                eid,
+                self.token,
+                {"due_at": utcnow() + timedelta(seconds=5), "claimed_until": None},
+                None,
+            )
+            return
+        definition = await self.definition(enrollment["workflow_id"], enrollment["version"])
+        if definition is None:
+            return
+        index, waited = enrollment["step"], enrollment.get("waited_until")
+        for _ in range(MAX_STEPS_PER_RUN):
+            contact = await self.repo.contact(enrollment["contact_id"])
+            now = utcnow()
+            decision = decide(definition, index, contact, now, waited)
+            note = {
+                "at": now,
+                "step": _step_id(definition, index),
+                "what": decision.kind,
+                "why": decision.reason,
+            }
+            if decision.kind == "act":
+                outcome = await self.perform(enrollment, definition, index, contact)
+                note["outcome"] = outcome
+                index, waited = index + 1, None
+                await self.repo.save_progress(
+                    eid, self.token, {"step": index, "waited_until": None}, note
+                )
+            elif decision.kind == "goto":
+                assert decision.step_index is not None
+                index, waited = decision.step_index, None
+                await self.repo.save_progress(
+                    eid, self.token, {"step": index, "waited_until": None}, note
+                )
+            elif decision.kind == "wait":
+                await self.repo.save_progress(
+                    eid,
+                    self.token,
+                    {
+                        "status": "waiting",
+                        "step": index,
+                        "waited_until": decision.until,
+                        "due_at": decision.until,
+                        "claimed_until": None,
+                    },
+                    note,
+                )
+                return
+            else:
+                await self.repo.save_progress(
+                    eid,
+                    self.token,
+                    {
+                        "status": decision.outcome,
+                        "finished_at": now,
+                        "claimed_until": None,
+                        "due_at": None,
+                    },
+                    note,
+                )
+                return
+
+    async def perform(
+        self,
+        enrollment: dict[str, Any],
+        definition: WorkflowDefinition,
+        index: int,
+        contact: dict[str, Any],
+    ) -> str:
+        step = definition.steps[index]
+        key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
+        detail = {
+            "contact_id": enrollment["contact_id"],
+            "workflow_id": enrollment["workflow_id"],
+            "enrollment_id": enrollment["_id"],
+            "step_id": step.id,
+            "type": step.type,
+        }
+        earlier = await self.repo.begin_action(key, detail)
+        if earlier is not None:
+            return f"already {earlier}"
+        try:
+            status, info = await self._do(step, key, enrollment, contact)
+        except Exception as exc:
+            await self.repo.finish_action(key, "failed", {"error": repr(exc)})
+            await self._announce(enrollment, step.id, step.type, "failed", {"error": repr(exc)})
+            return "failed"
+        await self.repo.finish_action(key, status, info)
+        await self._announce(
+            enrollment, step.id, step.type, "skipped" if status == "skipped" else "succeeded", info
+        )
+        return status
+
+    async def _do(
+        self, step: Any, key: str, enrollment: dict[str, Any], contact: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        contact_id = enrollment["contact_id"]
+        if isinstance(step, SendEmailStep):
+            blocked = email_blocked(contact)
+            if blocked:
+                return "skipped", {"reason": blocked}
+            secret, base = self.settings.link_secret, self.settings.public_url
+            token = sign(secret, contact_id, enrollment["workflow_id"], key)
+            links = {
+                "unsubscribe_url": f"{base}/unsubscribe/{token}",
+                "open_url": f"{base}/t/open/{token}",
+                "click_token": token,
+            }
+            body = with_unsubscribe(render(step.body, contact, links), links["unsubscribe_url"])
+            subject = render(step.subject, contact, links)
+            await self.mailer.send(contact["email"], subject, body, key, step.from_)
+            return "sent", {"to": contact["email"], "subject": subject}
+        if isinstance(step, TaskStep):
+            task = {
+                "contact_id": contact_id,
+                "owner_id": contact.get("owner_id"),
+                "kind": step.kind,
+                "title": render(step.title, contact, {}),
+                "status": "open",
+                "due_at": utcnow() + timedelta(hours=step.due_in_hours),
+                "workflow_id": enrollment["workflow_id"],
+                "enrollment_id": enrollment["_id"],
+                "created_at": utcnow(),
+            }
+            created = await self.repo.create_task(key, task)
+            return ("created" if created else "exists"), {"task_id": key}
+        if isinstance(step, UpdateContactStep):
+            body: dict[str, Any] = dict(step.set)
+            if step.add_tags:
+                body["tags"] = sorted({*(contact.get("tags") or []), *step.add_tags})
+            if step.stage:
+                body["stage"] = {
+                    "to": step.stage,
+                    "reason": f"workflow {enrollment['workflow_id']}",
+                }
+            response = await self.contacts.patch(contact_id, body)
+            if response.status_code >= 400:
+                return "skipped", {
+                    "reason": f"contacts answered {response.status_code}: {response.text[:300]}"
+                }
+            return "updated", {"fields": sorted(body)}
+        raise AssertionError(f"not an action: {step!r}")
+
+    async def _announce(
+        self,
+        enrollment: dict[str, Any],
+        step_id: str,
+        action: str,
+        outcome: str,
+        detail: dict[str, Any],
+    ) -> None:
+        event = WorkflowActionPerformed(
+            workflow_id=enrollment["workflow_id"],
+            enrollment_id=enrollment["_id"],
+            step_id=step_id,
+            action=action,
+            outcome=outcome,  # type: ignore[arg-type]
+            detail={k: v for k, v in detail.items() if isinstance(v, str | int | float | list)},
+        ).envelope(contact_id=enrollment["contact_id"], producer="automation")
+        await self.outbox.add([(AUTOMATION, event)])
+        self.outbox.wake()
+
+
+def _step_id(definition: WorkflowDefinition, index: int) -> str | None:
+    return definition.steps[index].id if index < len(definition.steps) else None
+
+
+def overdue(due: datetime | None, now: datetime) -> float:
+    return max((now - due).total_seconds(), 0.0) if due else 0.0

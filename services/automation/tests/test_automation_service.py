@@ -1,0 +1,268 @@
+"""Automation end to end: real Kafka, MongoDB-wire server, SMTP catcher and services."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from lodestone_common.events import LeadQualified
+from lodestone_common.kafka import make_broker, outgoing, publish_all
+from lodestone_common.settings import ServiceSettings
+from lodestone_common.topics import SCORES
+
+
+async def mails_to(services, address: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=services.stack.mail_url) as http:
+        return [m for m in (await http.get("/api/messages")).json() if address in m["rcpt_to"]]
+
+
+def visit(email: str, minutes: int) -> dict[str, Any]:
+    at = datetime.now(UTC) - timedelta(hours=1) + timedelta(minutes=minutes)
+    return {
+        "event_id": str(uuid4()),
+        "type": "page",
+        "name": "/pricing",
+        "occurred_at": at.isoformat(),
+        "contact": {"email": email},
+        "properties": {"url": "/pricing"},
+    }
+
+
+async def active_workflow(automation, definition: dict[str, Any]) -> str:  # type: ignore[no-untyped-def]
+    created = await automation.post("/v1/workflows", json=definition)
+    assert created.status_code == 201, created.text
+    workflow_id = created.json()["id"]
+    activated = await automation.post(f"/v1/workflows/{workflow_id}/activate")
+    assert activated.json()["status"] == "active"
+    return workflow_id
+
+
+async def test_three_visits_in_a_week_send_exactly_one_email(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:6]
+    email = f"visitor.{tag}@example.com"
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        workflow_id = await active_workflow(
+            automation,
+            {
+                "name": f"pricing interest {tag}",
+                "trigger": {
+                    "type": "interaction_count",
+                    "interaction_type": "page_visit",
+                    "conditions": [{"field": "url", "op": "contains", "value": "/pricing"}],
+                    "count": 3,
+                    "within_days": 7,
+                },
+                "enrollment": {"policy": "once"},
+                "steps": [
+                    {
+                        "id": "pricing-mail",
+                        "type": "send_email",
+                        "subject": "Questions about pricing, {{first_name|there}}?",
+                        "body": "Hi {{first_name|there}}, happy to walk you through our plans.",
+                    }
+                ],
+            },
+        )
+        await contacts.post("/v1/contacts", json={"email": email, "first_name": "Grace"})
+        await contacts.post("/v1/events", json={"events": [visit(email, 0), visit(email, 1)]})
+        await asyncio.sleep(3)  # two visits: nothing may be sent
+        assert await mails_to(services, email) == []
+
+        await contacts.post("/v1/events", json={"events": [visit(email, 2)]})
+        sent = await eventually(lambda: mails_to(services, email), timeout=30)
+        assert len(sent) == 1
+        assert sent[0]["subject"] == "Questions about pricing, Grace?"
+        assert "Unsubscribe: http" in sent[0]["text"]
+
+        await contacts.post("/v1/events", json={"events": [visit(email, 3), visit(email, 4)]})
+        await asyncio.sleep(3)
+        assert len(await mails_to(services, email)) == 1  # policy once
+        enrollments = (await automation.get(f"/v1/workflows/{workflow_id}/enrollments")).json()
+        assert len(enrollments) == 1 and enrollments[0]["status"] == "completed"
+        assert "3 matching interactions within 7 days" in enrollments[0]["cause"]
+        steps = [h.get("outcome") for h in enrollments[0]["history"] if h.get("outcome")]
+        assert steps == ["sent"]
+
+        # The unsubscribe link works and flows back to contacts.
+        link = next(
+            line.split(": ", 1)[1]
+            for line in sent[0]["text"].splitlines()
+            if line.startswith("Unsubscribe: ")
+        )
+        async with httpx.AsyncClient() as browser:
+            page = await browser.get(link.strip())
+        assert page.status_code == 200 and "unsubscribed" in page.text
+
+        async def unsubscribed() -> bool:
+            found = (await contacts.get(f"/v1/contacts?email={email}")).json()["items"]
+            return bool(found) and found[0].get("unsubscribed") is True
+
+        await eventually(unsubscribed)
+
+
+async def test_a_wait_survives_a_restart_and_acts_once(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        person = (
+            await contacts.post(
+                "/v1/contacts",
+                json={
+                    "email": f"wait.{uuid4().hex[:6]}@example.com",
+                    "first_name": "Alan",
+                    "owner_id": "rep-7",
+                },
+            )
+        ).json()
+        workflow_id = await active_workflow(
+            automation,
+            {
+                "name": "follow up later",
+                "trigger": {"type": "manual"},
+                "steps": [
+                    {"id": "later", "type": "wait", "seconds": 4},
+                    {
+                        "id": "call",
+                        "type": "create_task",
+                        "kind": "call",
+                        "title": "Call {{first_name}}",
+                        "due_in_hours": 0,
+                    },
+                ],
+            },
+        )
+
+        async def known() -> bool:  # automation has seen the contact (for the task's owner)
+            found = await automation.get(f"/v1/contacts/{person['id']}/enrollments")
+            return found.status_code == 200
+
+        await eventually(known)
+        await asyncio.sleep(1)
+        enrolled = await automation.post(
+            f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
+        )
+        assert enrolled.status_code == 201, enrolled.text
+        again = await automation.post(
+            f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
+        )
+        assert again.status_code == 409 and "already enrolled" in again.json()["message"]
+
+    services.stack.kill("automation")  # kill -9 while the wait is pending
+    await asyncio.sleep(1)
+    services.stack.start_service("automation")
+    services.stack.wait_ready("automation")
+    async with services.client("automation") as automation:
+
+        async def task() -> list[dict[str, Any]]:
+            return (await automation.get(f"/v1/tasks?contact_id={person['id']}")).json()
+
+        tasks = await eventually(task, timeout=30)
+        assert [(t["title"], t["owner_id"], t["kind"]) for t in tasks] == [
+            ("Call Alan", "rep-7", "call")
+        ]
+        enrollments = (await automation.get(f"/v1/contacts/{person['id']}/enrollments")).json()
+        assert enrollments[0]["status"] == "completed"
+        done = await automation.patch(f"/v1/tasks/{tasks[0]['id']}", json={"status": "done"})
+        assert done.json()["status"] == "done"
+        assert (
+            await automation.get(f"/v1/tasks?contact_id={person['id']}&status=open")
+        ).json() == []
+
+
+async def test_a_redelivered_trigger_acts_once(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    email = f"mql.{uuid4().hex[:6]}@example.com"
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        person = (
+            await contacts.post("/v1/contacts", json={"email": email, "first_name": "Ada"})
+        ).json()
+        await active_workflow(
+            automation,
+            {
+                "name": "mql handoff",
+                "trigger": {"type": "lead_qualified", "model_id": f"m{uuid4().hex[:6]}"},
+                "enrollment": {"policy": "every_time"},
+                "steps": [
+                    {
+                        "id": "mail",
+                        "type": "send_email",
+                        "subject": "Let's talk",
+                        "body": "Hi {{first_name}}",
+                    },
+                    {"id": "task", "type": "create_task", "title": "Call {{first_name}}"},
+                ],
+            },
+        )
+        model_id = (await automation.get("/v1/workflows")).json()[-1]["definition"]["trigger"][
+            "model_id"
+        ]
+        qualified = LeadQualified(model_id=model_id, score=120, grade="A", threshold=100).envelope(
+            contact_id=person["id"], producer="scoring"
+        )
+        producer = make_broker(
+            ServiceSettings(kafka_bootstrap=services.stack.kafka_bootstrap, api_key="k")
+        )
+        await producer.connect()
+        try:
+            await publish_all(producer, [outgoing(SCORES, qualified)] * 3)
+            await eventually(lambda: mails_to(services, email), timeout=30)
+            await publish_all(producer, [outgoing(SCORES, qualified)])
+        finally:
+            await producer.stop()
+        await asyncio.sleep(3)
+        assert len(await mails_to(services, email)) == 1
+        tasks = (await automation.get(f"/v1/tasks?contact_id={person['id']}")).json()
+        assert len(tasks) == 1
+
+
+async def test_consent_is_honoured_and_bad_definitions_name_the_step(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    email = f"optout.{uuid4().hex[:6]}@example.com"
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        person = (
+            await contacts.post(
+                "/v1/contacts", json={"email": email, "consent": {"email": "denied"}}
+            )
+        ).json()
+        workflow_id = await active_workflow(
+            automation,
+            {
+                "name": "newsletter",
+                "trigger": {"type": "manual"},
+                "steps": [{"id": "news", "type": "send_email", "subject": "News", "body": "..."}],
+            },
+        )
+
+        async def enrolled() -> bool:
+            response = await automation.post(
+                f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
+            )
+            return response.status_code == 201
+
+        await asyncio.sleep(1.5)  # let the audience learn the consent first
+        await eventually(enrolled)
+
+        async def finished() -> list[dict[str, Any]] | None:
+            found = (await automation.get(f"/v1/contacts/{person['id']}/enrollments")).json()
+            return found if found and found[0]["status"] == "completed" else None
+
+        done = await eventually(finished)
+        assert [h["outcome"] for h in done[0]["history"] if "outcome" in h] == ["skipped"]
+        assert await mails_to(services, email) == []
+
+        bad = await automation.post(
+            "/v1/workflows/validate",
+            json={
+                "name": "x",
+                "trigger": {"type": "manual"},
+                "steps": [
+                    {
+                        "id": "a",
+                        "type": "if",
+                        "conditions": [{"field": "score", "op": "gte", "value": 1}],
+                        "else": "zz",
+                    }
+                ],
+            },
+        )
+        assert bad.status_code == 422 and "unknown step 'zz'" in bad.json()["message"]

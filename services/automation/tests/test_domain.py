@@ -1,0 +1,140 @@
+"""Workflow rules without I/O: validation, windows, policies, step decisions, templates."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from lodestone_automation.domain.engine import decide, email_blocked
+from lodestone_automation.domain.templates import render, with_unsubscribe
+from lodestone_automation.domain.triggers import may_enroll, window_reached
+from lodestone_automation.domain.workflows import (
+    Enrollment,
+    InteractionCountTrigger,
+    WorkflowDefinition,
+)
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def workflow(**overrides) -> WorkflowDefinition:  # type: ignore[no-untyped-def]
+    body = {
+        "name": "nurture",
+        "trigger": {"type": "manual"},
+        "steps": [
+            {
+                "id": "hello",
+                "type": "send_email",
+                "subject": "Hi {{first_name|there}}",
+                "body": "Hello",
+            },
+            {"id": "pause", "type": "wait", "seconds": 3600},
+            {
+                "id": "hot",
+                "type": "if",
+                "conditions": [{"field": "score", "op": "gte", "value": 50}],
+                "else": "exit",
+            },
+            {"id": "call", "type": "create_task", "title": "Call {{first_name}}"},
+        ],
+    }
+    body.update(overrides)
+    return WorkflowDefinition.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ([{"id": "a", "type": "wait", "seconds": 1}, {"id": "a", "type": "exit"}], "used twice"),
+        (
+            [
+                {
+                    "id": "a",
+                    "type": "if",
+                    "conditions": [{"field": "x", "op": "exists"}],
+                    "else": "nowhere",
+                }
+            ],
+            "unknown step 'nowhere'",
+        ),
+        (
+            [
+                {"id": "a", "type": "exit"},
+                {
+                    "id": "b",
+                    "type": "if",
+                    "conditions": [{"field": "x", "op": "exists"}],
+                    "else": "a",
+                },
+            ],
+            "only jump forward",
+        ),
+        ([{"id": "a", "type": "teleport"}], "teleport"),
+        ([{"id": "Bad", "type": "exit"}], "step ids"),
+        ([{"id": "a", "type": "send_email", "subject": "", "body": "x"}], "subject"),
+    ],
+)
+def test_validation_names_the_bad_step(steps: list, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ValidationError, match=message):
+        workflow(steps=steps)
+
+
+def test_sliding_window_counts_the_last_n_days() -> None:
+    trigger = InteractionCountTrigger(
+        type="interaction_count", interaction_type="page_visit", count=3, within_days=7
+    )
+    hits: list[datetime] = []
+    reached, hits = window_reached(hits, T0, trigger)
+    assert not reached
+    reached, hits = window_reached(hits, T0 + timedelta(days=8), trigger)  # first fell out
+    assert not reached and len(hits) == 1
+    reached, hits = window_reached(hits, T0 + timedelta(days=9), trigger)
+    assert not reached
+    reached, hits = window_reached(hits, T0 + timedelta(days=10), trigger)
+    assert reached
+
+
+def test_enrollment_policies() -> None:
+    assert may_enroll(Enrollment(policy="once"), [], T0, False) == (True, "enrolled")
+    assert not may_enroll(Enrollment(policy="once"), [T0], T0, False)[0]
+    assert not may_enroll(Enrollment(policy="every_time"), [T0], T0, True)[0]  # still running
+    assert may_enroll(Enrollment(policy="every_time"), [T0], T0, False)[0]
+    weekly = Enrollment(policy="once_per_days", days=7)
+    assert not may_enroll(weekly, [T0], T0 + timedelta(days=6), False)[0]
+    assert may_enroll(weekly, [T0], T0 + timedelta(days=7), False)[0]
+
+
+def test_decisions_walk_the_steps() -> None:
+    wf = workflow()
+    assert decide(wf, 0, {}, T0, None).kind == "act"
+    wait = decide(wf, 1, {}, T0, None)
+    assert wait.kind == "wait" and wait.until == T0 + timedelta(hours=1)
+    assert decide(wf, 1, {}, T0 + timedelta(minutes=5), wait.until).kind == "wait"
+    assert decide(wf, 1, {}, T0 + timedelta(hours=1), wait.until).step_index == 2
+    assert decide(wf, 2, {"score": 10}, T0, None).outcome == "exited"
+    assert decide(wf, 2, {"score": 80}, T0, None).step_index == 3
+    assert decide(wf, 4, {}, T0, None).outcome == "completed"
+
+
+def test_goals_unenroll_at_any_step() -> None:
+    wf = workflow(goal=[{"field": "lifecycle_stage", "op": "equals", "value": "customer"}])
+    assert decide(wf, 1, {"lifecycle_stage": "customer"}, T0, None).outcome == "goal_reached"
+
+
+def test_consent_and_suppression_block_email() -> None:
+    assert email_blocked({"email": "a@b.co"}) is None
+    assert email_blocked({}) == "no email address"
+    assert email_blocked({"email": "a@b.co", "unsubscribed": True}) == "unsubscribed"
+    assert email_blocked({"email": "a@b.co", "consent": {"email": "denied"}})
+    assert email_blocked({"email": "a@b.co", "email_bounced": True})
+
+
+def test_templates_personalize_and_always_carry_an_unsubscribe_link() -> None:
+    contact = {"first_name": "Ada", "custom": {"plan": "pro"}}
+    assert (
+        render("Hi {{first_name}} ({{custom.plan}}), {{company|your team}}", contact, {})
+        == "Hi Ada (pro), your team"
+    )
+    body = with_unsubscribe("Hello", "https://x/u/1")
+    assert body.endswith("Unsubscribe: https://x/u/1\n")
+    assert with_unsubscribe("Bye {{u}} https://x/u/1", "https://x/u/1").count("https://x/u/1") == 1
