@@ -266,3 +266,81 @@ async def test_consent_is_honoured_and_bad_definitions_name_the_step(services, e
             },
         )
         assert bad.status_code == 422 and "unknown step 'zz'" in bad.json()["message"]
+
+
+async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:6]
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        for rep, weight, available in (
+            (f"ann-{tag}", 2, True),
+            (f"bob-{tag}", 1, True),
+            (f"cat-{tag}", 5, False),
+        ):
+            put = await automation.put(
+                f"/v1/reps/{rep}", json={"name": rep, "weight": weight, "available": available}
+            )
+            assert put.status_code == 200, put.text
+        model_id = f"m{tag}"
+        await active_workflow(
+            automation,
+            {
+                "name": "mql routing",
+                "trigger": {"type": "lead_qualified", "model_id": model_id},
+                "steps": [
+                    {
+                        "id": "assign",
+                        "type": "assign_owner",
+                        "reps": [f"ann-{tag}", f"bob-{tag}", f"cat-{tag}"],
+                    },
+                    {
+                        "id": "call",
+                        "type": "create_task",
+                        "kind": "call",
+                        "title": "Call new MQL {{email}}",
+                        "due_in_hours": 0,
+                    },
+                ],
+            },
+        )
+        people = [
+            (
+                await contacts.post("/v1/contacts", json={"email": f"lead{i}.{tag}@example.com"})
+            ).json()
+            for i in range(6)
+        ]
+        producer = make_broker(
+            ServiceSettings(kafka_bootstrap=services.stack.kafka_bootstrap, api_key="k")
+        )
+        await producer.connect()
+        try:
+            await asyncio.sleep(1.5)  # automation learns the contacts
+            await publish_all(
+                producer,
+                [
+                    outgoing(
+                        SCORES,
+                        LeadQualified(model_id=model_id, score=110, threshold=100).envelope(
+                            contact_id=p["id"], producer="scoring"
+                        ),
+                    )
+                    for p in people
+                ],
+            )
+        finally:
+            await producer.stop()
+
+        async def all_tasks() -> list[dict[str, Any]] | None:
+            tasks = []
+            for p in people:
+                tasks += (await automation.get(f"/v1/tasks?contact_id={p['id']}")).json()
+            return tasks if len(tasks) == 6 else None
+
+        tasks = await eventually(all_tasks, timeout=30)
+        owners = [t["owner_id"] for t in tasks]
+        assert owners.count(f"ann-{tag}") == 4 and owners.count(f"bob-{tag}") == 2
+
+        async def owned() -> bool:
+            docs = [(await contacts.get(f"/v1/contacts/{p['id']}")).json() for p in people]
+            return all(d.get("owner_id") for d in docs)
+
+        await eventually(owned)

@@ -138,3 +138,32 @@ def test_templates_personalize_and_always_carry_an_unsubscribe_link() -> None:
     body = with_unsubscribe("Hello", "https://x/u/1")
     assert body.endswith("Unsubscribe: https://x/u/1\n")
     assert with_unsubscribe("Bye {{u}} https://x/u/1", "https://x/u/1").count("https://x/u/1") == 1
+
+
+def test_weighted_round_robin_skips_unavailable_reps_and_spreads_turns() -> None:
+    from lodestone_automation.domain.assignment import choose_owner, rotation
+    from lodestone_automation.domain.workflows import AssignOwnerStep
+
+    reps = [
+        {"_id": "ann", "weight": 2},
+        {"_id": "bob", "weight": 1},
+        {"_id": "cat", "weight": 3, "available": False},
+    ]
+    assert rotation(reps, []) == ["ann", "bob", "ann"]
+    assert rotation(reps, ["bob", "cat"]) == ["bob"]
+    step = AssignOwnerStep(
+        id="assign",
+        type="assign_owner",
+        territories=[
+            {"conditions": [{"field": "country", "op": "equals", "value": "FR"}], "rep_id": "bob"},
+            {"conditions": [{"field": "country", "op": "equals", "value": "DE"}], "rep_id": "cat"},
+        ],
+    )
+    picks = [choose_owner(step, {"country": "US"}, reps, turn)[0] for turn in range(6)]
+    assert picks.count("ann") == 4 and picks.count("bob") == 2
+    assert choose_owner(step, {"country": "fr"}, reps, 0) == ("bob", "territory rule")
+    # An unavailable territory owner falls back to the rotation.
+    assert choose_owner(step, {"country": "DE"}, reps, 1)[0] == "bob"
+    keep = step.model_copy(update={"keep_existing": True})
+    assert choose_owner(keep, {"owner_id": "zed"}, reps, 0)[0] is None
+    assert choose_owner(step, {}, [], 0) == (None, "no available rep")

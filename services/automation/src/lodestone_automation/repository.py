@@ -40,6 +40,8 @@ class AutomationRepository:
         self.tasks = db["tasks"]
         self.hits = db["trigger_hits"]
         self.audience = db["audience"]
+        self.reps = db["reps"]
+        self.turns = db["turns"]
         self.inbox = Inbox(db["inbox"])
         self.outbox = outbox
 
@@ -263,6 +265,35 @@ class AutomationRepository:
     async def update_task(self, task_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         return await self.tasks.find_one_and_update(
             {"_id": task_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
+        )
+
+    # -- reps ------------------------------------------------------------------------------
+
+    async def all_reps(self) -> list[dict[str, Any]]:
+        return await self.reps.find({}).sort("_id", 1).to_list(10_000)
+
+    async def put_rep(self, rep_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return await self.reps.find_one_and_update(
+            {"_id": rep_id},
+            {"$set": {**fields, "updated_at": utcnow()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def delete_rep(self, rep_id: str) -> bool:
+        return bool((await self.reps.delete_one({"_id": rep_id})).deleted_count)
+
+    async def next_turn(self, key: str) -> int:
+        """A counter shared by every replica: each assignment takes the next turn."""
+        doc = await self.turns.find_one_and_update(
+            {"_id": key}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        return int(doc["n"]) - 1
+
+    async def note_owner(self, contact_id: str, owner_id: str) -> None:
+        # Our own projection learns the owner now; contacts' event confirms it later.
+        await self.audience.update_one(
+            {"_id": contact_id}, {"$set": {"owner_id": owner_id}}, upsert=True
         )
 
     # -- audience and triggers (inside the consumers' transactions) ------------------------

@@ -15,9 +15,16 @@ from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.outbox import Outbox
 from lodestone_common.topics import AUTOMATION
 
+from .domain.assignment import choose_owner
 from .domain.engine import decide, email_blocked
 from .domain.templates import render, with_unsubscribe
-from .domain.workflows import SendEmailStep, TaskStep, UpdateContactStep, WorkflowDefinition
+from .domain.workflows import (
+    AssignOwnerStep,
+    SendEmailStep,
+    TaskStep,
+    UpdateContactStep,
+    WorkflowDefinition,
+)
 from .effects import ContactsClient, Mailer
 from .links import sign
 from .repository import AutomationRepository
@@ -226,6 +233,20 @@ class Runner:
                     "reason": f"contacts answered {response.status_code}: {response.text[:300]}"
                 }
             return "updated", {"fields": sorted(body)}
+        if isinstance(step, AssignOwnerStep):
+            turn_key = f"{enrollment['workflow_id']}:{step.id}"
+            reps = await self.repo.all_reps()
+            needs_turn = not (step.keep_existing and contact.get("owner_id"))
+            turn = await self.repo.next_turn(turn_key) if needs_turn else 0
+            owner, why = choose_owner(step, contact, reps, turn)
+            if owner is None:
+                return "skipped", {"reason": why}
+            response = await self.contacts.patch(contact_id, {"owner_id": owner})
+            if response.status_code >= 400:
+                return "skipped", {"reason": f"contacts answered {response.status_code}"}
+            await self.repo.note_owner(contact_id, owner)
+            contact["owner_id"] = owner
+            return "assigned", {"owner_id": owner, "why": why}
         raise AssertionError(f"not an action: {step!r}")
 
     async def _announce(

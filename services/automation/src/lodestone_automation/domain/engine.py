@@ -9,6 +9,7 @@ from typing import Any, Literal
 from lodestone_common.conditions import all_hold
 
 from .workflows import (
+    AssignOwnerStep,
     ExitStep,
     IfStep,
     SendEmailStep,
@@ -62,7 +63,7 @@ def decide(
         return Decision("goto", step_index=goto, reason=f"{step.id}: {why}")
     if isinstance(step, ExitStep):
         return Decision("finish", outcome="exited", reason=f"exit step {step.id}")
-    assert isinstance(step, SendEmailStep | TaskStep | UpdateContactStep)
+    assert isinstance(step, SendEmailStep | TaskStep | UpdateContactStep | AssignOwnerStep)
     return Decision("act", reason=f"{step.type} {step.id}")
 
 

@@ -135,12 +135,27 @@ class UpdateContactStep(_Step):
     stage: LifecycleStage | None = None
 
 
+class Territory(_Base):
+    conditions: list[Condition] = Field(min_length=1, max_length=20)
+    rep_id: str = Field(min_length=1, max_length=100)
+
+
+class AssignOwnerStep(_Step):
+    """Territory rules first (first match wins), else weighted round-robin over available reps
+    (all reps, or those listed)."""
+
+    type: Literal["assign_owner"]
+    reps: list[str] = Field(default_factory=list, max_length=200)
+    territories: list[Territory] = Field(default_factory=list, max_length=200)
+    keep_existing: bool = Field(default=False, description="leave contacts that have an owner")
+
+
 class ExitStep(_Step):
     type: Literal["exit"]
 
 
 Step = Annotated[
-    WaitStep | IfStep | SendEmailStep | TaskStep | UpdateContactStep | ExitStep,
+    WaitStep | IfStep | SendEmailStep | TaskStep | UpdateContactStep | AssignOwnerStep | ExitStep,
     Field(discriminator="type"),
 ]
 
