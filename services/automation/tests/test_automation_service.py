@@ -344,3 +344,71 @@ async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually
             return all(d.get("owner_id") for d in docs)
 
         await eventually(owned)
+
+
+async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import hmac
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(503 if len(received) <= 2 else 200)  # down twice, then up
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    secret = "s3cret-signing-key"
+    try:
+        async with (
+            services.client("automation") as automation,
+            services.client("contacts") as contacts,
+        ):
+            person = (
+                await contacts.post(
+                    "/v1/contacts",
+                    json={"email": f"hook.{uuid4().hex[:6]}@example.com", "first_name": "Lin"},
+                )
+            ).json()
+            workflow_id = await active_workflow(
+                automation,
+                {
+                    "name": "crm sync",
+                    "trigger": {"type": "manual"},
+                    "steps": [
+                        {"id": "sync", "type": "webhook", "url": url, "secret": secret},
+                        {"id": "after", "type": "create_task", "title": "Check sync"},
+                    ],
+                },
+            )
+            await asyncio.sleep(1.5)
+            enrolled = await automation.post(
+                f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
+            )
+            assert enrolled.status_code == 201
+
+            async def done() -> list[dict[str, Any]] | None:
+                found = (await automation.get(f"/v1/contacts/{person['id']}/enrollments")).json()
+                return found if found and found[0]["status"] == "completed" else None
+
+            history = (await eventually(done, timeout=30))[0]["history"]
+    finally:
+        server.shutdown()
+    assert len(received) == 3  # two 503s, then delivered; never again after that
+    outcomes = [h["outcome"] for h in history if "outcome" in h]
+    assert outcomes[:2] == ["retrying after HTTP 503"] * 2 and outcomes[2] == "delivered"
+    headers, body = received[-1]
+    assert len({h["Idempotency-Key"] for h, _ in received}) == 1
+    t, v1 = (part.split("=", 1)[1] for part in headers["X-Lodestone-Signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(v1, expected)
+    assert b'"first_name":"Lin"' in body

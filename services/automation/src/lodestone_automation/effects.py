@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
+import time
 from email.message import EmailMessage
 from typing import Any
 
@@ -37,6 +41,27 @@ class Mailer:
             start_tls=s.smtp_starttls,
             timeout=30,
         )
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+async def post_webhook(url: str, secret: str, key: str, payload: dict[str, Any]) -> int:
+    """One delivery attempt; the HTTP status (0 when the receiver could not be reached)."""
+    body = json.dumps(payload, default=str, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": key,
+        "X-Lodestone-Signature": signature(secret, int(time.time()), body),
+    }
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(url, content=body, headers=headers)
+    except httpx.HTTPError:
+        return 0
+    return response.status_code
 
 
 class ContactsClient:

@@ -247,6 +247,22 @@ class AutomationRepository:
                 return "unknown"
             return status
 
+    async def webhook_attempt(self, key: str, detail: dict[str, Any]) -> dict[str, Any]:
+        """The delivery record of a webhook action (created on its first attempt)."""
+        return await self.actions.find_one_and_update(
+            {"_id": key},
+            {
+                "$setOnInsert": {
+                    "status": "retrying",
+                    "attempts": 0,
+                    "started_at": utcnow(),
+                    **detail,
+                }
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+
     async def finish_action(self, key: str, status: str, detail: dict[str, Any]) -> None:
         await self.actions.update_one(
             {"_id": key}, {"$set": {"status": status, "finished_at": utcnow(), **detail}}

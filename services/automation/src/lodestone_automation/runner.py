@@ -16,16 +16,17 @@ from lodestone_common.outbox import Outbox
 from lodestone_common.topics import AUTOMATION
 
 from .domain.assignment import choose_owner
-from .domain.engine import decide, email_blocked
+from .domain.engine import backoff_seconds, decide, email_blocked
 from .domain.templates import render, with_unsubscribe
 from .domain.workflows import (
     AssignOwnerStep,
     SendEmailStep,
     TaskStep,
     UpdateContactStep,
+    WebhookStep,
     WorkflowDefinition,
 )
-from .effects import ContactsClient, Mailer
+from .effects import ContactsClient, Mailer, post_webhook
 from .links import sign
 from .repository import AutomationRepository
 from .settings import AutomationSettings
@@ -113,7 +114,27 @@ class Runner:
                 "what": decision.kind,
                 "why": decision.reason,
             }
-            if decision.kind == "act":
+            step = definition.steps[index] if index < len(definition.steps) else None
+            if decision.kind == "act" and isinstance(step, WebhookStep):
+                outcome, retry_in = await self.webhook(enrollment, step, contact)
+                note["outcome"] = outcome
+                if retry_in is not None:  # durable retry: the enrollment waits on this step
+                    await self.repo.save_progress(
+                        eid,
+                        self.token,
+                        {
+                            "due_at": now + timedelta(seconds=retry_in),
+                            "claimed_until": None,
+                            "status": "waiting",
+                        },
+                        note,
+                    )
+                    return
+                index, waited = index + 1, None
+                await self.repo.save_progress(
+                    eid, self.token, {"step": index, "waited_until": None, "status": "active"}, note
+                )
+            elif decision.kind == "act":
                 outcome = await self.perform(enrollment, definition, index, contact)
                 note["outcome"] = outcome
                 index, waited = index + 1, None
@@ -184,6 +205,54 @@ class Runner:
             enrollment, step.id, step.type, "skipped" if status == "skipped" else "succeeded", info
         )
         return status
+
+    async def webhook(
+        self, enrollment: dict[str, Any], step: WebhookStep, contact: dict[str, Any]
+    ) -> tuple[str, float | None]:
+        """(outcome, seconds until the next attempt, or None when done)."""
+        key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
+        record = await self.repo.webhook_attempt(
+            key,
+            {
+                "contact_id": enrollment["contact_id"],
+                "workflow_id": enrollment["workflow_id"],
+                "enrollment_id": enrollment["_id"],
+                "step_id": step.id,
+                "type": step.type,
+            },
+        )
+        if record["status"] in ("delivered", "failed"):
+            return f"already {record['status']}", None
+        attempt = record.get("attempts", 0) + 1
+        payload = {
+            "workflow_id": enrollment["workflow_id"],
+            "enrollment_id": enrollment["_id"],
+            "step_id": step.id,
+            "contact_id": enrollment["contact_id"],
+            "contact": {f: contact.get(f) for f in step.fields},
+            "attempt": attempt,
+        }
+        status = await post_webhook(step.url, step.secret, key, payload)
+        if 200 <= status < 300:
+            await self.repo.finish_action(
+                key, "delivered", {"attempts": attempt, "http_status": status}
+            )
+            await self._announce(enrollment, step.id, step.type, "succeeded", {"attempts": attempt})
+            return "delivered", None
+        if attempt >= step.max_attempts:
+            await self.repo.finish_action(
+                key, "failed", {"attempts": attempt, "http_status": status}
+            )
+            await self._announce(
+                enrollment,
+                step.id,
+                step.type,
+                "failed",
+                {"attempts": attempt, "http_status": status},
+            )
+            return "failed", None
+        await self.repo.finish_action(key, "retrying", {"attempts": attempt, "http_status": status})
+        return f"retrying after HTTP {status or 'unreachable'}", backoff_seconds(attempt)
 
     async def _do(
         self, step: Any, key: str, enrollment: dict[str, Any], contact: dict[str, Any]

@@ -16,6 +16,7 @@ from .workflows import (
     TaskStep,
     UpdateContactStep,
     WaitStep,
+    WebhookStep,
     WorkflowDefinition,
 )
 
@@ -63,7 +64,9 @@ def decide(
         return Decision("goto", step_index=goto, reason=f"{step.id}: {why}")
     if isinstance(step, ExitStep):
         return Decision("finish", outcome="exited", reason=f"exit step {step.id}")
-    assert isinstance(step, SendEmailStep | TaskStep | UpdateContactStep | AssignOwnerStep)
+    assert isinstance(
+        step, SendEmailStep | TaskStep | UpdateContactStep | AssignOwnerStep | WebhookStep
+    )
     return Decision("act", reason=f"{step.type} {step.id}")
 
 
@@ -78,3 +81,8 @@ def email_blocked(contact: dict[str, Any]) -> str | None:
     if contact.get("email_bounced"):
         return "address bounced (suppressed)"
     return None
+
+
+def backoff_seconds(attempt: int, cap: float = 300.0) -> float:
+    """1 s, 2 s, 4 s, ... up to `cap`, after the `attempt`-th failure (1-based)."""
+    return min(2.0 ** (attempt - 1), cap)

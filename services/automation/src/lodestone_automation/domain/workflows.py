@@ -150,12 +150,42 @@ class AssignOwnerStep(_Step):
     keep_existing: bool = Field(default=False, description="leave contacts that have an owner")
 
 
+class WebhookStep(_Step):
+    """POSTs the contact to `url`, signed with `secret` (header X-Lodestone-Signature:
+    t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">) and an Idempotency-Key; non-2xx
+    answers are retried with exponential backoff, durably, up to `max_attempts`."""
+
+    type: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://", max_length=2000)
+    secret: str = Field(min_length=8, max_length=200)
+    fields: list[str] = Field(
+        default_factory=lambda: [
+            "email",
+            "first_name",
+            "last_name",
+            "company",
+            "lifecycle_stage",
+            "owner_id",
+            "score",
+            "grade",
+        ]
+    )
+    max_attempts: int = Field(default=6, ge=1, le=20)
+
+
 class ExitStep(_Step):
     type: Literal["exit"]
 
 
 Step = Annotated[
-    WaitStep | IfStep | SendEmailStep | TaskStep | UpdateContactStep | AssignOwnerStep | ExitStep,
+    WaitStep
+    | IfStep
+    | SendEmailStep
+    | TaskStep
+    | UpdateContactStep
+    | AssignOwnerStep
+    | WebhookStep
+    | ExitStep,
     Field(discriminator="type"),
 ]
 
