@@ -412,3 +412,78 @@ async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually
     expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(v1, expected)
     assert b'"first_name":"Lin"' in body
+
+
+async def test_two_replicas_send_each_email_once(services, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
+    import sys
+    from pathlib import Path
+
+    stack = services.stack
+    env = stack.service_env("automation")
+    env["LODESTONE_HTTP_PORT"] = "18013"
+    stack.spawn("automation-2", [str(Path(sys.executable).parent / "lodestone-automation")], env)
+    tag = uuid4().hex[:6]
+    try:
+        async with httpx.AsyncClient(base_url="http://127.0.0.1:18013") as second:
+
+            async def ready() -> bool:
+                try:
+                    return (await second.get("/readyz")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await eventually(ready, timeout=60)
+        async with (
+            services.client("automation") as automation,
+            services.client("contacts") as contacts,
+        ):
+            await active_workflow(
+                automation,
+                {
+                    "name": f"welcome {tag}",
+                    "trigger": {"type": "interaction", "event_name": f"Signed Up {tag}"},
+                    "steps": [
+                        {
+                            "id": "welcome",
+                            "type": "send_email",
+                            "subject": "Welcome!",
+                            "body": "Glad you're here, {{first_name|friend}}.",
+                        }
+                    ],
+                },
+            )
+            await asyncio.sleep(2.5)  # both replicas' catalogs pick the workflow up
+            emails = [f"r{i}.{tag}@example.com" for i in range(40)]
+            now = datetime.now(UTC).isoformat()
+            events = [
+                {
+                    "event_id": f"{tag}-{i}",
+                    "type": "track",
+                    "name": f"Signed Up {tag}",
+                    "occurred_at": now,
+                    "contact": {"email": e},
+                }
+                for i, e in enumerate(emails)
+            ]
+            assert (await contacts.post("/v1/events", json={"events": events})).status_code == 202
+
+            async def all_sent() -> list[dict[str, Any]] | None:
+                async with httpx.AsyncClient(base_url=stack.mail_url) as http:
+                    mails = [
+                        m
+                        for m in (await http.get("/api/messages")).json()
+                        if m["rcpt_to"][0].endswith(f".{tag}@example.com")
+                    ]
+                return mails if len(mails) >= 40 else None
+
+            await eventually(all_sent, timeout=60)
+            await asyncio.sleep(3)  # anything sent twice would show up by now
+            mails = await all_sent()
+    finally:
+        stack.stop("automation-2")
+    recipients = [m["rcpt_to"][0] for m in mails or []]
+    assert sorted(recipients) == sorted(emails)  # every one, once
+    runners = await mongo["lodestone_automation"]["enrollments"].distinct(
+        "claimed_by", {"cause": {"$regex": tag}}
+    )
+    print(f"enrollments run by {len(runners)} runner(s)")
