@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from . import ingestion, scoring, search
+from . import automation, ingestion, scoring, search
 
 BENCHMARKS = {
+    "automation": automation.main,
     "ingestion": ingestion.main,
     "scoring": scoring.main,
     "search": search.main,

@@ -33,6 +33,7 @@ from .settings import AutomationSettings
 
 log = logging.getLogger(__name__)
 MAX_STEPS_PER_RUN = 200
+POLL_SECONDS = 0.1
 
 
 class Runner:
@@ -70,12 +71,9 @@ class Runner:
             if claimed:
                 continue
             self._wake.clear()
-            nearest = await self.repo.next_due()
-            pause = 0.25
-            if nearest is not None:
-                pause = min(max((nearest - utcnow()).total_seconds(), 0.0), 0.25)
+            # Poll the due index (a bounded range scan), or wake at once on a local enrollment.
             try:
-                await asyncio.wait_for(self._wake.wait(), pause)
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             except TimeoutError:
                 pass
 
