@@ -102,6 +102,23 @@ async def test_three_visits_in_a_week_send_exactly_one_email(services, eventuall
             return bool(found) and found[0].get("unsubscribed") is True
 
         await eventually(unsubscribed)
+        # Opens and clicks come back as interactions on the contact's timeline too.
+        token = link.strip().rsplit("/", 1)[1]
+        async with httpx.AsyncClient(base_url=services.url("automation")) as browser:
+            pixel = await browser.get(f"/t/open/{token}")
+            assert pixel.status_code == 200 and pixel.headers["content-type"] == "image/gif"
+            click = await browser.get(f"/t/click/{token}", params={"url": "https://example.com/x"})
+            assert click.status_code == 302 and click.headers["location"] == "https://example.com/x"
+            forged = await browser.get(f"/t/open/{token[:-2]}xx")
+            assert forged.status_code == 404
+        contact_id = (await contacts.get(f"/v1/contacts?email={email}")).json()["items"][0]["id"]
+
+        async def tracked() -> bool:
+            entries = (await contacts.get(f"/v1/contacts/{contact_id}/timeline")).json()["entries"]
+            kinds = {e["type"] for e in entries}
+            return {"email_opened", "email_clicked", "email_unsubscribed"} <= kinds
+
+        await eventually(tracked)
 
 
 async def test_a_wait_survives_a_restart_and_acts_once(services, eventually) -> None:  # type: ignore[no-untyped-def]
@@ -487,3 +504,119 @@ async def test_two_replicas_send_each_email_once(services, mongo, eventually) ->
         "claimed_by", {"cause": {"$regex": tag}}
     )
     print(f"enrollments run by {len(runners)} runner(s)")
+
+
+async def test_wait_for_an_event_or_time_out(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:6]
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        keen = (
+            await contacts.post("/v1/contacts", json={"email": f"keen.{tag}@example.com"})
+        ).json()
+        quiet = (
+            await contacts.post("/v1/contacts", json={"email": f"quiet.{tag}@example.com"})
+        ).json()
+        workflow_id = await active_workflow(
+            automation,
+            {
+                "name": "wait for a booking",
+                "trigger": {"type": "manual"},
+                "steps": [
+                    {
+                        "id": "booked",
+                        "type": "wait_for",
+                        "event_name": f"Demo Booked {tag}",
+                        "timeout_seconds": 6,
+                        "on_timeout": "nudge",
+                    },
+                    {"id": "prep", "type": "create_task", "title": "Prepare the demo"},
+                    {"id": "done", "type": "exit"},
+                    {"id": "nudge", "type": "create_task", "title": "Nudge about a demo"},
+                ],
+            },
+        )
+        await asyncio.sleep(1.5)
+        for person in (keen, quiet):
+            response = await automation.post(
+                f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
+            )
+            assert response.status_code == 201
+        await asyncio.sleep(1)
+        await contacts.post(
+            "/v1/events",
+            json={
+                "events": [
+                    {
+                        "event_id": str(uuid4()),
+                        "type": "track",
+                        "name": f"Demo Booked {tag}",
+                        "occurred_at": datetime.now(UTC).isoformat(),
+                        "contact": {"contact_id": keen["id"]},
+                    }
+                ]
+            },
+        )
+
+        async def titles(contact_id: str) -> list[str] | None:
+            tasks = (await automation.get(f"/v1/tasks?contact_id={contact_id}")).json()
+            return [t["title"] for t in tasks] or None
+
+        assert await eventually(lambda: titles(keen["id"]), timeout=5) == ["Prepare the demo"]
+        assert await eventually(lambda: titles(quiet["id"]), timeout=20) == ["Nudge about a demo"]
+
+
+async def test_a_date_offset_trigger_schedules_or_fires(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:6]
+    today = datetime.now(UTC).date()
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        workflow_id = await active_workflow(
+            automation,
+            {
+                "name": f"renewal {tag}",
+                "trigger": {
+                    "type": "date_offset",
+                    "field": "contract_end_date",
+                    "offset_days": -60,
+                },
+                "steps": [{"id": "renewal", "type": "create_task", "title": "Talk renewal"}],
+            },
+        )
+        await asyncio.sleep(2.5)
+        due_now = (
+            await contacts.post(
+                "/v1/contacts",
+                json={
+                    "email": f"now.{tag}@example.com",
+                    "contract_end_date": (today + timedelta(days=60)).isoformat(),
+                },
+            )
+        ).json()
+        later = (
+            await contacts.post(
+                "/v1/contacts",
+                json={
+                    "email": f"later.{tag}@example.com",
+                    "contract_end_date": (today + timedelta(days=90)).isoformat(),
+                },
+            )
+        ).json()
+
+        async def task_for(contact_id: str) -> list[dict[str, Any]] | None:
+            return (await automation.get(f"/v1/tasks?contact_id={contact_id}")).json() or None
+
+        await eventually(lambda: task_for(due_now["id"]), timeout=30)
+
+        async def scheduled() -> dict[str, Any] | None:
+            found = (await automation.get(f"/v1/contacts/{later['id']}/enrollments")).json()
+            return found[0] if found else None
+
+        enrollment = await eventually(scheduled)
+        assert enrollment["status"] == "scheduled" and enrollment["workflow_id"] == workflow_id
+        # Moving the contract date moves the start.
+        await contacts.patch(
+            f"/v1/contacts/{later['id']}",
+            json={"contract_end_date": (today + timedelta(days=60)).isoformat()},
+        )
+        await eventually(lambda: task_for(later["id"]), timeout=30)
+
+        made = await automation.post("/v1/workflow-templates/new-lead-cadence")
+        assert made.status_code == 201 and made.json()["status"] == "draft"

@@ -167,3 +167,51 @@ def test_weighted_round_robin_skips_unavailable_reps_and_spreads_turns() -> None
     keep = step.model_copy(update={"keep_existing": True})
     assert choose_owner(keep, {"owner_id": "zed"}, reps, 0)[0] is None
     assert choose_owner(step, {}, [], 0) == (None, "no available rep")
+
+
+def test_wait_for_continues_on_the_event_or_branches_on_timeout() -> None:
+    wf = workflow(
+        steps=[
+            {
+                "id": "reply",
+                "type": "wait_for",
+                "event_name": "Meeting Booked",
+                "timeout_seconds": 60,
+                "on_timeout": "nudge",
+            },
+            {"id": "thanks", "type": "send_email", "subject": "Thanks", "body": "x"},
+            {"id": "nudge", "type": "create_task", "title": "Nudge"},
+        ]
+    )
+    first = decide(wf, 0, {}, T0, None)
+    assert first.kind == "wait" and first.until == T0 + timedelta(seconds=60)
+    assert decide(wf, 0, {}, T0, first.until, arrived=True).step_index == 1
+    assert decide(wf, 0, {}, T0 + timedelta(seconds=61), first.until).step_index == 2
+    with pytest.raises(ValidationError, match="needs interaction_type or event_name"):
+        workflow(steps=[{"id": "w", "type": "wait_for", "timeout_seconds": 5}])
+
+
+def test_date_offsets_fire_on_their_day_and_never_in_the_past() -> None:
+    from datetime import date
+
+    from lodestone_automation.domain.triggers import date_offset_fire_at
+    from lodestone_automation.domain.workflows import DateOffsetTrigger
+
+    trigger = DateOffsetTrigger(type="date_offset", field="contract_end_date", offset_days=-60)
+    now = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    fire, _ = date_offset_fire_at(trigger, "2027-03-01", now)
+    assert fire == datetime(2026, 12, 31, tzinfo=UTC)
+    assert date_offset_fire_at(trigger, date(2027, 1, 22), now)[0] == now  # today: now
+    assert date_offset_fire_at(trigger, "2027-01-01", now)[0] is None  # offset day passed
+    assert date_offset_fire_at(trigger, None, now)[0] is None
+    assert date_offset_fire_at(trigger, "soon", now)[0] is None
+
+
+def test_the_sales_cadence_template_is_a_valid_first_week_of_six_to_ten_touches() -> None:
+    from lodestone_automation.domain.templates_library import NEW_LEAD_CADENCE
+
+    cadence = WorkflowDefinition.model_validate(NEW_LEAD_CADENCE)
+    touches = [s for s in cadence.steps if s.type in ("send_email", "create_task")]
+    waited = sum(s.seconds for s in cadence.steps if s.type == "wait")  # type: ignore[union-attr]
+    assert 6 <= len(touches) <= 10 and waited <= 7 * 86_400
+    assert {s.type for s in touches} == {"send_email", "create_task"} and cadence.goal

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from lodestone_common.consumer import EnvelopeEvent, subscribe_events
+from lodestone_common.envelope import utcnow
 from lodestone_common.events import (
     ContactCreated,
     ContactErased,
@@ -27,12 +28,20 @@ from lodestone_common.mongo import in_transaction
 from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
 
 from .catalog import Catalog
-from .domain.triggers import interaction_matches, window_reached
+from .domain.triggers import (
+    date_offset_fire_at,
+    interaction_matches,
+    waited_event,
+    window_reached,
+)
 from .domain.workflows import (
+    DateOffsetTrigger,
     InteractionCountTrigger,
     QualifiedTrigger,
     SegmentTrigger,
     StageTrigger,
+    WaitForStep,
+    WorkflowDefinition,
 )
 from .repository import AutomationRepository
 
@@ -62,6 +71,7 @@ class Triggers:
         self.repo = repo
         self.catalog = catalog
         self.wake = wake
+        self._versions: dict[tuple[str, int], WorkflowDefinition] = {}
 
     async def _handle(self, events: list[EnvelopeEvent], work) -> None:  # type: ignore[no-untyped-def]
         async def tx(session: AsyncClientSession) -> int:
@@ -109,9 +119,74 @@ class Triggers:
                     made, _ = await self.repo.enroll(doc, definition, contact, at, cause, session)
                     enrolled += made is not None
             await self.repo.count_activity(counts, session)
-            return enrolled
+            return enrolled + await self._end_waits(fresh, session)
 
         await self._handle(events, work)
+
+    async def _definition(self, workflow_id: str, version: int) -> WorkflowDefinition | None:
+        key = (workflow_id, version)
+        if key not in self._versions:
+            doc = await self.repo.version(workflow_id, version)
+            if doc is None:
+                return None
+            self._versions[key] = WorkflowDefinition.model_validate(doc["definition"])
+        return self._versions[key]
+
+    async def _end_waits(self, fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
+        """Wake enrollments whose `wait_for` step waits for one of these interactions."""
+        contacts = sorted({e.envelope.contact_id for e in fresh})
+        woken = 0
+        for enrollment in await self.repo.waiting_for_events(contacts, session):
+            definition = await self._definition(enrollment["workflow_id"], enrollment["version"])
+            if definition is None or enrollment["step"] >= len(definition.steps):
+                continue
+            step = definition.steps[enrollment["step"]]
+            if not isinstance(step, WaitForStep):
+                continue
+            since = enrollment.get("waiting_since")
+            for event in fresh:
+                payload = event.payload
+                assert isinstance(payload, InteractionRecorded)
+                if event.envelope.contact_id != enrollment["contact_id"]:
+                    continue
+                if since and event.envelope.occurred_at < since:
+                    continue  # it happened before the wait began
+                data = {
+                    "interaction_type": payload.interaction_type,
+                    "name": payload.name,
+                    "properties": payload.properties,
+                }
+                if waited_event(step, data):
+                    await self.repo.event_arrived(enrollment["_id"], session)
+                    woken += 1
+                    break
+        return woken
+
+    async def _date_offsets(self, event: EnvelopeEvent, session: AsyncClientSession) -> int:
+        payload = event.payload
+        if isinstance(payload, ContactCreated):
+            fields = payload.contact.model_dump(mode="json")
+        elif isinstance(payload, ContactUpdated):
+            fields = payload.changes
+        else:
+            return 0
+        enrolled = 0
+        contact = event.envelope.contact_id
+        for doc, definition in self.catalog.with_trigger("date_offset"):
+            trigger = definition.trigger
+            assert isinstance(trigger, DateOffsetTrigger)
+            if trigger.field not in fields:
+                continue
+            fire_at, why = date_offset_fire_at(trigger, fields[trigger.field], utcnow())
+            if fire_at is None:
+                continue
+            if await self.repo.reschedule(doc["_id"], contact, fire_at, session):
+                continue
+            made, _ = await self.repo.enroll(
+                doc, definition, contact, event.envelope.occurred_at, why, session, due_at=fire_at
+            )
+            enrolled += made is not None
+        return enrolled
 
     async def on_contacts(self, events: list[EnvelopeEvent]) -> None:
         async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
@@ -127,6 +202,7 @@ class Triggers:
                 if isinstance(payload, ContactMerged):
                     await self.repo.rekey(contact, payload.merged_ids, session)
                     continue
+                enrolled += await self._date_offsets(event, session)
                 for doc, definition in self.catalog.active:
                     trigger = definition.trigger
                     cause = None

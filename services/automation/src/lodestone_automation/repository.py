@@ -22,7 +22,7 @@ from .domain.audience import audience_change
 from .domain.triggers import may_enroll
 from .domain.workflows import WorkflowDefinition
 
-LIVE = ("active", "waiting")
+LIVE = ("active", "waiting", "scheduled")
 
 
 class Conflict(Exception):
@@ -148,6 +148,7 @@ class AutomationRepository:
         at: datetime,
         cause: str,
         session: AsyncClientSession | None = None,
+        due_at: datetime | None = None,
     ) -> tuple[dict[str, Any] | None, str]:
         """Enroll unless the workflow's policy forbids it: (enrollment or None, why)."""
         earlier = [
@@ -172,10 +173,11 @@ class AutomationRepository:
             "workflow_id": workflow["_id"],
             "version": workflow["version"],
             "contact_id": contact_id,
-            "status": "active",
+            # A date-offset enrollment is "scheduled" until its day comes.
+            "status": "scheduled" if due_at else "active",
             "step": 0,
             "waited_until": None,
-            "due_at": now,
+            "due_at": due_at or now,
             "claimed_by": None,
             "claimed_until": None,
             "enrolled_at": at,
@@ -184,6 +186,32 @@ class AutomationRepository:
         }
         await self.enrollments.insert_one(doc, session=session)
         return doc, why
+
+    async def reschedule(
+        self, workflow_id: str, contact_id: str, due_at: datetime, session: AsyncClientSession
+    ) -> bool:
+        """Move a not-yet-started date-offset enrollment to its new day."""
+        result = await self.enrollments.update_one(
+            {"workflow_id": workflow_id, "contact_id": contact_id, "status": "scheduled"},
+            {"$set": {"due_at": due_at}},
+            session=session,
+        )
+        return bool(result.matched_count)
+
+    async def waiting_for_events(
+        self, contact_ids: list[str], session: AsyncClientSession
+    ) -> list[dict[str, Any]]:
+        return await self.enrollments.find(
+            {"contact_id": {"$in": contact_ids}, "status": "waiting", "waiting_for": True},
+            session=session,
+        ).to_list(None)
+
+    async def event_arrived(self, enrollment_id: str, session: AsyncClientSession) -> None:
+        await self.enrollments.update_one(
+            {"_id": enrollment_id, "status": "waiting"},
+            {"$set": {"event_arrived": True, "due_at": utcnow()}},
+            session=session,
+        )
 
     async def enrollments_of(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
         return await self.enrollments.find(query).sort("enrolled_at", -1).to_list(limit)

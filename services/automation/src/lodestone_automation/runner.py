@@ -23,6 +23,7 @@ from .domain.workflows import (
     SendEmailStep,
     TaskStep,
     UpdateContactStep,
+    WaitForStep,
     WebhookStep,
     WorkflowDefinition,
 )
@@ -102,10 +103,11 @@ class Runner:
         if definition is None:
             return
         index, waited = enrollment["step"], enrollment.get("waited_until")
+        arrived = bool(enrollment.get("event_arrived"))
         for _ in range(MAX_STEPS_PER_RUN):
             contact = await self.repo.contact(enrollment["contact_id"])
             now = utcnow()
-            decision = decide(definition, index, contact, now, waited)
+            decision = decide(definition, index, contact, now, waited, arrived)
             note = {
                 "at": now,
                 "step": _step_id(definition, index),
@@ -132,20 +134,29 @@ class Runner:
                 await self.repo.save_progress(
                     eid, self.token, {"step": index, "waited_until": None, "status": "active"}, note
                 )
-            elif decision.kind == "act":
-                outcome = await self.perform(enrollment, definition, index, contact)
-                note["outcome"] = outcome
-                index, waited = index + 1, None
+            elif decision.kind in ("act", "goto"):
+                if decision.kind == "act":
+                    note["outcome"] = await self.perform(enrollment, definition, index, contact)
+                    index += 1
+                else:
+                    assert decision.step_index is not None
+                    index = decision.step_index
+                waited, arrived = None, False
                 await self.repo.save_progress(
-                    eid, self.token, {"step": index, "waited_until": None}, note
-                )
-            elif decision.kind == "goto":
-                assert decision.step_index is not None
-                index, waited = decision.step_index, None
-                await self.repo.save_progress(
-                    eid, self.token, {"step": index, "waited_until": None}, note
+                    eid,
+                    self.token,
+                    {
+                        "status": "active",
+                        "step": index,
+                        "waited_until": None,
+                        "waiting_for": False,
+                        "event_arrived": False,
+                    },
+                    note,
                 )
             elif decision.kind == "wait":
+                if waited is None:
+                    note["since"] = now
                 await self.repo.save_progress(
                     eid,
                     self.token,
@@ -155,6 +166,9 @@ class Runner:
                         "waited_until": decision.until,
                         "due_at": decision.until,
                         "claimed_until": None,
+                        # Interactions may end a wait_for early: the consumers look for these.
+                        "waiting_for": isinstance(step, WaitForStep),
+                        "waiting_since": enrollment.get("waiting_since") if waited else now,
                     },
                     note,
                 )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 
+from ..domain.templates_library import LIBRARY
 from ..domain.workflows import WorkflowDefinition
 from ..repository import AutomationRepository, Conflict
 
@@ -244,3 +245,23 @@ async def contact_enrollments(
     contact_id: str, request: Request, key: ApiKey = Scope("workflows:read")
 ) -> list[Enrollment]:
     return [_enrollment(d) for d in await _repo(request).enrollments_of({"contact_id": contact_id})]
+
+
+@router.get("/workflow-templates", summary="Ready-made workflows to start from")
+async def templates(key: ApiKey = Scope("workflows:read")) -> list[dict[str, Any]]:
+    return [{"name": name, "definition": body} for name, body in LIBRARY.items()]
+
+
+@router.post(
+    "/workflow-templates/{name}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Workflow,
+    summary="Create a draft workflow from a template",
+)
+async def from_template(
+    name: str, request: Request, key: ApiKey = Scope("workflows:write")
+) -> Workflow:
+    if name not in LIBRARY:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no template {name!r}")
+    definition = WorkflowDefinition.model_validate(LIBRARY[name])
+    return _workflow(await _repo(request).create_workflow(definition, key.name))

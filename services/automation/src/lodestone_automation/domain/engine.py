@@ -15,6 +15,7 @@ from .workflows import (
     SendEmailStep,
     TaskStep,
     UpdateContactStep,
+    WaitForStep,
     WaitStep,
     WebhookStep,
     WorkflowDefinition,
@@ -36,8 +37,13 @@ def decide(
     contact: dict[str, Any],
     now: datetime,
     waited_until: datetime | None,
+    arrived: bool = False,
 ) -> Decision:
-    """What to do at step `index` for this contact, right now."""
+    """What to do at step `index` for this contact, right now.
+
+    `waited_until`: the deadline of the wait this enrollment is in, if any; `arrived`: the
+    event a `wait_for` step waits for has happened.
+    """
     if workflow.goal and all_hold(workflow.goal, contact):
         return Decision("finish", outcome="goal_reached", reason="the contact met the goal")
     if index >= len(workflow.steps):
@@ -53,6 +59,21 @@ def decide(
         if now < waited_until:
             return Decision("wait", until=waited_until, reason=f"still waiting at {step.id}")
         return Decision("goto", step_index=index + 1, reason=f"wait {step.id} elapsed")
+    if isinstance(step, WaitForStep):
+        if arrived:
+            return Decision("goto", step_index=index + 1, reason=f"{step.id}: the event came")
+        if waited_until is None:
+            return Decision(
+                "wait",
+                until=now + timedelta(seconds=step.timeout_seconds),
+                reason=f"waiting for an event at {step.id}",
+            )
+        if now < waited_until:
+            return Decision("wait", until=waited_until, reason=f"still waiting at {step.id}")
+        if step.on_timeout == "exit":
+            return Decision("finish", outcome="exited", reason=f"{step.id}: timed out, exit")
+        goto = workflow.index(step.on_timeout) if step.on_timeout else index + 1
+        return Decision("goto", step_index=goto, reason=f"{step.id}: timed out")
     if isinstance(step, IfStep):
         if all_hold(step.conditions, contact):
             target, why = step.then, "conditions held"

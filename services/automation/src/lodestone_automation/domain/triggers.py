@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from lodestone_common.conditions import all_hold
 
-from .workflows import Enrollment, InteractionCountTrigger, InteractionTrigger
+from .workflows import (
+    DateOffsetTrigger,
+    Enrollment,
+    InteractionCountTrigger,
+    InteractionTrigger,
+    WaitForStep,
+)
 
 
 def interaction_matches(
@@ -50,3 +56,32 @@ def may_enroll(
     if at - last < timedelta(days=policy.days):
         return False, f"policy once per {policy.days:g} days: last enrolled {last.isoformat()}"
     return True, "enrolled"
+
+
+def waited_event(step: WaitForStep, interaction: dict[str, Any]) -> bool:
+    """Is this interaction what a `wait_for` step waits for?"""
+    return interaction_matches(step, interaction)  # type: ignore[arg-type]
+
+
+def date_offset_fire_at(
+    trigger: DateOffsetTrigger, value: Any, now: datetime
+) -> tuple[datetime | None, str]:
+    """When a date-offset trigger fires for this field value: (time or None, why).
+
+    It fires at the start (UTC) of the offset day; a day already past does not fire (a
+    contract that ended last year starts no renewal sequence), today fires now.
+    """
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return None, f"{trigger.field} is not a date: {value!r}"
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        return None, f"{trigger.field} is not set"
+    day = value + timedelta(days=trigger.offset_days)
+    fire = datetime.combine(day, time(0, 0), tzinfo=UTC)
+    if day < now.date():
+        return None, f"{day.isoformat()} has passed"
+    return max(fire, now), f"{trigger.offset_days:+d} days from {trigger.field} {value}"

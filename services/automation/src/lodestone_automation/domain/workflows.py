@@ -69,6 +69,14 @@ class SegmentTrigger(_Base):
     segment_id: str = Field(min_length=1)
 
 
+class DateOffsetTrigger(_Base):
+    """Enroll `offset_days` from a date field (e.g. -60: sixty days before contract end)."""
+
+    type: Literal["date_offset"]
+    field: str = Field(default="contract_end_date", min_length=1, max_length=100)
+    offset_days: int = Field(ge=-3650, le=3650)
+
+
 class ManualTrigger(_Base):
     type: Literal["manual"]
 
@@ -80,6 +88,7 @@ Trigger = Annotated[
     | StageTrigger
     | FieldTrigger
     | SegmentTrigger
+    | DateOffsetTrigger
     | ManualTrigger,
     Field(discriminator="type"),
 ]
@@ -101,6 +110,24 @@ class _Step(_Base):
 class WaitStep(_Step):
     type: Literal["wait"]
     seconds: float = Field(ge=0, le=366 * 86400, description="how long to wait")
+
+
+class WaitForStep(_Step):
+    """Wait until the contact does something (a matching interaction), at most
+    `timeout_seconds`; on timeout go to `on_timeout` (a later step or 'exit')."""
+
+    type: Literal["wait_for"]
+    interaction_type: InteractionType | None = None
+    event_name: str | None = None
+    conditions: list[Condition] = Field(default_factory=list, max_length=20)
+    timeout_seconds: float = Field(gt=0, le=366 * 86400)
+    on_timeout: str | None = Field(default=None, description="step id or 'exit'; default next")
+
+    @model_validator(mode="after")
+    def _target(self) -> WaitForStep:
+        if self.interaction_type is None and self.event_name is None:
+            raise ValueError(f"wait_for {self.id!r} needs interaction_type or event_name")
+        return self
 
 
 class IfStep(_Step):
@@ -179,6 +206,7 @@ class ExitStep(_Step):
 
 Step = Annotated[
     WaitStep
+    | WaitForStep
     | IfStep
     | SendEmailStep
     | TaskStep
@@ -219,8 +247,13 @@ class WorkflowDefinition(_Base):
         if dupes:
             raise ValueError(f"step id {dupes[0]!r} is used twice")
         for position, step in enumerate(self.steps):
+            jumps: tuple[str | None, ...] = ()
             if isinstance(step, IfStep):
-                for target in (step.then, step.else_):
+                jumps = (step.then, step.else_)
+            elif isinstance(step, WaitForStep):
+                jumps = (step.on_timeout,)
+            if jumps:
+                for target in jumps:
                     if target is None or target == "exit":
                         continue
                     if target not in ids:
