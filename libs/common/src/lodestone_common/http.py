@@ -88,15 +88,13 @@ class BodyLimit:
             await self._refuse(send, limit)
             return
         received = 0
-        too_large = False
 
         async def limited() -> Message:
-            nonlocal received, too_large
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    too_large = True
                     raise _TooLarge
             return message
 

@@ -89,21 +89,18 @@ class DeadLetterSink:
         return Outgoing(self.topic, record.key, record.value or b"", headers)
 
     async def send(self, failures: Iterable[tuple[ConsumerRecord, str, str]]) -> int:
-        batch = [self.message(r, reason, error) for r, reason, error in failures]
-        for m in batch:
+        failures = list(failures)
+        await publish_all(self.broker, [self.message(r, why, err) for r, why, err in failures])
+        for record, reason, error in failures:
             log.warning(
                 "dead-lettered a message",
                 extra={
-                    "reason": m.headers["x-dlq-reason"] if m.headers else None,
-                    "error": m.headers["x-dlq-error"] if m.headers else None,
-                    "origin": f"{m.headers['x-original-topic']}/{m.headers['x-original-partition']}"
-                    f"@{m.headers['x-original-offset']}"
-                    if m.headers
-                    else None,
+                    "reason": reason,
+                    "error": error,
+                    "origin": f"{record.topic}/{record.partition}@{record.offset}",
                 },
             )
-        await publish_all(self.broker, batch)
-        return len(batch)
+        return len(failures)
 
 
 def is_transient_kafka(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ relay publishes them afterwards, so no event is lost when the process dies in be
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from uuid import uuid4
 
 from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import (
@@ -28,7 +29,7 @@ from lodestone_common.events import (
 )
 from lodestone_common.http import Runtime
 from lodestone_common.ingest import IngestEvent
-from lodestone_common.mongo import Inbox, in_transaction
+from lodestone_common.mongo import Inbox, duplicate_only, in_transaction
 from lodestone_common.outbox import Outbox
 from lodestone_common.topics import CONTACTS, INTERACTIONS
 
@@ -44,6 +45,7 @@ from .domain.records import ContactDraft, merge_fields, new_contact, snapshot
 from .segments import SegmentRegistry
 
 PRODUCER = "contacts"
+log = logging.getLogger(__name__)
 # Personal data a merged contact's tombstone must not keep.
 _TOMBSTONE_KEEP = {"_id", "merged_into", "merged_at", "created_at", "anonymous"}
 
@@ -157,8 +159,13 @@ class ContactsRepository:
             await self.ingested.insert_many(
                 [{"_id": i, "at": now} for i in event_ids], ordered=False
             )
-        except Exception:  # duplicates from a concurrent resend: the ids are remembered
-            pass
+        except BulkWriteError as exc:
+            if not duplicate_only(exc):  # a concurrent resend's duplicates are expected
+                log.warning("could not remember ingested ids", extra={"error": str(exc)})
+        except PyMongoError as exc:
+            # The events are durable on Kafka already; only the duplicate count may miss
+            # them (the consumer's inbox still dedupes), so the request must not fail.
+            log.warning("could not remember ingested ids", extra={"error": str(exc)})
 
     async def duplicate_candidates(self, contact: dict[str, Any]) -> list[dict[str, Any]]:
         """Contacts sharing an email or phone, or at the same company (indexed look-ups)."""
