@@ -78,3 +78,18 @@ def holds(condition: Condition, data: dict[str, Any]) -> bool:
 
 def all_hold(conditions: Iterable[Condition], data: dict[str, Any]) -> bool:
     return all(holds(c, data) for c in conditions)
+
+
+def interaction_matches(
+    interaction_type: str | None,
+    event_name: str | None,
+    conditions: Iterable[Condition],
+    interaction: dict[str, Any],
+) -> bool:
+    """Does an interaction ({"interaction_type", "name", "properties"}) fit a rule or a
+    trigger: its type, its name (without case) and conditions on its properties?"""
+    if interaction_type and interaction["interaction_type"] != interaction_type:
+        return False
+    if event_name and str(interaction["name"]).lower() != event_name.lower():
+        return False
+    return all_hold(conditions, interaction.get("properties") or {})

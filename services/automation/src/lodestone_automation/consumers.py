@@ -41,7 +41,6 @@ from .domain.workflows import (
     SegmentTrigger,
     StageTrigger,
     WaitForStep,
-    WorkflowDefinition,
 )
 from .repository import AutomationRepository
 
@@ -71,7 +70,6 @@ class Triggers:
         self.repo = repo
         self.catalog = catalog
         self.wake = wake
-        self._versions: dict[tuple[str, int], WorkflowDefinition] = {}
 
     async def _handle(self, events: list[EnvelopeEvent], work) -> None:  # type: ignore[no-untyped-def]
         async def tx(session: AsyncClientSession) -> int:
@@ -123,21 +121,14 @@ class Triggers:
 
         await self._handle(events, work)
 
-    async def _definition(self, workflow_id: str, version: int) -> WorkflowDefinition | None:
-        key = (workflow_id, version)
-        if key not in self._versions:
-            doc = await self.repo.version(workflow_id, version)
-            if doc is None:
-                return None
-            self._versions[key] = WorkflowDefinition.model_validate(doc["definition"])
-        return self._versions[key]
-
     async def _end_waits(self, fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
         """Wake enrollments whose `wait_for` step waits for one of these interactions."""
         contacts = sorted({e.envelope.contact_id for e in fresh})
         woken = 0
         for enrollment in await self.repo.waiting_for_events(contacts, session):
-            definition = await self._definition(enrollment["workflow_id"], enrollment["version"])
+            definition = await self.catalog.definition(
+                enrollment["workflow_id"], enrollment["version"]
+            )
             if definition is None or enrollment["step"] >= len(definition.steps):
                 continue
             step = definition.steps[enrollment["step"]]

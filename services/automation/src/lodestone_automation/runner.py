@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -15,6 +15,7 @@ from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.outbox import Outbox
 from lodestone_common.topics import AUTOMATION
 
+from .catalog import Catalog
 from .domain.assignment import choose_owner
 from .domain.engine import backoff_seconds, decide, email_blocked
 from .domain.templates import render, with_unsubscribe
@@ -41,19 +42,20 @@ class Runner:
     def __init__(
         self,
         repo: AutomationRepository,
+        catalog: Catalog,
         outbox: Outbox,
         settings: AutomationSettings,
         mailer: Mailer,
         contacts: ContactsClient,
     ) -> None:
         self.repo = repo
+        self.catalog = catalog
         self.outbox = outbox
         self.settings = settings
         self.mailer = mailer
         self.contacts = contacts
         self.token = f"{settings.instance_id}-{uuid4().hex[:8]}"
         self._wake = asyncio.Event()
-        self._definitions: dict[tuple[str, int], WorkflowDefinition] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,15 +80,6 @@ class Runner:
             except TimeoutError:
                 pass
 
-    async def definition(self, workflow_id: str, version: int) -> WorkflowDefinition | None:
-        key = (workflow_id, version)
-        if key not in self._definitions:
-            doc = await self.repo.version(workflow_id, version)
-            if doc is None:
-                return None
-            self._definitions[key] = WorkflowDefinition.model_validate(doc["definition"])
-        return self._definitions[key]
-
     async def advance(self, enrollment: dict[str, Any]) -> None:
         eid = enrollment["_id"]
         workflow = await self.repo.workflow(enrollment["workflow_id"])
@@ -99,7 +92,7 @@ class Runner:
                 None,
             )
             return
-        definition = await self.definition(enrollment["workflow_id"], enrollment["version"])
+        definition = await self.catalog.definition(enrollment["workflow_id"], enrollment["version"])
         if definition is None:
             return
         index, waited = enrollment["step"], enrollment.get("waited_until")
@@ -352,7 +345,3 @@ class Runner:
 
 def _step_id(definition: WorkflowDefinition, index: int) -> str | None:
     return definition.steps[index].id if index < len(definition.steps) else None
-
-
-def overdue(due: datetime | None, now: datetime) -> float:
-    return max((now - due).total_seconds(), 0.0) if due else 0.0

@@ -41,7 +41,6 @@ from .domain.ledger import (
     fit_points,
     grade_for,
 )
-from .domain.models import ModelDefinition
 from .domain.predictive import OUTCOMES, NaiveBayes, features, training_deltas
 from .domain.replay import replay
 from .domain.verdicts import settle
@@ -518,8 +517,3 @@ def _profile_change(payload: EventPayload) -> dict[str, Any]:
     if isinstance(payload, ContactOwnerAssigned):
         return {"owner_id": payload.owner_id}
     return {}
-
-
-def model_of(models: ActiveModels, model_id: str) -> ModelDefinition | None:
-    found = models.get(model_id)
-    return found[1] if found else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from lodestone_common.conditions import all_hold
+from lodestone_common.conditions import interaction_matches as matches
 
 from .workflows import (
     DateOffsetTrigger,
@@ -17,14 +17,11 @@ from .workflows import (
 
 
 def interaction_matches(
-    trigger: InteractionTrigger | InteractionCountTrigger, interaction: dict[str, Any]
+    trigger: InteractionTrigger | InteractionCountTrigger | WaitForStep,
+    interaction: dict[str, Any],
 ) -> bool:
     """`interaction`: {"interaction_type", "name", "properties"}."""
-    if trigger.interaction_type and interaction["interaction_type"] != trigger.interaction_type:
-        return False
-    if trigger.event_name and str(interaction["name"]).lower() != trigger.event_name.lower():
-        return False
-    return all_hold(trigger.conditions, interaction.get("properties") or {})
+    return matches(trigger.interaction_type, trigger.event_name, trigger.conditions, interaction)
 
 
 def window_reached(
@@ -60,7 +57,7 @@ def may_enroll(
 
 def waited_event(step: WaitForStep, interaction: dict[str, Any]) -> bool:
     """Is this interaction what a `wait_for` step waits for?"""
-    return interaction_matches(step, interaction)  # type: ignore[arg-type]
+    return interaction_matches(step, interaction)
 
 
 def date_offset_fire_at(

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lodestone_common.conditions import holds
+
 from .models import GRADES, Decay, ModelDefinition
-from .rules import holds, rule_matches
+from .rules import rule_matches
 
 DAY = 86_400.0
 

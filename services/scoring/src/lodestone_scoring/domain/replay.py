@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from .ledger import Entry, Interaction, ScoreState, apply_interaction, fit_points, grade_for
@@ -24,7 +23,3 @@ def replay(
     state.fit, _ = fit_points(model, profile or {})
     state.grade = grade_for(model, state.fit)
     return state, entries, caps
-
-
-def latest(history: list[Interaction]) -> datetime | None:
-    return max((i.at for i in history), default=None)
