@@ -28,7 +28,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     repo = AutomationRepository(runtime, outbox)
     catalog = Catalog(repo)
     contacts = ContactsClient(settings)
-    runner = Runner(repo, catalog, outbox, settings, Mailer(settings), contacts)
+    runner = Runner(repo, catalog, settings, Mailer(settings), contacts)
     runtime.startup += [repo.ensure_indexes, catalog.reload]
     runtime.loops += [outbox.run, catalog.watch, runner.run]
     if settings.consumers_enabled:

@@ -13,10 +13,11 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from lodestone_common.consumer import EnvelopeEvent
-from lodestone_common.envelope import utcnow
+from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import Inbox
+from lodestone_common.mongo import Inbox, in_transaction
 from lodestone_common.outbox import Outbox
+from lodestone_common.topics import AUTOMATION
 
 from .domain.audience import audience_change
 from .domain.triggers import may_enroll
@@ -225,7 +226,9 @@ class AutomationRepository:
         due = {
             "due_at": {"$lte": now},
             "status": {"$in": list(LIVE)},
-            "$or": [{"claimed_until": None}, {"claimed_until": {"$lt": now}}],
+            # Unclaimed or lease lapsed. Not a top-level $or: next to `_id $in` SecantusDB
+            # plans that as a collection scan (1.5 s at 1M timers instead of 1 ms).
+            "claimed_until": {"$not": {"$gte": now}},
         }
         # Only the bounded due_at range goes to the index scan (status and lease filters
         # there cost SecantusDB ~100x); the claim below re-checks them atomically.
@@ -296,10 +299,24 @@ class AutomationRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def finish_action(self, key: str, status: str, detail: dict[str, Any]) -> None:
-        await self.actions.update_one(
-            {"_id": key}, {"$set": {"status": status, "finished_at": utcnow(), **detail}}
-        )
+    async def finish_action(
+        self, key: str, status: str, detail: dict[str, Any], announce: Envelope | None = None
+    ) -> None:
+        """Record an action's outcome and, in the same transaction, the event announcing it,
+        so reporting never misses a sent email nor counts one that was not recorded."""
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.actions.update_one(
+                {"_id": key},
+                {"$set": {"status": status, "finished_at": utcnow(), **detail}},
+                session=session,
+            )
+            if announce is not None:
+                await self.outbox.add([(AUTOMATION, announce)], session=session)
+
+        await in_transaction(self.client, work)
+        if announce is not None:
+            self.outbox.wake()
 
     async def create_task(self, key: str, task: dict[str, Any]) -> bool:
         try:

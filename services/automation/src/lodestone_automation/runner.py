@@ -10,10 +10,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-from lodestone_common.envelope import utcnow
+from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import WorkflowActionPerformed
-from lodestone_common.outbox import Outbox
-from lodestone_common.topics import AUTOMATION
 
 from .catalog import Catalog
 from .domain.assignment import choose_owner
@@ -43,14 +41,12 @@ class Runner:
         self,
         repo: AutomationRepository,
         catalog: Catalog,
-        outbox: Outbox,
         settings: AutomationSettings,
         mailer: Mailer,
         contacts: ContactsClient,
     ) -> None:
         self.repo = repo
         self.catalog = catalog
-        self.outbox = outbox
         self.settings = settings
         self.mailer = mailer
         self.contacts = contacts
@@ -202,12 +198,14 @@ class Runner:
         try:
             status, info = await self._do(step, key, enrollment, contact)
         except Exception as exc:
-            await self.repo.finish_action(key, "failed", {"error": repr(exc)})
-            await self._announce(enrollment, step.id, step.type, "failed", {"error": repr(exc)})
+            info = {"error": repr(exc)}
+            await self.repo.finish_action(
+                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+            )
             return "failed"
-        await self.repo.finish_action(key, status, info)
-        await self._announce(
-            enrollment, step.id, step.type, "skipped" if status == "skipped" else "succeeded", info
+        outcome = "skipped" if status == "skipped" else "succeeded"
+        await self.repo.finish_action(
+            key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
         )
         return status
 
@@ -239,21 +237,15 @@ class Runner:
         }
         status = await post_webhook(step.url, step.secret, key, payload)
         if 200 <= status < 300:
+            info = {"attempts": attempt, "http_status": status}
             await self.repo.finish_action(
-                key, "delivered", {"attempts": attempt, "http_status": status}
+                key, "delivered", info, _announce(enrollment, step.id, step.type, "succeeded", info)
             )
-            await self._announce(enrollment, step.id, step.type, "succeeded", {"attempts": attempt})
             return "delivered", None
         if attempt >= step.max_attempts:
+            info = {"attempts": attempt, "http_status": status}
             await self.repo.finish_action(
-                key, "failed", {"attempts": attempt, "http_status": status}
-            )
-            await self._announce(
-                enrollment,
-                step.id,
-                step.type,
-                "failed",
-                {"attempts": attempt, "http_status": status},
+                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
             )
             return "failed", None
         await self.repo.finish_action(key, "retrying", {"attempts": attempt, "http_status": status})
@@ -323,24 +315,18 @@ class Runner:
             return "assigned", {"owner_id": owner, "why": why}
         raise AssertionError(f"not an action: {step!r}")
 
-    async def _announce(
-        self,
-        enrollment: dict[str, Any],
-        step_id: str,
-        action: str,
-        outcome: str,
-        detail: dict[str, Any],
-    ) -> None:
-        event = WorkflowActionPerformed(
-            workflow_id=enrollment["workflow_id"],
-            enrollment_id=enrollment["_id"],
-            step_id=step_id,
-            action=action,
-            outcome=outcome,  # type: ignore[arg-type]
-            detail={k: v for k, v in detail.items() if isinstance(v, str | int | float | list)},
-        ).envelope(contact_id=enrollment["contact_id"], producer="automation")
-        await self.outbox.add([(AUTOMATION, event)])
-        self.outbox.wake()
+
+def _announce(
+    enrollment: dict[str, Any], step_id: str, action: str, outcome: str, detail: dict[str, Any]
+) -> Envelope:
+    return WorkflowActionPerformed(
+        workflow_id=enrollment["workflow_id"],
+        enrollment_id=enrollment["_id"],
+        step_id=step_id,
+        action=action,
+        outcome=outcome,  # type: ignore[arg-type]
+        detail={k: v for k, v in detail.items() if isinstance(v, str | int | float | list)},
+    ).envelope(contact_id=enrollment["contact_id"], producer="automation")
 
 
 def _step_id(definition: WorkflowDefinition, index: int) -> str | None:

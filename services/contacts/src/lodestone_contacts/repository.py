@@ -131,7 +131,8 @@ class ContactsRepository:
             query["kind"] = kind
         if before:
             at, last_id = before
-            query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]
+            # Inside $and so the contact_id index still drives the plan on SecantusDB.
+            query["$and"] = [{"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]}]
         cursor = self.timeline.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)])
         return await cursor.to_list(limit)
 
@@ -201,9 +202,13 @@ class ContactsRepository:
                     "_id": contact_id,
                     "merged_into": {"$exists": False},
                     "erased": {"$ne": True},
-                    "$or": [
-                        {f"scores.{model}.at": {"$lt": at}},
-                        {f"scores.{model}": {"$exists": False}},
+                    "$and": [  # not a top-level $or: keeps the _id look-up on SecantusDB
+                        {
+                            "$or": [
+                                {f"scores.{model}.at": {"$lt": at}},
+                                {f"scores.{model}": {"$exists": False}},
+                            ]
+                        }
                     ],
                 },
                 {"$set": fields},
