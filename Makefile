@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help bootstrap sync up down status test test-fast lint bench
+.PHONY: help bootstrap sync vendor up down status test test-fast lint bench seed
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,7 +17,12 @@ bootstrap:
 sync: bootstrap ## install the locked Python environment
 	@$(UV) sync --frozen --quiet
 
-up: sync ## start Kafka, MongoDB and the four services; wait until every /readyz is green
+VENDOR := services/reporting/src/lodestone_reporting/static/vendor
+vendor: ## fetch the dashboard's chart library from npm into the reporting service
+	@cd services/reporting/web && npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR) && cp services/reporting/web/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+
+up: sync vendor ## start Kafka, MongoDB and the four services; wait until every /readyz is green
 	@$(RUN) python deploy/local/stack.py up
 
 down: ## stop everything `make up` started
@@ -26,7 +31,7 @@ down: ## stop everything `make up` started
 status: ## which local processes are running
 	@$(RUN) python deploy/local/stack.py status
 
-test: sync ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
+test: sync vendor ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
 	@$(RUN) ruff check .
 	@$(RUN) pytest
 

@@ -93,6 +93,20 @@ class ContactSnapshot(BaseModel):
     custom: dict[str, Any] = Field(default_factory=dict)
 
 
+class InteractionContext(BaseModel):
+    """The contact as it stood when the interaction was resolved (event-carried state), so
+    consumers attribute it to an owner, source and segments without racing the contacts
+    topic, and a replay attributes it the same way again."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    owner_id: str | None = None
+    owner_assigned_at: datetime | None = None
+    source: str | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    segments: list[str] = Field(default_factory=list)
+
+
 class InteractionRecorded(EventPayload):
     """A resolved interaction of one contact, on the interactions topic."""
 
@@ -104,6 +118,7 @@ class InteractionRecorded(EventPayload):
     properties: dict[str, Any] = Field(default_factory=dict)
     # The integrator's event id when it differs from the envelope's.
     source_event_id: str | None = None
+    context: InteractionContext | None = None
 
 
 class ContactCreated(EventPayload):
@@ -204,6 +219,31 @@ class WorkflowActionPerformed(EventPayload):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class WorkflowEnrollmentChanged(EventPayload):
+    """A contact entered a workflow or left it (with how it left)."""
+
+    event_type: ClassVar[str] = "workflow.enrollment_changed"
+    workflow_id: str
+    workflow_name: str | None = None
+    enrollment_id: str
+    status: Literal["enrolled", "completed", "exited", "goal_reached"]
+    reason: str | None = None
+
+
+class TaskChanged(EventPayload):
+    """A sales task was created for a rep, or its status changed."""
+
+    event_type: ClassVar[str] = "task.changed"
+    task_id: str
+    owner_id: str | None = None
+    kind: str
+    status: Literal["open", "done"]
+    due_at: datetime
+    created_at: datetime
+    done_at: datetime | None = None
+    workflow_id: str | None = None
+
+
 PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     InteractionRecorded,
     ContactCreated,
@@ -217,6 +257,8 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     LeadQualified,
     LeadDisqualified,
     WorkflowActionPerformed,
+    WorkflowEnrollmentChanged,
+    TaskChanged,
 )
 
 REGISTRY: dict[tuple[str, int], type[EventPayload]] = {
@@ -250,13 +292,16 @@ __all__ = [
     "ContactStageChanged",
     "ContactUpdated",
     "EventPayload",
+    "InteractionContext",
     "InteractionRecorded",
     "LeadDisqualified",
     "LeadQualified",
     "LifecycleStage",
     "ScoreChanged",
+    "TaskChanged",
     "UnknownEventType",
     "ValidationError",
     "WorkflowActionPerformed",
+    "WorkflowEnrollmentChanged",
     "parse_payload",
 ]

@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.envelope import Envelope, utcnow
+from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
 from lodestone_common.http import Runtime
 from lodestone_common.mongo import Inbox, in_transaction
 from lodestone_common.outbox import Outbox
@@ -186,6 +187,15 @@ class AutomationRepository:
             "history": [{"at": now, "what": "enrolled", "why": cause}],
         }
         await self.enrollments.insert_one(doc, session=session)
+        event = WorkflowEnrollmentChanged(
+            workflow_id=workflow["_id"],
+            workflow_name=definition.name,
+            enrollment_id=doc["_id"],
+            status="enrolled",
+            reason=cause,
+        ).envelope(contact_id=contact_id, producer="automation")
+        await self.outbox.add([(AUTOMATION, event)], session=session)
+        self.outbox.wake()
         return doc, why
 
     async def reschedule(
@@ -256,12 +266,31 @@ class AutomationRepository:
         )
 
     async def save_progress(
-        self, enrollment_id: str, token: str, fields: dict[str, Any], note: dict[str, Any] | None
+        self,
+        enrollment_id: str,
+        token: str,
+        fields: dict[str, Any],
+        note: dict[str, Any] | None,
+        announce: Envelope | None = None,
     ) -> None:
+        """Move an enrollment on (only while this runner holds it); `announce` is published
+        with the change in one transaction."""
         update: dict[str, Any] = {"$set": fields}
         if note:
             update["$push"] = {"history": {"$each": [note], "$slice": -200}}
-        await self.enrollments.update_one({"_id": enrollment_id, "claimed_by": token}, update)
+        if announce is None:
+            await self.enrollments.update_one({"_id": enrollment_id, "claimed_by": token}, update)
+            return
+
+        async def work(session: AsyncClientSession) -> None:
+            done = await self.enrollments.update_one(
+                {"_id": enrollment_id, "claimed_by": token}, update, session=session
+            )
+            if done.modified_count:
+                await self.outbox.add([(AUTOMATION, announce)], session=session)
+
+        await in_transaction(self.client, work)
+        self.outbox.wake()
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -319,19 +348,38 @@ class AutomationRepository:
             self.outbox.wake()
 
     async def create_task(self, key: str, task: dict[str, Any]) -> bool:
-        try:
-            await self.tasks.insert_one({"_id": key, **task})
+        async def work(session: AsyncClientSession) -> bool:
+            # Checked, not caught: a duplicate-key error would abort the whole transaction.
+            if await self.tasks.find_one({"_id": key}, {"_id": 1}, session=session):
+                return False
+            await self.tasks.insert_one({"_id": key, **task}, session=session)
+            await self.outbox.add(
+                [(AUTOMATION, _task_event({"_id": key, **task}))], session=session
+            )
             return True
-        except DuplicateKeyError:
-            return False
+
+        created = await in_transaction(self.client, work)
+        self.outbox.wake()
+        return created
 
     async def list_tasks(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         return await self.tasks.find(query).sort("due_at", 1).to_list(limit)
 
     async def update_task(self, task_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-        return await self.tasks.find_one_and_update(
-            {"_id": task_id}, {"$set": fields}, return_document=ReturnDocument.AFTER
-        )
+        async def work(session: AsyncClientSession) -> dict[str, Any] | None:
+            before = await self.tasks.find_one_and_update(
+                {"_id": task_id}, {"$set": fields}, session=session
+            )
+            if before is None:
+                return None
+            after = {**before, **fields}
+            if before.get("status") != after.get("status"):
+                await self.outbox.add([(AUTOMATION, _task_event(after))], session=session)
+            return after
+
+        task = await in_transaction(self.client, work)
+        self.outbox.wake()
+        return task
 
     # -- reps ------------------------------------------------------------------------------
 
@@ -427,3 +475,16 @@ class AutomationRepository:
         await self.hits.delete_many({"contact_id": {"$in": merged}}, session=session)
         for workflow_id, hits in by_workflow.items():
             await self.save_hits(workflow_id, survivor, sorted(hits), session)
+
+
+def _task_event(task: dict[str, Any]) -> Envelope:
+    return TaskChanged(
+        task_id=task["_id"],
+        owner_id=task.get("owner_id"),
+        kind=task["kind"],
+        status=task["status"],
+        due_at=task["due_at"],
+        created_at=task["created_at"],
+        done_at=task.get("done_at"),
+        workflow_id=task.get("workflow_id"),
+    ).envelope(contact_id=task["contact_id"], producer="automation")

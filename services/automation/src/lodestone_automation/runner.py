@@ -11,7 +11,7 @@ from typing import Any
 from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
-from lodestone_common.events import WorkflowActionPerformed
+from lodestone_common.events import WorkflowActionPerformed, WorkflowEnrollmentChanged
 
 from .catalog import Catalog
 from .domain.assignment import choose_owner
@@ -163,6 +163,13 @@ class Runner:
                 )
                 return
             else:
+                finished = WorkflowEnrollmentChanged(
+                    workflow_id=enrollment["workflow_id"],
+                    workflow_name=definition.name,
+                    enrollment_id=eid,
+                    status=decision.outcome,  # type: ignore[arg-type]
+                    reason=decision.reason,
+                ).envelope(contact_id=enrollment["contact_id"], producer="automation")
                 await self.repo.save_progress(
                     eid,
                     self.token,
@@ -173,6 +180,7 @@ class Runner:
                         "due_at": None,
                     },
                     note,
+                    finished,
                 )
                 return
 

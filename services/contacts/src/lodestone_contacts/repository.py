@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -25,6 +25,7 @@ from lodestone_common.events import (
     ContactStageChanged,
     ContactUpdated,
     EventPayload,
+    InteractionContext,
     InteractionRecorded,
 )
 from lodestone_common.http import Runtime
@@ -86,6 +87,18 @@ class ContactsRepository:
     async def _refresh(self, contact_ids: Any, session: AsyncClientSession) -> None:
         if self.segments is not None:
             await self.segments.refresh(contact_ids, session)
+
+    async def _contexts(
+        self, contact_ids: set[str], session: AsyncClientSession
+    ) -> dict[str, InteractionContext]:
+        fields = ["owner_id", "owner_assigned_at", "source", "lifecycle_stage", "segments"]
+        cursor = self.contacts.find(
+            {"_id": {"$in": list(contact_ids)}}, dict.fromkeys(fields, 1), session=session
+        )
+        return {
+            doc["_id"]: InteractionContext(**{f: doc[f] for f in fields if doc.get(f) is not None})
+            async for doc in cursor
+        }
 
     async def ensure_indexes(self) -> None:
         await self.identities.create_index([("contact_id", ASCENDING)], name="contact")
@@ -294,6 +307,7 @@ class ContactsRepository:
                 )
                 timeline.append(_change(cid, now, "contact.updated", {"fields": sorted(changes)}))
             if "owner_id" in changes:
+                update["$set"]["owner_assigned_at"] = now
                 events.append(
                     (
                         CONTACTS,
@@ -638,6 +652,7 @@ class ContactsRepository:
         if ops:
             await self.contacts.bulk_write(ops, ordered=False, session=session)
         timeline: list[InsertOne[Any]] = []
+        interactions: list[tuple[str, InteractionRecorded, UUID, datetime]] = []
         for cid, event in plan.interactions:
             itype = interaction_type(event)
             props = normalized_properties(event)
@@ -664,14 +679,26 @@ class ContactsRepository:
                 properties=props,
                 source_event_id=event.event_id,
             )
-            events.append(
-                (
-                    INTERACTIONS,
-                    _event(recorded, cid, event_id=envelope_id, occurred_at=event.occurred_at),
-                )
-            )
+            interactions.append((cid, recorded, envelope_id, event.occurred_at))
         if timeline:
             await self.timeline.bulk_write(timeline, ordered=False, session=session)
         await self.outbox.add(events, session=session)
         touched = {*plan.new_contacts, *touched, *(survivor for survivor, _ in plan.merges)}
         await self._refresh(touched, session)
+        # After the segment refresh, so each interaction carries the contact as it now stands.
+        contexts = await self._contexts({cid for cid, *_ in interactions}, session)
+        await self.outbox.add(
+            [
+                (
+                    INTERACTIONS,
+                    _event(
+                        recorded.model_copy(update={"context": contexts.get(cid)}),
+                        cid,
+                        event_id=envelope_id,
+                        occurred_at=occurred_at,
+                    ),
+                )
+                for cid, recorded, envelope_id, occurred_at in interactions
+            ],
+            session=session,
+        )

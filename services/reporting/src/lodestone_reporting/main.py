@@ -1,6 +1,6 @@
-"""Process entrypoint: the reporting API and its Kafka consumers in one process.
+"""Process entrypoint: the reporting API, the dashboard and the projecting consumers.
 
-Replicas split the topics' partitions through the consumer group; an API-only replica
+Replicas split the topics' partitions through the consumer groups; an API-only replica
 sets LODESTONE_CONSUMERS_ENABLED=false.
 """
 
@@ -12,24 +12,29 @@ from lodestone_common.cli import serve
 from lodestone_common.http import Runtime, build_app
 
 from . import consumers
-from .api import router
-from .repository import CountersRepository
+from .api import dashboard, goals, reports
+from .repository import ReportingRepository
 from .settings import ReportingSettings
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
     runtime = Runtime.create(settings)
-    counters = CountersRepository(runtime)
+    repo = ReportingRepository(runtime.mongo, runtime.db)
+    runtime.startup.append(repo.ensure_indexes)
     if settings.consumers_enabled:
-        consumers.register(runtime, counters)
+        consumers.register(runtime, repo)
     app = build_app(
         runtime,
         title="Lodestone reporting",
-        description="Read models of every topic and the reports built on them.",
-        routers=[router],
+        description=(
+            "Read models of every topic (pre-aggregated counters, kept exactly once) and the "
+            "reports built on them: funnel, interactions, sources, scores, leaderboard, "
+            "workflows, purchases. JSON, or CSV with `?format=csv`. The dashboard is at `/`."
+        ),
+        routers=[reports.router, goals.router, dashboard.router],
     )
-    app.state.counters = counters
+    app.state.repo = repo
     return app
 
 

@@ -196,6 +196,8 @@ def new_contact(draft: ContactDraft, now: datetime, created_by: str) -> dict[str
         "created_by": created_by,
         "stage_history": [],
     }
+    if doc.get("owner_id"):
+        doc["owner_assigned_at"] = now  # when response time to the new lead starts
     if draft.lifecycle_stage:
         doc["stage_history"] = [
             {

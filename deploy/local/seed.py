@@ -1,0 +1,220 @@
+"""Seed a running stack with realistic demo data through the public APIs only.
+
+A few weeks of synthetic prospects: web visits, form fills, email engagement, sales calls and
+meetings, purchases; lifecycle stages moving forward; reps, a welcome workflow and an MQL
+hand-off workflow. Deterministic for a given --seed, and safe to run twice (event ids are
+stable, so a second run changes nothing). `python deploy/local/seed.py --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+SOURCES = {"web": 40, "paid_search": 20, "referral": 15, "event": 15, "partner": 10}
+REPS = {"ana": 3, "ben": 2, "chloe": 2, "dev": 1}
+PRODUCTS = [("Starter plan", 49.0), ("Team plan", 199.0), ("Onboarding", 990.0), ("Add-on", 19.0)]
+FIRST = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kim", "Leo"]
+LAST = ["Meyer", "Ng", "Okafor", "Patel", "Quinn", "Rossi", "Silva", "Tanaka", "Ueda", "Varga"]
+COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell"]
+PAGES = ["/", "/pricing", "/features", "/blog/pipeline", "/docs", "/customers", "/demo"]
+LADDER = ["lead", "marketing_qualified", "sales_qualified", "opportunity", "customer"]
+
+
+def weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def prospect_events(rng: random.Random, i: int, now: datetime, days: int) -> list[dict[str, Any]]:
+    """One prospect's history: identify, then visits, forms, emails, calls, purchases."""
+    email = f"demo{i}@{rng.choice(COMPANIES).lower()}.example"
+    first = rng.choice(FIRST)
+    start = now - timedelta(days=rng.uniform(0, days), hours=rng.uniform(0, 24))
+    contact = {"email": email}
+    at = start
+    events = [
+        {
+            "event_id": f"demo-{i}-identify",
+            "type": "identify",
+            "occurred_at": at.isoformat(),
+            "contact": contact,
+            "traits": {
+                "first_name": first,
+                "last_name": rng.choice(LAST),
+                "company": email.split("@")[1].split(".")[0].title(),
+                "source": weighted(rng, SOURCES),
+                "title": rng.choice(["CTO", "Head of Sales", "Marketing Manager", "Founder"]),
+            },
+        }
+    ]
+    engagement = rng.random()
+    for n in range(int(1 + engagement * 12)):
+        at = min(at + timedelta(hours=rng.uniform(1, 60)), now)
+        roll = rng.random()
+        if roll < 0.55:
+            props = {"path": rng.choice(PAGES)}
+            event = {"type": "page", "name": "Page Viewed", "properties": props}
+        elif roll < 0.65:
+            event = {"type": "track", "name": "Form Submitted", "properties": {"form": "demo"}}
+        elif roll < 0.85:
+            name = rng.choice(["Email Opened", "Email Opened", "Email Clicked"])
+            event = {"type": "track", "name": name, "properties": {"campaign": "newsletter"}}
+        elif roll < 0.93:
+            props = {"direction": "outbound", "duration_minutes": rng.randint(2, 40)}
+            event = {"type": "track", "name": "Call Logged", "properties": props}
+        else:
+            event = {
+                "type": "track",
+                "name": "Meeting Held",
+                "properties": {"duration_minutes": rng.choice([30, 45, 60])},
+            }
+        events.append(
+            {
+                "event_id": f"demo-{i}-{n}",
+                "occurred_at": at.isoformat(),
+                "contact": contact,
+                **event,
+            }
+        )
+    if engagement > 0.75:
+        items = [
+            {"name": name, "sku": name.lower().replace(" ", "-"), "quantity": 1, "price": price}
+            for name, price in rng.sample(PRODUCTS, rng.randint(1, 2))
+        ]
+        for n in range(1 + (engagement > 0.93)):
+            at = min(at + timedelta(days=rng.uniform(0.5, 5)), now)
+            events.append(
+                {
+                    "event_id": f"demo-{i}-purchase-{n}",
+                    "type": "track",
+                    "name": "Order Completed",
+                    "occurred_at": at.isoformat(),
+                    "contact": contact,
+                    "properties": {
+                        "amount": sum(x["price"] for x in items),
+                        "currency": "USD",
+                        "items": items,
+                    },
+                }
+            )
+    return events
+
+
+async def seed(
+    contacts: str, automation: str, key: str, prospects: int, days: int, seed_value: int
+) -> None:
+    rng = random.Random(seed_value)
+    headers = {"Authorization": f"Bearer {key}"}
+    now = datetime.now(UTC)
+    started = time.monotonic()
+    async with httpx.AsyncClient(headers=headers, timeout=60) as http:
+        for rep, weight in REPS.items():
+            body = {"name": rep.title(), "weight": weight, "available": True}
+            (await http.put(f"{automation}/v1/reps/{rep}", json=body)).raise_for_status()
+        await _workflows(http, automation)
+        batch: list[dict[str, Any]] = []
+        people: list[tuple[str, float]] = []
+        for i in range(prospects):
+            events = prospect_events(rng, i, now, days)
+            people.append((events[0]["contact"]["email"], rng.random()))
+            batch += events
+            if len(batch) >= 800 or i == prospects - 1:
+                response = await http.post(f"{contacts}/v1/events", json={"events": batch})
+                response.raise_for_status()
+                batch = []
+                print(f"seed: {i + 1:,}/{prospects:,} prospects published", flush=True)
+        await _stages(http, contacts, people, rng)
+    print(f"seed: done in {time.monotonic() - started:.0f}s", flush=True)
+
+
+async def _workflows(http: httpx.AsyncClient, automation: str) -> None:
+    existing = (await http.get(f"{automation}/v1/workflows")).json()
+    names = {w.get("name") or w.get("definition", {}).get("name") for w in existing}
+    definitions = [
+        {
+            "name": "Welcome new sign-ups",
+            "trigger": {"type": "interaction", "interaction_type": "form_submitted"},
+            "steps": [
+                {
+                    "id": "welcome",
+                    "type": "send_email",
+                    "subject": "Welcome, {{first_name}}",
+                    "body": "Hi {{first_name}}, thanks for your interest in Lodestone.",
+                }
+            ],
+        },
+        {
+            "name": "MQL hand-off",
+            "trigger": {"type": "stage_changed", "to": "marketing_qualified"},
+            "steps": [
+                {"id": "assign", "type": "assign_owner", "reps": list(REPS)},
+                {
+                    "id": "call",
+                    "type": "create_task",
+                    "kind": "call",
+                    "title": "Call {{first_name}} at {{company}}",
+                    "due_in_hours": 24,
+                },
+            ],
+        },
+    ]
+    for definition in definitions:
+        if definition["name"] in names:
+            continue
+        made = await http.post(f"{automation}/v1/workflows", json=definition)
+        made.raise_for_status()
+        wf = made.json()["id"]
+        (await http.post(f"{automation}/v1/workflows/{wf}/activate")).raise_for_status()
+
+
+async def _stages(
+    http: httpx.AsyncClient, contacts: str, people: list[tuple[str, float]], rng: random.Random
+) -> None:
+    """Move prospects along the funnel through the contacts API (a few go all the way)."""
+    await asyncio.sleep(3)  # ingestion resolves the identities
+    moved = 0
+    for n, (email, luck) in enumerate(people):
+        steps = sum(luck > t for t in (0.3, 0.55, 0.75, 0.88, 0.95))
+        if not steps:
+            continue
+        found = (await http.get(f"{contacts}/v1/contacts", params={"email": email})).json()
+        items = found.get("items") if isinstance(found, dict) else found
+        if not items:
+            continue
+        cid = items[0]["id"]
+        for stage in LADDER[:steps]:
+            body: dict[str, Any] = {"stage": {"to": stage, "reason": "demo"}}
+            if stage == "sales_qualified" and rng.random() < 0.5:
+                body["owner_id"] = rng.choice(list(REPS))
+            await http.patch(f"{contacts}/v1/contacts/{cid}", json=body)
+        moved += 1
+        if n % 500 == 0:
+            print(f"seed: stages moved for {moved:,} prospects", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="seed", description="Publish demo prospects into a running local stack."
+    )
+    parser.add_argument("--contacts", default="http://127.0.0.1:8001", help="contacts' URL")
+    parser.add_argument("--automation", default="http://127.0.0.1:8003", help="automation's URL")
+    parser.add_argument("--key", default="lodestone-dev-key", help="an admin API key")
+    parser.add_argument("--prospects", type=int, default=3000)
+    parser.add_argument("--days", type=int, default=28, help="how far back the history goes")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
+    args = parser.parse_args(argv)
+    asyncio.run(
+        seed(args.contacts, args.automation, args.key, args.prospects, args.days, args.seed)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

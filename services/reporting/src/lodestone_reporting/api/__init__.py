@@ -1,0 +1,1 @@
+"""Reporting's HTTP surface: the reports, sales goals and the dashboard."""

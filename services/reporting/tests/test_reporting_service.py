@@ -1,0 +1,209 @@
+"""Reporting against the real broker and database: a known event history gives exact
+reports, a redelivery changes nothing, and a rebuild from the topics gives the same models."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from lodestone_common.kafka import make_broker, outgoing, publish_all
+from lodestone_common.settings import ServiceSettings
+from lodestone_reporting.rebuild import busy_groups, groups, rebuild
+from lodestone_reporting.settings import ReportingSettings
+
+from .history import EXPECTED_NOW, EXPECTED_REACHED, history
+
+
+async def publish(bootstrap: str, messages: list[Any]) -> None:
+    producer = make_broker(ServiceSettings(kafka_bootstrap=bootstrap, api_key="k"))
+    await producer.connect()
+    try:
+        await publish_all(producer, [outgoing(topic, env) for topic, env in messages])
+    finally:
+        await producer.stop()
+
+
+async def caught_up(settings: ReportingSettings, timeout: float = 60) -> None:
+    """Wait until every reporting consumer group has committed the end of its topic (offsets
+    are committed only after the effects are durable)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    await probe.start()
+    try:
+        cluster = await probe._client.fetch_all_metadata()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            lag = 0
+            for topic, group in groups(settings).items():
+                numbers = cluster.partitions_for_topic(topic) or ()
+                parts = [TopicPartition(topic, p) for p in numbers]
+                ends = await probe.end_offsets(parts)
+                committed = await admin.list_consumer_group_offsets(group)
+                lag += sum(
+                    ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in parts
+                )
+            if lag == 0:
+                return
+            assert asyncio.get_running_loop().time() < deadline, f"reporting lags by {lag}"
+            await asyncio.sleep(0.3)
+    finally:
+        await probe.stop()
+        await admin.close()
+
+
+async def reports_of(http: Any, tag: str) -> dict[str, Any]:
+    """The reports this history shows in (each must answer 200)."""
+    source, owner = f"src-{tag}", f"r1-{tag}"
+    wide = {"start": (datetime.now(UTC) - timedelta(days=400)).date().isoformat()}
+    return {
+        "funnel": (await http.get("/v1/reports/funnel", params={**wide, "source": source})).json(),
+        "interactions": (
+            await http.get("/v1/reports/interactions", params={**wide, "owner": owner})
+        ).json(),
+        "sources": (
+            await http.get("/v1/reports/sources", params={**wide, "source": source})
+        ).json(),
+        "scores": (await http.get("/v1/reports/scores", params={"model": f"m-{tag}"})).json(),
+        "leaderboard": (
+            await http.get("/v1/reports/leaderboard", params={**wide, "owner": owner})
+        ).json(),
+        "workflows": (
+            await http.get("/v1/reports/workflows", params={**wide, "workflow_id": f"wf-{tag}"})
+        ).json(),
+        "purchases": (
+            await http.get("/v1/reports/purchases", params={**wide, "source": source})
+        ).json(),
+    }
+
+
+async def test_reports_are_exact_idempotent_and_rebuildable(services, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:8]
+    stack = services.stack
+    settings = ReportingSettings(
+        kafka_bootstrap=stack.kafka_bootstrap, mongo_url=stack.mongo_url, api_key="k"
+    )
+    messages = history(tag)
+    await publish(stack.kafka_bootstrap, messages)
+    async with services.client("reporting") as http:
+        goal = await http.put(f"/v1/goals/r1-{tag}/2026-11", json={"conversions": 2})
+        assert goal.status_code == 200, goal.text
+
+        async def settled() -> dict[str, Any] | None:
+            got = await reports_of(http, tag)
+            funnel = {s["stage"]: s["reached"] for s in got["funnel"]["stages"]}
+            workflows = got["workflows"]["workflows"]
+            tasks = got["leaderboard"]["reps"]
+            done = (
+                funnel == EXPECTED_REACHED
+                and got["scores"]["contacts_scored"] == 2
+                and workflows
+                and workflows[0]["goal_reached"] == 1
+                and tasks
+                and tasks[0]["tasks_done"] == 1
+                and got["purchases"]["orders"] == 2
+            )
+            return got if done else None
+
+        try:
+            first = await eventually(settled, timeout=60)
+        except AssertionError as exc:
+            raise AssertionError(f"reports never settled: {await reports_of(http, tag)}") from exc
+        funnel = first["funnel"]
+        now = {s["stage"]: s["now"] for s in funnel["stages"] + funnel["exits"] if s["now"]}
+        assert now == EXPECTED_NOW
+        assert funnel["stages"][0]["conversion_to_next"] == 0.6
+        assert first["interactions"]["by_type"] == {
+            "call_logged": 1,
+            "email_opened": 1,
+            "page_visit": 3,
+            "purchase": 2,
+        }
+        (source,) = first["sources"]["sources"]
+        assert (source["contacts"], source["customers"], source["conversion"]) == (5, 1, 0.2)
+        assert source["revenue"] == {"USD": 120.5}
+        scores = first["scores"]
+        assert scores["bands"] == {"hot": 1, "warm": 1}
+        assert [(t["name"], t["score"]) for t in scores["top"]] == [
+            ("Ada Test", 80.0),
+            ("Ben Test", 55.0),
+        ]
+        (rep,) = first["leaderboard"]["reps"]
+        assert (rep["leads_owned"], rep["calls"], rep["conversions"]) == (1, 1, 1)
+        assert rep["goals"]["conversions"]["attainment"] == 0.5
+        (workflow,) = first["workflows"]["workflows"]
+        assert workflow["name"] == f"Nurture {tag}"
+        assert (workflow["enrolled"], workflow["emails_sent"], workflow["opened"]) == (2, 1, 1)
+        assert first["purchases"]["top_products"][0]["units"] == 2
+
+        board = await http.get("/v1/reports/leaderboard")
+        overdue = {r["owner"]: r["tasks_overdue"] for r in board.json()["reps"]}
+        assert overdue[f"r2-{tag}"] == 1
+
+        table = await http.get(
+            "/v1/reports/funnel", params={"source": f"src-{tag}", "format": "csv"}
+        )
+        assert table.headers["content-type"].startswith("text/csv")
+        lines = list(csv.DictReader(io.StringIO(table.text)))
+        assert {r["stage"]: r["now"] for r in lines}["customer"] == "1"
+
+        # The same events again: nothing moves.
+        await publish(stack.kafka_bootstrap, messages)
+        await caught_up(settings)
+        assert await reports_of(http, tag) == first
+
+    # A rebuild from the topics into a fresh database ends in the same read models.
+    assert await busy_groups(settings), "the live consumers are members of their groups"
+    rebuilt_db = f"lodestone_reporting_rebuilt_{tag}"
+    lines: list[str] = []
+    totals = await rebuild(settings, database=rebuilt_db, progress=lines.append)
+    assert totals["projected"] >= len(messages) and "100%" in lines[-1]
+    await caught_up(settings)
+
+    async def models(db: Any) -> dict[str, Any]:
+        counters = {
+            d["_id"]: d["v"] async for d in db.counters.find({"_id": {"$regex": tag}}) if d["v"]
+        }
+        views = {d["_id"]: d.get("c") async for d in db.views.find({"_id": {"$regex": tag}})}
+        scores = {d["_id"]: d async for d in db.scores.find({"model": f"m-{tag}"})}
+        return {"counters": counters, "views": views, "scores": scores}
+
+    live = await models(mongo["lodestone_reporting"])
+    again = await models(mongo[rebuilt_db])
+    differ = {
+        k: (live["counters"].get(k), again["counters"].get(k))
+        for k in {*live["counters"], *again["counters"]}
+        if live["counters"].get(k) != again["counters"].get(k)
+    }
+    assert live["counters"] and not differ, differ
+    assert live == again
+    await mongo.drop_database(rebuilt_db)
+
+
+async def test_report_queries_refuse_bad_input_clearly(services) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("reporting") as http:
+        both = await http.get("/v1/reports/funnel", params={"owner": "a", "source": "b"})
+        assert both.status_code == 422 and "one of owner" in both.text
+        backwards = await http.get(
+            "/v1/reports/interactions", params={"start": "2026-02-01", "end": "2026-01-01"}
+        )
+        assert backwards.status_code == 422 and "start is after end" in backwards.text
+        bad_filter = await http.get("/v1/reports/scores", params={"owner": "a"})
+        assert bad_filter.status_code == 422
+        bad_goal = await http.put("/v1/goals/ann/2026-13", json={"conversions": 1})
+        assert bad_goal.status_code == 422
+        unknown_goal = await http.put("/v1/goals/ann/2026-12", json={"calories": 1})
+        assert unknown_goal.status_code == 422
+    async with services.client("reporting", key=None) as anonymous:
+        assert (await anonymous.get("/v1/reports/funnel")).status_code == 401
+        page = await anonymous.get("/")
+        assert page.status_code == 200 and "chart.umd.min.js" in page.text
+        library = await anonymous.get("/static/vendor/chart.umd.min.js")
+        assert library.status_code == 200 and len(library.content) > 100_000
