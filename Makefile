@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help bootstrap sync vendor up down status test test-fast lint bench seed
+.PHONY: help bootstrap sync vendor up demo down status test test-fast lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,11 @@ vendor: ## fetch the dashboard's chart library from npm into the reporting servi
 
 up: sync vendor ## start Kafka, MongoDB and the four services; wait until every /readyz is green
 	@$(RUN) python deploy/local/stack.py up
+	@if [ "$(DEMO)" = "1" ]; then $(RUN) python deploy/local/seed.py; \
+		echo "dashboard: http://127.0.0.1:8004/#key=lodestone-dev-key"; fi
+
+demo: ## `make up`, then seed a few weeks of demo prospects (same as `make up DEMO=1`)
+	@$(MAKE) --no-print-directory up DEMO=1
 
 down: ## stop everything `make up` started
 	@$(RUN) python deploy/local/stack.py down

@@ -13,6 +13,8 @@ import asyncio
 import random
 import sys
 import time
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,7 +58,9 @@ def prospect_events(rng: random.Random, i: int, now: datetime, days: int) -> lis
     ]
     engagement = rng.random()
     for n in range(int(1 + engagement * 12)):
-        at = min(at + timedelta(hours=rng.uniform(1, 60)), now)
+        at += timedelta(hours=rng.uniform(1, 60))
+        if at > now:
+            break
         roll = rng.random()
         if roll < 0.55:
             props = {"path": rng.choice(PAGES)}
@@ -67,13 +71,20 @@ def prospect_events(rng: random.Random, i: int, now: datetime, days: int) -> lis
             name = rng.choice(["Email Opened", "Email Opened", "Email Clicked"])
             event = {"type": "track", "name": name, "properties": {"campaign": "newsletter"}}
         elif roll < 0.93:
-            props = {"direction": "outbound", "duration_minutes": rng.randint(2, 40)}
+            props = {
+                "direction": "made",
+                "duration_seconds": rng.randint(120, 2400),
+                "rep_id": weighted(rng, REPS),
+            }
             event = {"type": "track", "name": "Call Logged", "properties": props}
         else:
             event = {
                 "type": "track",
                 "name": "Meeting Held",
-                "properties": {"duration_minutes": rng.choice([30, 45, 60])},
+                "properties": {
+                    "duration_minutes": rng.choice([30, 45, 60]),
+                    "rep_id": weighted(rng, REPS),
+                },
             }
         events.append(
             {
@@ -89,7 +100,9 @@ def prospect_events(rng: random.Random, i: int, now: datetime, days: int) -> lis
             for name, price in rng.sample(PRODUCTS, rng.randint(1, 2))
         ]
         for n in range(1 + (engagement > 0.93)):
-            at = min(at + timedelta(days=rng.uniform(0.5, 5)), now)
+            at += timedelta(days=rng.uniform(0.5, 5))
+            if at > now:
+                break
             events.append(
                 {
                     "event_id": f"demo-{i}-purchase-{n}",
@@ -108,7 +121,13 @@ def prospect_events(rng: random.Random, i: int, now: datetime, days: int) -> lis
 
 
 async def seed(
-    contacts: str, automation: str, key: str, prospects: int, days: int, seed_value: int
+    contacts: str,
+    automation: str,
+    key: str,
+    prospects: int = 3000,
+    days: int = 28,
+    seed_value: int = 7,
+    progress: Callable[[str], Any] = print,
 ) -> None:
     rng = random.Random(seed_value)
     headers = {"Authorization": f"Bearer {key}"}
@@ -129,14 +148,14 @@ async def seed(
                 response = await http.post(f"{contacts}/v1/events", json={"events": batch})
                 response.raise_for_status()
                 batch = []
-                print(f"seed: {i + 1:,}/{prospects:,} prospects published", flush=True)
-        await _stages(http, contacts, people, rng)
-    print(f"seed: done in {time.monotonic() - started:.0f}s", flush=True)
+                progress(f"seed: {i + 1:,}/{prospects:,} prospects published")
+        await _stages(http, contacts, people, rng, progress)
+    progress(f"seed: done in {time.monotonic() - started:.0f}s")
 
 
 async def _workflows(http: httpx.AsyncClient, automation: str) -> None:
     existing = (await http.get(f"{automation}/v1/workflows")).json()
-    names = {w.get("name") or w.get("definition", {}).get("name") for w in existing}
+    names = {w["definition"].get("name") for w in existing}
     definitions = [
         {
             "name": "Welcome new sign-ups",
@@ -175,28 +194,39 @@ async def _workflows(http: httpx.AsyncClient, automation: str) -> None:
 
 
 async def _stages(
-    http: httpx.AsyncClient, contacts: str, people: list[tuple[str, float]], rng: random.Random
+    http: httpx.AsyncClient,
+    contacts: str,
+    people: list[tuple[str, float]],
+    rng: random.Random,
+    progress: Callable[[str], Any],
 ) -> None:
     """Move prospects along the funnel through the contacts API (a few go all the way)."""
     await asyncio.sleep(3)  # ingestion resolves the identities
+    plans = [
+        (email, sum(luck > t for t in (0.3, 0.55, 0.75, 0.88, 0.95)), rng.random() < 0.5)
+        for email, luck in people
+    ]
+    gate = asyncio.Semaphore(8)
     moved = 0
-    for n, (email, luck) in enumerate(people):
-        steps = sum(luck > t for t in (0.3, 0.55, 0.75, 0.88, 0.95))
-        if not steps:
-            continue
-        found = (await http.get(f"{contacts}/v1/contacts", params={"email": email})).json()
-        items = found.get("items") if isinstance(found, dict) else found
-        if not items:
-            continue
-        cid = items[0]["id"]
-        for stage in LADDER[:steps]:
-            body: dict[str, Any] = {"stage": {"to": stage, "reason": "demo"}}
-            if stage == "sales_qualified" and rng.random() < 0.5:
-                body["owner_id"] = rng.choice(list(REPS))
-            await http.patch(f"{contacts}/v1/contacts/{cid}", json=body)
-        moved += 1
-        if n % 500 == 0:
-            print(f"seed: stages moved for {moved:,} prospects", flush=True)
+
+    async def move(email: str, steps: int, assign: bool) -> None:
+        nonlocal moved
+        async with gate:
+            found = (await http.get(f"{contacts}/v1/contacts", params={"email": email})).json()
+            items = found.get("items") or []
+            if not items:
+                return
+            cid = items[0]["id"]
+            for stage in LADDER[:steps]:
+                body: dict[str, Any] = {"stage": {"to": stage, "reason": "demo"}}
+                if stage == "sales_qualified" and assign:
+                    body["owner_id"] = list(REPS)[zlib.crc32(email.encode()) % len(REPS)]
+                await http.patch(f"{contacts}/v1/contacts/{cid}", json=body)
+            moved += 1
+            if moved % 250 == 0:
+                progress(f"seed: {moved:,} prospects moved along the funnel")
+
+    await asyncio.gather(*(move(e, n, a) for e, n, a in plans if n))
 
 
 def main(argv: list[str] | None = None) -> int:

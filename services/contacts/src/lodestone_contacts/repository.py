@@ -605,7 +605,10 @@ class ContactsRepository:
         if plan.new_contacts:
             await self.contacts.insert_many(list(plan.new_contacts.values()), session=session)
             for cid, doc in plan.new_contacts.items():
-                created = ContactCreated(contact=snapshot(doc), anonymous=doc["anonymous"])
+                # The traits of the batch that created it (source, name…) belong to its birth:
+                # first-touch attribution reads them from contact.created.
+                born = {**doc, **plan.updates.get(cid, {})}
+                created = ContactCreated(contact=snapshot(born), anonymous=born["anonymous"])
                 events.append((CONTACTS, _event(created, cid, occurred_at=doc["created_at"])))
         if plan.links:
             await self.identities.bulk_write(
