@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from . import automation, ingestion, scoring, search
+from . import automation, ingestion, reporting, scoring, search
 
 BENCHMARKS = {
     "automation": automation.main,
     "ingestion": ingestion.main,
+    "reporting": reporting.main,
     "scoring": scoring.main,
     "search": search.main,
 }
