@@ -79,6 +79,10 @@ def test_merged_and_erased_contacts_leave_the_now_counters_and_erased_loses_pii(
     bands = reports.by(rows(totals, "band_now"), "band")
     assert bands == {"hot": 1, "warm": 1}  # c4's cold score left with the merge
     assert state.scores[(f"m-{TAG}", f"c2-{TAG}")]["score"] == 55  # the late older verdict lost
+    # Scores and tasks also write the contact's view, so a concurrent merge/erase of the same
+    # contact conflicts in the database instead of both transactions missing each other.
+    assert f"m-{TAG}" in state.views[f"c1-{TAG}"]["s"]
+    assert state.views[f"c1-{TAG}"]["t"] == {f"t1-{TAG}": "done"}
 
 
 def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore[no-untyped-def]

@@ -101,8 +101,11 @@ async def test_reports_are_exact_idempotent_and_rebuildable(services, mongo, eve
             funnel = {s["stage"]: s["reached"] for s in got["funnel"]["stages"]}
             workflows = got["workflows"]["workflows"]
             tasks = got["leaderboard"]["reps"]
+            stages = got["funnel"]["stages"] + got["funnel"]["exits"]
+            now = {s["stage"]: s["now"] for s in stages if s["now"]}
             done = (
                 funnel == EXPECTED_REACHED
+                and now == EXPECTED_NOW
                 and got["scores"]["contacts_scored"] == 2
                 and workflows
                 and workflows[0]["goal_reached"] == 1

@@ -320,6 +320,14 @@ def _score(state: State, cid: str, at: datetime, payload: ScoreChanged) -> None:
     _score_now(state, payload.model_id, row, +1)
     state.scores[key] = row
     state.changed_scores.add(key)
+    _touch(state, cid, "s", payload.model_id, row["at"])
+
+
+def _touch(state: State, cid: str, part: str, name: str, value: Any) -> None:
+    """Write to the contact's view too: a concurrent merge or erase of the same contact
+    (another consumer, another transaction) then conflicts with this one and one of them
+    retries, instead of each missing the other's write (snapshot isolation's write skew)."""
+    state.part(cid, part)[name] = value
 
 
 # -- interactions --------------------------------------------------------------------------
@@ -412,3 +420,4 @@ def _task(state: State, cid: str, payload: TaskChanged) -> None:
         "done_at": payload.done_at.isoformat() if payload.done_at else None,
     }
     state.changed_tasks.add(payload.task_id)
+    _touch(state, cid, "t", payload.task_id, payload.status)
