@@ -34,6 +34,7 @@ from .settings import AutomationSettings
 log = logging.getLogger(__name__)
 MAX_STEPS_PER_RUN = 200
 POLL_SECONDS = 0.1
+PARALLEL = 16  # enrollments advanced at once
 
 
 class Runner:
@@ -52,6 +53,7 @@ class Runner:
         self.contacts = contacts
         self.token = f"{settings.instance_id}-{uuid4().hex[:8]}"
         self._wake = asyncio.Event()
+        self._parallel = asyncio.Semaphore(PARALLEL)
 
     def wake(self) -> None:
         self._wake.set()
@@ -59,14 +61,10 @@ class Runner:
     async def run(self) -> None:
         while True:
             claimed = await self.repo.claim_due(self.token)
-            for enrollment in claimed:
-                try:
-                    await self.advance(enrollment)
-                except Exception:
-                    log.exception(
-                        "enrollment step failed; retried after its lease",
-                        extra={"enrollment": enrollment["_id"]},
-                    )
+            # Enrollments are independent (each is leased to this runner, each action keyed
+            # by its step), so they advance side by side: one waiting on a commit, the SMTP
+            # server or a webhook does not hold up the rest.
+            await asyncio.gather(*(self._advance_logged(e) for e in claimed))
             if claimed:
                 continue
             self._wake.clear()
@@ -75,6 +73,16 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             except TimeoutError:
                 pass
+
+    async def _advance_logged(self, enrollment: dict[str, Any]) -> None:
+        async with self._parallel:
+            try:
+                await self.advance(enrollment)
+            except Exception:
+                log.exception(
+                    "enrollment step failed; retried after its lease",
+                    extra={"enrollment": enrollment["_id"]},
+                )
 
     async def advance(self, enrollment: dict[str, Any]) -> None:
         eid = enrollment["_id"]
