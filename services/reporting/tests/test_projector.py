@@ -19,6 +19,7 @@ from lodestone_reporting.domain.projector import State, project
 from .history import EXPECTED_NOW, EXPECTED_REACHED, history
 
 TAG = "unit"
+AT = datetime(2026, 11, 20, 12, tzinfo=UTC)  # one clock for every projection compared
 
 
 def events(order: list[tuple[str, Any]]) -> list[EnvelopeEvent]:
@@ -47,7 +48,7 @@ def rows(totals: dict[Key, int], metric: str, rollup: str = "base") -> list[dict
 
 @pytest.fixture(scope="module")
 def projected() -> tuple[dict[Key, int], State]:
-    return run([events(history(TAG))])
+    return run([events(history(TAG, AT))])
 
 
 def test_funnel_counts_each_contact_once_per_stage_reached(projected) -> None:  # type: ignore[no-untyped-def]
@@ -136,7 +137,7 @@ def test_any_interleaving_of_topics_gives_the_same_counters(seed: int, projected
     partition the order holds. The result must not depend on the interleaving."""
     rng = random.Random(seed)
     queues: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for topic, env in history(TAG):
+    for topic, env in history(TAG, AT):
         queues[(topic, env.contact_id)].append((topic, env))
     order = []
     while queues:
