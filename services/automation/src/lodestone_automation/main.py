@@ -32,7 +32,12 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     runtime.startup += [repo.ensure_indexes, catalog.reload]
     runtime.loops += [outbox.run, catalog.watch, runner.run]
     if settings.consumers_enabled:
-        consumers.register(runtime, consumers.Triggers(runtime, repo, catalog, runner.wake))
+
+        def committed() -> None:  # enrollments (and their events) are durable
+            runner.wake()
+            outbox.wake()
+
+        consumers.register(runtime, consumers.Triggers(runtime, repo, catalog, committed))
     runtime.broker.publisher(
         AUTOMATION,
         title="automation-actions",

@@ -4,8 +4,9 @@ action records that make every effect happen once, tasks, trigger windows, the a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from pymongo import ASCENDING, DeleteMany, ReturnDocument, UpdateOne
@@ -25,6 +26,7 @@ from .domain.triggers import may_enroll
 from .domain.workflows import WorkflowDefinition
 
 LIVE = ("active", "waiting", "scheduled")
+T = TypeVar("T")
 
 
 class Conflict(Exception):
@@ -194,8 +196,8 @@ class AutomationRepository:
             status="enrolled",
             reason=cause,
         ).envelope(contact_id=contact_id, producer="automation")
-        await self.outbox.add([(AUTOMATION, event)], session=session)
-        self.outbox.wake()
+        # The caller wakes the relay once its transaction has committed.
+        await self._announce(event, session)
         return doc, why
 
     async def reschedule(
@@ -287,10 +289,21 @@ class AutomationRepository:
                 {"_id": enrollment_id, "claimed_by": token}, update, session=session
             )
             if done.modified_count:
-                await self.outbox.add([(AUTOMATION, announce)], session=session)
+                await self._announce(announce, session)
 
-        await in_transaction(self.client, work)
+        await self._atomically(work)
+
+    # -- events ----------------------------------------------------------------------------
+
+    async def _announce(self, event: Envelope, session: AsyncClientSession | None) -> None:
+        """Queue an automation event in the outbox, inside the caller's transaction."""
+        await self.outbox.add([(AUTOMATION, event)], session=session)
+
+    async def _atomically(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run `work` (state change plus its events) in one transaction, then wake the relay."""
+        result = await in_transaction(self.client, work)
         self.outbox.wake()
+        return result
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -341,11 +354,9 @@ class AutomationRepository:
                 session=session,
             )
             if announce is not None:
-                await self.outbox.add([(AUTOMATION, announce)], session=session)
+                await self._announce(announce, session)
 
-        await in_transaction(self.client, work)
-        if announce is not None:
-            self.outbox.wake()
+        await self._atomically(work)
 
     async def create_task(self, key: str, task: dict[str, Any]) -> bool:
         async def work(session: AsyncClientSession) -> bool:
@@ -353,14 +364,10 @@ class AutomationRepository:
             if await self.tasks.find_one({"_id": key}, {"_id": 1}, session=session):
                 return False
             await self.tasks.insert_one({"_id": key, **task}, session=session)
-            await self.outbox.add(
-                [(AUTOMATION, _task_event({"_id": key, **task}))], session=session
-            )
+            await self._announce(_task_event({"_id": key, **task}), session)
             return True
 
-        created = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return created
+        return await self._atomically(work)
 
     async def list_tasks(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         return await self.tasks.find(query).sort("due_at", 1).to_list(limit)
@@ -374,12 +381,10 @@ class AutomationRepository:
                 return None
             after = {**before, **fields}
             if before.get("status") != after.get("status"):
-                await self.outbox.add([(AUTOMATION, _task_event(after))], session=session)
+                await self._announce(_task_event(after), session)
             return after
 
-        task = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return task
+        return await self._atomically(work)
 
     # -- reps ------------------------------------------------------------------------------
 

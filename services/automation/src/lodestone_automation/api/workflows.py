@@ -233,6 +233,7 @@ async def enroll(
     if made is None:
         raise HTTPException(status.HTTP_409_CONFLICT, why)
     request.app.state.runner.wake()
+    repo.outbox.wake()
     return _enrollment(made)
 
 
