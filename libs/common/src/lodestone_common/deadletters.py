@@ -17,8 +17,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
+from .kafka import TopicSnapshot
 from .topics import DEAD_LETTER
 
 
@@ -43,34 +44,14 @@ class Letter:
 
 async def read(bootstrap: str, topic: str = DEAD_LETTER) -> list[Letter]:
     """Every letter on the topic, oldest first per partition (no consumer group is used)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
     letters: list[Letter] = []
-    try:
-        cluster = await consumer._client.fetch_all_metadata()
-        parts = [
-            TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())
-        ]
-        if not parts:
+    async with TopicSnapshot(bootstrap, [topic]) as snapshot:
+        if not snapshot.partitions:
             raise SystemExit(f"no topic {topic!r} on {bootstrap}")
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        pending = {tp for tp in parts if ends[tp] > 0}
-        while pending:
-            batches = await consumer.getmany(*pending, timeout_ms=1000)
-            for tp, records in batches.items():
-                for r in records:
-                    if r.offset < ends[tp]:
-                        headers = {k: v.decode(errors="replace") for k, v in r.headers or ()}
-                        letters.append(
-                            Letter(tp.partition, r.offset, r.key, r.value or b"", headers)
-                        )
-            for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-    finally:
-        await consumer.stop()
+        async for records in snapshot.batches():
+            for r in records:
+                headers = {k: v.decode(errors="replace") for k, v in r.headers or ()}
+                letters.append(Letter(r.partition, r.offset, r.key, r.value or b"", headers))
     return letters
 
 

@@ -1,13 +1,15 @@
-"""Kafka broker factory with safe defaults, keyed publishing, and the dead-letter sink."""
+"""Kafka broker factory with safe defaults, keyed publishing, the dead-letter sink, and a
+reader of whole topics for replays and inspection tools."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker
 
@@ -106,3 +108,66 @@ class DeadLetterSink:
 def is_transient_kafka(exc: BaseException) -> bool:
     # A message too large never fits, however often it is retried; other broker errors pass.
     return isinstance(exc, KafkaError) and not isinstance(exc, MessageSizeTooLargeError)
+
+
+class TopicSnapshot:
+    """Reads topics from their beginning up to the end offsets they had when opened, without
+    a consumer group (replays and inspection tools; live consumers use subscribers)."""
+
+    def __init__(self, bootstrap: str, topics: Sequence[str], max_records: int = 1000) -> None:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.topics = list(topics)
+        self.max_records = max_records
+        self.partitions: list[TopicPartition] = []
+        self.starts: dict[TopicPartition, int] = {}
+        self.ends: dict[TopicPartition, int] = {}
+
+    @property
+    def total(self) -> int:
+        """How many records the snapshot holds."""
+        return sum(self.ends[tp] - self.starts[tp] for tp in self.partitions)
+
+    async def __aenter__(self) -> TopicSnapshot:
+        await self.consumer.start()
+        try:
+            # Nothing is subscribed, so ask the cluster for the topics' partitions.
+            cluster = await self.consumer._client.fetch_all_metadata()
+            self.partitions = [
+                TopicPartition(topic, p)
+                for topic in self.topics
+                for p in sorted(cluster.partitions_for_topic(topic) or ())
+            ]
+            if self.partitions:
+                self.consumer.assign(self.partitions)
+                await self.consumer.seek_to_beginning(*self.partitions)
+                self.ends = await self.consumer.end_offsets(self.partitions)
+                self.starts = await self.consumer.beginning_offsets(self.partitions)
+        except BaseException:
+            await self.consumer.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.consumer.stop()
+
+    async def batches(self) -> AsyncIterator[list[ConsumerRecord]]:
+        """Records in partition order, a batch per fetch (possibly empty), until the end."""
+        pending = {tp for tp in self.partitions if self.ends[tp] > self.starts[tp]}
+        while pending:
+            fetched = await self.consumer.getmany(
+                *pending, timeout_ms=1000, max_records=self.max_records
+            )
+            yield [
+                record
+                for tp, records in fetched.items()
+                for record in records
+                if record.offset < self.ends[tp]
+            ]
+            for tp in list(pending):
+                if await self.consumer.position(tp) >= self.ends[tp]:
+                    pending.discard(tp)

@@ -21,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v0
 
 from lodestone_common.consumer import EnvelopeEvent, Skip, envelope_parser
+from lodestone_common.kafka import TopicSnapshot
 from lodestone_common.mongo import make_client
 
 from .domain.projector import TOPIC_EVENTS
@@ -70,54 +71,37 @@ async def rebuild(
     client = make_client(settings.mongo_url, "lodestone-reporting-rebuild")
     repo = ReportingRepository(client, client[database or settings.mongo_db])
     parsers = {topic: envelope_parser(types) for topic, (_, types) in TOPIC_EVENTS.items()}
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None
-    )
-    await consumer.start()
     totals = {"read": 0, "projected": 0, "skipped": 0, "unreadable": 0}
     try:
-        # Nothing is subscribed, so ask the cluster for the topics' partitions.
-        cluster = await consumer._client.fetch_all_metadata()
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in TOPIC_EVENTS
-            for p in sorted(cluster.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        starts: dict[TopicPartition, int] = await consumer.beginning_offsets(partitions)
-        todo = sum(ends[tp] - starts[tp] for tp in partitions)
-        await repo.wipe()
-        progress(f"rebuild: replaying {todo:,} messages from {len(partitions)} partitions")
-        started = last = time.monotonic()
-        pending = {tp for tp in partitions if ends[tp] > starts[tp]}
-        while pending:
-            batches = await consumer.getmany(*pending, timeout_ms=1000, max_records=BATCH)
-            events: list[EnvelopeEvent] = []
-            for tp, records in batches.items():
-                for record in records:
-                    if record.offset >= ends[tp]:
-                        break
-                    totals["read"] += 1
-                    events += _parse(parsers[tp.topic], record.value, totals)
-            if events:
-                totals["projected"] += await repo.apply(events)
-            for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-            if time.monotonic() - last >= 2 or not pending:
-                last = time.monotonic()
-                rate = totals["read"] / max(last - started, 1e-9)
+        async with TopicSnapshot(settings.kafka_bootstrap, list(TOPIC_EVENTS), BATCH) as topics:
+            todo = topics.total
+            await repo.wipe()
+            parts = len(topics.partitions)
+            progress(f"rebuild: replaying {todo:,} messages from {parts} partitions")
+            started = last = time.monotonic()
+
+            def report() -> None:
+                rate = totals["read"] / max(time.monotonic() - started, 1e-9)
                 progress(
                     f"rebuild: {totals['read']:,}/{todo:,} messages "
                     f"({100 * totals['read'] / max(todo, 1):.0f}%), {rate:,.0f}/s"
                 )
-        if hand_over:
-            await _commit(settings, ends)
-            progress("rebuild: live consumer groups continue from the replayed offsets")
+
+            async for records in topics.batches():
+                events: list[EnvelopeEvent] = []
+                for record in records:
+                    totals["read"] += 1
+                    events += _parse(parsers[record.topic], record.value, totals)
+                if events:
+                    totals["projected"] += await repo.apply(events)
+                if time.monotonic() - last >= 2:
+                    last = time.monotonic()
+                    report()
+            report()
+            if hand_over:
+                await _commit(settings, topics.ends)
+                progress("rebuild: live consumer groups continue from the replayed offsets")
     finally:
-        await consumer.stop()
         await client.close()
     return totals
 
