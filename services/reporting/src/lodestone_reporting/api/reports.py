@@ -159,19 +159,18 @@ async def scores(
     buckets = await repo.counter_rows("score_now", now=True, match={"model": model})
     rows = await repo.top_scores(model, reports.min_score_for(buckets, top), top)
     views = await repo.views_of([r["contact_id"] for r in rows])
-    best = [
-        {
-            "contact_id": r["contact_id"],
-            "name": (views.get(r["contact_id"], {}).get("c") or {}).get("name"),
-            "email": (views.get(r["contact_id"], {}).get("c") or {}).get("email"),
-            "company": (views.get(r["contact_id"], {}).get("c") or {}).get("company"),
-            "owner": (views.get(r["contact_id"], {}).get("c") or {}).get("owner"),
-            "score": r["score"],
-            "grade": r.get("grade"),
-            "band": r.get("band"),
-        }
-        for r in rows
-    ]
+    best = []
+    for r in rows:
+        who = views.get(r["contact_id"], {}).get("c") or {}
+        best.append(
+            {
+                "contact_id": r["contact_id"],
+                **{field: who.get(field) for field in ("name", "email", "company", "owner")},
+                "score": r["score"],
+                "grade": r.get("grade"),
+                "band": r.get("band"),
+            }
+        )
     body = {"model": model, **reports.scores(bands, grades, buckets, best)}
     return _answer(period, body, best, "top-prospects")
 
