@@ -166,6 +166,27 @@ def eventually():  # type: ignore[no-untyped-def]
     return _eventually
 
 
+@pytest.fixture
+def settled(infra: Stack):  # type: ignore[no-untyped-def]
+    """`await settled()`: wait until the consumer groups (default: all of Lodestone's) have
+    committed the end of every topic they read. Offsets are committed only after effects are
+    durable, so afterwards every published event has had its effect."""
+    from lodestone_common.admin import consumer_lag
+
+    async def wait(groups: list[str] | None = None, timeout: float = 60.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            lag = {
+                g: n for g, n in (await consumer_lag(infra.kafka_bootstrap, groups)).items() if n
+            }
+            if not lag:
+                return
+            assert asyncio.get_running_loop().time() < deadline, f"consumers lag: {lag}"
+            await asyncio.sleep(0.3)
+
+    return wait
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"infra", "services", "mongo"} & set(getattr(item, "fixturenames", ())):

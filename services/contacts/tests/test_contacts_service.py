@@ -265,6 +265,7 @@ async def test_stage_moves_merge_and_erase_publish_their_events(
     services,
     mongo,
     eventually,  # type: ignore[no-untyped-def]
+    settled,
 ) -> None:
     tag = uuid4().hex[:8]
     async with services.client("contacts") as http:
@@ -335,6 +336,32 @@ async def test_stage_moves_merge_and_erase_publish_their_events(
     assert set(leftover) == {"_id", "erased", "erased_at"}
     # Every other service forgets the person too.
     await eventually(lambda: _gone(mongo, a["id"]))
+    # Events about the person still in flight on other topics must not bring them back.
+    await _publish_late_events(services.stack.kafka_bootstrap, a["id"])
+    await settled()
+    assert await _gone(mongo, a["id"])
+
+
+async def _publish_late_events(bootstrap: str, contact_id: str) -> None:
+    from lodestone_common.events import InteractionRecorded, ScoreChanged
+    from lodestone_common.kafka import make_broker, outgoing, publish_all
+    from lodestone_common.settings import ServiceSettings
+    from lodestone_common.topics import SCORES
+
+    visit = InteractionRecorded(interaction_type="page_visit", name="/pricing", channel="web")
+    score = ScoreChanged(model_id="default", score=42.0, previous_score=0.0, grade="B", band="warm")
+    producer = make_broker(ServiceSettings(kafka_bootstrap=bootstrap, api_key="k"))
+    await producer.connect()
+    try:
+        await publish_all(
+            producer,
+            [
+                outgoing(INTERACTIONS, visit.envelope(contact_id=contact_id, producer="contacts")),
+                outgoing(SCORES, score.envelope(contact_id=contact_id, producer="scoring")),
+            ],
+        )
+    finally:
+        await producer.stop()
 
 
 async def _types_seen(services, ids: set[str], wanted: set[str]) -> list[str] | None:  # type: ignore[no-untyped-def]

@@ -3,15 +3,11 @@ reports, a redelivery changes nothing, and a rebuild from the topics gives the s
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
-
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from lodestone_common.kafka import make_broker, outgoing, publish_all
 from lodestone_common.settings import ServiceSettings
@@ -28,35 +24,6 @@ async def publish(bootstrap: str, messages: list[Any]) -> None:
         await publish_all(producer, [outgoing(topic, env) for topic, env in messages])
     finally:
         await producer.stop()
-
-
-async def caught_up(settings: ReportingSettings, timeout: float = 60) -> None:
-    """Wait until every reporting consumer group has committed the end of its topic (offsets
-    are committed only after the effects are durable)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    await probe.start()
-    try:
-        cluster = await probe._client.fetch_all_metadata()
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            lag = 0
-            for topic, group in groups(settings).items():
-                numbers = cluster.partitions_for_topic(topic) or ()
-                parts = [TopicPartition(topic, p) for p in numbers]
-                ends = await probe.end_offsets(parts)
-                committed = await admin.list_consumer_group_offsets(group)
-                lag += sum(
-                    ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in parts
-                )
-            if lag == 0:
-                return
-            assert asyncio.get_running_loop().time() < deadline, f"reporting lags by {lag}"
-            await asyncio.sleep(0.3)
-    finally:
-        await probe.stop()
-        await admin.close()
 
 
 async def reports_of(http: Any, tag: str) -> dict[str, Any]:
@@ -84,7 +51,9 @@ async def reports_of(http: Any, tag: str) -> dict[str, Any]:
     }
 
 
-async def test_reports_are_exact_idempotent_and_rebuildable(services, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
+async def test_reports_are_exact_idempotent_and_rebuildable(
+    services, mongo, eventually, settled
+) -> None:  # type: ignore[no-untyped-def]
     tag = uuid4().hex[:8]
     stack = services.stack
     settings = ReportingSettings(
@@ -96,7 +65,7 @@ async def test_reports_are_exact_idempotent_and_rebuildable(services, mongo, eve
         goal = await http.put(f"/v1/goals/r1-{tag}/2026-11", json={"conversions": 2})
         assert goal.status_code == 200, goal.text
 
-        async def settled() -> dict[str, Any] | None:
+        async def reports_match() -> dict[str, Any] | None:
             got = await reports_of(http, tag)
             funnel = {s["stage"]: s["reached"] for s in got["funnel"]["stages"]}
             workflows = got["workflows"]["workflows"]
@@ -116,7 +85,7 @@ async def test_reports_are_exact_idempotent_and_rebuildable(services, mongo, eve
             return got if done else None
 
         try:
-            first = await eventually(settled, timeout=60)
+            first = await eventually(reports_match, timeout=60)
         except AssertionError as exc:
             raise AssertionError(f"reports never settled: {await reports_of(http, tag)}") from exc
         funnel = first["funnel"]
@@ -159,7 +128,7 @@ async def test_reports_are_exact_idempotent_and_rebuildable(services, mongo, eve
 
         # The same events again: nothing moves.
         await publish(stack.kafka_bootstrap, messages)
-        await caught_up(settings)
+        await settled(list(groups(settings).values()))
         assert await reports_of(http, tag) == first
 
     # A rebuild from the topics into a fresh database ends in the same read models.
@@ -168,7 +137,7 @@ async def test_reports_are_exact_idempotent_and_rebuildable(services, mongo, eve
     lines: list[str] = []
     totals = await rebuild(settings, database=rebuilt_db, progress=lines.append)
     assert totals["projected"] >= len(messages) and "100%" in lines[-1]
-    await caught_up(settings)
+    await settled(list(groups(settings).values()))
 
     async def models(db: Any) -> dict[str, Any]:
         counters = {

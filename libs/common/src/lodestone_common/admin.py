@@ -1,4 +1,4 @@
-"""Create Lodestone's topics (idempotent). `python -m lodestone_common.admin --help`."""
+"""Create Lodestone's topics (idempotent) and show consumer lag. `lodestone-topics --help`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Iterable
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 
@@ -40,13 +42,57 @@ async def ensure_topics(
         await admin.close()
 
 
+async def consumer_lag(
+    bootstrap: str, groups: Iterable[str] | None = None, prefix: str = "lodestone-"
+) -> dict[str, int]:
+    """Messages each consumer group has yet to commit, over every topic it has committed on.
+
+    A group commits only after its effects are durable, so zero lag everywhere means every
+    published event has had its effect. Partitions a group never committed count from 0
+    (groups start from the earliest offset). Default: every group named `prefix...`.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await probe.start()
+        if groups is None:
+            listed = await admin.list_consumer_groups()
+            groups = sorted(g for g, _ in listed if g.startswith(prefix))
+        cluster = await probe._client.fetch_all_metadata()
+        lag: dict[str, int] = {}
+        for group in groups:
+            committed = await admin.list_consumer_group_offsets(group)
+            parts = [
+                TopicPartition(topic, p)
+                for topic in sorted({tp.topic for tp in committed})
+                for p in sorted(cluster.partitions_for_topic(topic) or ())
+            ]
+            ends = await probe.end_offsets(parts) if parts else {}
+            lag[group] = sum(
+                ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in parts
+            )
+        return lag
+    finally:
+        await probe.stop()
+        await admin.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="lodestone-topics", description="Create every Lodestone topic that is missing."
+        prog="lodestone-topics",
+        description="Create every Lodestone topic that is missing, or show consumer lag.",
     )
     parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for Kafka")
+    parser.add_argument(
+        "--lag", action="store_true", help="show each consumer group's lag instead of creating"
+    )
     args = parser.parse_args(argv)
+    if args.lag:
+        for group, behind in asyncio.run(consumer_lag(args.bootstrap)).items():
+            print(f"{group:56} {behind:>10} behind")
+        return 0
     created = asyncio.run(ensure_topics(args.bootstrap, timeout=args.timeout))
     for spec in TOPICS:
         state = "created" if spec.name in created else "exists"

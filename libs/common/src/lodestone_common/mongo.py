@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from pymongo import AsyncMongoClient, InsertOne
+from pymongo import AsyncMongoClient, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -15,6 +15,14 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, 
 from .envelope import utcnow
 
 T = TypeVar("T")
+
+
+class _AboutContact(Protocol):
+    @property
+    def envelope(self) -> Any: ...
+
+
+E = TypeVar("E", bound=_AboutContact)
 DUPLICATE_KEY = 11000
 
 
@@ -89,6 +97,43 @@ class Inbox:
             await self.collection.bulk_write(ops, ordered=False, session=session)
 
 
+class Erased:
+    """The ids (and nothing else) of contacts erased under GDPR, as one service last saw them.
+
+    Topics are read by separate consumer groups, so an interaction or score for a person can
+    arrive after their erasure; writing it would bring their data back. Consumers drop events
+    about ids in this register, in the same transaction that applies the rest.
+    """
+
+    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
+        self.collection = collection
+
+    async def among(
+        self, contact_ids: Iterable[str], session: AsyncClientSession | None = None
+    ) -> set[str]:
+        ids = sorted(set(contact_ids))
+        if not ids:
+            return set()
+        found = self.collection.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)
+        return {doc["_id"] async for doc in found}
+
+    async def without(self, events: list[E], session: AsyncClientSession | None = None) -> list[E]:
+        """These events, minus those about erased contacts."""
+        gone = await self.among((e.envelope.contact_id for e in events), session)
+        return [e for e in events if e.envelope.contact_id not in gone] if gone else events
+
+    async def add(
+        self, contact_ids: Iterable[str], session: AsyncClientSession | None = None
+    ) -> None:
+        at = utcnow()
+        ops = [
+            UpdateOne({"_id": c}, {"$setOnInsert": {"at": at}}, upsert=True)
+            for c in sorted(set(contact_ids))
+        ]
+        if ops:
+            await self.collection.bulk_write(ops, ordered=False, session=session)
+
+
 def duplicate_only(exc: BulkWriteError) -> bool:
     """True when every error of a bulk write is a duplicate key (an idempotent replay)."""
     errors = exc.details.get("writeErrors", [])
@@ -98,6 +143,7 @@ def duplicate_only(exc: BulkWriteError) -> bool:
 __all__ = [
     "AsyncClientSession",
     "AsyncDatabase",
+    "Erased",
     "Inbox",
     "duplicate_only",
     "in_transaction",

@@ -74,7 +74,9 @@ class Triggers:
     async def _handle(self, events: list[EnvelopeEvent], work) -> None:  # type: ignore[no-untyped-def]
         async def tx(session: AsyncClientSession) -> int:
             unseen = await self.repo.inbox.unseen([e.event_id for e in events], session=session)
-            fresh = [e for e in events if e.event_id in unseen]
+            fresh = await self.repo.erased.without(
+                [e for e in events if e.event_id in unseen], session
+            )
             enrolled = await work(fresh, session) if fresh else 0
             await self.repo.inbox.remember(unseen, session=session)
             return enrolled

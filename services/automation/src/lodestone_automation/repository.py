@@ -17,7 +17,7 @@ from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import Inbox, in_transaction
+from lodestone_common.mongo import Erased, Inbox, in_transaction
 from lodestone_common.outbox import Outbox
 from lodestone_common.topics import AUTOMATION
 
@@ -47,6 +47,7 @@ class AutomationRepository:
         self.reps = db["reps"]
         self.turns = db["turns"]
         self.inbox = Inbox(db["inbox"])
+        self.erased = Erased(db["erased"])
         self.outbox = outbox
 
     async def ensure_indexes(self) -> None:
@@ -464,6 +465,7 @@ class AutomationRepository:
 
     async def forget(self, contact_ids: list[str], session: AsyncClientSession) -> None:
         """GDPR erase: enrollments, windows and tasks about these people go."""
+        await self.erased.add(contact_ids, session)
         query = {"contact_id": {"$in": contact_ids}}
         for collection in (self.enrollments, self.hits, self.tasks, self.actions):
             await collection.delete_many(query, session=session)

@@ -28,7 +28,7 @@ from lodestone_common.events import (
     InteractionRecorded,
 )
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import Inbox, in_transaction
+from lodestone_common.mongo import Erased, Inbox, in_transaction
 from lodestone_common.outbox import Outbox
 from lodestone_common.topics import SCORES
 
@@ -86,6 +86,7 @@ class ScoringRepository:
         self.outcomes = db["outcomes"]
         self.nb = db["nb_counts"]
         self.inbox = Inbox(db["inbox"])
+        self.erased = Erased(db["erased"])
         self.outbox = outbox
         self.registry = registry
 
@@ -121,7 +122,7 @@ class ScoringRepository:
 
         async def work(session: AsyncClientSession) -> None:
             unseen = await self.inbox.unseen([e.event_id for e in events], session=session)
-            fresh = [e for e in events if e.event_id in unseen]
+            fresh = await self.erased.without([e for e in events if e.event_id in unseen], session)
             if not fresh:
                 return
             contacts = sorted({e.envelope.contact_id for e in fresh})
@@ -270,7 +271,7 @@ class ScoringRepository:
 
         async def work(session: AsyncClientSession) -> None:
             unseen = await self.inbox.unseen([e.event_id for e in events], session=session)
-            fresh = [e for e in events if e.event_id in unseen]
+            fresh = await self.erased.without([e for e in events if e.event_id in unseen], session)
             regrade: set[str] = set()
             rescore: set[str] = set()
             outcomes: dict[str, str] = {}
@@ -358,6 +359,7 @@ class ScoringRepository:
 
     async def forget(self, contacts: list[str], session: AsyncClientSession) -> None:
         """GDPR erase: nothing about these contacts stays in scoring's database."""
+        await self.erased.add(contacts, session)
         untrain: dict[str, float] = defaultdict(float)
         async for done in self.outcomes.find({"_id": {"$in": contacts}}, session=session):
             untrain[f"{done['outcome']}:__total"] -= 1
