@@ -68,17 +68,22 @@ class Stack:
     def home(self) -> Path:
         return ROOT / ".local" / self.name
 
-    def service_env(self, service: str) -> dict[str, str]:
+    def replica(self, service: str, index: int) -> tuple[str, int]:
+        """(process name, HTTP port) of a service's replica; index 0 is the service itself."""
+        port = self.service_ports[service] + 10 * index
+        return (service if index == 0 else f"{service}-{index + 1}"), port
+
+    def service_env(self, service: str, replica: int = 0) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             LODESTONE_KAFKA_BOOTSTRAP=self.kafka_bootstrap,
             LODESTONE_MONGO_URL=self.mongo_url,
-            LODESTONE_HTTP_PORT=str(self.service_ports[service]),
+            LODESTONE_HTTP_PORT=str(self.replica(service, replica)[1]),
             LODESTONE_HTTP_HOST="127.0.0.1",
             LODESTONE_API_KEY=self.api_key,
             LODESTONE_SMTP_HOST="127.0.0.1",
             LODESTONE_SMTP_PORT=str(self.smtp_port),
-            LODESTONE_PUBLIC_URL=f"http://127.0.0.1:{self.service_ports[service]}",
+            LODESTONE_PUBLIC_URL=f"http://127.0.0.1:{self.replica(service, replica)[1]}",
         )
         if "contacts" in self.service_ports:
             env["LODESTONE_CONTACTS_URL"] = f"http://127.0.0.1:{self.service_ports['contacts']}"
@@ -310,8 +315,12 @@ class Stack:
         wait_port(self.kafka_port, timeout, "Kafka", self)
         create_topics(self.kafka_bootstrap, timeout)
 
-    def start_service(self, service: str) -> None:
-        self.spawn(service, [str(VENV_BIN / f"lodestone-{service}")], self.service_env(service))
+    def start_service(self, service: str, replica: int = 0) -> None:
+        """Start a service, or another replica of it (its own port; consumer groups share)."""
+        name, _ = self.replica(service, replica)
+        self.spawn(
+            name, [str(VENV_BIN / f"lodestone-{service}")], self.service_env(service, replica)
+        )
 
     def services_up(self, timeout: float = 120.0) -> None:
         for service in self.service_ports:
@@ -319,24 +328,33 @@ class Stack:
         for service in self.service_ports:
             self.wait_ready(service, timeout)
 
-    def wait_ready(self, service: str, timeout: float = 120.0) -> None:
-        url = f"http://127.0.0.1:{self.service_ports[service]}/readyz"
+    def wait_ready(self, service: str, timeout: float = 120.0, replica: int = 0) -> None:
+        name, port = self.replica(service, replica)
+        url = f"http://127.0.0.1:{port}/readyz"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(url, timeout=3) as resp:
                     if resp.status == 200:
-                        log(f"{service} ready at http://127.0.0.1:{self.service_ports[service]}")
+                        log(f"{name} ready at http://127.0.0.1:{port}")
                         return
             except (urllib.error.URLError, OSError):
                 pass
-            if not self.running(service):
-                raise SystemExit(f"{service} exited; see {self._logfile(service)}")
+            if not self.running(name):
+                raise SystemExit(f"{name} exited; see {self._logfile(name)}")
             time.sleep(0.3)
-        raise SystemExit(f"{service} not ready after {timeout:.0f}s; see {self._logfile(service)}")
+        raise SystemExit(f"{name} not ready after {timeout:.0f}s; see {self._logfile(name)}")
+
+    def replicas(self, service: str) -> list[int]:
+        """Indexes of the extra replicas of a service that have a pid file."""
+        run = self.home / "run"
+        names = {p.stem for p in run.glob(f"{service}-*.pid")} if run.exists() else set()
+        return sorted(i for i in range(1, 100) if self.replica(service, i)[0] in names)
 
     def down(self) -> None:
         for service in self.service_ports:
+            for index in self.replicas(service):
+                self.stop(self.replica(service, index)[0])
             self.stop(service)
         self.stop("kafka")
         self.stop("mongo")

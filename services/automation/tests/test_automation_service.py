@@ -432,13 +432,9 @@ async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually
 
 
 async def test_two_replicas_send_each_email_once(services, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
-    import sys
-    from pathlib import Path
 
     stack = services.stack
-    env = stack.service_env("automation")
-    env["LODESTONE_HTTP_PORT"] = "18013"
-    stack.spawn("automation-2", [str(Path(sys.executable).parent / "lodestone-automation")], env)
+    stack.start_service("automation", replica=1)
     tag = uuid4().hex[:6]
     try:
         async with httpx.AsyncClient(base_url="http://127.0.0.1:18013") as second:

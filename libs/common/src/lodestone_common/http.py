@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 Hook = Callable[[], Awaitable[None]]
 
 
+DRAIN_SECONDS = 20.0
+
+
 @dataclass
 class Runtime:
     """Everything a service process holds: settings, broker, database, keys, background work."""
@@ -45,6 +48,9 @@ class Runtime:
     startup: list[Hook] = field(default_factory=list)
     # Long-running loops (outbox relay, timers) started once the broker is connected.
     loops: list[Hook] = field(default_factory=list)
+    # On shutdown (SIGTERM, scale-down), before the loops are cancelled: let work in flight
+    # finish so it is not left half done (e.g. an email mid-send). Bounded by DRAIN_SECONDS.
+    drains: list[Hook] = field(default_factory=list)
     booted: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -233,6 +239,11 @@ def build_app(
         try:
             yield
         finally:
+            if runtime.drains:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        asyncio.gather(*(drain() for drain in runtime.drains)), DRAIN_SECONDS
+                    )
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -31,6 +31,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     runner = Runner(repo, catalog, settings, Mailer(settings), contacts)
     runtime.startup += [repo.ensure_indexes, catalog.reload]
     runtime.loops += [outbox.run, catalog.watch, runner.run]
+    runtime.drains.append(runner.drain)
     if settings.consumers_enabled:
 
         def committed() -> None:  # enrollments (and their events) are durable

@@ -54,17 +54,23 @@ class Runner:
         self.token = f"{settings.instance_id}-{uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._parallel = asyncio.Semaphore(PARALLEL)
+        self._draining = asyncio.Event()
+        self._busy: asyncio.Future[list[None]] | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
+        while not self._draining.is_set():
             claimed = await self.repo.claim_due(self.token)
             # Enrollments are independent (each is leased to this runner, each action keyed
             # by its step), so they advance side by side: one waiting on a commit, the SMTP
-            # server or a webhook does not hold up the rest.
-            await asyncio.gather(*(self._advance_logged(e) for e in claimed))
+            # server or a webhook does not hold up the rest. Shielded: a shutdown lets the
+            # actions in flight finish (see drain) instead of cutting an email in half.
+            self._busy = asyncio.ensure_future(
+                asyncio.gather(*(self._advance_logged(e) for e in claimed))
+            )
+            await asyncio.shield(self._busy)
             if claimed:
                 continue
             self._wake.clear()
@@ -73,6 +79,14 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             except TimeoutError:
                 pass
+
+    async def drain(self) -> None:
+        """Claim nothing more; wait for the enrollments being advanced (their leases keep
+        other replicas away meanwhile)."""
+        self._draining.set()
+        self._wake.set()
+        if self._busy is not None:
+            await self._busy
 
     async def _advance_logged(self, enrollment: dict[str, Any]) -> None:
         async with self._parallel:

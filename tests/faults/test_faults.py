@@ -1,0 +1,335 @@
+"""Proof under faults: known events in, injected faults, exact accounting of every effect.
+
+Each phase streams its own uniquely identified events through the public ingestion API
+(`POST /v1/events`, retried by the client until accepted, as an integrator would) while one
+fault hits the running suite mid-stream. Then it counts every effect in every service (see
+`accounting.py`) and fails on any loss or duplicate. Totals per fault are printed and written
+to `test-artifacts/faults.json`.
+
+Fast variant (in `make test`): FAULT_EVENTS events per phase (default 1,500, 15,000 in all).
+Slow variant: `pytest -m slow tests/faults` streams 10,000 per phase and scales every service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from lodestone_common.deadletters import read as read_dead_letters
+from lodestone_common.topics import DEAD_LETTER, INGEST_RAW, INTERACTIONS
+
+from .accounting import Totals, count_effects
+from .workload import Workload, workload
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACT = ROOT / "test-artifacts" / "faults.json"
+BOOKS: dict[str, Totals] = {}
+
+Fault = Callable[[Any], Awaitable[None]]
+
+
+class Run:
+    """One phase: the stack, the workload, and how the client streams it."""
+
+    def __init__(self, services: Any, work: Workload) -> None:
+        self.services = services
+        self.stack = services.stack
+        self.work = work
+        self.requests = 0
+        self.twice = False  # send every batch a second time
+        self.impatient = 0  # every n-th batch is first sent with a timeout too short to wait
+        self.notes: list[str] = []
+
+    async def stream(self, faults: list[tuple[float, Fault]], batch: int = 100) -> None:
+        batches = [self.work.events[i : i + batch] for i in range(0, len(self.work.events), batch)]
+        pending = sorted(faults, key=lambda f: f[0])
+        running: list[asyncio.Task[None]] = []
+        queue: asyncio.Queue[tuple[int, list[dict[str, Any]]]] = asyncio.Queue()
+        for item in enumerate(batches):
+            queue.put_nowait(item)
+        done = 0
+
+        async def worker(http: httpx.AsyncClient) -> None:
+            nonlocal done
+            while not queue.empty():
+                n, events = queue.get_nowait()
+                if self.impatient and n % self.impatient == 0:
+                    await self.post(http, events, timeout=0.002, patient=False)
+                await self.post(http, events)
+                if self.twice:
+                    await self.post(http, events)
+                done += 1
+                while pending and done >= pending[0][0] * len(batches):
+                    _, fault = pending.pop(0)
+                    running.append(asyncio.create_task(fault(self)))
+                await asyncio.sleep(0.02)  # a steady stream, so faults land mid-stream
+
+        async with self.services.client("contacts") as http:
+            await asyncio.gather(*(worker(http) for _ in range(3)))
+        for _, fault in pending:
+            running.append(asyncio.create_task(fault(self)))
+        await asyncio.gather(*running)
+
+    async def post(
+        self,
+        http: httpx.AsyncClient,
+        events: list[dict[str, Any]],
+        timeout: float = 30.0,
+        patient: bool = True,
+    ) -> None:
+        """Send until accepted: a refusal (422) is a bug; anything else is retried."""
+        deadline = time.monotonic() + 180
+        while True:
+            self.requests += 1
+            try:
+                response = await http.post("/v1/events", json={"events": events}, timeout=timeout)
+                if response.status_code == 202:
+                    return
+                assert response.status_code != 422, response.text
+            except httpx.HTTPError:
+                pass
+            if not patient:
+                return
+            assert time.monotonic() < deadline, "the ingestion API never accepted the batch"
+            await asyncio.sleep(0.5)
+
+
+# -- faults -------------------------------------------------------------------------------
+
+
+def kill(service: str) -> Fault:
+    async def fault(run: Run) -> None:
+        await asyncio.to_thread(run.stack.kill, service)
+        run.notes.append(f"kill -9 {service}")
+        await asyncio.to_thread(run.stack.start_service, service)
+        await asyncio.to_thread(run.stack.wait_ready, service, 120)
+
+    return fault
+
+
+def restart(name: str) -> Fault:
+    async def fault(run: Run) -> None:
+        stack = run.stack
+        port = stack.kafka_port if name == "kafka" else stack.mongo_port
+        await asyncio.to_thread(stack.stop, name)
+        run.notes.append(f"{name} stopped")
+        await asyncio.sleep(3)
+        await asyncio.to_thread(stack.start_kafka if name == "kafka" else stack.start_mongo)
+        await asyncio.to_thread(stack_module().wait_port, port, 120, name, stack)
+        run.notes.append(f"{name} back")
+
+    return fault
+
+
+def scale_up(services: list[str]) -> Fault:
+    async def fault(run: Run) -> None:
+        for service in services:
+            for replica in (1, 2):
+                await asyncio.to_thread(run.stack.start_service, service, replica)
+        for service in services:
+            for replica in (1, 2):
+                await asyncio.to_thread(run.stack.wait_ready, service, 120, replica)
+        run.notes.append(f"{', '.join(services)} at 3 replicas")
+
+    return fault
+
+
+def scale_down(services: list[str]) -> Fault:
+    async def fault(run: Run) -> None:
+        for service in services:
+            for replica in run.stack.replicas(service):
+                await asyncio.to_thread(run.stack.stop, run.stack.replica(service, replica)[0])
+        run.notes.append(f"{', '.join(services)} back to 1 replica")
+
+    return fault
+
+
+def poison() -> Fault:
+    """Malformed JSON, a wrong schema version, an event a handler throws on."""
+
+    async def fault(run: Run) -> None:
+        tag = run.work.tag
+        raw = [
+            b"{not json " + tag.encode(),
+            orjson.dumps({"event_id": f"{tag}-poison-schema", "type": "track"}),
+            # Valid by the contract, but no database takes a NUL in a field name.
+            orjson.dumps(
+                {
+                    "event_id": f"{tag}-poison-nul",
+                    "type": "track",
+                    "name": "Poison",
+                    "contact": {"email": f"poison.{tag}@example.com"},
+                    "properties": {"bad\u0000key": 1},
+                }
+            ),
+        ]
+        wrong_version = {
+            "event_id": "00000000-0000-4000-8000-" + tag.encode().hex()[:12].ljust(12, "0"),
+            "event_type": "interaction.recorded",
+            "schema_version": 99,
+            "occurred_at": "2026-11-01T00:00:00+00:00",
+            "producer": "faults",
+            "contact_id": f"c-{tag}",
+            "payload": {"interaction_type": "page_visit", "name": tag},
+        }
+        interactions = [b"{broken " + tag.encode(), orjson.dumps(wrong_version)]
+        producer = AIOKafkaProducer(bootstrap_servers=run.stack.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            for value in raw:
+                await producer.send_and_wait(INGEST_RAW, value, key=tag.encode())
+            for value in interactions:
+                await producer.send_and_wait(INTERACTIONS, value, key=tag.encode())
+        finally:
+            await producer.stop()
+        run.notes.append(f"{len(raw)} poison messages on {INGEST_RAW}")
+        run.notes.append(f"{len(interactions)} on {INTERACTIONS}")
+
+    return fault
+
+
+def stack_module() -> Any:
+    import sys
+
+    return sys.modules["lodestone_stack"]
+
+
+# -- the phases ---------------------------------------------------------------------------
+
+SLOW = os.environ.get("LODESTONE_FAULTS") == "slow"
+SCALED = ["contacts", "scoring", "automation", "reporting"] if SLOW else ["contacts", "automation"]
+
+PHASES: dict[str, list[tuple[float, Fault]]] = {
+    "no fault (control)": [],
+    "kill -9 contacts": [(0.4, kill("contacts"))],
+    "kill -9 scoring": [(0.4, kill("scoring"))],
+    "kill -9 automation": [(0.4, kill("automation"))],
+    "kill -9 reporting": [(0.4, kill("reporting"))],
+    "Kafka stop and restart": [(0.4, restart("kafka"))],
+    "database stop and restart": [(0.4, restart("mongo"))],
+    "scale 1 -> 3 -> 1 replicas": [(0.2, scale_up(SCALED)), (0.8, scale_down(SCALED))],
+    "poison messages": [(0.5, poison())],
+    "same batch twice, retries after timeouts": [],
+}
+
+
+def _events() -> int:
+    return int(os.environ.get("LODESTONE_FAULT_EVENTS", "10000" if SLOW else "1500"))
+
+
+@pytest.mark.parametrize("fault", list(PHASES), ids=[p.split(" (")[0] for p in PHASES])
+async def test_nothing_lost_nothing_doubled(services, mongo, eventually, settled, fault) -> None:  # type: ignore[no-untyped-def]
+    n = _events()
+    tag = f"f{len(BOOKS)}{os.urandom(3).hex()}"
+    work = workload(tag, events=n, people=max(n // 10, 10))
+    run = Run(services, work)
+    if fault.startswith("same batch"):
+        run.twice, run.impatient = True, 4
+    started_dead = await _dead_letters(services, tag)
+    async with services.client("automation") as automation:
+        await _email_workflow(automation, work)
+    await asyncio.sleep(2.5)  # every replica's catalog has the workflow
+
+    began = time.monotonic()
+    await run.stream(PHASES[fault])
+    streamed = time.monotonic() - began
+    totals = Totals(fault=fault, events=len(work.events))
+    async with services.client("reporting") as reporting:
+
+        async def complete() -> bool:
+            await count_effects(work, totals, mongo, reporting, services.stack.mail_url)
+            return totals.lost == 0
+
+        try:
+            await eventually(complete, timeout=240, interval=1.0)
+        except AssertionError:
+            pass  # the books below say what is missing
+        await settled(timeout=240)
+        await asyncio.sleep(3)  # anything applied twice would show by now
+        await count_effects(work, totals, mongo, reporting, services.stack.mail_url)
+    totals.requests = run.requests
+    totals.notes = [
+        f"tag {tag}: streamed in {streamed:.1f}s, books closed after "
+        f"{time.monotonic() - began:.1f}s",
+        *run.notes,
+    ]
+    if fault == "poison messages":
+        letters = await _dead_letters(services, tag)
+        new = (
+            letters[len(started_dead) :]
+            if letters[: len(started_dead)] == started_dead
+            else letters
+        )
+        _check_dead_letters(totals, new)
+    BOOKS[fault] = totals
+    _write_books()
+    print("\n" + totals.detail())
+    assert totals.exact, totals.detail()
+
+
+async def _email_workflow(automation: httpx.AsyncClient, work: Workload) -> None:
+    created = await automation.post(
+        "/v1/workflows",
+        json={
+            "name": f"fault demo {work.tag}",
+            "trigger": {"type": "interaction", "event_name": work.trigger},
+            "enrollment": {"policy": "once"},
+            "steps": [
+                # A short wait: the enrollment is a durable timer across the fault too.
+                {"id": "pause", "type": "wait", "seconds": 2},
+                {
+                    "id": "demo",
+                    "type": "send_email",
+                    "subject": "Your demo",
+                    "body": "Hi {{first_name|there}}, let's book it.",
+                },
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    workflow = created.json()["id"]
+    activated = await automation.post(f"/v1/workflows/{workflow}/activate")
+    assert activated.status_code == 200, activated.text
+
+
+async def _dead_letters(services: Any, tag: str) -> list[tuple[str, str]]:
+    letters = await read_dead_letters(services.stack.kafka_bootstrap, DEAD_LETTER)
+    return [
+        (letter.headers.get("x-dlq-group", ""), letter.headers.get("x-dlq-reason", ""))
+        for letter in letters
+        if tag.encode() in letter.value
+    ]
+
+
+def _check_dead_letters(totals: Totals, letters: list[tuple[str, str]]) -> None:
+    """3 poison messages for the ingest consumer, 2 for each of the 3 interaction consumers."""
+    by_group: dict[str, int] = {}
+    for group, reason in letters:
+        assert reason, f"a dead letter of {group} has no reason"
+        by_group[group] = by_group.get(group, 0) + 1
+    want = {
+        "contacts-ingest": 3,
+        "scoring-interactions": 2,
+        "automation-interactions": 2,
+        "reporting-interactions": 2,
+    }
+    effect = totals.effect("dead letters")
+    for suffix, n in want.items():
+        found = sum(c for g, c in by_group.items() if g.endswith(suffix))
+        effect.add(n, found)
+    totals.notes.append(f"dead letters by group: {by_group}")
+
+
+def _write_books() -> None:
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    ARTIFACT.write_text(json.dumps([t.as_dict() for t in BOOKS.values()], indent=2))
