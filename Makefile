@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help bootstrap sync vendor up demo down status test test-fast lint bench
+.PHONY: help bootstrap sync vendor up demo down status test test-faults test-fast lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ status: ## which local processes are running
 test: sync vendor ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
 	@$(RUN) ruff check .
 	@$(RUN) pytest
+
+test-faults: sync vendor ## the slow fault suite: 10,000 events per fault, every service scaled
+	@LODESTONE_FAULTS=slow $(RUN) pytest tests/faults
 
 test-fast: sync ## unit tests only (no infrastructure)
 	@$(RUN) pytest -m "not infra"

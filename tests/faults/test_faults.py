@@ -17,6 +17,7 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from .accounting import Totals, count_effects
 from .workload import Workload, workload
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACT = ROOT / "test-artifacts" / "faults.json"
+ARTIFACT = ROOT / "test-artifacts" / "faults.json"  # the conftest prints it at the end
 BOOKS: dict[str, Totals] = {}
 
 Fault = Callable[[Any], Awaitable[None]]
@@ -50,10 +51,20 @@ class Run:
         self.impatient = 0  # every n-th batch is first sent with a timeout too short to wait
         self.notes: list[str] = []
 
-    async def stream(self, faults: list[tuple[float, Fault]], batch: int = 100) -> None:
-        batches = [self.work.events[i : i + batch] for i in range(0, len(self.work.events), batch)]
-        pending = sorted(faults, key=lambda f: f[0])
-        running: list[asyncio.Task[None]] = []
+    async def stream(self, phase: Phase) -> None:
+        """Post the workload from 3 clients; start each fault when its share of batches is
+        through. Faults run one after another (a scale-down waits for its scale-up)."""
+        events, size = self.work.events, phase.batch
+        batches = [events[i : i + size] for i in range(0, len(events), size)]
+        pending = sorted(phase.faults, key=lambda f: f[0])
+        due = [asyncio.Event() for _ in pending]
+
+        async def inject() -> None:
+            for (_, fault), go in zip(pending, due, strict=True):
+                await go.wait()
+                await fault(self)
+
+        injector = asyncio.create_task(inject())
         queue: asyncio.Queue[tuple[int, list[dict[str, Any]]]] = asyncio.Queue()
         for item in enumerate(batches):
             queue.put_nowait(item)
@@ -69,16 +80,16 @@ class Run:
                 if self.twice:
                     await self.post(http, events)
                 done += 1
-                while pending and done >= pending[0][0] * len(batches):
-                    _, fault = pending.pop(0)
-                    running.append(asyncio.create_task(fault(self)))
-                await asyncio.sleep(0.02)  # a steady stream, so faults land mid-stream
+                for (share, _), go in zip(pending, due, strict=True):
+                    if done >= share * len(batches):
+                        go.set()
+                await asyncio.sleep(phase.pause)  # a steady stream, so faults land mid-stream
 
         async with self.services.client("contacts") as http:
             await asyncio.gather(*(worker(http) for _ in range(3)))
-        for _, fault in pending:
-            running.append(asyncio.create_task(fault(self)))
-        await asyncio.gather(*running)
+        for go in due:
+            go.set()
+        await injector
 
     async def post(
         self,
@@ -209,17 +220,29 @@ def stack_module() -> Any:
 SLOW = os.environ.get("LODESTONE_FAULTS") == "slow"
 SCALED = ["contacts", "scoring", "automation", "reporting"] if SLOW else ["contacts", "automation"]
 
-PHASES: dict[str, list[tuple[float, Fault]]] = {
-    "no fault (control)": [],
-    "kill -9 contacts": [(0.4, kill("contacts"))],
-    "kill -9 scoring": [(0.4, kill("scoring"))],
-    "kill -9 automation": [(0.4, kill("automation"))],
-    "kill -9 reporting": [(0.4, kill("reporting"))],
-    "Kafka stop and restart": [(0.4, restart("kafka"))],
-    "database stop and restart": [(0.4, restart("mongo"))],
-    "scale 1 -> 3 -> 1 replicas": [(0.2, scale_up(SCALED)), (0.8, scale_down(SCALED))],
-    "poison messages": [(0.5, poison())],
-    "same batch twice, retries after timeouts": [],
+
+@dataclass
+class Phase:
+    faults: list[tuple[float, Fault]] = field(default_factory=list)
+    batch: int = 100  # events per request
+    pause: float = 0.02  # seconds each client waits between requests
+
+
+PHASES: dict[str, Phase] = {
+    "no fault (control)": Phase(),
+    "kill -9 contacts": Phase([(0.4, kill("contacts"))]),
+    "kill -9 scoring": Phase([(0.4, kill("scoring"))]),
+    "kill -9 automation": Phase([(0.4, kill("automation"))]),
+    "kill -9 reporting": Phase([(0.4, kill("reporting"))]),
+    "Kafka stop and restart": Phase([(0.4, restart("kafka"))]),
+    "database stop and restart": Phase([(0.4, restart("mongo"))]),
+    # Slower, smaller requests: replicas take seconds to boot and join their groups, and
+    # events must still be flowing when they join and when they leave.
+    "scale 1 -> 3 -> 1 replicas": Phase(
+        [(0.15, scale_up(SCALED)), (0.6, scale_down(SCALED))], batch=25, pause=1.0
+    ),
+    "poison messages": Phase([(0.5, poison())]),
+    "same batch twice, retries after timeouts": Phase(),
 }
 
 
