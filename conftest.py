@@ -33,6 +33,38 @@ Stack = stack_module.Stack
 
 TEST_PORTS = {"contacts": 18001, "scoring": 18002, "automation": 18003, "reporting": 18004}
 API_KEY = "test-admin-key"
+# One key per scope, plus a key with none: the services get only their SHA-256 digests.
+SCOPES = [
+    *(
+        f"{area}:{verb}"
+        for area in ("contacts", "segments", "workflows", "reps", "tasks")
+        for verb in ("read", "write")
+    ),
+    "contacts:erase",
+    "events:write",
+    "scores:read",
+    "reports:read",
+    "reports:write",
+    "scoring-models:read",
+    "scoring-models:write",
+]
+SCOPED_KEYS = {scope: f"test-key-{scope}" for scope in SCOPES} | {"": "test-key-no-scope"}
+
+
+def _scoped_keys_json() -> str:
+    import hashlib
+    import json
+
+    return json.dumps(
+        [
+            {
+                "name": f"only {scope or 'nothing'}",
+                "sha256": hashlib.sha256(key.encode()).hexdigest(),
+                "scopes": [scope] if scope else [],
+            }
+            for scope, key in SCOPED_KEYS.items()
+        ]
+    )
 
 
 def _docker_answers() -> bool:
@@ -87,6 +119,7 @@ def infra() -> Iterator[Stack]:
         service_ports=TEST_PORTS,
     )
     stack.api_key = API_KEY
+    stack.api_keys = _scoped_keys_json()
     containers: list[object] = []
     native = False
     if kafka_env and mongo_env:
@@ -122,6 +155,11 @@ class Services:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.stack.service_ports[service]}"
+
+    @staticmethod
+    def key_for(scope: str) -> str:
+        """A key holding only `scope` ("" for a valid key with no scope at all)."""
+        return SCOPED_KEYS[scope]
 
     def client(self, service: str, key: str | None = API_KEY) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {key}"} if key else {}

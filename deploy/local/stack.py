@@ -54,6 +54,8 @@ class Stack:
     mail_http_port: int = 8025
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     api_key: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEY", DEV_API_KEY))
+    # Further keys with scopes (LODESTONE_API_KEYS JSON), e.g. the tests' limited keys.
+    api_keys: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEYS", ""))
     # Endpoints of infrastructure started elsewhere (testcontainers, a shared cluster).
     kafka_bootstrap: str = ""
     mongo_url: str = ""
@@ -81,6 +83,7 @@ class Stack:
             LODESTONE_HTTP_PORT=str(self.replica(service, replica)[1]),
             LODESTONE_HTTP_HOST="127.0.0.1",
             LODESTONE_API_KEY=self.api_key,
+            LODESTONE_API_KEYS=self.api_keys,
             LODESTONE_SMTP_HOST="127.0.0.1",
             LODESTONE_SMTP_PORT=str(self.smtp_port),
             LODESTONE_PUBLIC_URL=f"http://127.0.0.1:{self.replica(service, replica)[1]}",

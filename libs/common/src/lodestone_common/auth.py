@@ -6,9 +6,12 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi import routing as fastapi_routing
+from fastapi.routing import APIRoute
 
 ADMIN_SCOPE = "admin"
 
@@ -91,7 +94,58 @@ def require_scope(scope: str) -> Callable[..., ApiKey]:
         return key
 
     dependency.__name__ = f"require_{scope.replace(':', '_').replace('*', 'any')}"
+    dependency.lodestone_scope = scope  # type: ignore[attr-defined]  # read by document_security
     return dependency
+
+
+def scopes_of(dependant: Any) -> list[str]:
+    """The scopes a route's dependency tree requires."""
+    found = [getattr(dependant.call, "lodestone_scope", None)]
+    found += [s for d in dependant.dependencies for s in scopes_of(d)]
+    return [s for s in found if s]
+
+
+def _api_routes(app: FastAPI) -> list[Any]:
+    """Every API route with its full path (FastAPI 0.16x keeps included routers lazily)."""
+    contexts = getattr(fastapi_routing, "iter_route_contexts", None)
+    if contexts is None:
+        return [r for r in app.routes if isinstance(r, APIRoute)]
+    return [c for c in contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+
+
+def document_security(app: FastAPI) -> None:
+    """Declare the bearer key and each operation's scope in the OpenAPI document, so docs,
+    generated clients and fuzzers know what every endpoint needs."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        spec.setdefault("components", {})["securitySchemes"] = {
+            "apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key: `Authorization: Bearer <key>`. Keys carry scopes "
+                "(`contacts:read`, `events:write`, `area:*`, `admin`).",
+            }
+        }
+        for route in _api_routes(app):
+            scopes = scopes_of(route.dependant)
+            for method in route.methods:
+                operation = spec["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None and scopes:
+                    operation["security"] = [{"apiKey": scopes}]
+                    operation.setdefault("responses", {}).update(
+                        {
+                            "401": {"description": "No API key, or an unknown one"},
+                            "403": {"description": f"The key lacks scope {', '.join(scopes)}"},
+                        }
+                    )
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def Scope(scope: str) -> ApiKey:

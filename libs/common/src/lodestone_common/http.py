@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import KeyRing
+from .auth import KeyRing, document_security
 from .kafka import make_broker
 from .logging import configure_logging
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
@@ -290,6 +290,7 @@ def build_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, overrides=body_limits)
+    document_security(app)
     return app
 
 
