@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bson.errors import InvalidDocument
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -173,6 +174,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             f"{first['field']}: {first['message']}" if first["field"] else first["message"],
             details=details,
         )
+
+    @app.exception_handler(InvalidDocument)
+    @app.exception_handler(OverflowError)
+    async def unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # Raised while encoding a document, before anything reaches the database: valid
+        # JSON the database cannot hold (an integer over 64 bits, a NUL in a field name).
+        return _error(422, "unstorable_value", f"a value cannot be stored: {exc}")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -53,10 +53,10 @@ class ContactFilter(BaseModel):
     income_band: str | None = None
     preferred_payment_method: str | None = None
     purchase_purpose: str | None = None
-    min_age: int | None = Field(default=None, ge=0)
-    max_age: int | None = Field(default=None, ge=0)
-    min_company_size: int | None = Field(default=None, ge=0)
-    max_company_size: int | None = Field(default=None, ge=0)
+    min_age: int | None = Field(default=None, ge=0, le=200)
+    max_age: int | None = Field(default=None, ge=0, le=200)
+    min_company_size: int | None = Field(default=None, ge=0, le=10**9)
+    max_company_size: int | None = Field(default=None, ge=0, le=10**9)
     score_band: list[str] = Field(default_factory=list)
     grade: list[str] = Field(default_factory=list)
     min_score: float | None = None
@@ -64,7 +64,9 @@ class ContactFilter(BaseModel):
     created_before: datetime | None = None
     active_after: datetime | None = None
     custom: dict[str, str] = Field(default_factory=dict)
-    min_activity: dict[InteractionType, int] = Field(default_factory=dict)
+    min_activity: dict[InteractionType, Annotated[int, Field(ge=0, le=10**9)]] = Field(
+        default_factory=dict
+    )
     segment: str | None = Field(default=None, description="members of this saved segment")
 
     @field_validator("created_after", "created_before", "active_after")
