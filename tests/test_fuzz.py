@@ -160,7 +160,12 @@ async def test_malformed_messages_on_the_topics_are_dead_lettered_and_the_rest_f
     interactions = malformed_messages(30, seed=2)
     # Right behind the poison, on the same partition: a good event must still get through.
     email = f"after.poison.{tag}@example.com"
-    good = {"event_id": f"{tag}-good", "type": "page", "contact": {"email": email}}
+    good = {
+        "event_id": f"{tag}-good",
+        "type": "page",
+        "contact": {"email": email},
+        "occurred_at": "2026-11-01T12:00:00+00:00",  # required on the raw topic
+    }
     producer = AIOKafkaProducer(bootstrap_servers=services.stack.kafka_bootstrap, acks="all")
     await producer.start()
     try:
