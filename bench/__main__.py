@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from . import automation, ingestion, reporting, scoring, search
+from . import automation, ingestion, limits, reporting, scoring, search
 
 BENCHMARKS = {
+    "limits": limits.main,  # first: the raw rates every other figure is a share of
     "automation": automation.main,
     "ingestion": ingestion.main,
     "reporting": reporting.main,

@@ -1,0 +1,145 @@
+"""The raw limits of this machine, which every other figure is a share of.
+
+- Kafka produce: aiokafka, idempotent, acks=all, pipelined, with interaction-sized envelopes;
+- Kafka consume: one consumer reading those messages back in batches (getmany);
+- database bulk insert and bulk `$inc` upsert: batches of 1,000, w=majority.
+Size: LODESTONE_BENCH_RAW (default 200,000 messages / documents).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from uuid import uuid4
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pymongo import AsyncMongoClient, InsertOne, UpdateOne
+
+from lodestone_common.events import InteractionRecorded
+
+from .harness import bench_stack, report
+
+BATCH = 1000
+
+
+def envelopes(n: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) pairs shaped like the interactions topic's messages."""
+    out = []
+    for i in range(n):
+        contact = f"c{i % 10_000}"
+        payload = InteractionRecorded(
+            interaction_type="page_visit",
+            name="/pricing",
+            channel="web",
+            properties={"url": f"/docs/{i % 40}", "campaign_id": "c1"},
+        )
+        envelope = payload.envelope(contact_id=contact, producer="bench")
+        out.append((contact.encode(), envelope.to_bytes()))
+    return out
+
+
+async def kafka_rates(bootstrap: str, n: int) -> tuple[float, float, int]:
+    """(produce/s, consume/s, bytes per message)."""
+    topic = f"bench-raw-{uuid4().hex[:6]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 6, 1)])
+    await admin.close()
+    messages = envelopes(n)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        futures = [await producer.send(topic, value, key=key) for key, value in messages]
+        await asyncio.gather(*futures)
+        produce = n / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=5000,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        seen = 0
+        started = time.perf_counter()
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            seen += sum(len(records) for records in batches.values())
+            await consumer.commit()
+        consume = n / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+    return produce, consume, sum(len(v) for _, v in messages) // n
+
+
+async def database_rates(url: str, n: int) -> tuple[float, float]:
+    """(bulk inserts/s, bulk upserts/s)."""
+    client: AsyncMongoClient = AsyncMongoClient(url, w="majority")
+    db = client[f"bench_raw_{uuid4().hex[:6]}"]
+    try:
+        started = time.perf_counter()
+        for start in range(0, n, BATCH):
+            await db["docs"].bulk_write(
+                [
+                    InsertOne({"_id": i, "contact_id": f"c{i % 10_000}", "type": "page_visit"})
+                    for i in range(start, min(start + BATCH, n))
+                ],
+                ordered=False,
+            )
+        inserts = n / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for start in range(0, n, BATCH):
+            await db["counters"].bulk_write(
+                [
+                    UpdateOne({"_id": f"c{i % 10_000}"}, {"$inc": {"n": 1}}, upsert=True)
+                    for i in range(start, min(start + BATCH, n))
+                ],
+                ordered=False,
+            )
+        upserts = n / (time.perf_counter() - started)
+        return inserts, upserts
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+async def measure(bootstrap: str, mongo_url: str, n: int) -> tuple[list[dict[str, object]], int]:
+    produce, consume, size = await kafka_rates(bootstrap, n)
+    inserts, upserts = await database_rates(mongo_url, n)
+    rows = [
+        ("kafka produce (acks=all, idempotent)", produce),
+        ("kafka consume (batched)", consume),
+        ("db bulk insert (w=majority)", inserts),
+        ("db bulk $inc upsert", upserts),
+    ]
+    return [
+        {"limit": name, "per_s": rate, "of_kafka_produce": rate / produce} for name, rate in rows
+    ], size
+
+
+def main() -> None:
+    n = int(os.environ.get("LODESTONE_BENCH_RAW", "200000"))
+    stack = bench_stack([])
+    try:
+        rows, size = asyncio.run(measure(stack.kafka_bootstrap, stack.mongo_url, n))
+    finally:
+        stack.down()
+    report("limits", rows, {"messages": n, "bytes_per_message": size})
+
+
+if __name__ == "__main__":
+    main()
