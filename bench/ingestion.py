@@ -17,11 +17,11 @@ from uuid import uuid4
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from lodestone_common.topics import INTERACTIONS
 
-from .harness import bench_stack, report
+from .harness import bench_stack, produce, report
 
 PEOPLE = 2000
 
@@ -42,25 +42,12 @@ def make_events(n: int, run: str) -> list[dict[str, Any]]:
 
 
 async def raw_produce_rate(bootstrap: str, events: list[dict[str, Any]]) -> float:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
+    payloads = [orjson.dumps(e) for e in events]
+    return await produce(
+        bootstrap,
+        (("lodestone.deadletter.v1", str(i % PEOPLE).encode(), p) for i, p in enumerate(payloads)),
         max_batch_size=256 * 1024,
     )
-    await producer.start()
-    try:
-        payloads = [orjson.dumps(e) for e in events]
-        started = time.perf_counter()
-        futures = [
-            await producer.send("lodestone.deadletter.v1", p, key=str(i % PEOPLE).encode())
-            for i, p in enumerate(payloads)
-        ]
-        await asyncio.gather(*futures)
-        return len(payloads) / (time.perf_counter() - started)
-    finally:
-        await producer.stop()
 
 
 async def post_all(url: str, key: str, events: list[dict[str, Any]], size: int) -> float:

@@ -13,13 +13,13 @@ import os
 import time
 from uuid import uuid4
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient, InsertOne, UpdateOne
 
 from lodestone_common.events import InteractionRecorded
 
-from .harness import bench_stack, report
+from .harness import bench_stack, produce, report
 
 BATCH = 1000
 
@@ -48,21 +48,7 @@ async def kafka_rates(bootstrap: str, n: int) -> tuple[float, float, int]:
     await admin.create_topics([NewTopic(topic, 6, 1)])
     await admin.close()
     messages = envelopes(n)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        max_batch_size=256 * 1024,
-    )
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        futures = [await producer.send(topic, value, key=key) for key, value in messages]
-        await asyncio.gather(*futures)
-        produce = n / (time.perf_counter() - started)
-    finally:
-        await producer.stop()
+    rate = await produce(bootstrap, ((topic, k, v) for k, v in messages), max_batch_size=256 * 1024)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -83,7 +69,7 @@ async def kafka_rates(bootstrap: str, n: int) -> tuple[float, float, int]:
         consume = n / (time.perf_counter() - started)
     finally:
         await consumer.stop()
-    return produce, consume, sum(len(v) for _, v in messages) // n
+    return rate, consume, sum(len(v) for _, v in messages) // n
 
 
 async def database_rates(url: str, n: int) -> tuple[float, float]:

@@ -21,7 +21,6 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from lodestone_common.consumer import EnvelopeEvent
@@ -37,7 +36,7 @@ from lodestone_common.events import (
 from lodestone_common.topics import CONTACTS, INTERACTIONS
 from lodestone_reporting.repository import ReportingRepository
 
-from .harness import bench_stack, report
+from .harness import bench_stack, produce, report
 from .scoring import raw_upserts
 
 KINDS = [
@@ -125,22 +124,7 @@ def history(n: int, people: int, run: str) -> list[tuple[str, Envelope]]:
 
 
 async def publish(bootstrap: str, messages: list[tuple[str, Envelope]]) -> float:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        futures = []
-        for topic, env in messages:
-            futures.append(await producer.send(topic, env.to_bytes(), key=env.key()))
-            if len(futures) >= 20_000:
-                await asyncio.gather(*futures)
-                futures = []
-        await asyncio.gather(*futures)
-        return len(messages) / (time.perf_counter() - started)
-    finally:
-        await producer.stop()
+    return await produce(bootstrap, ((t, env.key(), env.to_bytes()) for t, env in messages))
 
 
 async def wait_projected(url: str, n: int, started: float) -> float:

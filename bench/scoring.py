@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Iterator
 from uuid import uuid4
 
-from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient, UpdateOne
 
 from lodestone_common.events import InteractionRecorded
 from lodestone_common.topics import INTERACTIONS
 
-from .harness import bench_stack, report
+from .harness import bench_stack, produce, report
 
 KINDS = [
     ("page_visit", "/pricing"),
@@ -50,23 +50,15 @@ async def raw_upserts(url: str, n: int, people: int) -> float:
 
 
 async def publish(bootstrap: str, n: int, people: int, run: str) -> float:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        futures = []
+    def messages() -> Iterator[tuple[str, bytes, bytes]]:
         for i in range(n):
             kind, url = KINDS[i % len(KINDS)]
             env = InteractionRecorded(
                 interaction_type=kind, name=kind, properties={"url": url} if url else {}
             ).envelope(contact_id=f"c_{run}_{i % people}", producer="bench")
-            futures.append(await producer.send(INTERACTIONS, env.to_bytes(), key=env.key()))
-        await asyncio.gather(*futures)
-        return n / (time.perf_counter() - started)
-    finally:
-        await producer.stop()
+            yield INTERACTIONS, env.key(), env.to_bytes()
+
+    return await produce(bootstrap, messages())
 
 
 async def wait_scored(url: str, n: int, started: float) -> float:
