@@ -71,12 +71,12 @@ async def test_no_generated_request_gets_a_server_error(services) -> None:  # ty
     started = []
     try:
         for service in SERVICES:
-            name, _ = stack.replica(service, FUZZ_REPLICA)
-            env = stack.service_env(service, FUZZ_REPLICA)
-            env["LODESTONE_MONGO_DB"] = f"lodestone_fuzz_{service}"
-            env["LODESTONE_CONSUMERS_ENABLED"] = "false"
-            stack.spawn(name, [str(stack_bin(service))], env)
-            started.append(name)
+            env = {
+                "LODESTONE_MONGO_DB": f"lodestone_fuzz_{service}",
+                "LODESTONE_CONSUMERS_ENABLED": "false",
+            }
+            stack.start_service(service, FUZZ_REPLICA, env)
+            started.append(stack.replica(service, FUZZ_REPLICA)[0])
         for service in SERVICES:
             await asyncio.to_thread(stack.wait_ready, service, 120, FUZZ_REPLICA)
 
@@ -103,13 +103,6 @@ async def test_no_generated_request_gets_a_server_error(services) -> None:  # ty
     finally:
         for name in started:
             stack.stop(name)
-
-
-def stack_bin(service: str) -> Any:
-    import sys
-    from pathlib import Path
-
-    return Path(sys.executable).parent / f"lodestone-{service}"
 
 
 def malformed_messages(n: int, seed: int) -> list[bytes]:

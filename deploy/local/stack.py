@@ -318,12 +318,23 @@ class Stack:
         wait_port(self.kafka_port, timeout, "Kafka", self)
         create_topics(self.kafka_bootstrap, timeout)
 
-    def start_service(self, service: str, replica: int = 0) -> None:
-        """Start a service, or another replica of it (its own port; consumer groups share)."""
+    def start_service(
+        self, service: str, replica: int = 0, env: dict[str, str] | None = None
+    ) -> None:
+        """Start a service, or another replica of it (its own port; consumer groups share).
+        `env` overrides settings of this one process (its database, consumers off…)."""
         name, _ = self.replica(service, replica)
-        self.spawn(
-            name, [str(VENV_BIN / f"lodestone-{service}")], self.service_env(service, replica)
-        )
+        argv = [str(VENV_BIN / f"lodestone-{service}")]
+        self.spawn(name, argv, {**self.service_env(service, replica), **(env or {})})
+
+    def start_infra(self, name: str, timeout: float = 120.0) -> None:
+        """(Re)start Kafka or the database on its data and wait for its port."""
+        start, port = {
+            "kafka": (self.start_kafka, self.kafka_port),
+            "mongo": (self.start_mongo, self.mongo_port),
+        }[name]
+        start()
+        wait_port(port, timeout, name, self)
 
     def services_up(self, timeout: float = 120.0) -> None:
         for service in self.service_ports:

@@ -35,7 +35,7 @@ def _restore_stack(services):  # type: ignore[no-untyped-def]
     stack = services.stack
     for name in ("kafka", "mongo"):
         if not stack.running(name):
-            (stack.start_kafka if name == "kafka" else stack.start_mongo)()
+            stack.start_infra(name)
     for service in stack.service_ports:
         for replica in stack.replicas(service):
             stack.stop(stack.replica(service, replica)[0])

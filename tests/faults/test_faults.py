@@ -130,13 +130,10 @@ def kill(service: str) -> Fault:
 
 def restart(name: str) -> Fault:
     async def fault(run: Run) -> None:
-        stack = run.stack
-        port = stack.kafka_port if name == "kafka" else stack.mongo_port
-        await asyncio.to_thread(stack.stop, name)
+        await asyncio.to_thread(run.stack.stop, name)
         run.notes.append(f"{name} stopped")
         await asyncio.sleep(3)
-        await asyncio.to_thread(stack.start_kafka if name == "kafka" else stack.start_mongo)
-        await asyncio.to_thread(stack_module().wait_port, port, 120, name, stack)
+        await asyncio.to_thread(run.stack.start_infra, name)
         run.notes.append(f"{name} back")
 
     return fault
@@ -207,12 +204,6 @@ def poison() -> Fault:
         run.notes.append(f"{len(interactions)} on {INTERACTIONS}")
 
     return fault
-
-
-def stack_module() -> Any:
-    import sys
-
-    return sys.modules["lodestone_stack"]
 
 
 # -- the phases ---------------------------------------------------------------------------
