@@ -8,10 +8,11 @@ import sys
 import time
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 
+from .kafka import topic_partitions
 from .topics import TOPICS, TopicSpec
 
 
@@ -59,18 +60,19 @@ async def consumer_lag(
         if groups is None:
             listed = await admin.list_consumer_groups()
             groups = sorted(g for g, _ in listed if g.startswith(prefix))
-        cluster = await probe._client.fetch_all_metadata()
+        committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
+        # One metadata and one end-offset request for every topic any group reads.
+        parts = await topic_partitions(
+            probe, sorted({tp.topic for offsets in committed.values() for tp in offsets})
+        )
+        ends = await probe.end_offsets(parts) if parts else {}
         lag: dict[str, int] = {}
-        for group in groups:
-            committed = await admin.list_consumer_group_offsets(group)
-            parts = [
-                TopicPartition(topic, p)
-                for topic in sorted({tp.topic for tp in committed})
-                for p in sorted(cluster.partitions_for_topic(topic) or ())
-            ]
-            ends = await probe.end_offsets(parts) if parts else {}
+        for group, offsets in committed.items():
+            read = {tp.topic for tp in offsets}
             lag[group] = sum(
-                ends[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in parts
+                ends[tp] - max(offsets[tp].offset if tp in offsets else 0, 0)
+                for tp in parts
+                if tp.topic in read
             )
         return lag
     finally:

@@ -110,6 +110,19 @@ def is_transient_kafka(exc: BaseException) -> bool:
     return isinstance(exc, KafkaError) and not isinstance(exc, MessageSizeTooLargeError)
 
 
+async def topic_partitions(
+    consumer: AIOKafkaConsumer, topics: Iterable[str]
+) -> list[TopicPartition]:
+    """Every partition of these topics, asked of the cluster (for a consumer that subscribes
+    to nothing, whose own metadata would not know them)."""
+    cluster = await consumer._client.fetch_all_metadata()
+    return [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in sorted(cluster.partitions_for_topic(topic) or ())
+    ]
+
+
 class TopicSnapshot:
     """Reads topics from their beginning up to the end offsets they had when opened, without
     a consumer group (replays and inspection tools; live consumers use subscribers)."""
@@ -130,13 +143,7 @@ class TopicSnapshot:
     async def __aenter__(self) -> TopicSnapshot:
         await self.consumer.start()
         try:
-            # Nothing is subscribed, so ask the cluster for the topics' partitions.
-            cluster = await self.consumer._client.fetch_all_metadata()
-            self.partitions = [
-                TopicPartition(topic, p)
-                for topic in self.topics
-                for p in sorted(cluster.partitions_for_topic(topic) or ())
-            ]
+            self.partitions = await topic_partitions(self.consumer, self.topics)
             if self.partitions:
                 self.consumer.assign(self.partitions)
                 await self.consumer.seek_to_beginning(*self.partitions)
