@@ -54,8 +54,8 @@ async def consumer_lag(
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
+        await admin.start()
         await probe.start()
         if groups is None:
             listed = await admin.list_consumer_groups()
@@ -92,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.lag:
-        for group, behind in asyncio.run(consumer_lag(args.bootstrap)).items():
+        try:
+            lags = asyncio.run(consumer_lag(args.bootstrap))
+        except KafkaConnectionError as exc:
+            parser.exit(1, f"lodestone-topics: cannot reach Kafka at {args.bootstrap}: {exc}\n")
+        for group, behind in lags.items():
             print(f"{group:56} {behind:>10} behind")
         return 0
     created = asyncio.run(ensure_topics(args.bootstrap, timeout=args.timeout))
