@@ -229,3 +229,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"infra", "services", "mongo"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.infra)
+
+
+# A failed test that ran against the services shows what they logged at warning or above
+# while it ran: CI keeps only the printed output, not the log files.
+_log_marks: dict[Path, int] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    logs = ROOT / ".local/test/logs"
+    _log_marks.clear()
+    if logs.is_dir():
+        _log_marks.update({p: p.stat().st_size for p in logs.glob("*.log")})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "infra" not in item.keywords:
+        return
+    for path in sorted((ROOT / ".local/test/logs").glob("*.log")):
+        with path.open("rb") as f:
+            f.seek(_log_marks.get(path, 0))
+            lines = f.read().decode(errors="replace").splitlines()
+        loud = [
+            line[:400]
+            for line in lines
+            if '"level":"warning"' in line or '"level":"error"' in line or " ERROR " in line
+        ]
+        if loud:
+            report.sections.append((f"{path.name} (warnings and errors)", "\n".join(loud[-40:])))

@@ -465,7 +465,8 @@ async def test_two_replicas_send_each_email_once(services, mongo, eventually) ->
                     ],
                 },
             )
-            await asyncio.sleep(2.5)  # both replicas' catalogs pick the workflow up
+            # No pause: the catalog revision makes the activation apply to the very next
+            # batch on both replicas (a stale catalog would silently skip some contacts).
             emails = [f"r{i}.{tag}@example.com" for i in range(40)]
             now = datetime.now(UTC).isoformat()
             events = [
@@ -480,14 +481,19 @@ async def test_two_replicas_send_each_email_once(services, mongo, eventually) ->
             ]
             assert (await contacts.post("/v1/events", json={"events": events})).status_code == 202
 
-            async def all_sent() -> list[dict[str, Any]] | None:
+            async def all_sent() -> list[dict[str, Any]]:
                 async with httpx.AsyncClient(base_url=stack.mail_url) as http:
                     mails = [
                         m
                         for m in (await http.get("/api/messages")).json()
                         if m["rcpt_to"][0].endswith(f".{tag}@example.com")
                     ]
-                return mails if len(mails) >= 40 else None
+                if len(mails) < 40:
+                    enrolled = await mongo["lodestone_automation"]["enrollments"].count_documents(
+                        {"cause": {"$regex": tag}}
+                    )
+                    raise AssertionError(f"{len(mails)} of 40 sent, {enrolled} enrolled")
+                return mails
 
             await eventually(all_sent, timeout=60)
             await asyncio.sleep(3)  # anything sent twice would show up by now

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from lodestone_automation.domain.engine import decide, email_blocked
+from lodestone_automation.domain.engine import CONTACT_GRACE, decide, email_blocked
 from lodestone_automation.domain.templates import render, with_unsubscribe
 from lodestone_automation.domain.triggers import may_enroll, window_reached
 from lodestone_automation.domain.workflows import (
@@ -114,6 +114,16 @@ def test_decisions_walk_the_steps() -> None:
     assert decide(wf, 2, {"score": 10}, T0, None).outcome == "exited"
     assert decide(wf, 2, {"score": 80}, T0, None).step_index == 3
     assert decide(wf, 4, {}, T0, None).outcome == "completed"
+
+
+def test_steps_wait_for_the_contacts_record_for_a_grace_period() -> None:
+    wf = workflow()
+    early = decide(wf, 2, {"score": 80}, T0 + timedelta(seconds=3), None, created_at=T0)
+    assert early.kind == "defer" and early.until == T0 + timedelta(seconds=3.5)
+    known = {"score": 80, "known": True}
+    assert decide(wf, 2, known, T0 + timedelta(seconds=3), None, created_at=T0).step_index == 3
+    late = T0 + CONTACT_GRACE
+    assert decide(wf, 2, {"score": 80}, late, None, created_at=T0).step_index == 3
 
 
 def test_goals_unenroll_at_any_step() -> None:

@@ -81,6 +81,7 @@ class Triggers:
             await self.repo.inbox.remember(unseen, session=session)
             return enrolled
 
+        await self.catalog.current()
         if await in_transaction(self.client, tx):
             self.wake()
 

@@ -46,6 +46,7 @@ class AutomationRepository:
         self.audience = db["audience"]
         self.reps = db["reps"]
         self.turns = db["turns"]
+        self.meta = db["meta"]
         self.inbox = Inbox(db["inbox"])
         self.erased = Erased(db["erased"])
         self.outbox = outbox
@@ -89,6 +90,7 @@ class AutomationRepository:
             }
         )
         await self.workflows.insert_one(doc)
+        await self.bump_catalog()
         return doc
 
     async def replace_workflow(
@@ -111,11 +113,13 @@ class AutomationRepository:
                 "by": by,
             }
         )
-        return await self.workflows.find_one_and_update(
+        doc = await self.workflows.find_one_and_update(
             {"_id": workflow_id, "version": current["version"]},
             {"$set": {"definition": body, "version": version, "updated_at": now, "updated_by": by}},
             return_document=ReturnDocument.AFTER,
         )
+        await self.bump_catalog()
+        return doc
 
     async def set_status(self, workflow_id: str, status: str) -> dict[str, Any] | None:
         current = await self.workflows.find_one({"_id": workflow_id})
@@ -123,11 +127,22 @@ class AutomationRepository:
             return None
         if current["status"] == "archived" and status != "archived":
             raise Conflict("an archived workflow stays archived")
-        return await self.workflows.find_one_and_update(
+        doc = await self.workflows.find_one_and_update(
             {"_id": workflow_id},
             {"$set": {"status": status, "updated_at": utcnow()}},
             return_document=ReturnDocument.AFTER,
         )
+        await self.bump_catalog()
+        return doc
+
+    async def bump_catalog(self) -> None:
+        """Count a workflow change, after it is written: every replica's consumers compare
+        this revision before each batch, so a change applies to the next batch anywhere."""
+        await self.meta.update_one({"_id": "catalog"}, {"$inc": {"revision": 1}}, upsert=True)
+
+    async def catalog_revision(self) -> int:
+        doc = await self.meta.find_one({"_id": "catalog"})
+        return int(doc["revision"]) if doc else 0
 
     async def workflow(self, workflow_id: str) -> dict[str, Any] | None:
         return await self.workflows.find_one({"_id": workflow_id})
@@ -185,7 +200,8 @@ class AutomationRepository:
             "due_at": due_at or now,
             "claimed_by": None,
             "claimed_until": None,
-            "enrolled_at": at,
+            "enrolled_at": at,  # when the cause happened
+            "created_at": now,  # when automation saw it
             "cause": cause,
             "history": [{"at": now, "what": "enrolled", "why": cause}],
         }
@@ -405,9 +421,16 @@ class AutomationRepository:
 
     async def next_turn(self, key: str) -> int:
         """A counter shared by every replica: each assignment takes the next turn."""
+        # The counter is created apart from the increment: two first turns upserting at once
+        # (parallel enrollments) made SecantusDB's find-and-modify return no document.
+        try:
+            await self.turns.update_one({"_id": key}, {"$setOnInsert": {"n": 0}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # a concurrent first turn created it
         doc = await self.turns.find_one_and_update(
-            {"_id": key}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+            {"_id": key}, {"$inc": {"n": 1}}, return_document=ReturnDocument.AFTER
         )
+        assert doc is not None, f"turn counter {key} vanished"
         return int(doc["n"]) - 1
 
     async def note_owner(self, contact_id: str, owner_id: str) -> None:

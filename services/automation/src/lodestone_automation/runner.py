@@ -118,7 +118,9 @@ class Runner:
         for _ in range(MAX_STEPS_PER_RUN):
             contact = await self.repo.contact(enrollment["contact_id"])
             now = utcnow()
-            decision = decide(definition, index, contact, now, waited, arrived)
+            decision = decide(
+                definition, index, contact, now, waited, arrived, enrollment.get("created_at")
+            )
             note = {
                 "at": now,
                 "step": _step_id(definition, index),
@@ -165,6 +167,12 @@ class Runner:
                     },
                     note,
                 )
+            elif decision.kind == "defer":
+                # Not a step of the workflow: no note, the step stays, only the timer moves.
+                await self.repo.save_progress(
+                    eid, self.token, {"due_at": decision.until, "claimed_until": None}, None
+                )
+                return
             elif decision.kind == "wait":
                 if waited is None:
                     note["since"] = now

@@ -21,7 +21,9 @@ def audience_change(event: EnvelopeEvent) -> tuple[str, dict[str, Any] | None, l
     contact_id = event.envelope.contact_id
     payload = event.payload
     if isinstance(payload, ContactCreated):
-        return contact_id, payload.contact.model_dump(mode="json"), []
+        # `known`: the contact's own record has arrived (scores or activity alone may have
+        # created the audience row first; topics are not ordered among each other).
+        return contact_id, {**payload.contact.model_dump(mode="json"), "known": True}, []
     if isinstance(payload, ContactUpdated):
         return contact_id, dict(payload.changes), []
     if isinstance(payload, ContactStageChanged):

@@ -21,10 +21,15 @@ from .workflows import (
     WorkflowDefinition,
 )
 
+# How long an enrollment waits for its contact's record to reach automation before its steps
+# run on whatever is known (an email then is skipped for want of an address).
+CONTACT_GRACE = timedelta(minutes=5)
+CONTACT_RETRY = timedelta(seconds=0.5)
+
 
 @dataclass
 class Decision:
-    kind: Literal["act", "wait", "goto", "finish"]
+    kind: Literal["act", "wait", "defer", "goto", "finish"]
     step_index: int | None = None  # for goto: where to go
     until: datetime | None = None  # for wait
     outcome: str | None = None  # for finish: completed, exited, goal_reached
@@ -38,12 +43,20 @@ def decide(
     now: datetime,
     waited_until: datetime | None,
     arrived: bool = False,
+    created_at: datetime | None = None,
 ) -> Decision:
     """What to do at step `index` for this contact, right now.
 
     `waited_until`: the deadline of the wait this enrollment is in, if any; `arrived`: the
-    event a `wait_for` step waits for has happened.
+    event a `wait_for` step waits for has happened; `created_at`: when automation created the
+    enrollment, for the grace an unknown contact gets.
     """
+    if not contact.get("known") and created_at is not None and now - created_at < CONTACT_GRACE:
+        # An interaction can trigger before the contacts topic delivers the person's record
+        # (another topic, maybe another replica): conditions and emails must not run blind.
+        return Decision(
+            "defer", until=now + CONTACT_RETRY, reason="waiting for the contact's record"
+        )
     if workflow.goal and all_hold(workflow.goal, contact):
         return Decision("finish", outcome="goal_reached", reason="the contact met the goal")
     if index >= len(workflow.steps):
