@@ -49,8 +49,9 @@ class Runtime:
     startup: list[Hook] = field(default_factory=list)
     # Long-running loops (outbox relay, timers) started once the broker is connected.
     loops: list[Hook] = field(default_factory=list)
-    # On shutdown (SIGTERM, scale-down), before the loops are cancelled: let work in flight
-    # finish so it is not left half done (e.g. an email mid-send). Bounded by DRAIN_SECONDS.
+    # On shutdown (SIGTERM, scale-down), before the loops are cancelled, one after the other:
+    # let work in flight finish so it is not left half done (e.g. an email mid-send), then
+    # hand shared duties over (the outbox lease). Bounded by DRAIN_SECONDS in all.
     drains: list[Hook] = field(default_factory=list)
     booted: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -249,9 +250,7 @@ def build_app(
         finally:
             if runtime.drains:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(
-                        asyncio.gather(*(drain() for drain in runtime.drains)), DRAIN_SECONDS
-                    )
+                    await asyncio.wait_for(_in_order(runtime.drains), DRAIN_SECONDS)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -300,6 +299,11 @@ def build_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, overrides=body_limits)
     document_security(app)
     return app
+
+
+async def _in_order(hooks: list[Hook]) -> None:
+    for hook in hooks:
+        await hook()
 
 
 async def _supervise(loop: Hook) -> None:

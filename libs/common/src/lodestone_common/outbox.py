@@ -48,6 +48,9 @@ class Outbox:
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_seconds)
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._running = False
+        self._stopped = asyncio.Event()
 
     @staticmethod
     def rows(items: list[tuple[str, Envelope]]) -> list[InsertOne[Any]]:
@@ -107,8 +110,30 @@ class Outbox:
         return len(rows)
 
     async def run(self, idle_poll: float = 0.25) -> None:
+        self._running = True
+        try:
+            await self._relay_until_stopped(idle_poll)
+        finally:
+            self._stopped.set()
+
+    async def drain(self) -> None:
+        """On shutdown: relay what is pending, then hand the lease back, so another replica
+        (or this service, restarted) relays at once instead of waiting out the lease."""
+        self._stopping = True
+        self._wake.set()
+        if self._running:
+            await self._stopped.wait()
+        try:
+            if await self._hold_lease():
+                while await self.relay_once() >= self.batch_size:
+                    pass
+                await self.leases.delete_one({"_id": "outbox-relay", "holder": self.holder})
+        except Exception as exc:  # the lease then simply expires
+            log.warning("outbox drain failed", extra={"error": repr(exc)})
+
+    async def _relay_until_stopped(self, idle_poll: float) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 if await self._hold_lease():
                     relayed = await self.relay_once()

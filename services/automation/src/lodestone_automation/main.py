@@ -31,7 +31,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     runner = Runner(repo, catalog, settings, Mailer(settings), contacts)
     runtime.startup += [repo.ensure_indexes, catalog.reload]
     runtime.loops += [outbox.run, catalog.watch, runner.run]
-    runtime.drains.append(runner.drain)
+    runtime.drains += [runner.drain, outbox.drain]  # the runner's last events go out too
     if settings.consumers_enabled:
 
         def committed() -> None:  # enrollments (and their events) are durable

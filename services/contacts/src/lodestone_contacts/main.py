@@ -35,6 +35,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     runtime.startup.append(contacts.ensure_indexes)
     runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
+    runtime.drains.append(outbox.drain)
     runtime.loops.append(segments.watch)
     if settings.consumers_enabled:
         consumers.register(runtime, contacts)

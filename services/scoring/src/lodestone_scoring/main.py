@@ -31,6 +31,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     jobs = RecomputeJobs(scoring, registry)
     runtime.startup += [scoring.ensure_indexes, registry.ensure_default]
     runtime.loops += [outbox.run, registry.watch]
+    runtime.drains.append(outbox.drain)
 
     async def sweep() -> None:
         while True:
