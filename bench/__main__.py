@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from . import automation, ingestion, limits, reporting, scoring, search
+from . import automation, ingestion, limits, pipeline, reporting, scoring, search
 
 BENCHMARKS = {
     "limits": limits.main,  # first: the raw rates every other figure is a share of
+    "pipeline": pipeline.main,  # the whole suite: end to end, per consumer, latency, memory
     "automation": automation.main,
     "ingestion": ingestion.main,
     "reporting": reporting.main,

@@ -97,6 +97,8 @@ def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> Path
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
     if isinstance(value, float):
         if value < 1:
             return f"{value:.3g}"

@@ -1,0 +1,512 @@
+"""Pipeline: the whole suite, end to end and consumer by consumer, in one run.
+
+1. Raw limits of this run's Kafka and database (the ceiling every ratio is a share of).
+2. End to end: all four services running; N events (page views, email opens, form
+   submissions that enroll a workflow with a create-task step) go through `POST /v1/events`
+   in batches of 1,000; the clock stops when every consumer group has committed the end of
+   every topic it reads — ingested → resolved → scored → enrolled → acted → reported.
+3. Consumer by consumer: the services stop; M events are accepted by the contacts API with
+   its consumers off; then contacts, scoring, automation and reporting start one after the
+   other, each finding a full backlog. A group's rate is what it committed from its first
+   commit to catching up. Run twice: batched (the services' defaults) and naive (every
+   consumer at `LODESTONE_CONSUMER_MAX_RECORDS=1`: one transaction and one offset commit per
+   message), so each consumer's speed-up over one-round-trip-per-event is measured.
+4. Latency at half the measured end-to-end maximum: the same mix at a steady rate, plus ten
+   probes a second (form submissions by new contacts); per probe, from its 202 to the
+   `score.changed` and the `workflow.action_performed` it caused appearing on their topics
+   (Kafka record times).
+5. Memory: peak and current RSS of every service process after each part.
+6. Where the CPU goes: py-spy samples every service during part 2 (bench/profile.py); the
+   raw stacks are kept in bench/results/profile-*.txt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+
+from lodestone_common.kafka import topic_partitions
+from lodestone_common.topics import AUTOMATION, CONTACTS, INGEST_RAW, INTERACTIONS, SCORES
+
+from . import limits
+from .harness import bench_stack, report
+from .profile import CpuShares, Profiles, print_summaries
+
+SERVICES = ["contacts", "scoring", "automation", "reporting"]
+# What each service's consumer groups read (group = lodestone-<service>.<name>).
+GROUPS: dict[str, dict[str, list[str]]] = {
+    "contacts": {"contacts-ingest": [INGEST_RAW], "contacts-scores": [SCORES]},
+    "scoring": {"scoring-interactions": [INTERACTIONS], "scoring-contacts": [CONTACTS]},
+    "automation": {
+        "automation-interactions": [INTERACTIONS],
+        "automation-contacts": [CONTACTS],
+        "automation-scores": [SCORES],
+    },
+    "reporting": {
+        "reporting-contacts": [CONTACTS],
+        "reporting-interactions": [INTERACTIONS],
+        "reporting-scores": [SCORES],
+        "reporting-automation": [AUTOMATION],
+    },
+}
+ALL_GROUPS = {
+    f"lodestone-{service}.{name}": topics
+    for service, groups in GROUPS.items()
+    for name, topics in groups.items()
+}
+TOPICS = sorted({t for topics in ALL_GROUPS.values() for t in topics})
+BATCH = 1000
+
+
+def events(n: int, run: str, people: int) -> list[dict[str, Any]]:
+    """A realistic mix: mostly page views, some email opens, one in ten a form submission."""
+    out = []
+    for i in range(n):
+        kind = i % 10
+        name = (
+            "Form Submitted" if kind == 0 else "Email Opened" if kind in (3, 7) else "Page Viewed"
+        )
+        out.append(
+            {
+                "event_id": f"{run}-{i}",
+                "type": "track",
+                "name": name,
+                "contact": {"email": f"p{i % people}.{run}@example.com"},
+                "properties": {"url": "/pricing" if i % 4 == 1 else f"/docs/{i % 40}"},
+            }
+        )
+    return out
+
+
+async def post(http: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
+    response = await http.post("/v1/events", json={"events": batch})
+    response.raise_for_status()
+
+
+async def post_all(http: httpx.AsyncClient, items: list[dict[str, Any]]) -> float:
+    """Events/s accepted, two batches in flight (the HTTP side of ingestion)."""
+    batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+    started = time.perf_counter()
+    for i in range(0, len(batches), 2):
+        await asyncio.gather(*(post(http, b) for b in batches[i : i + 2]))
+    return len(items) / (time.perf_counter() - started)
+
+
+class Offsets:
+    """Committed offsets of Lodestone's groups against the end offsets of what they read."""
+
+    async def __aenter__(self) -> Offsets:
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP[0])
+        self.probe = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP[0])
+        await self.admin.start()
+        await self.probe.start()
+        self.parts = await topic_partitions(self.probe, TOPICS)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.probe.stop()
+        await self.admin.close()
+
+    async def ends(self) -> dict[TopicPartition, int]:
+        return await self.probe.end_offsets(self.parts)
+
+    async def read(self, groups: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """(committed, end) per group, summed over the partitions of its topics."""
+        ends = await self.ends()
+        out = {}
+        for group in groups:
+            committed = await self.admin.list_consumer_group_offsets(group)
+            topics = ALL_GROUPS[group]
+            mine = [tp for tp in self.parts if tp.topic in topics]
+            done = sum(max(committed[tp].offset, 0) for tp in mine if tp in committed)
+            out[group] = (done, sum(ends[tp] for tp in mine))
+        return out
+
+
+BOOTSTRAP: list[str] = []
+
+
+@dataclass
+class Drain:
+    messages: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds if self.seconds else 0.0
+
+
+async def drain(
+    offsets: Offsets,
+    groups: list[str],
+    everyone: list[str],
+    timeout: float = 900,
+    starting: Callable[[], None] | None = None,
+) -> dict[str, Drain]:
+    """Wait until `everyone` has caught up; for each of `groups`, the messages it committed
+    from just before its first commit until it caught up, and how long that took.
+    `starting` (run in a thread) starts the consumers once the offsets before are known."""
+    first = await offsets.read(groups)
+    started = asyncio.ensure_future(asyncio.to_thread(starting)) if starting else None
+    began: dict[str, tuple[float, int]] = {}
+    finished: dict[str, Drain] = {}
+    last_poll = time.perf_counter()
+    deadline = last_poll + timeout
+    while True:
+        now = time.perf_counter()
+        state = await offsets.read(everyone)
+        for group in groups:
+            done, end = state[group]
+            if group not in began and done > first[group][0]:
+                began[group] = (last_poll, first[group][0])
+            if group not in finished and done >= end:
+                start, base = began.get(group, (now, done))
+                finished[group] = Drain(done - base, now - start)
+        ready = started is None or started.done()
+        if ready and len(finished) == len(groups) and all(d >= e for d, e in state.values()):
+            if started is not None:
+                await started  # its errors, if any
+            return finished
+        if now > deadline:
+            raise SystemExit(f"consumers did not catch up in {timeout:.0f}s: {state}")
+        last_poll = now
+        await asyncio.sleep(0.25)
+
+
+def rss(stack: Any) -> dict[str, dict[str, float]]:
+    """Current and peak resident memory (MiB) of each running service process."""
+    out = {}
+    for service in SERVICES:
+        pid = stack.running(service)
+        if not pid:
+            continue
+        fields = {}
+        for line in open(f"/proc/{pid}/status").read().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+        out[service] = {"rss_mib": fields["VmRSS"], "peak_mib": fields["VmHWM"]}
+    return out
+
+
+def restart(stack: Any, services: list[str], env: dict[str, str] | None = None) -> None:
+    for service in services:
+        stack.stop(service)
+    for service in services:
+        stack.start_service(service, env=env)
+    for service in services:
+        stack.wait_ready(service, timeout=120)
+
+
+async def end_to_end(
+    stack: Any, offsets: Offsets, n: int
+) -> tuple[float, dict[str, dict[str, Any]]]:
+    """Events/s from the first POST until every group caught up, and where each service
+    spent its CPU meanwhile."""
+    run = uuid4().hex[:6]
+    items = events(n, run, people=max(n // 5, 1))
+    pids = {s: pid for s in SERVICES if (pid := stack.running(s))}
+    everything = {**pids, "kafka": stack.running("kafka"), "database": stack.running("mongo")}
+    with (
+        CpuShares({**everything, "load generator": os.getpid()}) as cpu,
+        Profiles(pids, "end-to-end") as profiles,
+    ):
+        async with http_client(stack, "contacts") as http:
+            started = time.perf_counter()
+            accepted = await post_all(http, items)
+            print(f"  accepted {n:,} events at {accepted:,.0f}/s; waiting for every group")
+            await drain(offsets, [], list(ALL_GROUPS))
+            rate = n / (time.perf_counter() - started)
+    summaries = profiles.summaries()
+    summaries["cores busy"] = cpu.table()  # type: ignore[assignment]
+    return rate, summaries
+
+
+# The order services meet their backlog in: each group is measured where its whole input is
+# already on its topics. Contacts comes back last for the scores its own consumer reads.
+STAGES = [
+    ("contacts", ["contacts-ingest"]),
+    ("scoring", ["scoring-interactions", "scoring-contacts"]),
+    ("automation", ["automation-interactions", "automation-contacts", "automation-scores"]),
+    ("reporting", [g for g in GROUPS["reporting"]]),
+    ("contacts", ["contacts-scores"]),
+]
+
+
+async def quiet(offsets: Offsets, for_seconds: float = 1.5) -> None:
+    """Wait until no topic grows (outbox relays and the automation runner are done)."""
+    last, still = await offsets.ends(), 0.0
+    while still < for_seconds:
+        await asyncio.sleep(0.5)
+        now = await offsets.ends()
+        still = still + 0.5 if now == last else 0.0
+        last = now
+
+
+async def staged(
+    stack: Any, offsets: Offsets, m: int, env: dict[str, str] | None
+) -> tuple[float, dict[str, Drain], dict[str, dict[str, float]]]:
+    """Backlog M events, then let each service at it in turn: (accepted/s, per-group drains,
+    each service's memory after its turn)."""
+    for service in SERVICES:
+        stack.stop(service)
+    stack.start_service("contacts", env={**(env or {}), "LODESTONE_CONSUMERS_ENABLED": "false"})
+    stack.wait_ready("contacts")
+    async with http_client(stack, "contacts") as http:
+        accepted = await post_all(http, events(m, uuid4().hex[:6], people=max(m // 5, 1)))
+    stack.stop("contacts")
+    drains: dict[str, Drain] = {}
+    memory: dict[str, dict[str, float]] = {}
+    running: list[str] = []
+    for service, names in STAGES:
+        running = [*dict.fromkeys([*running, service])]
+        mine = [f"lodestone-{service}.{g}" for g in names]
+        everyone = [f"lodestone-{s}.{g}" for s in running for g in GROUPS[s]]
+        drains |= await drain(
+            offsets, mine, everyone, starting=lambda s=service: restart(stack, [s], env)
+        )
+        await quiet(offsets)
+        memory[service] = rss(stack)[service]
+        print(
+            f"  {service}: "
+            + ", ".join(f"{g.split('.')[1]} {drains[g].rate:,.0f}/s" for g in mine),
+            flush=True,
+        )
+        if service == "contacts" and len(running) == 1:
+            # Off while the others work, so its scores consumer later meets a full backlog.
+            stack.stop("contacts")
+            running.remove("contacts")
+    return accepted, drains, memory
+
+
+def http_client(stack: Any, service: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{stack.service_ports[service]}",
+        headers={"Authorization": f"Bearer {stack.api_key}"},
+        timeout=120,
+    )
+
+
+async def latency(
+    stack: Any, offsets: Offsets, rate: float, seconds: float
+) -> tuple[list[float], list[float], int]:
+    """The end-to-end mix at a steady `rate`, plus one probe a tick (10/s): a form submission
+    by a new contact. Per probe, from its 202 to its `score.changed` and to its workflow
+    action on their topics (seconds), and how many probes were sent."""
+    run = uuid4().hex[:6]
+    before = await offsets.ends()
+    background = events(int(rate * seconds) + BATCH, run, people=max(int(rate * seconds) // 5, 1))
+    accepted: dict[str, float] = {}
+    tick = 0.1
+    per_tick = max(int(rate * tick), 1)
+    async with http_client(stack, "contacts") as http:
+        pending: set[asyncio.Future[None]] = set()
+
+        async def send(batch: list[dict[str, Any]], probe: str) -> None:
+            await post(http, batch)
+            accepted[probe] = time.time()
+
+        started = time.perf_counter()
+        ticks = int(seconds / tick)
+        for i in range(ticks):
+            probe = f"probe{i}.{run}@example.com"
+            batch = [
+                *background[i * per_tick : (i + 1) * per_tick],
+                {
+                    "event_id": f"{run}-probe-{i}",
+                    "type": "track",
+                    "name": "Form Submitted",
+                    "contact": {"email": probe},
+                    "properties": {"form": "demo request"},
+                },
+            ]
+            task = asyncio.ensure_future(send(batch, probe))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            await asyncio.sleep(max(started + (i + 1) * tick - time.perf_counter(), 0))
+        await asyncio.gather(*pending)
+    await drain(offsets, [], list(ALL_GROUPS))
+    await quiet(offsets)
+    ids = await contact_ids(stack.mongo_url, list(accepted))
+    scored = await first_seen(before, SCORES, "score.changed")
+    acted = await first_seen(before, AUTOMATION, "workflow.action_performed")
+    to_score = [scored[c] - accepted[e] for e, c in ids.items() if c in scored]
+    to_action = [acted[c] - accepted[e] for e, c in ids.items() if c in acted]
+    return to_score, to_action, ticks
+
+
+async def contact_ids(mongo_url: str, emails: list[str]) -> dict[str, str]:
+    client: AsyncMongoClient = AsyncMongoClient(mongo_url)
+    try:
+        found = client["lodestone_contacts"]["contacts"].find(
+            {"emails": {"$in": emails}}, {"emails": 1}
+        )
+        return {e: doc["_id"] async for doc in found for e in doc["emails"]}
+    finally:
+        await client.close()
+
+
+async def first_seen(since: dict[TopicPartition, int], topic: str, kind: str) -> dict[str, float]:
+    """The first record time (s) of each contact's `kind` event on `topic` after `since`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP[0], enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [tp for tp in since if tp.topic == topic]
+        consumer.assign(parts)
+        ends = await consumer.end_offsets(parts)
+        for tp in parts:
+            consumer.seek(tp, since[tp])
+        seen: dict[str, float] = {}
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < ends[tp] for tp in parts])
+
+        while await behind():
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    env = orjson.loads(record.value)
+                    if env["event_type"] == kind and env["contact_id"] not in seen:
+                        seen[env["contact_id"]] = record.timestamp / 1000
+        return seen
+    finally:
+        await consumer.stop()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * p), len(ordered) - 1)] if ordered else float("nan")
+
+
+WORKFLOW = {
+    "name": "bench: follow up form submissions",
+    "trigger": {"type": "interaction", "interaction_type": "form_submitted"},
+    "steps": [{"id": "task", "type": "create_task", "title": "Follow up the form"}],
+}
+
+
+async def run() -> None:
+    n = int(os.environ.get("LODESTONE_BENCH_EVENTS", "20000"))
+    m = int(os.environ.get("LODESTONE_BENCH_BACKLOG", str(n)))
+    m_naive = int(os.environ.get("LODESTONE_BENCH_NAIVE", str(max(m // 20, 100))))
+    seconds = float(os.environ.get("LODESTONE_BENCH_SECONDS", "20"))
+    raw = int(os.environ.get("LODESTONE_BENCH_RAW", "100000"))
+    stack = bench_stack(SERVICES)
+    BOOTSTRAP[:] = [stack.kafka_bootstrap]
+    try:
+        print("raw limits", flush=True)
+        limit_rows, _ = await limits.measure(stack.kafka_bootstrap, stack.mongo_url, raw)
+        ceiling = {str(r["limit"]): float(r["per_s"]) for r in limit_rows}  # type: ignore[arg-type]
+        slowest_name = min(ceiling, key=lambda k: ceiling[k])
+        slowest = ceiling[slowest_name]
+        produce = ceiling["kafka produce (acks=all, idempotent)"]
+        async with http_client(stack, "automation") as auto:
+            created = (await auto.post("/v1/workflows", json=WORKFLOW)).json()
+            (await auto.post(f"/v1/workflows/{created['id']}/activate")).raise_for_status()
+        memory: dict[str, Any] = {}
+        async with Offsets() as offsets:
+            print(f"end to end: {n:,} events", flush=True)
+            e2e, profiles = await end_to_end(stack, offsets, n)
+            memory["after end to end"] = rss(stack)
+            print(f"  {e2e:,.0f} events/s end to end; CPU profiles meanwhile:", flush=True)
+            print_summaries(profiles)
+
+            print(f"consumer by consumer, batched: {m:,} events", flush=True)
+            accepted, batched, memory["after its backlog (batched)"] = await staged(
+                stack, offsets, m, None
+            )
+            print(f"consumer by consumer, naive (1 per transaction): {m_naive:,}", flush=True)
+            naive_env = {"LODESTONE_CONSUMER_MAX_RECORDS": "1"}
+            _, naive, _ = await staged(stack, offsets, m_naive, naive_env)
+
+            restart(stack, SERVICES)
+            target = e2e / 2
+            print(f"latency at {target:,.0f} events/s (half the end-to-end maximum)", flush=True)
+            await asyncio.sleep(3)  # consumers rejoin their groups
+            to_score, to_action, sent = await latency(stack, offsets, target, seconds)
+            memory["after latency"] = rss(stack)
+    finally:
+        stack.down()
+
+    rows: list[dict[str, Any]] = [
+        {"measure": name, "per s": rate, "ratio": rate / produce, "of": "kafka produce"}
+        for name, rate in ceiling.items()
+    ]
+    rows += [
+        {
+            "measure": "ingestion HTTP accepted (batches of 1,000)",
+            "per s": accepted,
+            "ratio": accepted / produce,
+            "of": "kafka produce",
+        },
+        {
+            "measure": "end to end (ingested → scored → acted → reported)",
+            "per s": e2e,
+            "ratio": e2e / slowest,
+            "of": slowest_name,
+        },
+    ]
+    for group, drained in batched.items():
+        base = naive.get(group)
+        rows.append(
+            {
+                "measure": f"consumer {group.removeprefix('lodestone-')}",
+                "per s": drained.rate,
+                "ratio": drained.rate / base.rate if base and base.rate else None,
+                "of": f"naive {base.rate:,.0f}/s" if base else "naive",
+            }
+        )
+    for what, values in (("score.changed", to_score), ("workflow action", to_action)):
+        rows.append(
+            {
+                "measure": f"202 → {what} p50 / p99 ms @ {target:,.0f}/s",
+                "per s": pct(values, 0.5) * 1000,
+                "ratio": pct(values, 0.99) * 1000,
+                "of": f"{len(values)} of {sent} probes",
+            }
+        )
+    for moment, services in memory.items():
+        rows.append(
+            {
+                "measure": f"RSS MiB {moment} (peak)",
+                "per s": None,
+                "ratio": None,
+                "of": ", ".join(
+                    f"{s} {v['rss_mib']:.0f} ({v['peak_mib']:.0f})" for s, v in services.items()
+                ),
+            }
+        )
+    report(
+        "pipeline",
+        rows,
+        {
+            "events_end_to_end": n,
+            "events_backlog": m,
+            "events_naive": m_naive,
+            "latency_rate": target,
+            "latency_ms": {
+                "score": [v * 1000 for v in to_score],
+                "action": [v * 1000 for v in to_action],
+            },
+            "drains": {
+                mode: {g: {"messages": d.messages, "seconds": d.seconds} for g, d in r.items()}
+                for mode, r in (("batched", batched), ("naive", naive))
+            },
+            "memory_mib": memory,
+            "profiles_end_to_end": profiles,
+        },
+    )
+
+
+def main() -> None:
+    asyncio.run(run())
