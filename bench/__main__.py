@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import automation, ingestion, limits, pipeline, reporting, scoring, search
+from . import automation, ingestion, limits, pipeline, reporting, scale, scoring, search
 
 BENCHMARKS = {
     "limits": limits.main,  # first: the raw rates every other figure is a share of
@@ -14,6 +14,7 @@ BENCHMARKS = {
     "reporting": reporting.main,
     "scoring": scoring.main,
     "search": search.main,
+    "scale": scale.main,  # last and longest: memory and reports at 1M contacts, 10M interactions
 }
 
 

@@ -184,10 +184,10 @@ async def drain(
         await asyncio.sleep(0.25)
 
 
-def rss(stack: Any) -> dict[str, dict[str, float]]:
-    """Current and peak resident memory (MiB) of each running service process."""
+def rss(stack: Any, names: Iterable[str] = SERVICES) -> dict[str, dict[str, float]]:
+    """Current and peak resident memory (MiB) of each running service (or infra) process."""
     out = {}
-    for service in SERVICES:
+    for service in names:
         pid = stack.running(service)
         if not pid:
             continue

@@ -16,6 +16,7 @@ import os
 import random
 import statistics
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -31,9 +32,10 @@ from lodestone_common.events import (
     ContactStageChanged,
     InteractionContext,
     InteractionRecorded,
+    ScoreChanged,
     parse_payload,
 )
-from lodestone_common.topics import CONTACTS, INTERACTIONS
+from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
 from lodestone_reporting.repository import ReportingRepository
 
 from .harness import bench_stack, produce, report
@@ -68,9 +70,16 @@ REPORTS = [
 
 
 def history(n: int, people: int, run: str) -> list[tuple[str, Envelope]]:
+    return list(stream(n, people, run))
+
+
+def stream(
+    n: int, people: int, run: str, *, scores: bool = False
+) -> Iterator[tuple[str, Envelope]]:
+    """A month of history: each contact's creation and stage changes (and, with `scores`, a
+    score for each), then N interactions spread over the contacts and the month."""
     rng = random.Random(42)
     now = datetime.now(UTC)
-    out: list[tuple[str, Envelope]] = []
     for p in range(people):
         cid = f"c_{run}_{p}"
         snap = ContactSnapshot(
@@ -80,22 +89,22 @@ def history(n: int, people: int, run: str) -> list[tuple[str, Envelope]]:
             lifecycle_stage="subscriber",
         )
         born = now - timedelta(days=30, minutes=p % 1000)
-        out.append(
-            (
-                CONTACTS,
-                ContactCreated(contact=snap).envelope(
-                    contact_id=cid, producer="bench", occurred_at=born
-                ),
-            )
+        yield (
+            CONTACTS,
+            ContactCreated(contact=snap).envelope(
+                contact_id=cid, producer="bench", occurred_at=born
+            ),
         )
         previous = "subscriber"
         for step, stage in enumerate(STAGES[: rng.randint(0, len(STAGES))]):
             at = born + timedelta(days=2 * (step + 1))
             change = ContactStageChanged(from_stage=previous, to_stage=stage, changed_by="bench")  # type: ignore[arg-type]
-            out.append(
-                (CONTACTS, change.envelope(contact_id=cid, producer="bench", occurred_at=at))
-            )
+            yield (CONTACTS, change.envelope(contact_id=cid, producer="bench", occurred_at=at))
             previous = stage
+        if scores:
+            score = float(rng.randint(0, 150))
+            changed = ScoreChanged(model_id="default", score=score, previous_score=0.0)
+            yield (SCORES, changed.envelope(contact_id=cid, producer="bench", occurred_at=now))
     for i in range(n):
         p = i % people
         kind, channel = KINDS[i % len(KINDS)]
@@ -119,8 +128,7 @@ def history(n: int, people: int, run: str) -> list[tuple[str, Envelope]]:
             properties=props,
             context=ctx,  # type: ignore[arg-type]
         ).envelope(contact_id=f"c_{run}_{p}", producer="bench", occurred_at=at)
-        out.append((INTERACTIONS, env))
-    return out
+        yield (INTERACTIONS, env)
 
 
 async def publish(bootstrap: str, messages: list[tuple[str, Envelope]]) -> float:
