@@ -71,3 +71,22 @@ def test_explicit_event_id_is_kept() -> None:
         contact_id="c", producer="p", event_id=event_id
     )
     assert env.event_id == event_id
+
+
+def test_an_ingested_events_envelope_id_is_its_uuid_or_derived_stably_from_its_id() -> None:
+    from lodestone_common.ingest import IngestEvent, stamp
+
+    def event(event_id: str) -> IngestEvent:
+        return IngestEvent.model_validate(
+            {"event_id": event_id, "type": "page", "contact": {"email": "a@example.com"}}
+        )
+
+    given = uuid4()
+    assert event(str(given)).envelope_id() == given
+    derived = event("order-42").envelope_id()
+    assert derived == event("order-42").envelope_id()  # every retry carries the same id
+    assert derived != event("order-43").envelope_id()
+    stamped = stamp(event("order-42"), datetime.now(UTC))
+    assert stamped.envelope_id() == derived
+    once = event("order-44")
+    assert once.envelope_id() is once.envelope_id()  # derived once per event, not per call
