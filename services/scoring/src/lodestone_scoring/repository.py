@@ -275,14 +275,25 @@ class ScoringRepository:
             regrade: set[str] = set()
             rescore: set[str] = set()
             outcomes: dict[str, str] = {}
+            # Profile changes go in one ordered bulk write per batch, not one round trip per
+            # event; written before an erase or merge, which read and move profiles.
+            changes: list[UpdateOne] = []
+
+            async def write_changes() -> None:
+                if changes:
+                    await self.profiles.bulk_write(changes, ordered=True, session=session)
+                    changes.clear()
+
             for event in fresh:
                 contact = event.envelope.contact_id
                 payload = event.payload
                 if isinstance(payload, ContactErased):
+                    await write_changes()
                     await self.forget([contact], session)
                     regrade.discard(contact)
                     rescore.discard(contact)
                 elif isinstance(payload, ContactMerged):
+                    await write_changes()
                     await self._rekey(contact, payload.merged_ids, session)
                     rescore.add(contact)
                 else:
@@ -290,10 +301,9 @@ class ScoringRepository:
                         outcomes[contact] = OUTCOMES[payload.to_stage]
                     fields = _profile_change(payload)
                     if fields:
-                        await self.profiles.update_one(
-                            {"_id": contact}, {"$set": fields}, upsert=True, session=session
-                        )
+                        changes.append(UpdateOne({"_id": contact}, {"$set": fields}, upsert=True))
                         regrade.add(contact)
+            await write_changes()
             if outcomes:
                 await self._learn(outcomes, session)
             if rescore and models:
