@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -90,35 +91,47 @@ class Triggers:
             counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             enrolled = 0
             workflows = self.catalog.with_trigger("interaction", "interaction_count")
+            matches = []
             for event in fresh:
                 payload = event.payload
                 assert isinstance(payload, InteractionRecorded)
-                contact = event.envelope.contact_id
-                counts[contact][payload.interaction_type] += 1
+                counts[event.envelope.contact_id][payload.interaction_type] += 1
                 data = {
                     "interaction_type": payload.interaction_type,
                     "name": payload.name,
                     "properties": payload.properties,
                 }
                 for doc, definition in workflows:
-                    trigger = definition.trigger
-                    if not interaction_matches(trigger, data):  # type: ignore[arg-type]
+                    if interaction_matches(definition.trigger, data):  # type: ignore[arg-type]
+                        matches.append((event, doc, definition))
+            # Sliding windows: one read and one bulk write per batch, applied in event order.
+            windows = await self.repo.window_hits(
+                {
+                    (doc["_id"], event.envelope.contact_id)
+                    for event, doc, definition in matches
+                    if isinstance(definition.trigger, InteractionCountTrigger)
+                },
+                session,
+            )
+            moved: dict[tuple[str, str], list[datetime]] = {}
+            for event, doc, definition in matches:
+                trigger = definition.trigger
+                contact = event.envelope.contact_id
+                at = event.envelope.occurred_at
+                if isinstance(trigger, InteractionCountTrigger):
+                    key = (doc["_id"], contact)
+                    reached, windows[key] = window_reached(windows.get(key, []), at, trigger)
+                    moved[key] = windows[key]
+                    if not reached:
                         continue
-                    at = event.envelope.occurred_at
-                    if isinstance(trigger, InteractionCountTrigger):
-                        hits = await self.repo.window_hits(doc["_id"], contact, session)
-                        reached, kept = window_reached(hits, at, trigger)
-                        await self.repo.save_hits(doc["_id"], contact, kept, session)
-                        if not reached:
-                            continue
-                        cause = (
-                            f"{trigger.count} matching interactions within "
-                            f"{trigger.within_days:g} days"
-                        )
-                    else:
-                        cause = f"interaction {payload.name!r}"
-                    made, _ = await self.repo.enroll(doc, definition, contact, at, cause, session)
-                    enrolled += made is not None
+                    cause = (
+                        f"{trigger.count} matching interactions within {trigger.within_days:g} days"
+                    )
+                else:
+                    cause = f"interaction {event.payload.name!r}"  # type: ignore[union-attr]
+                made, _ = await self.repo.enroll(doc, definition, contact, at, cause, session)
+                enrolled += made is not None
+            await self.repo.save_hits(moved, session)
             await self.repo.count_activity(counts, session)
             return enrolled + await self._end_waits(fresh, session)
 

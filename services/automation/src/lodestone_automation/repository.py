@@ -471,20 +471,30 @@ class AutomationRepository:
             await self.audience.bulk_write(ops, ordered=False, session=session)
 
     async def window_hits(
-        self, workflow_id: str, contact_id: str, session: AsyncClientSession
-    ) -> list[datetime]:
-        doc = await self.hits.find_one({"_id": f"{workflow_id}:{contact_id}"}, session=session)
-        return doc["hits"] if doc else []
+        self, pairs: set[tuple[str, str]], session: AsyncClientSession
+    ) -> dict[tuple[str, str], list[datetime]]:
+        """The sliding-window hits of these (workflow, contact) pairs, in one query."""
+        if not pairs:
+            return {}
+        ids = sorted(f"{workflow_id}:{contact_id}" for workflow_id, contact_id in pairs)
+        return {
+            (doc["workflow_id"], doc["contact_id"]): doc["hits"]
+            async for doc in self.hits.find({"_id": {"$in": ids}}, session=session)
+        }
 
     async def save_hits(
-        self, workflow_id: str, contact_id: str, hits: list[datetime], session: AsyncClientSession
+        self, windows: dict[tuple[str, str], list[datetime]], session: AsyncClientSession
     ) -> None:
-        await self.hits.update_one(
-            {"_id": f"{workflow_id}:{contact_id}"},
-            {"$set": {"hits": hits, "contact_id": contact_id, "workflow_id": workflow_id}},
-            upsert=True,
-            session=session,
-        )
+        ops = [
+            UpdateOne(
+                {"_id": f"{workflow_id}:{contact_id}"},
+                {"$set": {"hits": hits, "contact_id": contact_id, "workflow_id": workflow_id}},
+                upsert=True,
+            )
+            for (workflow_id, contact_id), hits in sorted(windows.items())
+        ]
+        if ops:
+            await self.hits.bulk_write(ops, ordered=False, session=session)
 
     async def forget(self, contact_ids: list[str], session: AsyncClientSession) -> None:
         """GDPR erase: enrollments, windows and tasks about these people go."""
@@ -503,8 +513,10 @@ class AutomationRepository:
         ):
             by_workflow[doc["workflow_id"]] += doc["hits"]
         await self.hits.delete_many({"contact_id": {"$in": merged}}, session=session)
-        for workflow_id, hits in by_workflow.items():
-            await self.save_hits(workflow_id, survivor, sorted(hits), session)
+        await self.save_hits(
+            {(workflow_id, survivor): sorted(hits) for workflow_id, hits in by_workflow.items()},
+            session,
+        )
 
 
 def _task_event(task: dict[str, Any]) -> Envelope:
