@@ -200,13 +200,22 @@ def rss(stack: Any, names: Iterable[str] = SERVICES) -> dict[str, dict[str, floa
     return out
 
 
-def restart(stack: Any, services: list[str], env: dict[str, str] | None = None) -> None:
+def restart(
+    stack: Any, services: list[str], env: dict[str, str] | None = None, timeout: float = 120
+) -> None:
     for service in services:
         stack.stop(service)
     for service in services:
         stack.start_service(service, env=env)
     for service in services:
-        stack.wait_ready(service, timeout=120)
+        stack.wait_ready(service, timeout=timeout)
+
+
+async def activate_workflow(stack: Any) -> None:
+    """The benchmark's workflow (form submission → task), so automation acts on the mix."""
+    async with http_client(stack, "automation") as auto:
+        created = (await auto.post("/v1/workflows", json=WORKFLOW)).json()
+        (await auto.post(f"/v1/workflows/{created['id']}/activate")).raise_for_status()
 
 
 async def end_to_end(
@@ -410,9 +419,7 @@ async def run() -> None:
         slowest_name = min(ceiling, key=lambda k: ceiling[k])
         slowest = ceiling[slowest_name]
         produce = ceiling["kafka produce (acks=all, idempotent)"]
-        async with http_client(stack, "automation") as auto:
-            created = (await auto.post("/v1/workflows", json=WORKFLOW)).json()
-            (await auto.post(f"/v1/workflows/{created['id']}/activate")).raise_for_status()
+        await activate_workflow(stack)
         memory: dict[str, Any] = {}
         async with Offsets() as offsets:
             print(f"end to end: {n:,} events", flush=True)

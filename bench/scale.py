@@ -29,7 +29,6 @@ from uuid import uuid4
 from pymongo import AsyncMongoClient
 
 from lodestone_common.consumer import EnvelopeEvent
-from lodestone_common.envelope import utcnow
 from lodestone_common.events import parse_payload
 from lodestone_reporting.domain.projector import State, project
 from lodestone_reporting.repository import ReportingRepository
@@ -102,20 +101,8 @@ async def _fold(repo: ReportingRepository, state: State, chunk: list[EnvelopeEve
     if not chunk:
         return 0
     project(state, chunk)
-    now = utcnow()
-    await repo.inbox.collection.insert_many(
-        [{"_id": e.event_id, "at": now} for e in chunk], ordered=False
-    )
+    await repo.inbox.remember([e.event_id for e in chunk])
     return len(chunk)
-
-
-def restart(stack: Any) -> None:
-    for service in SERVICES:
-        stack.stop(service)
-    for service in SERVICES:
-        stack.start_service(service)
-    for service in SERVICES:
-        stack.wait_ready(service, timeout=300)
 
 
 async def run() -> None:
@@ -125,9 +112,7 @@ async def run() -> None:
     stack = bench_stack(SERVICES)
     pipeline.BOOTSTRAP[:] = [stack.kafka_bootstrap]
     try:
-        async with http_client(stack, "automation") as auto:
-            created = (await auto.post("/v1/workflows", json=pipeline.WORKFLOW)).json()
-            (await auto.post(f"/v1/workflows/{created['id']}/activate")).raise_for_status()
+        await pipeline.activate_workflow(stack)
         print(f"empty databases: a live stream of {n:,} events", flush=True)
         empty = await live(stack, n)
         for service in SERVICES:
@@ -137,7 +122,7 @@ async def run() -> None:
         print(f"filling: reporting with {interactions:,} interactions", flush=True)
         folded, fold_rate = await fill_reporting(stack.mongo_url, contacts, interactions)
         print(f"  {folded:,} events folded and saved at {fold_rate:,.0f}/s", flush=True)
-        restart(stack)
+        pipeline.restart(stack, SERVICES, timeout=300)  # generous: the filled database is busy
         print(f"filled databases: the same live stream of {n:,} events", flush=True)
         full = await live(stack, n)
     finally:
