@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -113,7 +112,7 @@ class Triggers:
                 },
                 session,
             )
-            moved: dict[tuple[str, str], list[datetime]] = {}
+            moved: set[tuple[str, str]] = set()
             for event, doc, definition in matches:
                 trigger = definition.trigger
                 contact = event.envelope.contact_id
@@ -121,7 +120,7 @@ class Triggers:
                 if isinstance(trigger, InteractionCountTrigger):
                     key = (doc["_id"], contact)
                     reached, windows[key] = window_reached(windows.get(key, []), at, trigger)
-                    moved[key] = windows[key]
+                    moved.add(key)
                     if not reached:
                         continue
                     cause = (
@@ -131,7 +130,7 @@ class Triggers:
                     cause = f"interaction {event.payload.name!r}"  # type: ignore[union-attr]
                 made, _ = await self.repo.enroll(doc, definition, contact, at, cause, session)
                 enrolled += made is not None
-            await self.repo.save_hits(moved, session)
+            await self.repo.save_hits({key: windows[key] for key in moved}, session)
             await self.repo.count_activity(counts, session)
             return enrolled + await self._end_waits(fresh, session)
 
