@@ -436,7 +436,14 @@ async def test_search_filters_pages_and_follows_scores(services, eventually) -> 
                 producer,
                 [
                     outgoing(
-                        SCORES, verdict.envelope(contact_id=people[1]["id"], producer="scoring")
+                        SCORES,
+                        verdict.envelope(
+                            contact_id=people[1]["id"],
+                            producer="scoring",
+                            # Later than any verdict the running scoring service gives these
+                            # new contacts meanwhile: the latest one wins, and it must be ours.
+                            occurred_at=datetime.now(UTC) + timedelta(hours=1),
+                        ),
                     )
                 ],
             )
