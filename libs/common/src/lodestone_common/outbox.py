@@ -134,6 +134,9 @@ class Outbox:
     async def _relay_until_stopped(self, idle_poll: float) -> None:
         backoff = 0.1
         while not self._stopping:
+            # Cleared before reading the rows: a wake for rows committed meanwhile must not
+            # be lost for an idle poll (it is a quarter of a second on every event's path).
+            self._wake.clear()
             try:
                 if await self._hold_lease():
                     relayed = await self.relay_once()
@@ -147,6 +150,5 @@ class Outbox:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle_poll)

@@ -197,7 +197,11 @@ class Triggers:
     async def on_contacts(self, events: list[EnvelopeEvent]) -> None:
         async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
             await self.repo.apply_audience(fresh, session)
-            enrolled = 0
+            # Counted with enrollments: either way the runner has work now.
+            enrolled = await self.repo.contacts_arrived(
+                [e.envelope.contact_id for e in fresh if isinstance(e.payload, ContactCreated)],
+                session,
+            )
             for event in fresh:
                 payload = event.payload
                 contact = event.envelope.contact_id

@@ -295,6 +295,8 @@ class AutomationRepository:
         """Move an enrollment on (only while this runner holds it); `announce` is published
         with the change in one transaction."""
         update: dict[str, Any] = {"$set": fields}
+        if "awaiting_contact" not in fields:  # any other progress ends a deferral
+            update["$unset"] = {"awaiting_contact": ""}
         if note:
             update["$push"] = {"history": {"$each": [note], "$slice": -200}}
         if announce is None:
@@ -495,6 +497,18 @@ class AutomationRepository:
         ]
         if ops:
             await self.hits.bulk_write(ops, ordered=False, session=session)
+
+    async def contacts_arrived(self, contact_ids: list[str], session: AsyncClientSession) -> int:
+        """Enrollments deferred until these people's records arrived are due now (rather
+        than at their next re-check); how many."""
+        if not contact_ids:
+            return 0
+        done = await self.enrollments.update_many(
+            {"contact_id": {"$in": contact_ids}, "awaiting_contact": True},
+            {"$set": {"due_at": utcnow()}, "$unset": {"awaiting_contact": ""}},
+            session=session,
+        )
+        return done.modified_count
 
     async def forget(self, contact_ids: list[str], session: AsyncClientSession) -> None:
         """GDPR erase: enrollments, windows and tasks about these people go."""

@@ -62,6 +62,9 @@ class Runner:
 
     async def run(self) -> None:
         while not self._draining.is_set():
+            # Cleared before looking, not after: a wake during the claim or the work below
+            # then means "look again at once" instead of being lost for a poll interval.
+            self._wake.clear()
             claimed = await self.repo.claim_due(self.token)
             # Enrollments are independent (each is leased to this runner, each action keyed
             # by its step), so they advance side by side: one waiting on a commit, the SMTP
@@ -73,7 +76,6 @@ class Runner:
             await asyncio.shield(self._busy)
             if claimed:
                 continue
-            self._wake.clear()
             # Poll the due index (a bounded range scan), or wake at once on a local enrollment.
             try:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
@@ -169,8 +171,12 @@ class Runner:
                 )
             elif decision.kind == "defer":
                 # Not a step of the workflow: no note, the step stays, only the timer moves.
+                # Flagged, so the person's record arriving brings the timer forward to now.
                 await self.repo.save_progress(
-                    eid, self.token, {"due_at": decision.until, "claimed_until": None}, None
+                    eid,
+                    self.token,
+                    {"due_at": decision.until, "claimed_until": None, "awaiting_contact": True},
+                    None,
                 )
                 return
             elif decision.kind == "wait":
