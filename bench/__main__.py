@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from . import automation, ingestion, limits, pipeline, reporting, scale, scoring, search
+from .harness import summary
 
 BENCHMARKS = {
     "limits": limits.main,  # first: the raw rates every other figure is a share of
@@ -28,6 +29,7 @@ def main() -> None:
     for name in args.names or list(BENCHMARKS):
         print(f"== {name} ==", flush=True)
         BENCHMARKS[name]()
+    summary()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ stack_module = importlib.util.module_from_spec(_spec)
 sys.modules["lodestone_stack"] = stack_module
 _spec.loader.exec_module(stack_module)
 
+# Every table reported in this process, for the summary `python -m bench` ends with.
+REPORTED: list[tuple[str, list[dict[str, Any]]]] = []
+
 BENCH_PORTS = {"contacts": 28001, "scoring": 28002, "automation": 28003, "reporting": 28004}
 API_KEY = "bench-admin-key"
 
@@ -89,11 +92,45 @@ def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> Path
     print("  ".join("-" * widths[c] for c in columns))
     for row in rows:
         print("  ".join(_fmt(row[c]).ljust(widths[c]) for c in columns))
+    REPORTED.append((name, rows))
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), "rows": rows, **extra}, indent=2))
     print(f"\nresults: {path.relative_to(ROOT)}")
     return path
+
+
+def summary() -> Path | None:
+    """One table of every figure reported in this process (benchmark, measure, the rest of
+    its row), printed and written as Markdown and JSON beside the per-benchmark results."""
+    lines = [
+        {"benchmark": name, "measure": _first(row), "figures": _rest(row)}
+        for name, rows in REPORTED
+        for row in rows
+    ]
+    if not lines:
+        return None
+    print("\n== summary ==")
+    widths = {c: max(len(c), *(len(line[c]) for line in lines)) for c in lines[0]}
+    for line in [dict(zip(widths, widths, strict=True)), *lines]:
+        print("  ".join(line[c].ljust(widths[c]) for c in widths).rstrip())
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    markdown = ["| benchmark | measure | figures |", "|---|---|---|"]
+    markdown += [f"| {x['benchmark']} | {x['measure']} | {x['figures']} |" for x in lines]
+    (RESULTS / "summary.md").write_text("\n".join(markdown) + "\n")
+    path = RESULTS / "summary.json"
+    path.write_text(json.dumps({"machine": machine(), "lines": lines}, indent=2))
+    print(f"\nsummary: {path.relative_to(ROOT)} and summary.md")
+    return path
+
+
+def _first(row: dict[str, Any]) -> str:
+    column, value = next(iter(row.items()))
+    return _fmt(value) if column == "measure" else f"{column} {_fmt(value)}"
+
+
+def _rest(row: dict[str, Any]) -> str:
+    return "; ".join(f"{k} {_fmt(v)}" for k, v in list(row.items())[1:] if v is not None)
 
 
 def _fmt(value: Any) -> str:

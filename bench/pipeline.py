@@ -13,8 +13,8 @@
    message), so each consumer's speed-up over one-round-trip-per-event is measured.
 4. Latency at half the measured end-to-end maximum: the same mix at a steady rate, plus ten
    probes a second (form submissions by new contacts); per probe, from its 202 to the
-   `score.changed` and the `workflow.action_performed` it caused appearing on their topics
-   (Kafka record times).
+   `interaction.recorded`, the `score.changed` and the `workflow.action_performed` it caused
+   appearing on their topics (Kafka record times), so each service's share shows.
 5. Memory: peak and current RSS of every service process after each part.
 6. Where the CPU goes: py-spy samples every service during part 2 (bench/profile.py); the
    raw stacks are kept in bench/results/profile-*.txt.
@@ -307,12 +307,21 @@ def http_client(stack: Any, service: str) -> httpx.AsyncClient:
     )
 
 
+# What a probe is timed to (event type, topic), in the order they happen: the first hop is
+# the contacts service's share, the others add scoring's and automation's.
+HOPS = {
+    "interaction.recorded": (INTERACTIONS, "interaction.recorded"),
+    "score.changed": (SCORES, "score.changed"),
+    "workflow action": (AUTOMATION, "workflow.action_performed"),
+}
+
+
 async def latency(
     stack: Any, offsets: Offsets, rate: float, seconds: float
-) -> tuple[list[float], list[float], int]:
+) -> tuple[dict[str, list[float]], int]:
     """The end-to-end mix at a steady `rate`, plus one probe a tick (10/s): a form submission
-    by a new contact. Per probe, from its 202 to its `score.changed` and to its workflow
-    action on their topics (seconds), and how many probes were sent."""
+    by a new contact. Per hop, from each probe's 202 to the event it caused appearing on its
+    topic (seconds), and how many probes were sent."""
     run = uuid4().hex[:6]
     before = await offsets.ends()
     background = events(int(rate * seconds) + BATCH, run, people=max(int(rate * seconds) // 5, 1))
@@ -348,11 +357,11 @@ async def latency(
     await drain(offsets, [], list(ALL_GROUPS))
     await quiet(offsets)
     ids = await contact_ids(stack.mongo_url, list(accepted))
-    scored = await first_seen(before, SCORES, "score.changed")
-    acted = await first_seen(before, AUTOMATION, "workflow.action_performed")
-    to_score = [scored[c] - accepted[e] for e, c in ids.items() if c in scored]
-    to_action = [acted[c] - accepted[e] for e, c in ids.items() if c in acted]
-    return to_score, to_action, ticks
+    series = {}
+    for hop, (topic, kind) in HOPS.items():
+        seen = await first_seen(before, topic, kind)
+        series[hop] = [seen[c] - accepted[e] for e, c in ids.items() if c in seen]
+    return series, ticks
 
 
 async def contact_ids(mongo_url: str, emails: list[str]) -> dict[str, str]:
@@ -440,7 +449,7 @@ async def run() -> None:
             target = e2e / 2
             print(f"latency at {target:,.0f} events/s (half the end-to-end maximum)", flush=True)
             await asyncio.sleep(3)  # consumers rejoin their groups
-            to_score, to_action, sent = await latency(stack, offsets, target, seconds)
+            hops, sent = await latency(stack, offsets, target, seconds)
             memory["after latency"] = rss(stack)
     finally:
         stack.down()
@@ -473,7 +482,7 @@ async def run() -> None:
                 "of": f"naive {base.rate:,.0f}/s" if base else "naive",
             }
         )
-    for what, values in (("score.changed", to_score), ("workflow action", to_action)):
+    for what, values in hops.items():
         rows.append(
             {
                 "measure": f"202 → {what} p50 / p99 ms @ {target:,.0f}/s",
@@ -501,10 +510,7 @@ async def run() -> None:
             "events_backlog": m,
             "events_naive": m_naive,
             "latency_rate": target,
-            "latency_ms": {
-                "score": [v * 1000 for v in to_score],
-                "action": [v * 1000 for v in to_action],
-            },
+            "latency_ms": {hop: [v * 1000 for v in values] for hop, values in hops.items()},
             "drains": {
                 mode: {g: {"messages": d.messages, "seconds": d.seconds} for g, d in r.items()}
                 for mode, r in (("batched", batched), ("naive", naive))
