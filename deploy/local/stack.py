@@ -310,6 +310,9 @@ class Stack:
     # -- whole stack -----------------------------------------------------------------------
 
     def infra_up(self, timeout: float = 120.0) -> None:
+        self.refuse_taken_ports(
+            {"kafka": self.kafka_port, "mongo": self.mongo_port, "mail": self.smtp_port}
+        )
         self.start_kafka()
         self.start_mongo()
         self.start_mail()
@@ -336,7 +339,23 @@ class Stack:
         start()
         wait_port(port, timeout, name, self)
 
+    def refuse_taken_ports(self, ports: dict[str, int]) -> None:
+        """Stop before starting next to a stranger on our ports (a stack of another checkout,
+        a leftover test run): ours would fail to bind while its clients quietly talked to
+        the stranger's Kafka or database."""
+        taken = [
+            f"{name} port {port}"
+            for name, port in ports.items()
+            if self.running(name) is None and port_open(port)
+        ]
+        if taken:
+            raise SystemExit(
+                f"already in use by another process: {', '.join(taken)}; stop it first "
+                "(`make down` in the checkout that started it, or see `ss -ltnp`)"
+            )
+
     def services_up(self, timeout: float = 120.0) -> None:
+        self.refuse_taken_ports(dict(self.replica(s, 0) for s in self.service_ports))
         for service in self.service_ports:
             self.start_service(service)
         for service in self.service_ports:
@@ -418,13 +437,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_port(port: int, timeout: float, what: str, stack: Stack) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            sock.settimeout(1)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if port_open(port):
+            return
         time.sleep(0.2)
     raise SystemExit(f"{what} did not open port {port} in {timeout:.0f}s; see {stack.home}/logs")
 
