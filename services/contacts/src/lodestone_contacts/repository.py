@@ -84,9 +84,14 @@ class ContactsRepository:
         # Set by main: re-evaluates saved segments inside every write transaction.
         self.segments: SegmentRegistry | None = None
 
-    async def _refresh(self, contact_ids: Any, session: AsyncClientSession) -> None:
+    async def _refresh(
+        self,
+        contact_ids: Any,
+        session: AsyncClientSession,
+        announce: list[tuple[str, Envelope]] | None = None,
+    ) -> None:
         if self.segments is not None:
-            await self.segments.refresh(contact_ids, session)
+            await self.segments.refresh(contact_ids, session, announce=announce)
 
     async def _contexts(
         self, contact_ids: set[str], session: AsyncClientSession
@@ -619,8 +624,9 @@ class ContactsRepository:
                 ordered=False,
                 session=session,
             )
-        await self.outbox.add(events, session=session)
-        events = []
+        if plan.merges:  # a merge announces itself: what came before goes out before it
+            await self.outbox.add(events, session=session)
+            events = []
         for survivor, merged in plan.merges:
             other = await self.contacts.find_one({"_id": merged}, session=session)
             if other is not None and not other.get("merged_into"):
@@ -685,23 +691,22 @@ class ContactsRepository:
             interactions.append((cid, recorded, envelope_id, event.occurred_at))
         if timeline:
             await self.timeline.bulk_write(timeline, ordered=False, session=session)
-        await self.outbox.add(events, session=session)
         touched = {*plan.new_contacts, *touched, *(survivor for survivor, _ in plan.merges)}
-        await self._refresh(touched, session)
+        await self._refresh(touched, session, announce=events)
         # After the segment refresh, so each interaction carries the contact as it now stands.
         contexts = await self._contexts({cid for cid, *_ in interactions}, session)
-        await self.outbox.add(
-            [
-                (
-                    INTERACTIONS,
-                    _event(
-                        recorded.model_copy(update={"context": contexts.get(cid)}),
-                        cid,
-                        event_id=envelope_id,
-                        occurred_at=occurred_at,
-                    ),
-                )
-                for cid, recorded, envelope_id, occurred_at in interactions
-            ],
-            session=session,
-        )
+        events += [
+            (
+                INTERACTIONS,
+                _event(
+                    recorded.model_copy(update={"context": contexts.get(cid)}),
+                    cid,
+                    event_id=envelope_id,
+                    occurred_at=occurred_at,
+                ),
+            )
+            for cid, recorded, envelope_id, occurred_at in interactions
+        ]
+        # One outbox write per batch, in the order things happened: each contact's creation,
+        # updates and segment changes, then the interactions (on their own topic).
+        await self.outbox.add(events, session=session)

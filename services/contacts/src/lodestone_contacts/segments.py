@@ -18,7 +18,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from lodestone_common.envelope import utcnow
+from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import ContactSegmentsChanged
 from lodestone_common.mongo import in_transaction
 from lodestone_common.outbox import Outbox
@@ -118,8 +118,11 @@ class SegmentRegistry:
         contact_ids: Iterable[str],
         session: AsyncClientSession,
         only: dict[str, ContactFilter] | None = None,
+        announce: list[tuple[str, Envelope]] | None = None,
     ) -> int:
-        """Re-evaluate these contacts inside the caller's transaction; how many changed."""
+        """Re-evaluate these contacts inside the caller's transaction; how many changed. The
+        `contact.segments_changed` events go to the outbox, or onto `announce` for a caller
+        that writes its outbox rows once."""
         filters = only if only is not None else self._filters
         ids = list(set(contact_ids))
         if not filters or not ids:
@@ -136,7 +139,10 @@ class SegmentRegistry:
             events.append((CONTACTS, change.envelope(contact_id=doc["_id"], producer="contacts")))
         if ops:
             await self.contacts.bulk_write(ops, ordered=False, session=session)
-            await self.outbox.add(events, session=session)
+            if announce is None:
+                await self.outbox.add(events, session=session)
+            else:
+                announce += events
         return len(ops)
 
     # -- backfill --------------------------------------------------------------------------
