@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer
@@ -77,4 +78,41 @@ async def test_a_stopping_relay_publishes_what_is_pending_and_hands_its_lease_ov
     finally:
         for broker in brokers:
             await broker.stop()
+        await mongo.drop_database(db.name)
+
+
+async def test_a_relay_renews_its_lease_at_half_time_and_loses_it_only_once_run_out(
+    infra, mongo: AsyncMongoClient, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    db = mongo[f"test_outbox_{uuid4().hex[:10]}"]
+    clock = [datetime(2026, 11, 27, 12, 0, tzinfo=UTC)]
+    monkeypatch.setattr("lodestone_common.outbox.utcnow", lambda: clock[0])
+    first, second = (
+        Outbox(db, None, holder=name, service="test", lease_seconds=10)  # type: ignore[arg-type]
+        for name in ("first", "second")
+    )
+
+    async def expires_at() -> datetime:
+        doc = await db["leases"].find_one({"_id": "outbox-relay"})
+        assert doc is not None
+        return doc["expires_at"].replace(tzinfo=UTC)
+
+    try:
+        assert await first._hold_lease()
+        taken = await expires_at()
+        clock[0] += timedelta(seconds=4)
+        assert await first._hold_lease()
+        assert await expires_at() == taken  # within half the lease: no round trip
+        assert not await second._hold_lease()
+
+        clock[0] += timedelta(seconds=2)  # past half: renewed
+        assert await first._hold_lease()
+        assert await expires_at() == clock[0] + timedelta(seconds=10)
+        clock[0] += timedelta(seconds=9)
+        assert not await second._hold_lease()  # still the first's, a second before it ends
+
+        clock[0] += timedelta(seconds=2)  # the first stopped renewing: run out
+        assert await second._hold_lease()
+        assert not await first._hold_lease()
+    finally:
         await mongo.drop_database(db.name)

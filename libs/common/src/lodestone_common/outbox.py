@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -47,6 +47,7 @@ class Outbox:
         self.service = service
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_seconds)
+        self._held_until: datetime | None = None  # when our last renewal runs out
         self._wake = asyncio.Event()
         self._stopping = False
         self._running = False
@@ -82,6 +83,11 @@ class Outbox:
 
     async def _hold_lease(self) -> bool:
         now = utcnow()
+        if self._held_until is not None and now < self._held_until - self.lease / 2:
+            # Nobody can take it before it runs out: renewing on every pass would be one more
+            # round trip per batch relayed for nothing.
+            return True
+        self._held_until = None
         try:
             doc = await self.leases.find_one_and_update(
                 {
@@ -94,7 +100,9 @@ class Outbox:
             )
         except DuplicateKeyError:
             return False  # another replica holds an unexpired lease
-        return doc is not None and doc.get("holder") == self.holder
+        held = doc is not None and doc.get("holder") == self.holder
+        self._held_until = now + self.lease if held else None
+        return held
 
     async def relay_once(self) -> int:
         """Publish up to one batch of pending rows; the number relayed."""
@@ -128,6 +136,7 @@ class Outbox:
                 while await self.relay_once() >= self.batch_size:
                     pass
                 await self.leases.delete_one({"_id": "outbox-relay", "holder": self.holder})
+                self._held_until = None
         except Exception as exc:  # the lease then simply expires
             log.warning("outbox drain failed", extra={"error": repr(exc)})
 
