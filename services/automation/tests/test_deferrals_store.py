@@ -32,10 +32,10 @@ async def test_a_contact_arriving_brings_its_deferred_enrollments_forward(mongo)
                 eid,
                 "runner",
                 {"due_at": later, "claimed_until": None, "awaiting_contact": True},
-                None,
+                [],
             )
         # Progress of any other kind ends the deferral.
-        await repo.save_progress("moved-on", "runner", {"step": 1, "due_at": later}, None)
+        await repo.save_progress("moved-on", "runner", {"step": 1, "due_at": later}, [])
 
         moved = await in_transaction(mongo, lambda s: repo.contacts_arrived(["a", "c"], s))
 

@@ -289,16 +289,16 @@ class AutomationRepository:
         enrollment_id: str,
         token: str,
         fields: dict[str, Any],
-        note: dict[str, Any] | None,
+        notes: list[dict[str, Any]],
         announce: Envelope | None = None,
     ) -> None:
-        """Move an enrollment on (only while this runner holds it); `announce` is published
-        with the change in one transaction."""
+        """Move an enrollment on (only while this runner holds it), adding `notes` to its
+        history; `announce` is published with the change in one transaction."""
         update: dict[str, Any] = {"$set": fields}
         if "awaiting_contact" not in fields:  # any other progress ends a deferral
             update["$unset"] = {"awaiting_contact": ""}
-        if note:
-            update["$push"] = {"history": {"$each": [note], "$slice": -200}}
+        if notes:
+            update["$push"] = {"history": {"$each": notes, "$slice": -200}}
         if announce is None:
             await self.enrollments.update_one({"_id": enrollment_id, "claimed_by": token}, update)
             return
@@ -377,14 +377,43 @@ class AutomationRepository:
 
         await self._atomically(work)
 
-    async def create_task(self, key: str, task: dict[str, Any]) -> bool:
-        async def work(session: AsyncClientSession) -> bool:
+    async def task_action(
+        self,
+        key: str,
+        detail: dict[str, Any],
+        task: dict[str, Any],
+        announce: Envelope,
+    ) -> str:
+        """Create a workflow's task as one action: the action record, the task and both
+        events in one transaction (nothing leaves the database, so there is no "started"
+        state to guard). The outcome, or "already <outcome>" when the action was done."""
+
+        async def work(session: AsyncClientSession) -> str:
             # Checked, not caught: a duplicate-key error would abort the whole transaction.
-            if await self.tasks.find_one({"_id": key}, {"_id": 1}, session=session):
-                return False
-            await self.tasks.insert_one({"_id": key, **task}, session=session)
-            await self._announce(_task_event({"_id": key, **task}), session)
-            return True
+            earlier = await self.actions.find_one({"_id": key}, {"status": 1}, session=session)
+            if earlier is not None:
+                return f"already {earlier['status']}"
+            events = []
+            status = "exists"
+            if not await self.tasks.find_one({"_id": key}, {"_id": 1}, session=session):
+                await self.tasks.insert_one({"_id": key, **task}, session=session)
+                events.append((AUTOMATION, _task_event({"_id": key, **task})))
+                status = "created"
+            now = utcnow()
+            await self.actions.insert_one(
+                {
+                    "_id": key,
+                    "status": status,
+                    "started_at": now,
+                    "finished_at": now,
+                    "task_id": key,
+                    **detail,
+                },
+                session=session,
+            )
+            events.append((AUTOMATION, announce))
+            await self.outbox.add(events, session=session)
+            return status
 
         return await self._atomically(work)
 

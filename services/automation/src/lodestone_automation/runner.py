@@ -109,7 +109,7 @@ class Runner:
                 eid,
                 self.token,
                 {"due_at": utcnow() + timedelta(seconds=5), "claimed_until": None},
-                None,
+                [],
             )
             return
         definition = await self.catalog.definition(enrollment["workflow_id"], enrollment["version"])
@@ -117,8 +117,19 @@ class Runner:
             return
         index, waited = enrollment["step"], enrollment.get("waited_until")
         arrived = bool(enrollment.get("event_arrived"))
+        # Read once: a change this run asks contacts for comes back over Kafka later anyway,
+        # and an owner it assigns is kept in this dict.
+        contact = await self.repo.contact(enrollment["contact_id"])
+        # Steps taken in this run are saved once, with where the run stops (a wait, the end,
+        # a deferral): one write per run instead of one per step. A crash before that save
+        # replays them, and each action, keyed by its step, then answers "already …".
+        progress: dict[str, Any] = {}
+        notes: list[dict[str, Any]] = []
+
+        async def stop(fields: dict[str, Any], announce: Envelope | None = None) -> None:
+            await self.repo.save_progress(eid, self.token, {**progress, **fields}, notes, announce)
+
         for _ in range(MAX_STEPS_PER_RUN):
-            contact = await self.repo.contact(enrollment["contact_id"])
             now = utcnow()
             decision = decide(
                 definition, index, contact, now, waited, arrived, enrollment.get("created_at")
@@ -133,22 +144,18 @@ class Runner:
             if decision.kind == "act" and isinstance(step, WebhookStep):
                 outcome, retry_in = await self.webhook(enrollment, step, contact)
                 note["outcome"] = outcome
+                notes.append(note)
                 if retry_in is not None:  # durable retry: the enrollment waits on this step
-                    await self.repo.save_progress(
-                        eid,
-                        self.token,
+                    await stop(
                         {
                             "due_at": now + timedelta(seconds=retry_in),
                             "claimed_until": None,
                             "status": "waiting",
-                        },
-                        note,
+                        }
                     )
                     return
                 index, waited = index + 1, None
-                await self.repo.save_progress(
-                    eid, self.token, {"step": index, "waited_until": None, "status": "active"}, note
-                )
+                progress.update({"step": index, "waited_until": None, "status": "active"})
             elif decision.kind in ("act", "goto"):
                 if decision.kind == "act":
                     note["outcome"] = await self.perform(enrollment, definition, index, contact)
@@ -156,35 +163,29 @@ class Runner:
                 else:
                     assert decision.step_index is not None
                     index = decision.step_index
+                notes.append(note)
                 waited, arrived = None, False
-                await self.repo.save_progress(
-                    eid,
-                    self.token,
+                progress.update(
                     {
                         "status": "active",
                         "step": index,
                         "waited_until": None,
                         "waiting_for": False,
                         "event_arrived": False,
-                    },
-                    note,
+                    }
                 )
             elif decision.kind == "defer":
                 # Not a step of the workflow: no note, the step stays, only the timer moves.
                 # Flagged, so the person's record arriving brings the timer forward to now.
-                await self.repo.save_progress(
-                    eid,
-                    self.token,
-                    {"due_at": decision.until, "claimed_until": None, "awaiting_contact": True},
-                    None,
+                await stop(
+                    {"due_at": decision.until, "claimed_until": None, "awaiting_contact": True}
                 )
                 return
             elif decision.kind == "wait":
                 if waited is None:
                     note["since"] = now
-                await self.repo.save_progress(
-                    eid,
-                    self.token,
+                notes.append(note)
+                await stop(
                     {
                         "status": "waiting",
                         "step": index,
@@ -194,11 +195,11 @@ class Runner:
                         # Interactions may end a wait_for early: the consumers look for these.
                         "waiting_for": isinstance(step, WaitForStep),
                         "waiting_since": enrollment.get("waiting_since") if waited else now,
-                    },
-                    note,
+                    }
                 )
                 return
             else:
+                notes.append(note)
                 finished = WorkflowEnrollmentChanged(
                     workflow_id=enrollment["workflow_id"],
                     workflow_name=definition.name,
@@ -206,19 +207,18 @@ class Runner:
                     status=decision.outcome,  # type: ignore[arg-type]
                     reason=decision.reason,
                 ).envelope(contact_id=enrollment["contact_id"], producer="automation")
-                await self.repo.save_progress(
-                    eid,
-                    self.token,
+                await stop(
                     {
                         "status": decision.outcome,
                         "finished_at": now,
                         "claimed_until": None,
                         "due_at": None,
                     },
-                    note,
                     finished,
                 )
                 return
+        if notes:  # a run this long is cut short: keep what it did; it goes on when re-claimed
+            await stop({})
 
     async def perform(
         self,
@@ -236,6 +236,14 @@ class Runner:
             "step_id": step.id,
             "type": step.type,
         }
+        if isinstance(step, TaskStep):  # all in the database: one transaction, no "started"
+            task = self._task(step, enrollment, contact)
+            return await self.repo.task_action(
+                key,
+                detail,
+                task,
+                _announce(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
+            )
         earlier = await self.repo.begin_action(key, detail)
         if earlier is not None:
             return f"already {earlier}"
@@ -295,6 +303,22 @@ class Runner:
         await self.repo.finish_action(key, "retrying", {"attempts": attempt, "http_status": status})
         return f"retrying after HTTP {status or 'unreachable'}", backoff_seconds(attempt)
 
+    @staticmethod
+    def _task(
+        step: TaskStep, enrollment: dict[str, Any], contact: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "contact_id": enrollment["contact_id"],
+            "owner_id": contact.get("owner_id"),
+            "kind": step.kind,
+            "title": render(step.title, contact, {}),
+            "status": "open",
+            "due_at": utcnow() + timedelta(hours=step.due_in_hours),
+            "workflow_id": enrollment["workflow_id"],
+            "enrollment_id": enrollment["_id"],
+            "created_at": utcnow(),
+        }
+
     async def _do(
         self, step: Any, key: str, enrollment: dict[str, Any], contact: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
@@ -314,20 +338,6 @@ class Runner:
             subject = render(step.subject, contact, links)
             await self.mailer.send(contact["email"], subject, body, key, step.from_)
             return "sent", {"to": contact["email"], "subject": subject}
-        if isinstance(step, TaskStep):
-            task = {
-                "contact_id": contact_id,
-                "owner_id": contact.get("owner_id"),
-                "kind": step.kind,
-                "title": render(step.title, contact, {}),
-                "status": "open",
-                "due_at": utcnow() + timedelta(hours=step.due_in_hours),
-                "workflow_id": enrollment["workflow_id"],
-                "enrollment_id": enrollment["_id"],
-                "created_at": utcnow(),
-            }
-            created = await self.repo.create_task(key, task)
-            return ("created" if created else "exists"), {"task_id": key}
         if isinstance(step, UpdateContactStep):
             body: dict[str, Any] = dict(step.set)
             if step.add_tags:
