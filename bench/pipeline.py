@@ -218,11 +218,24 @@ async def activate_workflow(stack: Any) -> None:
         (await auto.post(f"/v1/workflows/{created['id']}/activate")).raise_for_status()
 
 
+async def database_counters(mongo_url: str) -> dict[str, int]:
+    """The database's operation counters (documents inserted, updated and deleted, queries,
+    commands) and committed transactions since it started."""
+    client: AsyncMongoClient = AsyncMongoClient(mongo_url)
+    try:
+        status = await client.admin.command("serverStatus")
+    finally:
+        await client.close()
+    counters = {k: int(v) for k, v in status.get("opcounters", {}).items()}
+    counters["transactions"] = int(status.get("transactions", {}).get("totalCommitted", 0))
+    return counters
+
+
 async def end_to_end(
     stack: Any, offsets: Offsets, n: int
-) -> tuple[float, dict[str, dict[str, Any]]]:
-    """Events/s from the first POST until every group caught up, and where each service
-    spent its CPU meanwhile."""
+) -> tuple[float, dict[str, dict[str, Any]], dict[str, float]]:
+    """Events/s from the first POST until every group caught up, where each service spent
+    its CPU meanwhile, and the database operations each event cost."""
     run = uuid4().hex[:6]
     items = events(n, run, people=max(n // 5, 1))
     pids = {s: pid for s in SERVICES if (pid := stack.running(s))}
@@ -232,14 +245,18 @@ async def end_to_end(
         Profiles(pids, "end-to-end") as profiles,
     ):
         async with http_client(stack, "contacts") as http:
+            before = await database_counters(stack.mongo_url)
             started = time.perf_counter()
             accepted = await post_all(http, items)
             print(f"  accepted {n:,} events at {accepted:,.0f}/s; waiting for every group")
             await drain(offsets, [], list(ALL_GROUPS))
             rate = n / (time.perf_counter() - started)
+            await quiet(offsets)  # the relays' last rows and the runner's actions count too
+            after = await database_counters(stack.mongo_url)
     summaries = profiles.summaries()
     summaries["cores busy"] = cpu.table()  # type: ignore[assignment]
-    return rate, summaries
+    per_event = {k: (after[k] - before.get(k, 0)) / n for k in after}
+    return rate, summaries, per_event
 
 
 # The order services meet their backlog in: each group is measured where its whole input is
@@ -432,10 +449,11 @@ async def run() -> None:
         memory: dict[str, Any] = {}
         async with Offsets() as offsets:
             print(f"end to end: {n:,} events", flush=True)
-            e2e, profiles = await end_to_end(stack, offsets, n)
+            e2e, profiles, db_ops = await end_to_end(stack, offsets, n)
             memory["after end to end"] = rss(stack)
             print(f"  {e2e:,.0f} events/s end to end; CPU profiles meanwhile:", flush=True)
             print_summaries(profiles)
+            print("  database operations per event: " + _per_event(db_ops), flush=True)
 
             print(f"consumer by consumer, batched: {m:,} events", flush=True)
             accepted, batched, memory["after its backlog (batched)"] = await staged(
@@ -472,6 +490,14 @@ async def run() -> None:
             "of": slowest_name,
         },
     ]
+    rows.append(
+        {
+            "measure": "database work per event, end to end",
+            "per s": None,
+            "ratio": None,
+            "of": _per_event(db_ops),
+        }
+    )
     for group, drained in batched.items():
         base = naive.get(group)
         rows.append(
@@ -517,8 +543,13 @@ async def run() -> None:
             },
             "memory_mib": memory,
             "profiles_end_to_end": profiles,
+            "database_ops_per_event": db_ops,
         },
     )
+
+
+def _per_event(ops: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in ops.items() if v)
 
 
 def main() -> None:
