@@ -17,7 +17,7 @@ from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import Erased, Inbox, in_transaction
+from lodestone_common.mongo import Erased, Inbox, MergedSets, in_transaction
 from lodestone_common.outbox import Outbox
 from lodestone_common.topics import AUTOMATION
 
@@ -480,12 +480,14 @@ class AutomationRepository:
         self, events: list[EnvelopeEvent], session: AsyncClientSession
     ) -> None:
         ops: list[Any] = []
+        sets = MergedSets()  # a contact's changes in one batch: one statement
         for event in events:
             contact_id, fields, forget = audience_change(event)
             if fields:
-                ops.append(UpdateOne({"_id": contact_id}, {"$set": fields}, upsert=True))
+                sets.set(contact_id, fields)
             if forget:
-                ops.append(DeleteMany({"_id": {"$in": forget}}))
+                ops += [*sets.flush(), DeleteMany({"_id": {"$in": forget}})]
+        ops += sets.flush()
         if ops:
             await self.audience.bulk_write(ops, ordered=True, session=session)
 

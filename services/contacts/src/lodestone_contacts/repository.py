@@ -214,6 +214,13 @@ class ContactsRepository:
 
     async def apply_scores(self, updates: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
         """Keep each model's latest verdict; an older (redelivered) one never overwrites it."""
+        # Only a batch's latest verdict per contact and model can win: one statement each
+        # (the first of equally recent ones, as applying them in order would keep).
+        latest: dict[tuple[str, str], tuple[str, str, datetime, dict[str, Any]]] = {}
+        for update in updates:
+            key = (update[0], update[1])
+            if key not in latest or update[2] > latest[key][2]:
+                latest[key] = update
         ops = [
             UpdateOne(
                 {
@@ -231,7 +238,7 @@ class ContactsRepository:
                 },
                 {"$set": fields},
             )
-            for contact_id, model, at, fields in updates
+            for contact_id, model, at, fields in latest.values()
         ]
         if not ops:
             return

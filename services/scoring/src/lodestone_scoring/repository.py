@@ -28,7 +28,7 @@ from lodestone_common.events import (
     InteractionRecorded,
 )
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import Erased, Inbox, in_transaction
+from lodestone_common.mongo import Erased, Inbox, MergedSets, in_transaction
 from lodestone_common.outbox import Outbox
 from lodestone_common.topics import SCORES
 
@@ -275,14 +275,15 @@ class ScoringRepository:
             regrade: set[str] = set()
             rescore: set[str] = set()
             outcomes: dict[str, str] = {}
-            # Profile changes go in one ordered bulk write per batch, not one round trip per
-            # event; written before an erase or merge, which read and move profiles.
-            changes: list[UpdateOne] = []
+            # Profile changes go in one bulk write per batch, one statement per contact, not
+            # one round trip per event; written before an erase or merge, which read and move
+            # profiles.
+            changes = MergedSets()
 
             async def write_changes() -> None:
-                if changes:
-                    await self.profiles.bulk_write(changes, ordered=True, session=session)
-                    changes.clear()
+                ops = changes.flush()
+                if ops:
+                    await self.profiles.bulk_write(ops, ordered=True, session=session)
 
             for event in fresh:
                 contact = event.envelope.contact_id
@@ -301,7 +302,7 @@ class ScoringRepository:
                         outcomes[contact] = OUTCOMES[payload.to_stage]
                     fields = _profile_change(payload)
                     if fields:
-                        changes.append(UpdateOne({"_id": contact}, {"$set": fields}, upsert=True))
+                        changes.set(contact, fields)
                         regrade.add(contact)
             await write_changes()
             if outcomes:

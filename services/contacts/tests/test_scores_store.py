@@ -1,0 +1,49 @@
+"""Scoring's verdicts as contacts keeps them, against the real database: a batch holding
+several verdicts for one contact keeps the latest, whatever their order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+from uuid import uuid4
+
+from lodestone_contacts.repository import ContactsRepository
+
+T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def verdict(contact: str, minutes: int, score: float) -> tuple[str, str, datetime, dict[str, Any]]:
+    at = T + timedelta(minutes=minutes)
+    fields = {"scores.default": {"score": score, "at": at}, "score": score}
+    return contact, "default", at, fields
+
+
+async def test_a_batch_keeps_each_contacts_latest_verdict(mongo) -> None:  # type: ignore[no-untyped-def]
+    name = f"test_scores_{uuid4().hex[:8]}"
+    db = mongo[name]
+    repo = ContactsRepository(
+        SimpleNamespace(mongo=mongo, db=db), outbox=SimpleNamespace(wake=lambda: None)
+    )  # type: ignore[arg-type]
+    await db["contacts"].insert_many(
+        [
+            {"_id": "a"},
+            {"_id": "b"},
+            {"_id": "c", "scores": {"default": {"score": 9, "at": T + timedelta(hours=1)}}},
+        ]
+    )
+    try:
+        await repo.apply_scores(
+            [
+                verdict("a", 2, 20),  # newest first
+                verdict("a", 1, 10),
+                verdict("b", 1, 10),  # oldest first
+                verdict("b", 3, 30),
+                verdict("b", 2, 25),
+                verdict("c", 5, 50),  # older than what c has
+            ]
+        )
+        scores = {d["_id"]: d.get("score") async for d in db["contacts"].find({})}
+        assert scores == {"a": 20, "b": 30, "c": None}
+    finally:
+        await mongo.drop_database(name)
