@@ -42,7 +42,7 @@ from .domain.workflows import (
     StageTrigger,
     WaitForStep,
 )
-from .repository import AutomationRepository
+from .repository import AutomationRepository, Candidate
 
 CONTACT_EVENTS = {
     t.event_type
@@ -113,6 +113,7 @@ class Triggers:
                 session,
             )
             moved: set[tuple[str, str]] = set()
+            candidates: list[Candidate] = []
             for event, doc, definition in matches:
                 trigger = definition.trigger
                 contact = event.envelope.contact_id
@@ -128,8 +129,9 @@ class Triggers:
                     )
                 else:
                     cause = f"interaction {event.payload.name!r}"  # type: ignore[union-attr]
-                made, _ = await self.repo.enroll(doc, definition, contact, at, cause, session)
-                enrolled += made is not None
+                candidates.append(Candidate(doc, definition, contact, at, cause))
+            made = await self.repo.enroll_many(candidates, session)
+            enrolled += sum(enrollment is not None for enrollment, _ in made)
             await self.repo.save_hits({key: windows[key] for key in moved}, session)
             await self.repo.count_activity(counts, session)
             return enrolled + await self._end_waits(fresh, session)
@@ -244,8 +246,8 @@ class Triggers:
     async def on_scores(self, events: list[EnvelopeEvent]) -> None:
         async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
             await self.repo.apply_audience(fresh, session)
-            enrolled = 0
             workflows = self.catalog.with_trigger("lead_qualified")
+            candidates: list[Candidate] = []
             for event in fresh:
                 payload = event.payload
                 if not isinstance(payload, LeadQualified):
@@ -255,16 +257,17 @@ class Triggers:
                     assert isinstance(trigger, QualifiedTrigger)
                     if trigger.model_id != payload.model_id:
                         continue
-                    made, _ = await self.repo.enroll(
-                        doc,
-                        definition,
-                        event.envelope.contact_id,
-                        event.envelope.occurred_at,
-                        f"qualified under {payload.model_id} at {payload.score:g}",
-                        session,
+                    candidates.append(
+                        Candidate(
+                            doc,
+                            definition,
+                            event.envelope.contact_id,
+                            event.envelope.occurred_at,
+                            f"qualified under {payload.model_id} at {payload.score:g}",
+                        )
                     )
-                    enrolled += made is not None
-            return enrolled
+            made = await self.repo.enroll_many(candidates, session)
+            return sum(enrollment is not None for enrollment, _ in made)
 
         await self._handle(events, work)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -31,6 +32,18 @@ T = TypeVar("T")
 
 class Conflict(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Somebody a trigger fired for: enrolled if the workflow's policy allows."""
+
+    workflow: dict[str, Any]
+    definition: WorkflowDefinition
+    contact_id: str
+    at: datetime  # when the cause happened
+    cause: str
+    due_at: datetime | None = None  # a date-offset enrollment's day
 
 
 class AutomationRepository:
@@ -171,51 +184,75 @@ class AutomationRepository:
         due_at: datetime | None = None,
     ) -> tuple[dict[str, Any] | None, str]:
         """Enroll unless the workflow's policy forbids it: (enrollment or None, why)."""
-        earlier = [
-            d
-            async for d in self.enrollments.find(
-                {"workflow_id": workflow["_id"], "contact_id": contact_id},
-                {"enrolled_at": 1, "status": 1},
-                session=session,
-            )
-        ]
-        allowed, why = may_enroll(
-            definition.enrollment,
-            [d["enrolled_at"] for d in earlier],
-            at,
-            any(d["status"] in LIVE for d in earlier),
-        )
-        if not allowed:
-            return None, why
+        candidate = Candidate(workflow, definition, contact_id, at, cause, due_at)
+        return (await self.enroll_many([candidate], session))[0]
+
+    async def enroll_many(
+        self, candidates: list[Candidate], session: AsyncClientSession | None = None
+    ) -> list[tuple[dict[str, Any] | None, str]]:
+        """Enroll each candidate the workflow's policy allows, in order (a contact triggering
+        twice in one batch meets its first enrollment): one read, one insert and one outbox
+        write for all of them. (enrollment or None, why) per candidate."""
+        if not candidates:
+            return []
+        earlier: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        async for d in self.enrollments.find(
+            {
+                "workflow_id": {"$in": sorted({c.workflow["_id"] for c in candidates})},
+                "contact_id": {"$in": sorted({c.contact_id for c in candidates})},
+            },
+            {"workflow_id": 1, "contact_id": 1, "enrolled_at": 1, "status": 1},
+            session=session,
+        ):
+            earlier[(d["workflow_id"], d["contact_id"])].append(d)
+        results: list[tuple[dict[str, Any] | None, str]] = []
+        docs: list[dict[str, Any]] = []
+        events: list[tuple[str, Envelope]] = []
         now = utcnow()
-        doc = {
-            "_id": f"enr_{uuid4().hex[:20]}",
-            "workflow_id": workflow["_id"],
-            "version": workflow["version"],
-            "contact_id": contact_id,
-            # A date-offset enrollment is "scheduled" until its day comes.
-            "status": "scheduled" if due_at else "active",
-            "step": 0,
-            "waited_until": None,
-            "due_at": due_at or now,
-            "claimed_by": None,
-            "claimed_until": None,
-            "enrolled_at": at,  # when the cause happened
-            "created_at": now,  # when automation saw it
-            "cause": cause,
-            "history": [{"at": now, "what": "enrolled", "why": cause}],
-        }
-        await self.enrollments.insert_one(doc, session=session)
-        event = WorkflowEnrollmentChanged(
-            workflow_id=workflow["_id"],
-            workflow_name=definition.name,
-            enrollment_id=doc["_id"],
-            status="enrolled",
-            reason=cause,
-        ).envelope(contact_id=contact_id, producer="automation")
-        # The caller wakes the relay once its transaction has committed.
-        await self._announce(event, session)
-        return doc, why
+        for c in candidates:
+            before = earlier[(c.workflow["_id"], c.contact_id)]
+            allowed, why = may_enroll(
+                c.definition.enrollment,
+                [d["enrolled_at"] for d in before],
+                c.at,
+                any(d["status"] in LIVE for d in before),
+            )
+            if not allowed:
+                results.append((None, why))
+                continue
+            doc = {
+                "_id": f"enr_{uuid4().hex[:20]}",
+                "workflow_id": c.workflow["_id"],
+                "version": c.workflow["version"],
+                "contact_id": c.contact_id,
+                # A date-offset enrollment is "scheduled" until its day comes.
+                "status": "scheduled" if c.due_at else "active",
+                "step": 0,
+                "waited_until": None,
+                "due_at": c.due_at or now,
+                "claimed_by": None,
+                "claimed_until": None,
+                "enrolled_at": c.at,  # when the cause happened
+                "created_at": now,  # when automation saw it
+                "cause": c.cause,
+                "history": [{"at": now, "what": "enrolled", "why": c.cause}],
+            }
+            before.append(doc)
+            docs.append(doc)
+            event = WorkflowEnrollmentChanged(
+                workflow_id=c.workflow["_id"],
+                workflow_name=c.definition.name,
+                enrollment_id=doc["_id"],
+                status="enrolled",
+                reason=c.cause,
+            ).envelope(contact_id=c.contact_id, producer="automation")
+            events.append((AUTOMATION, event))
+            results.append((doc, why))
+        if docs:
+            await self.enrollments.insert_many(docs, ordered=True, session=session)
+            # The caller wakes the relay once its transaction has committed.
+            await self.outbox.add(events, session=session)
+        return results
 
     async def reschedule(
         self, workflow_id: str, contact_id: str, due_at: datetime, session: AsyncClientSession
