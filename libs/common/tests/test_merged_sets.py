@@ -40,3 +40,17 @@ def test_statements_upsert() -> None:
     sets.set("new", {"known": True})
     (op,) = sets.flush()
     assert op._upsert is True
+
+
+def test_a_deeper_path_under_a_pending_one_and_a_parent_over_it_both_split() -> None:
+    sets = MergedSets()
+    sets.set("a", {"x.y.z": 1, "plain": 1})
+    sets.set("a", {"x": {"y": 2}})  # above a pending path
+    sets.set("a", {"x.y": 3})  # below the now-pending "x"
+    sets.set("a", {"other.path": 4, "plain": 2})  # unrelated: folds in
+
+    assert statements(sets) == [
+        ("a", {"x.y.z": 1, "plain": 1}),
+        ("a", {"x": {"y": 2}}),
+        ("a", {"x.y": 3, "other.path": 4, "plain": 2}),
+    ]

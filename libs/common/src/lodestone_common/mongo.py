@@ -73,16 +73,18 @@ class MergedSets:
     def __init__(self) -> None:
         self.ops: list[UpdateOne[Any]] = []
         self._pending: dict[str, dict[str, Any]] = {}
+        self._parents: dict[str, set[str]] = {}  # the pending paths' proper prefixes
 
     def set(self, doc_id: str, fields: dict[str, Any]) -> None:
         pending = self._pending.get(doc_id)
-        if pending is not None and _collide(pending, fields):
+        if pending is not None and _collide(pending, self._parents[doc_id], fields):
             self._emit(doc_id)
             pending = None
         if pending is None:
-            self._pending[doc_id] = dict(fields)
-        else:
-            pending.update(fields)
+            self._pending[doc_id] = pending = {}
+            self._parents[doc_id] = set()
+        pending.update(fields)
+        self._parents[doc_id].update(p for key in fields for p in _parents(key))
 
     def flush(self) -> list[UpdateOne[Any]]:
         """Everything pending as statements, in the order the documents were first set."""
@@ -93,15 +95,21 @@ class MergedSets:
 
     def _emit(self, doc_id: str) -> None:
         fields = self._pending.pop(doc_id)
+        del self._parents[doc_id]
         self.ops.append(UpdateOne({"_id": doc_id}, {"$set": fields}, upsert=True))
 
 
-def _collide(pending: dict[str, Any], fields: dict[str, Any]) -> bool:
-    for new in fields:
-        for old in pending:
-            if new != old and (new.startswith(old + ".") or old.startswith(new + ".")):
-                return True
-    return False
+def _parents(path: str) -> list[str]:
+    """`a.b.c` → `a`, `a.b` (none for a plain field: the common case costs nothing)."""
+    if "." not in path:
+        return []
+    parts = path.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _collide(pending: dict[str, Any], parents: set[str], fields: dict[str, Any]) -> bool:
+    """A new path above a pending one (`a` over `a.b`) or below it (`a.b` under `a`)."""
+    return any(key in parents or any(p in pending for p in _parents(key)) for key in fields)
 
 
 class Inbox:
