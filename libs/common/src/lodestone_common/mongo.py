@@ -71,7 +71,7 @@ class MergedSets:
     other write that must come after what is pending (a delete, a merge)."""
 
     def __init__(self) -> None:
-        self.ops: list[UpdateOne[Any]] = []
+        self._ops: list[UpdateOne[Any]] = []
         self._pending: dict[str, dict[str, Any]] = {}
         self._parents: dict[str, set[str]] = {}  # the pending paths' proper prefixes
 
@@ -90,13 +90,13 @@ class MergedSets:
         """Everything pending as statements, in the order the documents were first set."""
         for doc_id in list(self._pending):
             self._emit(doc_id)
-        ops, self.ops = self.ops, []
+        ops, self._ops = self._ops, []
         return ops
 
     def _emit(self, doc_id: str) -> None:
         fields = self._pending.pop(doc_id)
         del self._parents[doc_id]
-        self.ops.append(UpdateOne({"_id": doc_id}, {"$set": fields}, upsert=True))
+        self._ops.append(UpdateOne({"_id": doc_id}, {"$set": fields}, upsert=True))
 
 
 def _parents(path: str) -> list[str]:

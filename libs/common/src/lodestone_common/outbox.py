@@ -87,7 +87,6 @@ class Outbox:
             # Nobody can take it before it runs out: renewing on every pass would be one more
             # round trip per batch relayed for nothing.
             return True
-        self._held_until = None
         try:
             doc = await self.leases.find_one_and_update(
                 {
