@@ -8,6 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from .limits import BoundedMap
+
 # Integrators may use any string as an event id; the envelope id derived from it is stable,
 # so every retry of the same event carries the same dedup key downstream.
 _ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://lodestone.dev/ingest")
@@ -38,8 +40,8 @@ class IngestEvent(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     occurred_at: AwareDatetime | None = None
     contact: ContactRef
-    properties: dict[str, Any] = Field(default_factory=dict)
-    traits: dict[str, Any] = Field(default_factory=dict)
+    properties: BoundedMap = Field(default_factory=dict)
+    traits: BoundedMap = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _named_track(self) -> IngestEvent:

@@ -4,17 +4,28 @@ reader of whole topics for replays and inspection tools."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import (
+    IllegalStateError,
+    InvalidProducerEpoch,
+    InvalidTxnState,
+    KafkaError,
+    MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 from faststream.kafka import KafkaBroker
 
 from .envelope import Envelope, utcnow
-from .metrics import PUBLISHED
+from .metrics import PRODUCER_REBUILDS, PUBLISHED
 from .settings import ServiceSettings
 from .topics import DEAD_LETTER
 
@@ -50,19 +61,113 @@ def outgoing(topic: str, envelope: Envelope) -> Outgoing:
     return Outgoing(topic, envelope.key(), envelope.to_bytes())
 
 
-async def publish_all(broker: KafkaBroker, messages: Sequence[Outgoing]) -> None:
-    """Publish a batch and return only once Kafka acknowledged every message.
+# Errors after which an idempotent producer never publishes again: the broker lost (or never
+# had) this producer id's sequence state, e.g. after an unclean restart truncated the log the
+# sequence numbers were built on, so every later batch is "out of order" too (aiokafka #1017).
+# Only a new producer, with a new producer id and sequences from zero, can go on.
+FATAL_PRODUCER_ERRORS: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+    InvalidTxnState,
+    IllegalStateError,
+)
 
-    Sends are pipelined (the producer batches them per partition) instead of one round
-    trip per message; any failure raises, so the caller never treats the batch as sent.
-    """
-    if not messages:
-        return
+
+class _Healer:
+    """Per broker: rebuilds its producer once for all publishers that saw it fail."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.generation = 0
+
+
+_healers: weakref.WeakKeyDictionary[KafkaBroker, _Healer] = weakref.WeakKeyDictionary()
+
+
+def _healer(broker: KafkaBroker) -> _Healer:
+    healer = _healers.get(broker)
+    if healer is None:
+        healer = _healers[broker] = _Healer()
+    return healer
+
+
+def _aiokafka_producer(broker: KafkaBroker) -> AIOKafkaProducer | None:
+    state = getattr(broker.config.producer, "_producer", None)
+    return getattr(state, "producer", None)
+
+
+def producer_broken(broker: KafkaBroker) -> bool:
+    """True when the broker's producer can never deliver again: its sender task has died
+    (aiokafka then fails everything pending and leaves new sends waiting forever)."""
+    producer = _aiokafka_producer(broker)
+    sender = getattr(producer, "_sender", None)
+    task = getattr(sender, "sender_task", None)
+    return task is not None and task.done()
+
+
+async def rebuild_producer(broker: KafkaBroker, seen: int | None = None, why: str = "") -> bool:
+    """Replace the broker's producer with a new one (new producer id, sequences from zero).
+
+    `seen` is the generation the caller published with: when another publisher rebuilt the
+    producer since, nothing is done (one rebuild per failure, however many saw it). Uses the
+    broker's own connection settings, so the new producer is as idempotent as the old."""
+    healer = _healer(broker)
+    async with healer.lock:
+        if seen is not None and seen != healer.generation:
+            return False
+        fast = broker.config.producer
+        old = getattr(fast, "_producer", None)
+        fresh = AIOKafkaProducer(**broker._connection_kwargs)
+        # connect() starts the new producer and swaps it in; serializer and codec unchanged.
+        await fast.connect(fresh, serializer=fast.serializer, codec=fast.codec)  # type: ignore[attr-defined]
+        healer.generation += 1
+        PRODUCER_REBUILDS.inc()
+        log.warning("kafka producer rebuilt", extra={"reason": why, "rebuilds": healer.generation})
+    if old is not None:
+        # The old one's pending batches can never be delivered: close it without waiting on
+        # them for long (their publishers see an error and retry on the new producer).
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(old.stop(), 5.0)
+    return True
+
+
+async def _publish_once(broker: KafkaBroker, messages: Sequence[Outgoing]) -> None:
     pending = [
         await broker.publish(m.value, m.topic, key=m.key, headers=m.headers or {}, no_confirm=True)
         for m in messages
     ]
     await asyncio.gather(*pending)
+
+
+async def publish_all(
+    broker: KafkaBroker, messages: Sequence[Outgoing], timeout: float | None = None
+) -> None:
+    """Publish a batch and return only once Kafka acknowledged every message.
+
+    Sends are pipelined (the producer batches them per partition) instead of one round
+    trip per message; any failure raises, so the caller never treats the batch as sent.
+    A producer that fell fatally out of step with the broker is rebuilt and the batch sent
+    once more: messages the old producer did deliver arrive twice, which every consumer
+    absorbs by event id. `timeout` bounds the whole call (TimeoutError); idempotent batches
+    otherwise wait for a broker that is down as long as it stays down.
+    """
+    if not messages:
+        return
+    async with asyncio.timeout(timeout):
+        healer = _healer(broker)
+        for attempt in (1, 2):
+            generation = healer.generation
+            try:
+                if producer_broken(broker):
+                    raise IllegalStateError("the producer's sender task has stopped")
+                await _publish_once(broker, messages)
+                break
+            except FATAL_PRODUCER_ERRORS as exc:
+                await rebuild_producer(broker, generation, why=repr(exc))
+                if attempt == 2:
+                    raise
     counts: dict[str, int] = {}
     for m in messages:
         counts[m.topic] = counts.get(m.topic, 0) + 1

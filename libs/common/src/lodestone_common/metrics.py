@@ -23,6 +23,15 @@ RETRIES = Counter(
 PUBLISHED = Counter(
     "lodestone_published_messages_total", "Messages acknowledged by Kafka", ["topic"]
 )
+PRODUCER_REBUILDS = Counter(
+    "lodestone_kafka_producer_rebuilds_total",
+    "Kafka producers closed and built anew after a fatal idempotence error",
+)
+OUTBOX_PARKED = Counter(
+    "lodestone_outbox_parked_total",
+    "Outbox rows moved aside because Kafka can never take them (see lodestone-parked)",
+    ["service", "reason"],
+)
 OUTBOX_PENDING = Gauge(
     "lodestone_outbox_pending", "Outbox rows seen waiting at the last relay pass", ["service"]
 )

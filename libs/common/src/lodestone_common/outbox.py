@@ -5,6 +5,11 @@ never be lost when the process dies between the database write and the publish. 
 publishes rows in id order and deletes them only after Kafka acknowledged them; a crash in
 between republishes, which consumers absorb by event id. One relay per service is active at a
 time (a lease in the same database) so per-contact order holds with many replicas.
+
+A row Kafka can never take (larger than the producer or the topic accepts) would block every
+row behind it forever: it is moved to `outbox_parked` with the reason instead, counted in
+`lodestone_outbox_parked_total`, and the rest flows on. `lodestone-parked` lists, shows and
+re-drives parked rows.
 """
 
 from __future__ import annotations
@@ -23,8 +28,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from .envelope import Envelope, utcnow
-from .kafka import Outgoing, publish_all
-from .metrics import OUTBOX_PENDING
+from .kafka import Outgoing, is_transient_kafka, publish_all
+from .metrics import OUTBOX_PARKED, OUTBOX_PENDING
+
+PARKED = "outbox_parked"
+# Rows over this size are parked before any send: the producer refuses records over its
+# max_request_size (aiokafka's default 1 MiB, the broker's default message.max.bytes too).
+MAX_RECORD_BYTES = 1_000_000
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +51,7 @@ class Outbox:
         lease_seconds: float = 10.0,
     ) -> None:
         self.rows_collection = db["outbox"]
+        self.parked = db[PARKED]
         self.leases = db["leases"]
         self.broker = broker
         self.holder = holder
@@ -104,17 +115,60 @@ class Outbox:
         return held
 
     async def relay_once(self) -> int:
-        """Publish up to one batch of pending rows; the number relayed."""
+        """Publish up to one batch of pending rows; the number relayed (parked ones included)."""
         rows = await self.rows_collection.find({}).sort("_id", 1).to_list(self.batch_size)
         OUTBOX_PENDING.labels(self.service).set(len(rows))
         if not rows:
             return 0
-        await publish_all(
-            self.broker,
-            [Outgoing(r["topic"], r.get("key"), r["value"]) for r in rows],
-        )
-        await self.rows_collection.delete_many({"_id": {"$in": [r["_id"] for r in rows]}})
+        sendable = []
+        for row in rows:
+            size = len(row["value"]) + len(row.get("key") or b"")
+            if size > MAX_RECORD_BYTES:
+                await self._park(row, "too_large", f"{size} bytes; Kafka takes {MAX_RECORD_BYTES}")
+            else:
+                sendable.append(row)
+        try:
+            await publish_all(self.broker, [_outgoing(r) for r in sendable])
+        except Exception as exc:
+            if is_transient_kafka(exc):
+                raise  # the broker is away: retry the whole batch later, in order
+            # Something in the batch can never be sent (the topic refuses its size, say):
+            # find which rows, one by one, park them, and send the rest.
+            sendable = await self._isolate(sendable)
+        await self.rows_collection.delete_many({"_id": {"$in": [r["_id"] for r in sendable]}})
         return len(rows)
+
+    async def _isolate(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        sent = []
+        for row in rows:
+            try:
+                await publish_all(self.broker, [_outgoing(row)])
+            except Exception as exc:
+                if is_transient_kafka(exc):
+                    raise
+                await self._park(row, "unpublishable", repr(exc))
+            else:
+                sent.append(row)
+        return sent
+
+    async def _park(self, row: dict[str, Any], reason: str, error: str) -> None:
+        # Upsert, then delete: a crash in between parks the row again, never twice.
+        await self.parked.replace_one(
+            {"_id": row["_id"]},
+            {**row, "reason": reason, "error": error[:2000], "parked_at": utcnow()},
+            upsert=True,
+        )
+        await self.rows_collection.delete_one({"_id": row["_id"]})
+        OUTBOX_PARKED.labels(self.service, reason).inc()
+        log.error(
+            "outbox row parked: Kafka can never take it",
+            extra={
+                "topic": row["topic"],
+                "event_id": row.get("event_id"),
+                "reason": reason,
+                "error": error[:300],
+            },
+        )
 
     async def run(self, idle_poll: float = 0.25) -> None:
         self._running = True
@@ -160,3 +214,7 @@ class Outbox:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle_poll)
+
+
+def _outgoing(row: dict[str, Any]) -> Outgoing:
+    return Outgoing(row["topic"], row.get("key"), row["value"])

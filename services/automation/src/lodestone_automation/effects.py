@@ -15,6 +15,12 @@ import httpx
 
 from .settings import AutomationSettings
 
+# Total deadlines (connect + send + read), not per-read timeouts: a receiver that drips a byte
+# every few seconds would otherwise hold an action, and its runner slot, for ever.
+WEBHOOK_DEADLINE_SECONDS = 10.0
+MAIL_DEADLINE_SECONDS = 30.0
+CONTACTS_DEADLINE_SECONDS = 30.0
+
 
 class Mailer:
     def __init__(self, settings: AutomationSettings) -> None:
@@ -32,15 +38,16 @@ class Mailer:
         message["X-Lodestone-Action"] = message_id
         message.set_content(body)
         s = self.settings
-        await aiosmtplib.send(
-            message,
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_username,
-            password=s.smtp_password,
-            start_tls=s.smtp_starttls,
-            timeout=30,
-        )
+        async with asyncio.timeout(MAIL_DEADLINE_SECONDS):
+            await aiosmtplib.send(
+                message,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                start_tls=s.smtp_starttls,
+                timeout=MAIL_DEADLINE_SECONDS,
+            )
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -48,8 +55,15 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-async def post_webhook(url: str, secret: str, key: str, payload: dict[str, Any]) -> int:
-    """One delivery attempt; the HTTP status (0 when the receiver could not be reached)."""
+async def post_webhook(
+    url: str,
+    secret: str,
+    key: str,
+    payload: dict[str, Any],
+    deadline: float = WEBHOOK_DEADLINE_SECONDS,
+) -> int:
+    """One delivery attempt; the HTTP status (0 when the receiver could not be reached or did
+    not answer in full within `deadline` seconds)."""
     body = json.dumps(payload, default=str, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -57,9 +71,9 @@ async def post_webhook(url: str, secret: str, key: str, payload: dict[str, Any])
         "X-Lodestone-Signature": signature(secret, int(time.time()), body),
     }
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with asyncio.timeout(deadline), httpx.AsyncClient(timeout=deadline) as http:
             response = await http.post(url, content=body, headers=headers)
-    except httpx.HTTPError:
+    except (httpx.HTTPError, TimeoutError):
         return 0
     return response.status_code
 
@@ -72,6 +86,10 @@ class ContactsClient:
         )
 
     async def _call(self, method: str, path: str, json: dict[str, Any]) -> httpx.Response:
+        async with asyncio.timeout(CONTACTS_DEADLINE_SECONDS):
+            return await self._retried(method, path, json)
+
+    async def _retried(self, method: str, path: str, json: dict[str, Any]) -> httpx.Response:
         delay = 0.2
         for attempt in range(6):
             try:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
@@ -34,7 +35,17 @@ from .settings import AutomationSettings
 log = logging.getLogger(__name__)
 MAX_STEPS_PER_RUN = 200
 POLL_SECONDS = 0.1
-PARALLEL = 16  # enrollments advanced at once
+PARALLEL = 32  # enrollments advanced at once
+# Claim again once this many slots are free: a claim per finished enrollment would cost a
+# round trip each, a claim only when all are free would let one slow action hold the rest.
+CLAIM_WHEN_FREE = PARALLEL // 4
+# Longer than any run's actions take (each has a total deadline, see effects.py), so no
+# other replica takes an enrollment over while this runner is still at it.
+CLAIM_LEASE_SECONDS = 90.0
+# Webhooks in flight to one host at once: a slow or dead receiver holds at most these slots;
+# its other enrollments wait their turn (re-due shortly, no attempt counted).
+PER_HOST = 4
+HOST_BUSY_RETRY_SECONDS = 1.0
 
 
 class Runner:
@@ -53,29 +64,34 @@ class Runner:
         self.contacts = contacts
         self.token = f"{settings.instance_id}-{uuid4().hex[:8]}"
         self._wake = asyncio.Event()
-        self._parallel = asyncio.Semaphore(PARALLEL)
         self._draining = asyncio.Event()
-        self._busy: asyncio.Future[list[None]] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._hosts: dict[str, asyncio.Semaphore] = {}
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        # Enrollments are independent (each is leased to this runner, each action keyed by
+        # its step), so they advance side by side, and new ones are claimed while others are
+        # still in flight: one waiting on a slow SMTP server or webhook holds only its own
+        # slot, never the claims behind it. Tasks, not awaited here: a shutdown lets the
+        # actions in flight finish (see drain) instead of cutting an email in half.
         while not self._draining.is_set():
             # Cleared before looking, not after: a wake during the claim or the work below
             # then means "look again at once" instead of being lost for a poll interval.
             self._wake.clear()
-            claimed = await self.repo.claim_due(self.token)
-            # Enrollments are independent (each is leased to this runner, each action keyed
-            # by its step), so they advance side by side: one waiting on a commit, the SMTP
-            # server or a webhook does not hold up the rest. Shielded: a shutdown lets the
-            # actions in flight finish (see drain) instead of cutting an email in half.
-            self._busy = asyncio.ensure_future(
-                asyncio.gather(*(self._advance_logged(e) for e in claimed))
-            )
-            await asyncio.shield(self._busy)
-            if claimed:
+            free = PARALLEL - len(self._in_flight)
+            if free < CLAIM_WHEN_FREE:
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
+            claimed = await self.repo.claim_due(self.token, free, CLAIM_LEASE_SECONDS)
+            for enrollment in claimed:
+                task = asyncio.create_task(self._advance_logged(enrollment))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if len(claimed) == free:
+                continue  # more may be due
             # Poll the due index (a bounded range scan), or wake at once on a local enrollment.
             try:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
@@ -87,18 +103,24 @@ class Runner:
         other replicas away meanwhile)."""
         self._draining.set()
         self._wake.set()
-        if self._busy is not None:
-            await self._busy
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    def _host_slots(self, url: str) -> asyncio.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        slots = self._hosts.get(host)
+        if slots is None:
+            slots = self._hosts[host] = asyncio.Semaphore(PER_HOST)
+        return slots
 
     async def _advance_logged(self, enrollment: dict[str, Any]) -> None:
-        async with self._parallel:
-            try:
-                await self.advance(enrollment)
-            except Exception:
-                log.exception(
-                    "enrollment step failed; retried after its lease",
-                    extra={"enrollment": enrollment["_id"]},
-                )
+        try:
+            await self.advance(enrollment)
+        except Exception:
+            log.exception(
+                "enrollment step failed; retried after its lease",
+                extra={"enrollment": enrollment["_id"]},
+            )
 
     async def advance(self, enrollment: dict[str, Any]) -> None:
         eid = enrollment["_id"]
@@ -142,7 +164,19 @@ class Runner:
             }
             step = definition.steps[index] if index < len(definition.steps) else None
             if decision.kind == "act" and isinstance(step, WebhookStep):
-                outcome, retry_in = await self.webhook(enrollment, step, contact)
+                slots = self._host_slots(step.url)
+                if slots.locked():
+                    # Its host has PER_HOST deliveries in flight already: wait a turn, no
+                    # attempt counted, no note (the step has not run).
+                    await stop(
+                        {
+                            "due_at": now + timedelta(seconds=HOST_BUSY_RETRY_SECONDS),
+                            "claimed_until": None,
+                        }
+                    )
+                    return
+                async with slots:
+                    outcome, retry_in = await self.webhook(enrollment, step, contact)
                 note["outcome"] = outcome
                 notes.append(note)
                 if retry_in is not None:  # durable retry: the enrollment waits on this step

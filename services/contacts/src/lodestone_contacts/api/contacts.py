@@ -135,7 +135,10 @@ async def patch_contact(
         except StageError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
         stage = stage_entry(current.get("lifecycle_stage"), patch.stage, key.name, utcnow())
-    changes, previous = patch_changes(current, patch)
+    try:
+        changes, previous = patch_changes(current, patch)
+    except ValueError as exc:  # the custom fields it adds would outgrow the record's limit
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"custom: {exc}") from exc
     try:
         doc = await repo.update(current["_id"], changes, previous, key.name, stage)
     except EmailTaken as exc:

@@ -18,6 +18,8 @@ from lodestone_common.topics import INGEST_RAW
 from ..domain.interactions import property_errors
 from ..domain.records import normalize_email
 
+PUBLISH_TIMEOUT = 15.0
+
 router = APIRouter(prefix="/v1", tags=["ingestion"])
 
 MAX_EVENTS = 1000
@@ -115,6 +117,9 @@ async def ingest(
                 )
                 for e in fresh.values()
             ],
+            # A client retries a 503 with the same ids; a broker away for minutes must not
+            # hold its request (and a worker) open that long.
+            timeout=PUBLISH_TIMEOUT,
         )
     except (KafkaError, TimeoutError) as exc:
         raise HTTPException(

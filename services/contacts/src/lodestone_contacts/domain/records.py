@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lodestone_common.events import ContactSnapshot, LifecycleStage
+from lodestone_common.limits import BoundedMap, check_map
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -99,7 +100,7 @@ class ContactFields(BaseModel):
     phones: list[str] | None = Field(default=None, max_length=20)
     source: str | None = Field(default=None, max_length=100)
     owner_id: str | None = Field(default=None, max_length=100)
-    tags: list[str] | None = Field(default=None, max_length=100)
+    tags: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=100)
     country: str | None = Field(default=None, max_length=100)
     age: int | None = Field(default=None, ge=0, le=150)
     gender: str | None = Field(default=None, max_length=50)
@@ -110,7 +111,7 @@ class ContactFields(BaseModel):
     consent: Consent | None = None
     unsubscribed: bool | None = None
     attachments: list[Attachment] | None = Field(default=None, max_length=100)
-    custom: dict[str, Any] | None = None
+    custom: BoundedMap | None = None
 
     @field_validator("email")
     @classmethod
@@ -243,7 +244,8 @@ def patch_changes(
     previous: dict[str, Any] = {}
     for field, value in wanted.items():
         if field == "custom" and value is not None:
-            value = {**current.get("custom", {}), **value}
+            # Held to the limits as the record will hold it, not only as this patch adds it.
+            value = check_map({**current.get("custom", {}), **value}, "the contact's custom fields")
         if current.get(field) != value:
             changes[field] = value
             previous[field] = current.get(field)
