@@ -16,8 +16,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -223,6 +226,65 @@ def settled(infra: Stack):  # type: ignore[no-untyped-def]
             await asyncio.sleep(0.3)
 
     return wait
+
+
+class Drip:
+    """A webhook receiver for tests of slow destinations: answers 200, then one byte of body
+    every `every` seconds, for as long as it is read."""
+
+    def __init__(self, every: float = 3.0) -> None:
+        self.every = every
+        self.open = 0
+        self.most_open = 0
+        self.cut = 0  # connections the client closed before the answer was whole
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        drip = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                with drip.lock:
+                    drip.open += 1
+                    drip.most_open = max(drip.most_open, drip.open)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    for _ in range(1000):
+                        if drip.stopping.wait(drip.every):
+                            return
+                        self.wfile.write(b".")
+                        self.wfile.flush()
+                except OSError:
+                    with drip.lock:
+                        drip.cut += 1
+                finally:
+                    with drip.lock:
+                        drip.open -= 1
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self) -> Drip:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def drip() -> Iterator[Drip]:
+    """A receiver on loopback that answers 200 and then drips its body a byte every 3 s."""
+    with Drip() as receiver:
+        yield receiver
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -145,12 +145,17 @@ async def count_effects(
     _per_person(
         totals.effect("automation activity"), work, {e: audience.get(c, {}) for e, c in ids.items()}
     )
-    enrolled: Counter[str] = Counter()
+    # Once per person in each of the phase's workflows: a double in one cannot hide a loss
+    # in another.
+    enrolled: Counter[tuple[str, str]] = Counter()
     async for doc in automation["enrollments"].find(
-        {"contact_id": {"$in": list(ids.values())}}, {"contact_id": 1}
+        {"contact_id": {"$in": list(ids.values())}}, {"contact_id": 1, "workflow_id": 1}
     ):
-        enrolled[doc["contact_id"]] += 1
-    _per_person_total(totals.effect("enrollments"), work, ids, enrolled, each=1)
+        enrolled[doc["contact_id"], doc["workflow_id"]] += 1
+    enrollments = totals.effect("enrollments")
+    for email in work.expected:
+        for workflow_id in work.workflow_ids:
+            enrollments.add(1, enrolled.get((ids.get(email, ""), workflow_id), 0))
 
     async with httpx.AsyncClient(base_url=mail_url, timeout=30) as mail:
         sent = Counter(

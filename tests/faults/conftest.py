@@ -28,17 +28,33 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture(autouse=True)
-def _restore_stack(services):  # type: ignore[no-untyped-def]
-    """Whatever a phase did, the next test finds every process of the stack running."""
+def _restore_stack(services, request):  # type: ignore[no-untyped-def]
+    """Whatever a phase did, the next test finds every process of the stack running and
+    ready; after a failed phase every service is restarted too (a wedged one may still be
+    running), so one wedge reports as one failure, not as every test after it."""
     yield
     stack = services.stack
     for name in ("kafka", "mongo"):
         if not stack.running(name):
             stack.start_infra(name)
+    failed = request.node.stash.get(FAILED, False)
     for service in stack.service_ports:
         for replica in stack.replicas(service):
             stack.stop(stack.replica(service, replica)[0])
+        if failed:
+            stack.stop(service)
         if not stack.running(service):
             stack.start_service(service)
-            stack.wait_ready(service, 120)
+        stack.wait_ready(service, 120)

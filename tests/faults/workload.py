@@ -23,6 +23,8 @@ class Workload:
     events: list[dict[str, Any]]
     # email -> interaction type -> how many interactions that person must end up with
     expected: dict[str, Counter[str]] = field(default_factory=dict)
+    # The workflows the phase's trigger enrolls every person in, once each.
+    workflow_ids: list[str] = field(default_factory=list)
 
     @property
     def source(self) -> str:
