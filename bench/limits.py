@@ -2,8 +2,11 @@
 
 - Kafka produce: aiokafka, idempotent, acks=all, pipelined, with interaction-sized envelopes;
 - Kafka consume: one consumer reading those messages back in batches (getmany);
-- database bulk insert and bulk `$inc` upsert: batches of 1,000, w=majority.
-Size: LODESTONE_BENCH_RAW (default 200,000 messages / documents).
+- database bulk insert and bulk `$inc` upsert: batches of 1,000, w=majority;
+- database commits: small transactions (one insert each) one after the other, the cost every
+  consumer batch pays once; with the journal flushed on commit (the default, as MongoDB's
+  `w: majority` with journaling) or not (LODESTONE_MONGO_SYNC_ON_COMMIT=0), to compare.
+Size: LODESTONE_BENCH_RAW (default 200,000 messages / documents; a hundredth as commits).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient, InsertOne, UpdateOne
 
 from lodestone_common.events import InteractionRecorded
+from lodestone_common.mongo import in_transaction
 
 from .harness import bench_stack, produce, report
 
@@ -72,8 +76,8 @@ async def kafka_rates(bootstrap: str, n: int) -> tuple[float, float, int]:
     return rate, consume, sum(len(v) for _, v in messages) // n
 
 
-async def database_rates(url: str, n: int) -> tuple[float, float]:
-    """(bulk inserts/s, bulk upserts/s)."""
+async def database_rates(url: str, n: int) -> tuple[float, float, float]:
+    """(bulk inserts/s, bulk upserts/s, transactions committed/s)."""
     client: AsyncMongoClient = AsyncMongoClient(url, w="majority")
     db = client[f"bench_raw_{uuid4().hex[:6]}"]
     try:
@@ -97,7 +101,13 @@ async def database_rates(url: str, n: int) -> tuple[float, float]:
                 ordered=False,
             )
         upserts = n / (time.perf_counter() - started)
-        return inserts, upserts
+        commits = max(n // 100, 100)
+        started = time.perf_counter()
+        for i in range(commits):
+            await in_transaction(
+                client, lambda session, i=i: db["tx"].insert_one({"_id": i}, session=session)
+            )
+        return inserts, upserts, commits / (time.perf_counter() - started)
     finally:
         await client.drop_database(db.name)
         await client.close()
@@ -105,12 +115,14 @@ async def database_rates(url: str, n: int) -> tuple[float, float]:
 
 async def measure(bootstrap: str, mongo_url: str, n: int) -> tuple[list[dict[str, object]], int]:
     produce, consume, size = await kafka_rates(bootstrap, n)
-    inserts, upserts = await database_rates(mongo_url, n)
+    inserts, upserts, commits = await database_rates(mongo_url, n)
+    synced = os.environ.get("LODESTONE_MONGO_SYNC_ON_COMMIT", "1") not in ("0", "false", "no")
     rows = [
         ("kafka produce (acks=all, idempotent)", produce),
         ("kafka consume (batched)", consume),
         ("db bulk insert (w=majority)", inserts),
         ("db bulk $inc upsert", upserts),
+        (f"db transactions committed ({'journal flushed' if synced else 'no flush'})", commits),
     ]
     return [
         {"limit": name, "per_s": rate, "of_kafka_produce": rate / produce} for name, rate in rows

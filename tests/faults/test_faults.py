@@ -364,11 +364,13 @@ async def _close_books(run: Run, totals: Totals, began: float) -> None:
             await count_effects(work, totals, mongo, reporting, services.stack.mail_url)
             return totals.lost == 0
 
+        # The slow variant's 50,000 events take minutes end to end on two busy cores.
+        patience = 240 + len(work.events) / 100
         try:
-            await run.eventually(complete, timeout=240, interval=1.0)
+            await run.eventually(complete, timeout=patience, interval=1.0)
         except AssertionError:
             pass  # the books below say what is missing
-        await run.settled(timeout=240)
+        await run.settled(timeout=patience)
         await asyncio.sleep(3)  # anything applied twice would show by now
         await count_effects(work, totals, mongo, reporting, services.stack.mail_url)
     totals.requests = run.requests
