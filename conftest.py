@@ -34,7 +34,18 @@ sys.modules["lodestone_stack"] = stack_module
 _spec.loader.exec_module(stack_module)
 Stack = stack_module.Stack
 
-TEST_PORTS = {"contacts": 18001, "scoring": 18002, "automation": 18003, "reporting": 18004}
+# LODESTONE_TEST_PORT_OFFSET moves every port of the test stack, so two checkouts (a slow
+# fault run beside a developer's tests) can run side by side on one machine.
+PORT_OFFSET = int(os.environ.get("LODESTONE_TEST_PORT_OFFSET", "0"))
+TEST_PORTS = {
+    service: port + PORT_OFFSET
+    for service, port in {
+        "contacts": 18001,
+        "scoring": 18002,
+        "automation": 18003,
+        "reporting": 18004,
+    }.items()
+}
 API_KEY = "test-admin-key"
 # One key per scope, plus a key with none: the services get only their SHA-256 digests.
 SCOPES = [
@@ -115,10 +126,10 @@ def infra() -> Iterator[Stack]:
     mongo_env = os.environ.get("LODESTONE_TEST_MONGO_URL")
     stack = Stack(
         name="test",
-        kafka_port=19092,
-        mongo_port=37017,
-        smtp_port=11025,
-        mail_http_port=18025,
+        kafka_port=19092 + PORT_OFFSET,
+        mongo_port=37017 + PORT_OFFSET,
+        smtp_port=11025 + PORT_OFFSET,
+        mail_http_port=18025 + PORT_OFFSET,
         service_ports=TEST_PORTS,
     )
     stack.api_key = API_KEY

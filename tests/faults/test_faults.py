@@ -308,6 +308,9 @@ def _events() -> int:
     return int(os.environ.get("LODESTONE_FAULT_EVENTS", "50000" if SLOW else "1500"))
 
 
+# A phase streams, suffers its fault and closes its books in one test: 50,000 events on two
+# busy cores take many minutes end to end.
+@pytest.mark.timeout(3600 if SLOW else 900)
 @pytest.mark.parametrize("fault", list(PHASES), ids=[p.split(" (")[0] for p in PHASES])
 async def test_nothing_lost_nothing_doubled(
     services, mongo, eventually, settled, drip, fault

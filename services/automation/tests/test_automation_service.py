@@ -437,7 +437,8 @@ async def test_two_replicas_send_each_email_once(services, mongo, eventually) ->
     stack.start_service("automation", replica=1)
     tag = uuid4().hex[:6]
     try:
-        async with httpx.AsyncClient(base_url="http://127.0.0.1:18013") as second:
+        second_url = f"http://127.0.0.1:{stack.replica('automation', 1)[1]}"
+        async with httpx.AsyncClient(base_url=second_url) as second:
 
             async def ready() -> bool:
                 try:
