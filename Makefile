@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help bootstrap sync vendor up demo down status test test-faults test-fast lint bench
+.PHONY: help bootstrap sync vendor sdk up demo down status test test-faults test-fast lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,7 +36,10 @@ down: ## stop everything `make up` started
 status: ## which local processes are running
 	@$(RUN) python deploy/local/stack.py status
 
-test: sync vendor ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
+sdk: ## Segment's JavaScript SDKs from npm, which the SDK tests drive (tests/sdk)
+	@cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error
+
+test: sync vendor sdk ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
 	@$(RUN) ruff check .
 	@$(RUN) pytest
 

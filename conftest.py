@@ -63,6 +63,11 @@ SCOPES = [
     "scoring-models:write",
 ]
 SCOPED_KEYS = {scope: f"test-key-{scope}" for scope in SCOPES} | {"": "test-key-no-scope"}
+# The shared secrets of the Segment and RudderStack webhook receivers in the test stack.
+WEBHOOK_SECRETS = {
+    "LODESTONE_SEGMENT_WEBHOOK_SECRET": "test-segment-webhook-secret",
+    "LODESTONE_RUDDERSTACK_WEBHOOK_SECRET": "test-rudderstack-webhook-secret",
+}
 
 
 def _scoped_keys_json() -> str:
@@ -134,6 +139,7 @@ def infra() -> Iterator[Stack]:
     )
     stack.api_key = API_KEY
     stack.api_keys = _scoped_keys_json()
+    stack.service_settings = {"contacts": WEBHOOK_SECRETS}
     containers: list[object] = []
     native = False
     if kafka_env and mongo_env:

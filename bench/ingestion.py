@@ -1,6 +1,8 @@
-"""Ingestion: events per second through `POST /v1/events`, by batch size, against raw Kafka.
+"""Ingestion: events per second through `POST /v1/events` and through Segment's Tracking API
+(`POST /v1/batch`, as Segment's SDKs send it), by batch size, against raw Kafka.
 
-For each batch size (1, 100, 1000) it measures
+For each front door and batch size (1, 100, 1000; Segment's SDKs batch up to 100 by
+default) it measures
 - accepted/s: the API answered 202, i.e. Kafka acknowledged the raw events (acks=all);
 - resolved/s: the same events reached the interactions topic, resolved to contacts and
   keyed by contact_id (identity resolution, timeline, outbox, relay included);
@@ -41,6 +43,25 @@ def make_events(n: int, run: str) -> list[dict[str, Any]]:
     ]
 
 
+def segment_batch(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same events as a Segment SDK would send them."""
+    return {
+        "batch": [
+            {
+                "type": "track",
+                "messageId": e["event_id"],
+                "userId": e["contact"]["email"].split("@")[0],
+                "event": e["name"],
+                "properties": e["properties"],
+                "context": {"traits": {"email": e["contact"]["email"]}},
+                "timestamp": e["occurred_at"],
+            }
+            for e in events
+        ],
+        "sentAt": events[-1]["occurred_at"],
+    }
+
+
 async def raw_produce_rate(bootstrap: str, events: list[dict[str, Any]]) -> float:
     payloads = [orjson.dumps(e) for e in events]
     return await produce(
@@ -50,11 +71,16 @@ async def raw_produce_rate(bootstrap: str, events: list[dict[str, Any]]) -> floa
     )
 
 
-async def post_all(url: str, key: str, events: list[dict[str, Any]], size: int) -> float:
+async def post_all(
+    url: str, key: str, events: list[dict[str, Any]], size: int, door: str = "native"
+) -> float:
     batches = [events[i : i + size] for i in range(0, len(events), size)]
     limits = httpx.Limits(max_connections=16)
+    # Segment's SDKs authenticate with the write key as the Basic user name.
+    auth = httpx.BasicAuth(key, "") if door == "segment" else None
+    headers = {} if door == "segment" else {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120, limits=limits
+        base_url=url, headers=headers, auth=auth, timeout=120, limits=limits
     ) as http:
         queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
         for batch in batches:
@@ -63,7 +89,10 @@ async def post_all(url: str, key: str, events: list[dict[str, Any]], size: int) 
         async def worker() -> None:
             while not queue.empty():
                 batch = queue.get_nowait()
-                response = await http.post("/v1/events", json={"events": batch})
+                if door == "segment":
+                    response = await http.post("/v1/batch", json=segment_batch(batch))
+                else:
+                    response = await http.post("/v1/events", json={"events": batch})
                 response.raise_for_status()
 
         started = time.perf_counter()
@@ -108,14 +137,15 @@ async def run() -> None:
         sizes = [(1, 2_000), (100, 20_000), (1000, 50_000)]
         raw = await raw_produce_rate(stack.kafka_bootstrap, make_events(50_000, "raw"))
         rows = []
-        for size, n in sizes:
-            run_id = f"b{size}-{uuid4().hex[:6]}"
+        for door, (size, n) in [(d, s) for d in ("native", "segment") for s in sizes]:
+            run_id = f"{door[0]}{size}-{uuid4().hex[:6]}"
             events = make_events(n, run_id)
             started = time.perf_counter()
-            accepted = await post_all(url, stack.api_key, events, size)
+            accepted = await post_all(url, stack.api_key, events, size, door)
             resolved = await wait_resolved(stack.kafka_bootstrap, run_id, n, started)
             rows.append(
                 {
+                    "front door": "POST /v1/events" if door == "native" else "Segment /v1/batch",
                     "batch size": size,
                     "events": n,
                     "accepted/s": accepted,
@@ -125,12 +155,13 @@ async def run() -> None:
                 }
             )
             print(
-                f"batch {size}: accepted {accepted:,.0f}/s, resolved {resolved:,.0f}/s", flush=True
+                f"{door} batch {size}: accepted {accepted:,.0f}/s, resolved {resolved:,.0f}/s",
+                flush=True,
             )
         print(f"\nraw Kafka produce (aiokafka, acks=all, idempotent): {raw:,.0f} msg/s")
-        base = rows[0]["accepted/s"]
+        base = {row["front door"]: row["accepted/s"] for row in rows if row["batch size"] == 1}
         for row in rows:
-            row["speed-up vs batch 1"] = row["accepted/s"] / base
+            row["speed-up vs batch 1"] = row["accepted/s"] / base[row["front door"]]
         report("ingestion", rows, {"raw_kafka_produce_per_s": raw})
     finally:
         stack.down()

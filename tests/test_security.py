@@ -28,6 +28,9 @@ PUBLIC = {
     ("get", "/unsubscribe/{token}"),
     ("get", "/t/open/{token}"),
     ("get", "/t/click/{token}"),
+    # Segment's and RudderStack's Webhook destinations sign the body (X-Signature) instead.
+    ("post", "/v1/sources/segment"),
+    ("post", "/v1/sources/rudderstack"),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -56,6 +56,8 @@ class Stack:
     api_key: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEY", DEV_API_KEY))
     # Further keys with scopes (LODESTONE_API_KEYS JSON), e.g. the tests' limited keys.
     api_keys: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEYS", ""))
+    # Settings of one service's processes (e.g. the tests' webhook secrets), every time it starts.
+    service_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     # Endpoints of infrastructure started elsewhere (testcontainers, a shared cluster).
     kafka_bootstrap: str = ""
     mongo_url: str = ""
@@ -90,6 +92,7 @@ class Stack:
         )
         if "contacts" in self.service_ports:
             env["LODESTONE_CONTACTS_URL"] = f"http://127.0.0.1:{self.service_ports['contacts']}"
+        env.update(self.service_settings.get(service, {}))
         return env
 
     # -- processes -------------------------------------------------------------------------

@@ -63,35 +63,45 @@ class KeyRing:
         return found
 
 
-def _bearer(request: Request) -> str:
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authorize(
+    request: Request, presented: str | None, scope: str, challenge: str = "Bearer"
+) -> ApiKey:
+    """The key presented (however the client sent it), which must hold `scope`: 401 when it
+    is missing or unknown, 403 when it lacks the scope."""
+    if not presented:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing API key: send 'Authorization: Bearer <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": challenge},
         )
-    return token.strip()
+    ring: KeyRing = request.app.state.keyring
+    key = ring.identify(presented)
+    if key is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid API key",
+            headers={"WWW-Authenticate": challenge},
+        )
+    if not key.allows(scope):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"API key {key.name!r} lacks scope {scope!r}"
+        )
+    return key
 
 
 def require_scope(scope: str) -> Callable[..., ApiKey]:
     """FastAPI dependency: the request's key, which must hold `scope` (401 / 403 otherwise)."""
 
     def dependency(request: Request) -> ApiKey:
-        ring: KeyRing = request.app.state.keyring
-        key = ring.identify(_bearer(request))
-        if key is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "invalid API key",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if not key.allows(scope):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"API key {key.name!r} lacks scope {scope!r}"
-            )
-        return key
+        return authorize(request, _bearer(request), scope)
 
     dependency.__name__ = f"require_{scope.replace(':', '_').replace('*', 'any')}"
     dependency.lodestone_scope = scope  # type: ignore[attr-defined]  # read by document_security

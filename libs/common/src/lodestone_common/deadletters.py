@@ -38,6 +38,8 @@ class Letter:
     @property
     def origin(self) -> str:
         h = self.headers
+        if "x-original-topic" not in h and "x-origin" in h:
+            return h["x-origin"]  # refused at an API (e.g. POST /v1/batch), never on a topic
         topic = h.get("x-original-topic", "?")
         return f"{topic}/{h.get('x-original-partition', '?')}@{h.get('x-original-offset', '?')}"
 

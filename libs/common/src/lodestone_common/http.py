@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import KeyRing, document_security
@@ -120,6 +121,36 @@ class BodyLimit:
             status_code=413,
         )
         await response({"type": "http"}, _empty_receive, send)
+
+
+class PathCORS:
+    """CORS for some paths only (browser SDKs posting events), none for the rest of the API."""
+
+    def __init__(self, app: ASGIApp, paths: Sequence[str]) -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+        # No credentials: these paths take a key in the body or a header, never a cookie.
+        self.cors = CORSMiddleware(
+            app, allow_origins=["*"], allow_methods=["POST"], allow_headers=["*"], max_age=86400
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.paths:
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def install_rate_headers(app: FastAPI) -> None:
+    """Copy the X-RateLimit-* headers a rate-limited route left on `request.state` onto its
+    answer, whatever the route returns."""
+
+    @app.middleware("http")
+    async def rate_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
+        response = await call_next(request)
+        for name, value in getattr(request.state, "rate_headers", {}).items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 class _TooLarge(Exception):

@@ -42,6 +42,9 @@ class IngestEvent(BaseModel):
     contact: ContactRef
     properties: BoundedMap = Field(default_factory=dict)
     traits: BoundedMap = Field(default_factory=dict)
+    # A lead source that applies only while the contact has none (first-touch attribution,
+    # e.g. the UTM source of a Segment message); `traits.source` always sets it.
+    first_touch_source: str | None = Field(default=None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _named_track(self) -> IngestEvent:

@@ -16,6 +16,7 @@ slips through (see outbox.py) rather than block the events behind it.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import orjson
@@ -26,9 +27,18 @@ MAX_MAP_BYTES = 32 * 1024
 MAX_MAP_KEYS = 200
 
 
+def json_bytes(value: Any, sort_keys: bool = False) -> bytes:
+    """`value` as JSON, whatever it holds (anything JSON can't say becomes its string)."""
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    try:
+        return orjson.dumps(value, default=str, option=option)
+    except orjson.JSONEncodeError:  # an integer past 64 bits, say: encoded all the same
+        return json.dumps(value, default=str, ensure_ascii=False, sort_keys=sort_keys).encode()
+
+
 def json_size(value: Any) -> int:
     """Bytes `value` takes as JSON, as it travels in an event."""
-    return len(orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS))
+    return len(json_bytes(value))
 
 
 def check_map(value: dict[str, Any], what: str = "the map") -> dict[str, Any]:

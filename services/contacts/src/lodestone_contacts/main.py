@@ -10,13 +10,15 @@ from fastapi import FastAPI
 
 from lodestone_common.cli import serve
 from lodestone_common.events import ContactCreated, InteractionRecorded
-from lodestone_common.http import Runtime, build_app
+from lodestone_common.http import PathCORS, Runtime, build_app, install_rate_headers
 from lodestone_common.outbox import Outbox
+from lodestone_common.ratelimit import RateLimits
 from lodestone_common.topics import CONTACTS, INTERACTIONS
 
 from . import consumers
 from .api import routers
 from .api.imports import MAX_IMPORT_BYTES
+from .api.segment import BROWSER_PATHS
 from .imports import ImportJobs
 from .repository import ContactsRepository
 from .segments import SegmentRegistry
@@ -59,6 +61,10 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
         routers=routers,
         body_limits={"/v1/contacts/imports": MAX_IMPORT_BYTES},
     )
+    install_rate_headers(app)
+    app.add_middleware(PathCORS, paths=BROWSER_PATHS)
+    app.state.settings = settings
+    app.state.rate_limits = RateLimits(settings.ingest_rate_limit)
     app.state.contacts = contacts
     app.state.imports = ImportJobs(runtime.db, contacts)
     app.state.segments = segments

@@ -561,7 +561,7 @@ class ContactsRepository:
         while pending:  # follow merge chains to their survivors
             cursor = self.contacts.find(
                 {"_id": {"$in": list(pending)}},
-                {"_id": 1, "anonymous": 1, "merged_into": 1, "erased": 1},
+                {"_id": 1, "anonymous": 1, "merged_into": 1, "erased": 1, "source": 1},
                 session=session,
             )
             pending = set()
@@ -569,7 +569,10 @@ class ContactsRepository:
                 if doc.get("erased"):
                     continue
                 known[doc["_id"]] = Known(
-                    doc["_id"], bool(doc.get("anonymous")), doc.get("merged_into")
+                    doc["_id"],
+                    bool(doc.get("anonymous")),
+                    doc.get("merged_into"),
+                    doc.get("source"),
                 )
                 if doc.get("merged_into") and doc["merged_into"] not in known:
                     pending.add(doc["merged_into"])

@@ -4,3 +4,10 @@ from lodestone_common.settings import ServiceSettings
 class ContactsSettings(ServiceSettings):
     service_name: str = "contacts"
     http_port: int = 8001
+    # Requests per API key per replica on every ingestion endpoint (POST /v1/events, the
+    # Segment-compatible API), as `limits` reads it: "1000/second", "60000/minute".
+    ingest_rate_limit: str = "1000/second"
+    # Shared secrets of Segment's and RudderStack's Webhook destinations (X-Signature, the
+    # HMAC-SHA1 of the body); their receivers answer 404 while unset.
+    segment_webhook_secret: str | None = None
+    rudderstack_webhook_secret: str | None = None

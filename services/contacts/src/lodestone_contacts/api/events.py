@@ -65,11 +65,16 @@ def validate_batch(raw_events: list[Any]) -> tuple[list[IngestEvent], list[dict[
         f"nothing. At most {MAX_EVENTS} events a batch; a batch with any invalid event is "
         "refused whole, with every error naming its event and field."
     ),
-    responses={413: {"description": "body too large"}, 422: {"description": "invalid events"}},
+    responses={
+        413: {"description": "body too large"},
+        422: {"description": "invalid events"},
+        429: {"description": "over the key's rate limit; see Retry-After"},
+    },
 )
 async def ingest(
     batch: IngestBatch, request: Request, key: ApiKey = Scope("events:write")
 ) -> IngestAccepted | JSONResponse:
+    request.app.state.rate_limits.check(request, key)
     if not batch.events:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "events: the batch is empty")
     if len(batch.events) > MAX_EVENTS:
@@ -101,6 +106,13 @@ async def ingest(
             },
             status_code=422,
         )
+    return await accept(request, events)
+
+
+async def accept(request: Request, events: list[IngestEvent]) -> IngestAccepted:
+    """Publish the events not seen before to the raw topic; durable on Kafka on return.
+    Shared by every front door (this one, Segment's API, webhook destinations)."""
+    repo = request.app.state.contacts
     now = utcnow()
     unique: dict[str, IngestEvent] = {}
     for event in events:

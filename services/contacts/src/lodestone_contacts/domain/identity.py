@@ -34,6 +34,7 @@ class Known:
     id: str
     anonymous: bool
     merged_into: str | None = None
+    source: str | None = None  # for first-touch attribution
 
 
 @dataclass
@@ -203,8 +204,14 @@ class Resolver:
                 update["external_id"] = keys["ext"].split(":", 1)[1]
 
     def _record(self, contact_id: str, event: IngestEvent) -> None:
+        update = self.plan.updates[contact_id]
         if event.traits:
-            self.plan.updates[contact_id].update(trait_updates(event.traits))
+            update.update(trait_updates(event.traits))
+        known = self.contacts[contact_id]
+        if event.first_touch_source and not known.source and not update.get("source"):
+            update["source"] = event.first_touch_source
+        if update.get("source"):
+            known.source = update["source"]
         itype = interaction_type(event)
         # Consent follows the person's own actions: an unsubscribe is honoured at once.
         if itype == "email_unsubscribed":

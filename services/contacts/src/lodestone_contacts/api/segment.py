@@ -1,0 +1,283 @@
+"""Segment's HTTP Tracking API, verbatim: Segment's and RudderStack's SDKs send here unchanged.
+
+`POST /v1/batch`, `/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/group`,
+`/v1/alias` and analytics.js's short paths (`/v1/t`, `/v1/i`, `/v1/p`, `/v1/s`, `/v1/g`,
+`/v1/a`, `/v1/b`), as the SDKs call them:
+
+- the write key as HTTP Basic user name (empty password), as `writeKey` in the body, or as a
+  bearer key; it must hold `events:write` (a write key is just such an API key);
+- JSON sent as `application/json` or `text/plain` (what the browser SDK sends to stay a simple
+  CORS request), gzip bodies, CORS for browsers;
+- 200 on success; at most 32 KB a message and 500 KB a request (400 beyond);
+- one bad message never refuses the batch (the SDKs drop a whole batch on a 4xx): the valid
+  ones are accepted, the invalid ones counted in the answer and dead-lettered with the reason.
+
+Beside them, receivers for Segment's and RudderStack's Webhook destinations
+(`/v1/sources/segment`, `/v1/sources/rudderstack`), which sign the body (`X-Signature`, the
+hex HMAC-SHA1 of the body with the shared secret set in LODESTONE_SEGMENT_WEBHOOK_SECRET /
+LODESTONE_RUDDERSTACK_WEBHOOK_SECRET) instead of sending a key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import hashlib
+import hmac
+import zlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+
+from lodestone_common.auth import ApiKey, authorize
+from lodestone_common.envelope import utcnow
+from lodestone_common.ingest import IngestEvent
+from lodestone_common.kafka import Outgoing, publish_all
+from lodestone_common.limits import json_bytes
+from lodestone_common.topics import DEAD_LETTER
+
+from ..domain.interactions import property_errors
+from ..domain.records import normalize_email
+from ..domain.segment import (
+    MAX_MESSAGES,
+    MAX_REQUEST_BYTES,
+    SHORT_PATHS,
+    TYPES,
+    Rejected,
+    Skipped,
+    message_id,
+    to_event,
+)
+from .events import PUBLISH_TIMEOUT, accept
+
+router = APIRouter(prefix="/v1", tags=["segment"])
+SCOPE = "events:write"
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": 'A Segment message, or for /batch `{"batch": [message, ...]}`; '
+        "sent as application/json or text/plain, optionally gzip-encoded.",
+        "content": {
+            media: {"schema": {"type": "object", "additionalProperties": True}}
+            for media in ("application/json", "text/plain")
+        },
+    }
+}
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "not JSON, over 500 KB, or not a Segment message"},
+    429: {"description": "over the key's rate limit; see Retry-After"},
+}
+
+
+async def _body(request: Request) -> Any:
+    """The request's JSON, gunzipped when sent so; 400 when it is neither."""
+    raw = await request.body()
+    if len(raw) > MAX_REQUEST_BYTES and request.headers.get("content-encoding") != "gzip":
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"request over {MAX_REQUEST_BYTES} bytes")
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        try:
+            # Bounded: a small gzip bomb must not become gigabytes here.
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            raw = inflater.decompress(raw, MAX_REQUEST_BYTES + 1)
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "body is not valid gzip") from exc
+        if len(raw) > MAX_REQUEST_BYTES:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST, f"request over {MAX_REQUEST_BYTES} bytes"
+            )
+    try:
+        return orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not JSON: {exc}") from exc
+
+
+def _presented_key(request: Request, body: Any) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            # "KEY:" with an empty password; split at the last colon, as keys may hold some.
+            user, _, _ = base64.b64decode(value.strip(), validate=True).decode().rpartition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return user or None
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if isinstance(body, dict) and isinstance(body.get("writeKey"), str):
+        return body["writeKey"]
+    return None
+
+
+async def segment_request(request: Request) -> tuple[ApiKey, Any]:
+    """FastAPI dependency: the body and the write key it came with (401 / 403 otherwise),
+    counted against the key's rate limit (429)."""
+    body = await _body(request)
+    key = authorize(request, _presented_key(request, body), SCOPE, 'Basic realm="lodestone"')
+    request.app.state.rate_limits.check(request, key)
+    return key, body
+
+
+segment_request.lodestone_scope = SCOPE  # type: ignore[attr-defined]  # read by document_security
+Segment = Depends(segment_request)
+
+
+async def ingest_messages(
+    request: Request, messages: list[Any], context: Any = None, kind: str | None = None
+) -> dict[str, Any]:
+    """Accept every valid message, dead-letter the others with why; the answer's counts."""
+    now = utcnow()
+    events: list[IngestEvent] = []
+    errors: list[dict[str, Any]] = []
+    letters: list[Outgoing] = []
+    skipped = 0
+    batch_context = context if isinstance(context, dict) else None
+    for index, message in enumerate(messages):
+        try:
+            event = to_event(message, now, batch_context, kind)
+            if isinstance(event, Skipped):
+                skipped += 1
+                continue
+            problems = property_errors(event)
+            if event.contact.email:
+                try:
+                    normalize_email(event.contact.email)
+                except ValueError as exc:
+                    problems.append(("contact.email", str(exc)))
+            if problems:
+                raise Rejected("; ".join(f"{field}: {why}" for field, why in problems))
+        except Rejected as exc:
+            ident = message_id(message) if isinstance(message, dict) else None
+            errors.append({"index": index, "messageId": ident, "reason": str(exc)})
+            letters.append(_letter(request, message, str(exc)))
+            continue
+        events.append(event)
+    accepted = await accept(request, events) if events else None
+    if letters:
+        try:
+            await publish_all(request.app.state.runtime.broker, letters, timeout=PUBLISH_TIMEOUT)
+        except Exception as exc:  # what was valid is in; the answer still names the rejects
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "could not dead-letter invalid messages"
+            ) from exc
+    return {
+        "success": True,
+        "accepted": accepted.accepted if accepted else 0,
+        "duplicates": accepted.duplicates if accepted else 0,
+        "skipped": skipped,
+        "rejected": len(errors),
+        "errors": errors[:100],
+    }
+
+
+def _letter(request: Request, message: Any, reason: str) -> Outgoing:
+    value = json_bytes(message)
+    headers = {
+        "x-dlq-reason": reason[:2000],
+        "x-dlq-error": "rejected at the Segment-compatible API",
+        "x-dlq-group": "contacts-segment-api",
+        "x-origin": f"{request.method} {request.url.path}",
+        "x-failed-at": utcnow().isoformat(),
+    }
+    key = message_id(message).encode() if isinstance(message, dict) else None
+    return Outgoing(DEAD_LETTER, key, value, headers)
+
+
+async def _batch(request: Request, sent: tuple[ApiKey, Any] = Segment) -> JSONResponse:
+    body = sent[1]
+    if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, 'expected {"batch": [messages]}')
+    if len(body["batch"]) > MAX_MESSAGES:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"{len(body['batch'])} messages; at most {MAX_MESSAGES}"
+        )
+    answer = await ingest_messages(request, body["batch"], body.get("context"))
+    return JSONResponse(answer)
+
+
+def _single(kind: str):  # type: ignore[no-untyped-def]
+    async def one(request: Request, sent: tuple[ApiKey, Any] = Segment) -> JSONResponse:
+        body = sent[1]
+        if not isinstance(body, dict):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a Segment message")
+        return JSONResponse(await ingest_messages(request, [body], None, kind))
+
+    one.__name__ = f"segment_{kind}"
+    return one
+
+
+def _route(path: str, endpoint: Any, summary: str) -> None:
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        summary=summary,
+        response_class=JSONResponse,
+        responses=_ANSWERS,
+        openapi_extra=_BODY,
+    )
+
+
+# What browsers post to (analytics.js): these answer CORS preflights.
+BROWSER_PATHS = [
+    "/v1/batch",
+    "/v1/b",
+    *(f"/v1/{kind}" for kind in TYPES),
+    *(f"/v1/{short}" for short in SHORT_PATHS),
+]
+
+_route("/batch", _batch, "Segment: a batch of messages")
+_route("/b", _batch, "Segment (analytics.js short path): a batch")
+for _kind in TYPES:
+    _route(f"/{_kind}", _single(_kind), f"Segment: one {_kind} message")
+for _short, _kind in SHORT_PATHS.items():
+    _route(f"/{_short}", _single(_kind), f"Segment (analytics.js short path): one {_kind}")
+
+
+# -- webhook destinations --------------------------------------------------------------
+
+
+def _webhook(source: str):  # type: ignore[no-untyped-def]
+    async def receive(request: Request) -> JSONResponse:
+        secret = getattr(request.app.state.settings, f"{source}_webhook_secret", None)
+        if not secret:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"the {source} webhook receiver is off: set LODESTONE_{source.upper()}"
+                "_WEBHOOK_SECRET",
+            )
+        raw = await request.body()
+        given = request.headers.get("x-signature", "")
+        expected = hmac.new(secret.encode(), raw, hashlib.sha1).hexdigest()
+        if not given or not hmac.compare_digest(given.lower(), expected):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Signature")
+        body = await _body(request)
+        if isinstance(body, dict) and isinstance(body.get("batch"), list):
+            messages, context = body["batch"], body.get("context")
+        elif isinstance(body, list):
+            messages, context = body, None
+        elif isinstance(body, dict):
+            messages, context = [body], None
+        else:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a Segment message")
+        if len(messages) > MAX_MESSAGES:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"at most {MAX_MESSAGES} messages")
+        return JSONResponse(await ingest_messages(request, messages, context))
+
+    receive.__name__ = f"{source}_webhook"
+    return receive
+
+
+for _source, _title in (("segment", "Segment"), ("rudderstack", "RudderStack")):
+    router.add_api_route(
+        f"/sources/{_source}",
+        _webhook(_source),
+        methods=["POST"],
+        summary=f"{_title} Webhook destination (signed with X-Signature, no key)",
+        response_class=JSONResponse,
+        responses={401: {"description": "missing or wrong signature"}, **_ANSWERS},
+        openapi_extra=_BODY,
+    )
