@@ -82,9 +82,14 @@ def authorize(
             "missing API key: send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": challenge},
         )
+    guard = getattr(request.app.state, "failed_auth", None)  # a FailedAuthLimit
+    if guard is not None:
+        guard.check(request)
     ring: KeyRing = request.app.state.keyring
     key = ring.identify(presented)
     if key is None:
+        if guard is not None:
+            guard.failed(request)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "invalid API key",

@@ -28,6 +28,7 @@ from .kafka import make_broker
 from .logging import configure_logging
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
 from .mongo import make_client, ping
+from .ratelimit import FailedAuthLimit
 from .settings import DEV_API_KEY, ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,49 @@ class BodyLimit:
         await response({"type": "http"}, _empty_receive, send)
 
 
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+# Pages and answers load only what their own service serves (the dashboard vendors its chart
+# library); the interactive API docs are left out, as FastAPI's load Swagger UI from a CDN.
+_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
+_NO_CSP = ("/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """The usual hardening headers on every answer (pure ASGI: nothing on the hot path but
+    a list of headers)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = list(_SECURITY_HEADERS)
+        if not scope["path"].startswith(_NO_CSP):
+            extra.append(_CSP)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((n, v) for n, v in extra if n not in present),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 class PathCORS:
     """CORS for some paths only (browser SDKs posting events), none for the rest of the API."""
 
@@ -214,6 +258,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         # JSON the database cannot hold (an integer over 64 bits, a NUL in a field name).
         return _error(422, "unstorable_value", f"a value cannot be stored: {exc}")
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def unencodable(request: Request, exc: Exception) -> JSONResponse:
+        # Valid JSON ("\ud800") that is no text: raised while encoding, before any write.
+        return _error(422, "unstorable_value", "a string holds an unpaired surrogate (\\ud800…)")
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, exc: Exception) -> JSONResponse:
+        return _error(422, "validation_error", "the body nests objects or lists too deeply")
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
@@ -292,6 +345,7 @@ def build_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.keyring = runtime.keyring
+    app.state.failed_auth = FailedAuthLimit(settings.failed_auth_limit)
     _install_error_handlers(app)
     _install_metrics_middleware(app)
 
@@ -328,6 +382,7 @@ def build_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, overrides=body_limits)
+    app.add_middleware(SecurityHeaders)
     document_security(app)
     return app
 

@@ -11,6 +11,7 @@ slips through (see outbox.py) rather than block the events behind it.
 | trait)                                                 |                          |
 | a free-form map whole (a contact's custom fields, an   | 32 KiB as JSON, 200 keys |
 | event's properties, an event's traits)                 |                          |
+| nesting of objects and lists in such a map             | 32 levels                |
 | a request body                                         | 5 MiB (413)              |
 """
 
@@ -25,6 +26,7 @@ from pydantic import AfterValidator
 MAX_VALUE_BYTES = 16 * 1024
 MAX_MAP_BYTES = 32 * 1024
 MAX_MAP_KEYS = 200
+MAX_DEPTH = 32  # objects and lists inside one another
 
 
 def json_bytes(value: Any, sort_keys: bool = False) -> bytes:
@@ -32,8 +34,8 @@ def json_bytes(value: Any, sort_keys: bool = False) -> bytes:
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
     try:
         return orjson.dumps(value, default=str, option=option)
-    except orjson.JSONEncodeError:  # an integer past 64 bits, say: encoded all the same
-        return json.dumps(value, default=str, ensure_ascii=False, sort_keys=sort_keys).encode()
+    except orjson.JSONEncodeError:  # an integer past 64 bits, an unpaired surrogate: escaped
+        return json.dumps(value, default=str, sort_keys=sort_keys).encode()
 
 
 def json_size(value: Any) -> int:
@@ -45,6 +47,7 @@ def check_map(value: dict[str, Any], what: str = "the map") -> dict[str, Any]:
     """`value` if it fits the limits above, else a ValueError that names the key at fault."""
     if len(value) > MAX_MAP_KEYS:
         raise ValueError(f"{what} has {len(value)} keys; at most {MAX_MAP_KEYS}")
+    _check_tree(value, what)
     for key, item in value.items():
         size = json_size(item)
         if size > MAX_VALUE_BYTES:
@@ -53,6 +56,32 @@ def check_map(value: dict[str, Any], what: str = "the map") -> dict[str, Any]:
     if total > MAX_MAP_BYTES:
         raise ValueError(f"{what} is {total} bytes as JSON; at most {MAX_MAP_BYTES} in all")
     return value
+
+
+def _check_tree(value: Any, what: str) -> None:
+    """No deeper than MAX_DEPTH, and only text that is text (no unpaired surrogates, which
+    JSON can carry and no database or Kafka message can)."""
+    pending = [(value, 1)]
+    while pending:  # iterative: a hostile value must not exhaust the stack here either
+        item, level = pending.pop()
+        if level > MAX_DEPTH:
+            raise ValueError(f"{what} nests objects or lists deeper than {MAX_DEPTH} levels")
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                _text(key, what)
+                pending.append((inner, level + 1))
+        elif isinstance(item, list):
+            pending.extend((inner, level + 1) for inner in item)
+        elif isinstance(item, str):
+            _text(item, what)
+
+
+def _text(text: Any, what: str) -> None:
+    if isinstance(text, str):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{what} holds text with an unpaired surrogate") from exc
 
 
 # A free-form map held to the limits: validation errors name the field and the key.

@@ -19,6 +19,34 @@ from limits.strategies import MovingWindowRateLimiter
 from .auth import ApiKey
 
 
+class FailedAuthLimit:
+    """Failed key checks per client address: past the limit every request from it is told to
+    come back later (429), so keys cannot be guessed at speed."""
+
+    def __init__(self, limit: str) -> None:
+        self.item: RateLimitItem = parse(limit)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def _client(self, request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def check(self, request: Request) -> None:
+        if not self.limiter.test(self.item, self._client(request)):
+            raise self._refusal(request)
+
+    def failed(self, request: Request) -> None:
+        self.limiter.hit(self.item, self._client(request))
+
+    def _refusal(self, request: Request) -> HTTPException:
+        stats = self.limiter.get_window_stats(self.item, self._client(request))
+        wait = max(math.ceil(stats.reset_time - time.time()), 1)
+        return HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed key checks from this address; retry after {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
 class RateLimits:
     def __init__(self, limit: str) -> None:
         """`limit` as `limits` reads it: "1000/second", "50000/minute", "100 per 10 seconds"."""

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     api_key: str | None = None
     # Further keys as JSON: [{"name": "...", "sha256": "<hex>" | "key": "...", "scopes": [...]}]
     api_keys: str | None = None
+    # Wrong keys tolerated per client address before it gets 429s (as `limits` reads it).
+    failed_auth_limit: str = "100/minute"
     # Run this process's Kafka consumers; an API-only replica sets this to false.
     consumers_enabled: bool = True
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosmtplib
 import httpx
 
+from .domain.destinations import DestinationPolicy
 from .settings import AutomationSettings
 
 # Total deadlines (connect + send + read), not per-read timeouts: a receiver that drips a byte
@@ -55,24 +59,56 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
+class Refused(Exception):
+    """The destination is one the policy refuses (domain/destinations.py)."""
+
+
+async def pinned(url: str, policy: DestinationPolicy) -> tuple[str, str, str]:
+    """(URL to connect to, Host header, TLS server name): the host resolved now and checked
+    against the policy, then connected to by that address, so a DNS answer that changes
+    between the check and the connection (rebinding) cannot reach what the check refused."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise Refused("the host does not resolve") from exc
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    why = policy.refusal(addresses)
+    if why:
+        raise Refused(why)
+    address = str(addresses[0])
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc)), parts.netloc.rsplit("@", 1)[-1], host
+
+
 async def post_webhook(
     url: str,
     secret: str,
     key: str,
     payload: dict[str, Any],
     deadline: float = WEBHOOK_DEADLINE_SECONDS,
+    policy: DestinationPolicy | None = None,
 ) -> int:
     """One delivery attempt; the HTTP status (0 when the receiver could not be reached or did
-    not answer in full within `deadline` seconds)."""
+    not answer in full within `deadline` seconds). Refused when the policy refuses the host's
+    address."""
     body = json.dumps(payload, default=str, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
         "Idempotency-Key": key,
         "X-Lodestone-Signature": signature(secret, int(time.time()), body),
     }
+    target, host, server_name = await pinned(url, policy or DestinationPolicy())
+    headers["Host"] = host
     try:
         async with asyncio.timeout(deadline), httpx.AsyncClient(timeout=deadline) as http:
-            response = await http.post(url, content=body, headers=headers)
+            response = await http.post(
+                target, content=body, headers=headers, extensions={"sni_hostname": server_name}
+            )
     except (httpx.HTTPError, TimeoutError):
         return 0
     return response.status_code

@@ -16,6 +16,7 @@ from lodestone_common.events import WorkflowActionPerformed, WorkflowEnrollmentC
 
 from .catalog import Catalog
 from .domain.assignment import choose_owner
+from .domain.destinations import DestinationPolicy
 from .domain.engine import backoff_seconds, decide, email_blocked
 from .domain.templates import render, with_unsubscribe
 from .domain.workflows import (
@@ -27,7 +28,7 @@ from .domain.workflows import (
     WebhookStep,
     WorkflowDefinition,
 )
-from .effects import ContactsClient, Mailer, post_webhook
+from .effects import ContactsClient, Mailer, Refused, post_webhook
 from .links import sign
 from .repository import AutomationRepository
 from .settings import AutomationSettings
@@ -67,6 +68,7 @@ class Runner:
         self._draining = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.policy = DestinationPolicy.from_setting(settings.webhook_allowed_networks)
 
     def wake(self) -> None:
         self._wake.set()
@@ -321,7 +323,17 @@ class Runner:
             "contact": {f: contact.get(f) for f in step.fields},
             "attempt": attempt,
         }
-        status = await post_webhook(step.url, step.secret, key, payload)
+        try:
+            status = await post_webhook(step.url, step.secret, key, payload, policy=self.policy)
+        except Refused as exc:
+            # Final, and no more than that in the history: the address itself, or whether it
+            # answered, would make webhooks a port scanner of the inside.
+            info = {"attempts": attempt, "reason": "refused by policy"}
+            log.warning("webhook refused by policy", extra={"step": key, "why": str(exc)})
+            await self.repo.finish_action(
+                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+            )
+            return "refused by policy", None
         if 200 <= status < 300:
             info = {"attempts": attempt, "http_status": status}
             await self.repo.finish_action(

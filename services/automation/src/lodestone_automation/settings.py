@@ -17,3 +17,7 @@ class AutomationSettings(ServiceSettings):
     # Contacts stays the only writer of contacts: steps change them through its API.
     contacts_url: str = "http://127.0.0.1:8001"
     contacts_api_key: str | None = None
+    # Networks webhooks may reach although private or local (comma-separated CIDRs, e.g.
+    # "10.1.0.0/16"); loopback, private, link-local and metadata addresses are refused
+    # otherwise (see domain/destinations.py).
+    webhook_allowed_networks: str = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 
+from ..domain.destinations import DestinationPolicy
 from ..domain.templates_library import LIBRARY
-from ..domain.workflows import WorkflowDefinition
+from ..domain.workflows import WebhookStep, WorkflowDefinition
 from ..repository import AutomationRepository, Conflict
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
@@ -50,12 +52,60 @@ def _repo(request: Request) -> AutomationRepository:
     return request.app.state.repo
 
 
+# Secrets are write-only: what any read shows instead of a webhook's signing secret. Sent back
+# unchanged in a PUT, it keeps the secret the step (same id) has.
+MASK = "********"
+
+
+def masked(definition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **definition,
+        "steps": [
+            {**step, "secret": MASK} if step.get("type") == "webhook" else step
+            for step in definition.get("steps", [])
+        ],
+    }
+
+
+def check_destinations(body: WorkflowDefinition, request: Request) -> None:
+    """Webhook URLs given as an address the policy refuses: 422 when saving, not at run time."""
+    policy: DestinationPolicy = request.app.state.runner.policy
+    for index, step in enumerate(body.steps):
+        if isinstance(step, WebhookStep):
+            why = policy.literal_refusal(urlsplit(step.url).hostname or "")
+            if why:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    f"steps.{index}.url: refused by policy: {why} (webhooks may not call "
+                    "this machine or a private network unless "
+                    "LODESTONE_WEBHOOK_ALLOWED_NETWORKS allows it)",
+                )
+
+
+def keep_secrets(body: WorkflowDefinition, current: dict[str, Any] | None) -> None:
+    """Fill each masked secret from the stored step of the same id; 422 when there is none."""
+    stored = {
+        step.get("id"): step.get("secret")
+        for step in (current or {}).get("definition", {}).get("steps", [])
+        if step.get("type") == "webhook"
+    }
+    for index, step in enumerate(body.steps):
+        if isinstance(step, WebhookStep) and step.secret == MASK:
+            if not stored.get(step.id):
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    f"steps.{index}.secret: {MASK} keeps an existing step's secret; step "
+                    f"{step.id!r} has none: give its secret",
+                )
+            step.secret = stored[step.id]
+
+
 def _workflow(doc: dict[str, Any]) -> Workflow:
     return Workflow(
         id=doc["_id"],
         status=doc["status"],
         version=doc["version"],
-        definition=doc["definition"],
+        definition=masked(doc["definition"]),
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
     )
@@ -96,6 +146,8 @@ async def validate(
 async def create(
     body: WorkflowDefinition, request: Request, key: ApiKey = Scope("workflows:write")
 ) -> Workflow:
+    check_destinations(body, request)
+    keep_secrets(body, None)
     return _workflow(await _repo(request).create_workflow(body, key.name))
 
 
@@ -125,6 +177,8 @@ async def replace(
     request: Request,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
+    check_destinations(body, request)
+    keep_secrets(body, await _repo(request).workflow(workflow_id))
     try:
         doc = await _repo(request).replace_workflow(workflow_id, body, key.name)
     except Conflict as exc:
@@ -187,7 +241,12 @@ async def versions(
     if not found:
         raise _missing(workflow_id)
     return [
-        {"version": v["version"], "at": v["at"], "by": v["by"], "definition": v["definition"]}
+        {
+            "version": v["version"],
+            "at": v["at"],
+            "by": v["by"],
+            "definition": masked(v["definition"]),
+        }
         for v in found
     ]
 

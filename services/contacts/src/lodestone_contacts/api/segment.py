@@ -252,7 +252,7 @@ def _webhook(source: str):  # type: ignore[no-untyped-def]
         raw = await request.body()
         given = request.headers.get("x-signature", "")
         expected = hmac.new(secret.encode(), raw, hashlib.sha1).hexdigest()
-        if not given or not hmac.compare_digest(given.lower(), expected):
+        if not given or not hmac.compare_digest(given.lower().encode(), expected.encode()):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Signature")
         body = await _body(request)
         if isinstance(body, dict) and isinstance(body.get("batch"), list):

@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lodestone_common.events import ContactSnapshot, LifecycleStage
 from lodestone_common.limits import BoundedMap, check_map
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No separators or quoting either: an address with a comma would become a second recipient.
+_NOT_IN_EMAIL = r"@\s,;:<>()\[\]\\\""
+_EMAIL = re.compile(rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\.[^{_NOT_IN_EMAIL}]+$")
+
 
 # The forward path; lost and disqualified can be reached from anywhere.
 STAGE_ORDER: tuple[LifecycleStage, ...] = (
@@ -112,6 +115,19 @@ class ContactFields(BaseModel):
     unsubscribed: bool | None = None
     attachments: list[Attachment] | None = Field(default=None, max_length=100)
     custom: BoundedMap | None = None
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_names(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Identifiers, as ingested traits already must be: no `$`, dots or NULs that the
+        # database would read as operators or paths.
+        for name in value or {}:
+            if not name.isidentifier() or len(name) > 100:
+                raise ValueError(
+                    f"custom field name {name[:100]!r}: letters, digits and _ only, "
+                    "not starting with a digit, at most 100"
+                )
+        return value
 
     @field_validator("email")
     @classmethod

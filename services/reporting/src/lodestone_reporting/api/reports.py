@@ -80,6 +80,18 @@ def _repo(request: Request) -> ReportingRepository:
     return request.app.state.repo
 
 
+# A text cell a spreadsheet would run as a formula (OWASP's CSV injection list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A cell as a spreadsheet shows it, never as a formula it runs: text that starts like one
+    gets a leading apostrophe (numbers, negative ones too, stay numbers)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _answer(period: Period, body: dict[str, Any], table: list[dict[str, Any]], name: str) -> Any:
     if period.format == "json":
         return {"period": period.echo(), **body}
@@ -90,7 +102,7 @@ def _answer(period: Period, body: dict[str, Any], table: list[dict[str, Any]], n
         columns += [c for c in row if c not in columns]
     writer = csv.DictWriter(out, columns, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(flat)
+    writer.writerows([{c: _cell(v) for c, v in row.items()} for row in flat])
     return Response(
         out.getvalue(),
         media_type="text/csv",

@@ -1,0 +1,221 @@
+"""Findings of an attacker's tour of the running suite, each a regression case: every one
+answers a clear 4xx (or is neutralised) and changes nothing it should not.
+
+| finding                                           | test                                   |
+|---------------------------------------------------|----------------------------------------|
+| webhook signing secrets returned on read          | test_webhook_secrets_are_write_only    |
+| webhooks to loopback, private, metadata addresses | test_webhooks_may_not_call_the_inside  |
+| CSV formula injection in report exports           | test_csv_exports_never_hold_formulas   |
+| a lone surrogate in a trait gave a 500            | test_text_that_is_not_text_is_a_422    |
+| very deep nesting                                 | test_text_that_is_not_text_is_a_422    |
+| a non-ASCII link token gave a 500                 | test_forged_link_tokens_are_refused    |
+| a comma in an email made a second recipient       | test_an_address_list_is_not_an_email   |
+| custom field names such as `$where` were stored   | test_custom_field_names_are_identifiers|
+| no security headers                               | test_every_answer_carries_security_... |
+| no rate limit on failed keys                      | test_guessing_keys_is_slowed_down      |
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+MASK = "********"
+
+
+def webhook_workflow(url: str, secret: str, step: str = "sync") -> dict[str, Any]:
+    return {
+        "name": f"crm sync {uuid4().hex[:6]}",
+        "trigger": {"type": "manual"},
+        "steps": [{"id": step, "type": "webhook", "url": url, "secret": secret}],
+    }
+
+
+async def test_webhook_secrets_are_write_only(services, mongo) -> None:  # type: ignore[no-untyped-def]
+    secret = f"signing-{uuid4().hex}"
+    async with services.client("automation") as http:
+        created = await http.post(
+            "/v1/workflows", json=webhook_workflow("https://crm.example.com/h", secret)
+        )
+        assert created.status_code == 201, created.text
+        workflow_id = created.json()["id"]
+        reads = [
+            created.json(),
+            (await http.get(f"/v1/workflows/{workflow_id}")).json(),
+            next(w for w in (await http.get("/v1/workflows")).json() if w["id"] == workflow_id),
+        ]
+        for read in reads:
+            assert read["definition"]["steps"][0]["secret"] == MASK
+        versions = (await http.get(f"/v1/workflows/{workflow_id}/versions")).json()
+        assert secret not in str(versions) and secret not in str(reads)
+        # Sent back masked, as a console would, the stored secret is kept...
+        definition = {**reads[1]["definition"], "name": "crm sync, renamed"}
+        kept = await http.put(f"/v1/workflows/{workflow_id}", json=definition)
+        assert kept.status_code == 200, kept.text
+        stored = await mongo["lodestone_automation"]["workflows"].find_one({"_id": workflow_id})
+        assert stored["definition"]["steps"][0]["secret"] == secret
+        # ...but a new step cannot borrow one.
+        renamed = {**definition, "steps": [{**definition["steps"][0], "id": "other"}]}
+        refused = await http.put(f"/v1/workflows/{workflow_id}", json=renamed)
+        assert refused.status_code == 422 and "steps.0.secret" in refused.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5:8080/admin",
+        "http://[::1]:9200/",
+        "http://192.168.1.1/",
+    ],
+)
+async def test_webhooks_may_not_call_the_inside(services, url: str) -> None:  # type: ignore[no-untyped-def]
+    # (The test stack allows only 127.0.0.0/8, where its own receivers listen.)
+    async with services.client("automation") as http:
+        refused = await http.post("/v1/workflows", json=webhook_workflow(url, "s3cret-key"))
+    assert refused.status_code == 422, refused.text
+    assert "refused by policy" in refused.json()["message"]
+    assert "steps.0.url" in refused.json()["message"]
+
+
+async def test_csv_exports_never_hold_formulas(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    formula = f'=HYPERLINK("http://evil.test/{uuid4().hex[:6]}","click")'
+    async with services.client("contacts") as contacts:
+        created = await contacts.post(
+            "/v1/contacts", json={"email": f"csv.{uuid4().hex[:8]}@example.com", "source": formula}
+        )
+        assert created.status_code == 201, created.text
+    async with services.client("reporting") as reporting:
+
+        async def exported() -> list[dict[str, str]] | None:
+            text = (await reporting.get("/v1/reports/sources", params={"format": "csv"})).text
+            rows = list(csv.DictReader(io.StringIO(text)))
+            ours = [r for r in rows if formula in "".join(r.values())]
+            return ours or None
+
+        rows = await eventually(exported, timeout=30)
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), row
+            if value.startswith("-"):
+                float(value)  # only numbers may start with a minus
+    assert any(v == "'" + formula for row in rows for v in row.values())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A lone surrogate: valid JSON, not text.
+        b'{"events": [{"event_id": "s1", "type": "identify", "contact": {"email": "s@x.io"},'
+        b' "traits": {"nick": "\\ud800"}}]}',
+        b'{"events": [{"event_id": "s2", "type": "page", "contact": {"email": "s@x.io"},'
+        b' "properties": {"\\udfff": 1}}]}',
+        # Nesting deeper than a map may hold (32 levels).
+        b'{"events": [{"event_id": "s3", "type": "page", "contact": {"email": "s@x.io"},'
+        b' "properties": {"a": ' + b"[" * 40 + b"]" * 40 + b"}}]}",
+    ],
+)
+async def test_text_that_is_not_text_is_a_422(services, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("contacts") as http:
+        response = await http.post(
+            "/v1/events", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422, response.text
+        # Nesting no JSON parser here goes through is a 400, never a 500.
+        deep = b'{"events": [{"properties": {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}]}"
+        refused = await http.post(
+            "/v1/events", content=deep, headers={"Content-Type": "application/json"}
+        )
+        assert refused.status_code in (400, 422), refused.text
+
+
+@pytest.mark.parametrize("path", ["/unsubscribe/", "/t/open/", "/t/click/"])
+@pytest.mark.parametrize("token", ["w6nDqcOn", "%C3%A9%C3%A9", "x" * 5000])
+async def test_forged_link_tokens_are_refused(services, path: str, token: str) -> None:  # type: ignore[no-untyped-def]
+    # "w6nDqcOn" decodes to non-ASCII text with no "|": once a 500 in compare_digest.
+    async with services.client("automation", key=None) as http:
+        response = await http.get(path + token, params={"url": "https://example.com"})
+    assert 400 <= response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize(
+    "email", ["ada@example.com,eve@evil.test", "ada@example.com;eve@evil.test", "<a@b.co>"]
+)
+async def test_an_address_list_is_not_an_email(services, email: str) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("contacts") as http:
+        created = await http.post("/v1/contacts", json={"email": email})
+        assert created.status_code == 422, created.text
+        ingested = await http.post(
+            "/v1/events",
+            json={
+                "events": [
+                    {"event_id": f"comma-{uuid4()}", "type": "page", "contact": {"email": email}}
+                ]
+            },
+        )
+        assert ingested.status_code == 422, ingested.text
+
+
+@pytest.mark.parametrize("name", ["$where", "a.b", "1st", "has space", "x" * 101])
+async def test_custom_field_names_are_identifiers(services, name: str) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("contacts") as http:
+        response = await http.post(
+            "/v1/contacts",
+            json={"email": f"names.{uuid4().hex[:8]}@example.com", "custom": {name: 1}},
+        )
+    assert response.status_code == 422, response.text
+    assert "custom field name" in response.text
+
+
+async def test_every_answer_carries_security_headers(services) -> None:  # type: ignore[no-untyped-def]
+    for service in ("contacts", "scoring", "automation", "reporting"):
+        async with services.client(service, key=None) as http:
+            for path in ("/healthz", "/v1/contacts", "/"):
+                response = await http.get(path)
+                assert response.headers["x-content-type-options"] == "nosniff"
+                assert response.headers["x-frame-options"] == "DENY"
+                assert response.headers["referrer-policy"] == "no-referrer"
+                assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_guessing_keys_is_slowed_down(infra) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    import httpx
+
+    from lodestone_scoring.main import create_app
+    from lodestone_scoring.settings import ScoringSettings
+
+    settings = ScoringSettings(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        mongo_url=infra.mongo_url,
+        mongo_db=f"test_guess_{uuid4().hex[:8]}",
+        api_key="the-real-key",
+        consumers_enabled=False,
+        failed_auth_limit="5/minute",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await asyncio.wait_for(app.state.runtime.booted.wait(), 120)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://guess") as http:
+            codes = [
+                (await http.get("/v1/scoring-models", headers={"Authorization": f"Bearer g{i}"}))
+                for i in range(6)
+            ]
+            assert [c.status_code for c in codes] == [401] * 5 + [429]
+            assert 1 <= int(codes[-1].headers["Retry-After"]) <= 60
+            # Even the right key waits now, from that address; another address does not.
+            real = {"Authorization": "Bearer the-real-key"}
+            assert (await http.get("/v1/scoring-models", headers=real)).status_code == 429
+        other = httpx.ASGITransport(app=app, client=("198.51.100.9", 5000))
+        async with httpx.AsyncClient(transport=other, base_url="http://guess") as http:
+            ok = await http.get(
+                "/v1/scoring-models", headers={"Authorization": "Bearer the-real-key"}
+            )
+            assert ok.status_code == 200, ok.text
+        await app.state.runtime.mongo.drop_database(settings.mongo_db)
