@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 import schemathesis
 from aiokafka import AIOKafkaProducer
 from hypothesis import HealthCheck, Phase, given, settings
@@ -66,6 +67,7 @@ def fuzz_operation(
     return failures
 
 
+@pytest.mark.timeout(1200)  # every operation of four services, on a machine that may be busy
 async def test_no_generated_request_gets_a_server_error(services) -> None:  # type: ignore[no-untyped-def]
     stack = services.stack
     started = []

@@ -26,6 +26,7 @@ PUBLIC = {
     ("get", "/asyncapi.json"),
     # Links in sent emails: they carry their own HMAC-signed token instead of a key.
     ("get", "/unsubscribe/{token}"),
+    ("post", "/unsubscribe/{token}"),
     ("get", "/t/open/{token}"),
     ("get", "/t/click/{token}"),
     # Segment's and RudderStack's Webhook destinations sign the body (X-Signature) instead.

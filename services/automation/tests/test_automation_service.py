@@ -62,7 +62,8 @@ async def test_three_visits_in_a_week_send_exactly_one_email(services, eventuall
                         "id": "pricing-mail",
                         "type": "send_email",
                         "subject": "Questions about pricing, {{first_name|there}}?",
-                        "body": "Hi {{first_name|there}}, happy to walk you through our plans.",
+                        "body": "Hi {{first_name|there}}, happy to walk you through our plans: "
+                        "https://example.com/x.",
                     }
                 ],
             },
@@ -87,14 +88,25 @@ async def test_three_visits_in_a_week_send_exactly_one_email(services, eventuall
         steps = [h.get("outcome") for h in enrollments[0]["history"] if h.get("outcome")]
         assert steps == ["sent"]
 
-        # The unsubscribe link works and flows back to contacts.
+        # One-click unsubscribe (RFC 8058) is announced in the headers, as Gmail requires.
         link = next(
             line.split(": ", 1)[1]
             for line in sent[0]["text"].splitlines()
             if line.startswith("Unsubscribe: ")
-        )
+        ).strip()
+        assert sent[0]["headers"]["List-Unsubscribe"] == f"<{link}>"
+        assert sent[0]["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # The link in the body is a signed click-tracking redirect, the full stop left out.
+        (tracked_link,) = [word for word in sent[0]["text"].split() if "/t/click/" in word]
+        assert tracked_link.endswith(".") and "example.com%2Fx&sig=" in tracked_link
+        # Opening the unsubscribe link only asks (link scanners open links); the POST does it.
         async with httpx.AsyncClient() as browser:
-            page = await browser.get(link.strip())
+            page = await browser.get(link)
+            assert page.status_code == 200 and '<form method="post"' in page.text
+            await asyncio.sleep(1)
+            found = (await contacts.get(f"/v1/contacts?email={email}")).json()["items"]
+            assert not found[0].get("unsubscribed")
+            page = await browser.post(link, content=b"List-Unsubscribe=One-Click")
         assert page.status_code == 200 and "unsubscribed" in page.text
 
         async def unsubscribed() -> bool:
@@ -107,8 +119,13 @@ async def test_three_visits_in_a_week_send_exactly_one_email(services, eventuall
         async with httpx.AsyncClient(base_url=services.url("automation")) as browser:
             pixel = await browser.get(f"/t/open/{token}")
             assert pixel.status_code == 200 and pixel.headers["content-type"] == "image/gif"
-            click = await browser.get(f"/t/click/{token}", params={"url": "https://example.com/x"})
+            click = await browser.get(tracked_link.rstrip("."))
             assert click.status_code == 302 and click.headers["location"] == "https://example.com/x"
+            # Not an open redirect: the signature covers the URL.
+            elsewhere = tracked_link.rstrip(".").replace("example.com", "evil.test")
+            assert (await browser.get(elsewhere)).status_code == 404
+            unsigned = await browser.get(f"/t/click/{token}", params={"url": "https://evil.test"})
+            assert unsigned.status_code == 422
             forged = await browser.get(f"/t/open/{token[:-2]}xx")
             assert forged.status_code == 404
         contact_id = (await contacts.get(f"/v1/contacts?email={email}")).json()["items"][0]["id"]

@@ -68,7 +68,7 @@ def _check_tree(value: Any, what: str) -> None:
             raise ValueError(f"{what} nests objects or lists deeper than {MAX_DEPTH} levels")
         if isinstance(item, dict):
             for key, inner in item.items():
-                _text(key, what)
+                _text(key, what, key=True)
                 pending.append((inner, level + 1))
         elif isinstance(item, list):
             pending.extend((inner, level + 1) for inner in item)
@@ -76,12 +76,14 @@ def _check_tree(value: Any, what: str) -> None:
             _text(item, what)
 
 
-def _text(text: Any, what: str) -> None:
+def _text(text: Any, what: str, key: bool = False) -> None:
     if isinstance(text, str):
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ValueError(f"{what} holds text with an unpaired surrogate") from exc
+        if key and "\x00" in text:
+            raise ValueError(f"{what} has a key with a NUL character, which no database keeps")
 
 
 # A free-form map held to the limits: validation errors name the field and the key.

@@ -31,7 +31,13 @@ class Mailer:
         self.settings = settings
 
     async def send(
-        self, to: str, subject: str, body: str, message_id: str, sender: str | None = None
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        message_id: str,
+        sender: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         message = EmailMessage()
         message["From"] = sender or self.settings.mail_from
@@ -40,6 +46,8 @@ class Mailer:
         # The action key as Message-ID: any hop that dedupes by it will drop a copy too.
         message["Message-ID"] = f"<{message_id}@lodestone>"
         message["X-Lodestone-Action"] = message_id
+        for name, value in (headers or {}).items():
+            message[name] = value
         message.set_content(body)
         s = self.settings
         async with asyncio.timeout(MAIL_DEADLINE_SECONDS):

@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .domain.assignment import choose_owner
 from .domain.destinations import DestinationPolicy
 from .domain.engine import backoff_seconds, decide, email_blocked
-from .domain.templates import render, with_unsubscribe
+from .domain.templates import render, track_links, with_unsubscribe
 from .domain.workflows import (
     AssignOwnerStep,
     SendEmailStep,
@@ -29,7 +29,7 @@ from .domain.workflows import (
     WorkflowDefinition,
 )
 from .effects import ContactsClient, Mailer, Refused, post_webhook
-from .links import sign
+from .links import LinkSigner
 from .repository import AutomationRepository
 from .settings import AutomationSettings
 
@@ -69,6 +69,7 @@ class Runner:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.policy = DestinationPolicy.from_setting(settings.webhook_allowed_networks)
+        self.links = link_signer(settings)
 
     def wake(self) -> None:
         self._wake.set()
@@ -373,16 +374,26 @@ class Runner:
             blocked = email_blocked(contact)
             if blocked:
                 return "skipped", {"reason": blocked}
-            secret, base = self.settings.link_secret, self.settings.public_url
-            token = sign(secret, contact_id, enrollment["workflow_id"], key)
+            base = self.settings.public_url
+            token = self.links.sign(contact_id, enrollment["workflow_id"], key)
             links = {
                 "unsubscribe_url": f"{base}/unsubscribe/{token}",
                 "open_url": f"{base}/t/open/{token}",
-                "click_token": token,
             }
-            body = with_unsubscribe(render(step.body, contact, links), links["unsubscribe_url"])
+            # Every other link is a signed click-tracking redirect to where it pointed.
+            body = track_links(
+                render(step.body, contact, links),
+                lambda url: self.links.click_url(base, token, url),
+                keep=(f"{base}/unsubscribe/", f"{base}/t/"),
+            )
+            body = with_unsubscribe(body, links["unsubscribe_url"])
             subject = render(step.subject, contact, links)
-            await self.mailer.send(contact["email"], subject, body, key, step.from_)
+            # RFC 8058 one-click unsubscribe, as Gmail and Yahoo require of bulk senders.
+            headers = {
+                "List-Unsubscribe": f"<{links['unsubscribe_url']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+            await self.mailer.send(contact["email"], subject, body, key, step.from_, headers)
             return "sent", {"to": contact["email"], "subject": subject}
         if isinstance(step, UpdateContactStep):
             body: dict[str, Any] = dict(step.set)
@@ -414,6 +425,12 @@ class Runner:
             contact["owner_id"] = owner
             return "assigned", {"owner_id": owner, "why": why}
         raise AssertionError(f"not an action: {step!r}")
+
+
+def link_signer(settings: AutomationSettings) -> LinkSigner:
+    assert settings.link_secret  # the settings give a development secret outside production
+    previous = tuple(s.strip() for s in settings.link_previous_secrets.split(",") if s.strip())
+    return LinkSigner(settings.link_secret, previous, settings.link_lifetime_days * 86_400)
 
 
 def _announce(

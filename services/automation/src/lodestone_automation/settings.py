@@ -1,4 +1,10 @@
+from __future__ import annotations
+
+from pydantic import model_validator
+
 from lodestone_common.settings import ServiceSettings
+
+DEV_LINK_SECRET = "lodestone-dev-link-secret"
 
 
 class AutomationSettings(ServiceSettings):
@@ -12,8 +18,11 @@ class AutomationSettings(ServiceSettings):
     mail_from: str = "Lodestone <hello@lodestone.local>"
     # Where recipients' unsubscribe, open and click links point (this service's public URL).
     public_url: str = "http://127.0.0.1:8003"
-    # Signs unsubscribe/tracking links; set a secret in production.
-    link_secret: str = "lodestone-dev-link-secret"
+    # Signs unsubscribe and tracking links. Production refuses to start without one; rotate
+    # by moving the old one to link_previous_secrets (comma-separated), which still verify.
+    link_secret: str | None = None
+    link_previous_secrets: str = ""
+    link_lifetime_days: int = 365
     # Contacts stays the only writer of contacts: steps change them through its API.
     contacts_url: str = "http://127.0.0.1:8001"
     contacts_api_key: str | None = None
@@ -21,3 +30,13 @@ class AutomationSettings(ServiceSettings):
     # "10.1.0.0/16"); loopback, private, link-local and metadata addresses are refused
     # otherwise (see domain/destinations.py).
     webhook_allowed_networks: str = ""
+
+    @model_validator(mode="after")
+    def _link_secret(self) -> AutomationSettings:
+        if not self.link_secret:
+            if self.environment == "production":
+                raise ValueError("production settings need LODESTONE_LINK_SECRET")
+            self.link_secret = DEV_LINK_SECRET
+        elif self.environment == "production" and self.link_secret == DEV_LINK_SECRET:
+            raise ValueError("LODESTONE_LINK_SECRET is the public development secret")
+        return self

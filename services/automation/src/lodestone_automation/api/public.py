@@ -13,16 +13,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lodestone_common.envelope import utcnow
 
-from ..links import verify
+from ..links import LinkSigner
 
 router = APIRouter(tags=["email links"])
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-async def _track(request: Request, token: str, name: str, extra: dict[str, str]) -> None:
-    parts = verify(request.app.state.settings.link_secret, token)
+def _links(request: Request) -> LinkSigner:
+    return request.app.state.runner.links
+
+
+def _parts(request: Request, token: str) -> list[str]:
+    parts = _links(request).verify(token)
     if parts is None or len(parts) != 3:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown link")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown or expired link")
+    return parts
+
+
+async def _track(request: Request, token: str, name: str, extra: dict[str, str]) -> None:
+    parts = _parts(request, token)
     contact_id, workflow_id, action = parts
     # One id per (action, kind): reopening the same email records one open.
     event_id = hashlib.sha256(f"{action}|{name}|{extra.get('url', '')}".encode()).hexdigest()
@@ -38,18 +47,37 @@ async def _track(request: Request, token: str, name: str, extra: dict[str, str])
     )
 
 
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}
+button{{font:inherit;padding:.5rem 1.25rem;border-radius:.4rem;border:0;background:#2563eb;
+color:#fff;cursor:pointer}}</style></head><body>{body}</body></html>"""
+
+
 @router.get(
     "/unsubscribe/{token}",
     response_class=HTMLResponse,
-    include_in_schema=True,
-    summary="Recipient's unsubscribe link",
+    summary="Recipient's unsubscribe link: asks to confirm (link scanners only look)",
+)
+async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
+    _parts(request, token)
+    body = (
+        "<h1>Unsubscribe?</h1><p>You will not get these emails any more.</p>"
+        f'<form method="post" action="/unsubscribe/{token}">'
+        "<button type=submit>Unsubscribe</button></form>"
+    )
+    return HTMLResponse(_PAGE.format(title="Unsubscribe", body=body))
+
+
+@router.post(
+    "/unsubscribe/{token}",
+    response_class=HTMLResponse,
+    summary="Unsubscribe: the confirmation's button, or a mail client's RFC 8058 one-click POST",
 )
 async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     await _track(request, token, "Email Unsubscribed", {})
-    return HTMLResponse(
-        "<html><body><p>You are unsubscribed. "
-        "You will not get these emails again.</p></body></html>"
-    )
+    body = "<h1>You are unsubscribed</h1><p>You will not get these emails again.</p>"
+    return HTMLResponse(_PAGE.format(title="Unsubscribed", body=body))
 
 
 @router.get("/t/open/{token}", summary="Open-tracking pixel")
@@ -58,9 +86,12 @@ async def opened(token: str, request: Request) -> Response:
     return Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/t/click/{token}", summary="Click-tracking redirect")
-async def clicked(token: str, url: str, request: Request) -> RedirectResponse:
+@router.get("/t/click/{token}", summary="Click-tracking redirect (to the URL signed in the link)")
+async def clicked(token: str, url: str, sig: str, request: Request) -> RedirectResponse:
     if not url.startswith(("http://", "https://")):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "url: must be http(s)")
+    # Only where the email pointed: not an open redirect, and no new "clicks" for new URLs.
+    if not _links(request).url_signed(token, url, sig):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown link")
     await _track(request, token, "Email Clicked", {"url": url})
     return RedirectResponse(url, status_code=302)

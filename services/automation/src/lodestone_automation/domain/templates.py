@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 _FIELD = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_.]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
@@ -19,6 +20,24 @@ def render(template: str, contact: dict[str, Any], extra: dict[str, str]) -> str
         return str(found) if found not in (None, "") else default
 
     return _FIELD.sub(value, template)
+
+
+_URL = re.compile(r"""https?://[^\s<>"')\]]+""")
+
+
+def track_links(body: str, tracked: Callable[[str], str], keep: tuple[str, ...] = ()) -> str:
+    """Every http(s) link in `body` replaced by `tracked(link)`, except those starting with
+    one of `keep` (the email's own unsubscribe and open links). A trailing full stop or comma
+    is punctuation, not part of the link."""
+
+    def swap(match: re.Match[str]) -> str:
+        url = match.group(0)
+        tail = ""
+        while url and url[-1] in ".,;:!?":
+            url, tail = url[:-1], url[-1] + tail
+        return url + tail if url.startswith(keep) else tracked(url) + tail
+
+    return _URL.sub(swap, body)
 
 
 def with_unsubscribe(body: str, url: str) -> str:
