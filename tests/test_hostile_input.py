@@ -11,6 +11,7 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 | a non-ASCII link token gave a 500                 | test_forged_link_tokens_are_refused    |
 | a comma in an email made a second recipient       | test_an_address_list_is_not_an_email   |
 | custom field names such as `$where` were stored   | test_custom_field_names_are_identifiers|
+| a segment with 250,000 tags stalled contacts      | test_filters_are_bounded               |
 | no security headers                               | test_every_answer_carries_security_... |
 | no rate limit on failed keys                      | test_guessing_keys_is_slowed_down      |
 """
@@ -219,3 +220,15 @@ async def test_guessing_keys_is_slowed_down(infra) -> None:  # type: ignore[no-u
             )
             assert ok.status_code == 200, ok.text
         await app.state.runtime.mongo.drop_database(settings.mongo_db)
+
+
+async def test_filters_are_bounded(services) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("contacts") as http:
+        huge = {"name": "all the tags", "filter": {"tags": [f"t{i}" for i in range(250_000)]}}
+        refused = await http.post("/v1/segments", json=huge)
+        assert refused.status_code in (413, 422), refused.text
+        many = {"name": "many tags", "filter": {"tags": [f"t{i}" for i in range(51)]}}
+        refused = await http.post("/v1/segments", json=many)
+        assert refused.status_code == 422 and "filter.tags" in refused.text, refused.text
+        long = await http.get("/v1/contacts", params={"company": "x" * 301})
+        assert long.status_code == 422

@@ -33,37 +33,44 @@ EQUALITY_FIELDS = (
 )
 
 
+# Every list and string in a filter is bounded: a segment is re-evaluated on every contact
+# change, and a 250,000-tag filter stalled the service for seconds.
+Text = Annotated[str, Field(max_length=300)]
+
+
 class ContactFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    stage: list[LifecycleStage] = Field(default_factory=list)
-    owner_id: str | None = None
-    tags: list[str] = Field(default_factory=list, description="contacts carrying all of them")
-    email: str | None = None
-    phone: str | None = None
-    company: str | None = None
-    country: str | None = None
-    source: str | None = None
+    stage: list[LifecycleStage] = Field(default_factory=list, max_length=10)
+    owner_id: Text | None = None
+    tags: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="contacts carrying all of them"
+    )
+    email: Text | None = None
+    phone: Text | None = None
+    company: Text | None = None
+    country: Text | None = None
+    source: Text | None = None
     anonymous: bool | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    title: str | None = None
-    industry: str | None = None
-    gender: str | None = None
-    income_band: str | None = None
-    preferred_payment_method: str | None = None
-    purchase_purpose: str | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    title: Text | None = None
+    industry: Text | None = None
+    gender: Text | None = None
+    income_band: Text | None = None
+    preferred_payment_method: Text | None = None
+    purchase_purpose: Text | None = None
     min_age: int | None = Field(default=None, ge=0, le=200)
     max_age: int | None = Field(default=None, ge=0, le=200)
     min_company_size: int | None = Field(default=None, ge=0, le=10**9)
     max_company_size: int | None = Field(default=None, ge=0, le=10**9)
-    score_band: list[str] = Field(default_factory=list)
-    grade: list[str] = Field(default_factory=list)
+    score_band: list[Text] = Field(default_factory=list, max_length=10)
+    grade: list[Text] = Field(default_factory=list, max_length=10)
     min_score: float | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     active_after: datetime | None = None
-    custom: dict[str, str] = Field(default_factory=dict)
+    custom: dict[str, Text] = Field(default_factory=dict, max_length=20)
     min_activity: dict[InteractionType, Annotated[int, Field(ge=0, le=10**9)]] = Field(
         default_factory=dict
     )
