@@ -11,6 +11,7 @@ Tests that need infrastructure are marked `infra`; `make test-fast` skips them.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import os
 import shutil
@@ -158,6 +159,9 @@ def infra() -> Iterator[Stack]:
         native = True
         stack.down()  # leftovers of an interrupted run
         shutil.rmtree(stack.home, ignore_errors=True)
+        # Also when pytest itself dies (an INTERNALERROR skips fixture teardown): a stack left
+        # running would hold the ports of the next run.
+        atexit.register(stack.down)
         stack.infra_up(timeout=180)
     stack_module.create_topics(stack.kafka_bootstrap, 120)
     try:
