@@ -205,6 +205,46 @@ def services(infra: Stack) -> Iterator[Services]:
     yield Services(infra)
 
 
+class InProcess:
+    """A service app run inside the test process against the test infrastructure (its own
+    database, consumers usually off): for faults injected at a boundary and settings the
+    running services do not have. Drops its database afterwards."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def client(self, address: str = "127.0.0.1", **kwargs: Any) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app, client=(address, 5000))
+        return httpx.AsyncClient(transport=transport, base_url="http://in-process", **kwargs)
+
+
+@pytest.fixture
+def in_process(infra: Stack):  # type: ignore[no-untyped-def]
+    """`async with in_process(create_app, Settings, **settings) as served:` boots the app."""
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def serve(
+        create_app: Any, settings_class: Any, **settings: Any
+    ) -> AsyncIterator[InProcess]:
+        options = {
+            "kafka_bootstrap": infra.kafka_bootstrap,
+            "mongo_url": infra.mongo_url,
+            "mongo_db": f"test_in_process_{os.urandom(4).hex()}",
+            "consumers_enabled": False,
+            **settings,
+        }
+        app = create_app(settings_class(**options))
+        async with app.router.lifespan_context(app):
+            await asyncio.wait_for(app.state.runtime.booted.wait(), 120)
+            try:
+                yield InProcess(app)
+            finally:
+                await app.state.runtime.mongo.drop_database(options["mongo_db"])
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 async def mongo(infra: Stack) -> AsyncIterator[AsyncMongoClient]:
     client: AsyncMongoClient = AsyncMongoClient(infra.mongo_url, tz_aware=True)

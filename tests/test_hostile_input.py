@@ -183,43 +183,25 @@ async def test_every_answer_carries_security_headers(services) -> None:  # type:
                 assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
-async def test_guessing_keys_is_slowed_down(infra) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
-    import httpx
-
+async def test_guessing_keys_is_slowed_down(in_process) -> None:  # type: ignore[no-untyped-def]
     from lodestone_scoring.main import create_app
     from lodestone_scoring.settings import ScoringSettings
 
-    settings = ScoringSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongo_url=infra.mongo_url,
-        mongo_db=f"test_guess_{uuid4().hex[:8]}",
-        api_key="the-real-key",
-        consumers_enabled=False,
-        failed_auth_limit="5/minute",
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        await asyncio.wait_for(app.state.runtime.booted.wait(), 120)
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://guess") as http:
+    real = {"Authorization": "Bearer the-real-key"}
+    options = {"api_key": "the-real-key", "failed_auth_limit": "5/minute"}
+    async with in_process(create_app, ScoringSettings, **options) as served:
+        async with served.client("203.0.113.7") as http:
             codes = [
-                (await http.get("/v1/scoring-models", headers={"Authorization": f"Bearer g{i}"}))
+                await http.get("/v1/scoring-models", headers={"Authorization": f"Bearer g{i}"})
                 for i in range(6)
             ]
             assert [c.status_code for c in codes] == [401] * 5 + [429]
             assert 1 <= int(codes[-1].headers["Retry-After"]) <= 60
             # Even the right key waits now, from that address; another address does not.
-            real = {"Authorization": "Bearer the-real-key"}
             assert (await http.get("/v1/scoring-models", headers=real)).status_code == 429
-        other = httpx.ASGITransport(app=app, client=("198.51.100.9", 5000))
-        async with httpx.AsyncClient(transport=other, base_url="http://guess") as http:
-            ok = await http.get(
-                "/v1/scoring-models", headers={"Authorization": "Bearer the-real-key"}
-            )
+        async with served.client("198.51.100.9") as http:
+            ok = await http.get("/v1/scoring-models", headers=real)
             assert ok.status_code == 200, ok.text
-        await app.state.runtime.mongo.drop_database(settings.mongo_db)
 
 
 async def test_filters_are_bounded(services) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,6 @@ import asyncio
 import time
 from uuid import uuid4
 
-import httpx
 from aiokafka.errors import OutOfOrderSequenceNumber
 
 from lodestone_common.metrics import PRODUCER_REBUILDS
@@ -21,20 +20,10 @@ from lodestone_contacts.settings import ContactsSettings
 
 
 async def test_ingestion_answers_202_after_a_fatal_producer_error(
-    infra, services, mongo, eventually
+    services, in_process, eventually
 ) -> None:  # type: ignore[no-untyped-def]
-    database = f"test_heal_contacts_{uuid4().hex[:8]}"
-    settings = ContactsSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongo_url=infra.mongo_url,
-        mongo_db=database,
-        api_key="heal-key",
-        consumers_enabled=False,
-    )
-    app = create_app(settings)
-    runtime = app.state.runtime
-    async with app.router.lifespan_context(app):
-        await asyncio.wait_for(runtime.booted.wait(), 120)
+    async with in_process(create_app, ContactsSettings, api_key="heal-key") as served:
+        runtime = served.app.state.runtime
         producer = runtime.broker.config.producer._producer.producer
         real_send, calls = producer.send, []
 
@@ -58,12 +47,7 @@ async def test_ingestion_answers_202_after_a_fatal_producer_error(
             }
             for i in range(3)
         ]
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url="http://heal",
-            headers={"Authorization": "Bearer heal-key"},
-        ) as http:
+        async with served.client(headers={"Authorization": "Bearer heal-key"}) as http:
             started = time.monotonic()
             response = await http.post("/v1/events", json={"events": events})
             assert response.status_code == 202, response.text
@@ -75,7 +59,6 @@ async def test_ingestion_answers_202_after_a_fatal_producer_error(
             more = [{**events[0], "event_id": f"heal-{email}-more"}]
             assert (await http.post("/v1/events", json={"events": more})).status_code == 202
             assert PRODUCER_REBUILDS._value.get() == rebuilds + 1
-    await mongo.drop_database(database)
 
     # The running contacts service saw each event once, however often it was published.
     async with services.client("contacts") as contacts:

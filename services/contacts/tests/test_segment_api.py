@@ -186,40 +186,30 @@ async def test_webhook_destinations_take_only_signed_bodies(services, eventually
             assert contact["first_name"] == source
 
 
-async def test_a_key_over_its_rate_limit_is_told_when_to_come_back(infra) -> None:  # type: ignore[no-untyped-def]
-    settings = ContactsSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongo_url=infra.mongo_url,
-        mongo_db=f"test_rate_{uuid4().hex[:8]}",
-        api_key="rate-key",
-        consumers_enabled=False,
-        ingest_rate_limit="3/minute",
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        await asyncio.wait_for(app.state.runtime.booted.wait(), 120)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://rate") as http:
-            answers = [
-                await http.post(
-                    "/v1/track",
-                    json={"userId": "u", "event": "X", "messageId": f"r{i}"},
-                    headers=basic("rate-key"),
-                )
-                for i in range(4)
-            ]
-            assert [a.status_code for a in answers] == [200, 200, 200, 429]
-            assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
-            assert answers[3].headers["X-RateLimit-Limit"] == "3"
-            assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
-            assert answers[3].json()["error"] == "too_many_requests"
-            # /v1/events counts against the same key.
-            events = await http.post(
-                "/v1/events",
-                json={
-                    "events": [{"event_id": "e", "type": "page", "contact": {"anonymous_id": "a"}}]
-                },
-                headers={"Authorization": "Bearer rate-key"},
+async def test_a_key_over_its_rate_limit_is_told_when_to_come_back(in_process) -> None:  # type: ignore[no-untyped-def]
+    async with (
+        in_process(
+            create_app, ContactsSettings, api_key="rate-key", ingest_rate_limit="3/minute"
+        ) as served,
+        served.client() as http,
+    ):
+        answers = [
+            await http.post(
+                "/v1/track",
+                json={"userId": "u", "event": "X", "messageId": f"r{i}"},
+                headers=basic("rate-key"),
             )
-            assert events.status_code == 429
-        await app.state.runtime.mongo.drop_database(settings.mongo_db)
+            for i in range(4)
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+        assert answers[3].headers["X-RateLimit-Limit"] == "3"
+        assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
+        assert answers[3].json()["error"] == "too_many_requests"
+        # /v1/events counts against the same key.
+        events = await http.post(
+            "/v1/events",
+            json={"events": [{"event_id": "e", "type": "page", "contact": {"anonymous_id": "a"}}]},
+            headers={"Authorization": "Bearer rate-key"},
+        )
+        assert events.status_code == 429

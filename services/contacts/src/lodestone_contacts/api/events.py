@@ -25,6 +25,18 @@ router = APIRouter(prefix="/v1", tags=["ingestion"])
 MAX_EVENTS = 1000
 
 
+def event_problems(event: IngestEvent) -> list[tuple[str, str]]:
+    """(field, message) for what the contract's types let through and contacts cannot take:
+    the properties its kind needs, an email that is no address."""
+    problems = property_errors(event)
+    if event.contact.email:
+        try:
+            normalize_email(event.contact.email)
+        except ValueError as exc:
+            problems.append(("contact.email", str(exc)))
+    return problems
+
+
 def validate_batch(raw_events: list[Any]) -> tuple[list[IngestEvent], list[dict[str, Any]]]:
     """Every event validated on its own, so each error names its event and field."""
     events: list[IngestEvent] = []
@@ -40,12 +52,7 @@ def validate_batch(raw_events: list[Any]) -> tuple[list[IngestEvent], list[dict[
                     {"index": index, "event_id": event_id, "field": field, "message": e["msg"]}
                 )
             continue
-        problems = property_errors(event)
-        if event.contact.email:
-            try:
-                normalize_email(event.contact.email)
-            except ValueError as exc:
-                problems.append(("contact.email", str(exc)))
+        problems = event_problems(event)
         for field, message in problems:
             errors.append(
                 {"index": index, "event_id": event_id, "field": field, "message": message}

@@ -39,8 +39,6 @@ from lodestone_common.kafka import Outgoing, publish_all
 from lodestone_common.limits import json_bytes
 from lodestone_common.topics import DEAD_LETTER
 
-from ..domain.interactions import property_errors
-from ..domain.records import normalize_email
 from ..domain.segment import (
     MAX_MESSAGES,
     MAX_REQUEST_BYTES,
@@ -51,7 +49,7 @@ from ..domain.segment import (
     message_id,
     to_event,
 )
-from .events import PUBLISH_TIMEOUT, accept
+from .events import PUBLISH_TIMEOUT, accept, event_problems
 
 router = APIRouter(prefix="/v1", tags=["segment"])
 SCOPE = "events:write"
@@ -170,12 +168,7 @@ async def ingest_messages(
             if isinstance(event, Skipped):
                 skipped += 1
                 continue
-            problems = property_errors(event)
-            if event.contact.email:
-                try:
-                    normalize_email(event.contact.email)
-                except ValueError as exc:
-                    problems.append(("contact.email", str(exc)))
+            problems = event_problems(event)
             if problems:
                 raise Rejected("; ".join(f"{field}: {why}" for field, why in problems))
         except Rejected as exc:
