@@ -380,23 +380,17 @@ async def _close_books(run: Run, totals: Totals, began: float) -> None:
     totals.notes = [f"books closed after {time.monotonic() - began:.1f}s", *run.notes]
 
 
-async def _email_workflow(automation: httpx.AsyncClient, work: Workload) -> None:
+async def _workflow(
+    automation: httpx.AsyncClient, work: Workload, name: str, steps: list[dict[str, Any]]
+) -> None:
+    """An active workflow every person of the phase enters once, on the demo request."""
     created = await automation.post(
         "/v1/workflows",
         json={
-            "name": f"fault demo {work.tag}",
+            "name": f"{name} {work.tag}",
             "trigger": {"type": "interaction", "event_name": work.trigger},
             "enrollment": {"policy": "once"},
-            "steps": [
-                # A short wait: the enrollment is a durable timer across the fault too.
-                {"id": "pause", "type": "wait", "seconds": 2},
-                {
-                    "id": "demo",
-                    "type": "send_email",
-                    "subject": "Your demo",
-                    "body": "Hi {{first_name|there}}, let's book it.",
-                },
-            ],
+            "steps": steps,
         },
     )
     assert created.status_code == 201, created.text
@@ -406,29 +400,28 @@ async def _email_workflow(automation: httpx.AsyncClient, work: Workload) -> None
     work.workflow_ids.append(workflow)
 
 
+async def _email_workflow(automation: httpx.AsyncClient, work: Workload) -> None:
+    await _workflow(
+        automation,
+        work,
+        "fault demo",
+        [
+            # A short wait: the enrollment is a durable timer across the fault too.
+            {"id": "pause", "type": "wait", "seconds": 2},
+            {
+                "id": "demo",
+                "type": "send_email",
+                "subject": "Your demo",
+                "body": "Hi {{first_name|there}}, let's book it.",
+            },
+        ],
+    )
+
+
 async def _drip_workflow(automation: httpx.AsyncClient, work: Workload, url: str) -> None:
     """Beside the email: the same trigger calls a receiver that drips its answer."""
-    created = await automation.post(
-        "/v1/workflows",
-        json={
-            "name": f"slow crm {work.tag}",
-            "trigger": {"type": "interaction", "event_name": work.trigger},
-            "enrollment": {"policy": "once"},
-            "steps": [
-                {
-                    "id": "sync",
-                    "type": "webhook",
-                    "url": url,
-                    "secret": "drip-secret",
-                    "max_attempts": 2,
-                }
-            ],
-        },
-    )
-    assert created.status_code == 201, created.text
-    activated = await automation.post(f"/v1/workflows/{created.json()['id']}/activate")
-    assert activated.status_code == 200, activated.text
-    work.workflow_ids.append(created.json()["id"])
+    step = {"id": "sync", "type": "webhook", "url": url, "secret": "drip-secret"}
+    await _workflow(automation, work, "slow crm", [{**step, "max_attempts": 2}])
 
 
 async def _check_parked(totals: Totals, mongo: Any, event_id: str) -> None:
