@@ -192,7 +192,9 @@ async def test_a_wait_survives_a_restart_and_acts_once(services, eventually) -> 
         async def task() -> list[dict[str, Any]]:
             return (await automation.get(f"/v1/tasks?contact_id={person['id']}")).json()
 
-        tasks = await eventually(task, timeout=30)
+        # Due 4 s after the enrollment; if the kill came between the claim and its save the
+        # lease (20 s) must lapse first.
+        tasks = await eventually(task, timeout=60)
         assert [(t["title"], t["owner_id"], t["kind"]) for t in tasks] == [
             ("Call Alan", "rep-7", "call")
         ]

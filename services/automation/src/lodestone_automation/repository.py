@@ -321,6 +321,18 @@ class AutomationRepository:
             limit
         )
 
+    async def renew_claims(self, token: str, ids: list[str], lease: float) -> None:
+        """Extend this runner's leases on the enrollments it is still advancing, in one
+        statement. Only leases it still holds: one saved meanwhile (lease cleared) or taken
+        over stays as it is."""
+        if not ids:
+            return
+        now = utcnow()
+        await self.enrollments.update_many(
+            {"_id": {"$in": ids}, "claimed_by": token, "claimed_until": {"$gte": now}},
+            {"$set": {"claimed_until": now + timedelta(seconds=lease)}},
+        )
+
     async def save_progress(
         self,
         enrollment_id: str,

@@ -40,9 +40,12 @@ PARALLEL = 32  # enrollments advanced at once
 # Claim again once this many slots are free: a claim per finished enrollment would cost a
 # round trip each, a claim only when all are free would let one slow action hold the rest.
 CLAIM_WHEN_FREE = PARALLEL // 4
-# Longer than any run's actions take (each has a total deadline, see effects.py), so no
-# other replica takes an enrollment over while this runner is still at it.
-CLAIM_LEASE_SECONDS = 90.0
+# A claim is a lease the runner renews while it advances the enrollment, so a runner that
+# dies (kill -9, node lost) holds its enrollments for at most this long, not for as long as
+# the slowest action may take. Renewed every RENEW_SECONDS: three renewals may be missed (a
+# database failover, a loaded machine) before another replica could take one over.
+CLAIM_LEASE_SECONDS = 20.0
+RENEW_SECONDS = CLAIM_LEASE_SECONDS / 4
 # Webhooks in flight to one host at once: a slow or dead receiver holds at most these slots;
 # its other enrollments wait their turn (re-due shortly, no attempt counted).
 PER_HOST = 4
@@ -67,6 +70,8 @@ class Runner:
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._leased: dict[asyncio.Task[None], str] = {}  # in flight -> its enrollment id
+        self._renewing: asyncio.Task[None] | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.policy = DestinationPolicy.from_setting(settings.webhook_allowed_networks)
         self.links = link_signer(settings)
@@ -80,6 +85,24 @@ class Runner:
         # still in flight: one waiting on a slow SMTP server or webhook holds only its own
         # slot, never the claims behind it. Tasks, not awaited here: a shutdown lets the
         # actions in flight finish (see drain) instead of cutting an email in half.
+        # Outlives a crash of the claim loop (the supervisor restarts that) so the
+        # enrollments still in flight keep their leases; drain() ends it.
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.create_task(self._renew_leases())
+        await self._claim_and_advance()
+
+    async def _renew_leases(self) -> None:
+        """One statement every RENEW_SECONDS for all the enrollments in flight."""
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            try:
+                await self.repo.renew_claims(
+                    self.token, sorted(self._leased.values()), CLAIM_LEASE_SECONDS
+                )
+            except Exception as exc:  # the next renewal tries again; the lease has slack
+                log.warning("could not renew enrollment leases", extra={"error": repr(exc)})
+
+    async def _claim_and_advance(self) -> None:
         while not self._draining.is_set():
             # Cleared before looking, not after: a wake during the claim or the work below
             # then means "look again at once" instead of being lost for a poll interval.
@@ -92,7 +115,8 @@ class Runner:
             for enrollment in claimed:
                 task = asyncio.create_task(self._advance_logged(enrollment))
                 self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+                self._leased[task] = enrollment["_id"]
+                task.add_done_callback(self._finished)
             if len(claimed) == free:
                 continue  # more may be due
             # Poll the due index (a bounded range scan), or wake at once on a local enrollment.
@@ -108,6 +132,12 @@ class Runner:
         self._wake.set()
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
+        if self._renewing is not None:
+            self._renewing.cancel()
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._leased.pop(task, None)
 
     def _host_slots(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
