@@ -6,12 +6,15 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRoute
+
+if TYPE_CHECKING:
+    from .people import PersonTokens
 
 ADMIN_SCOPE = "admin"
 
@@ -35,11 +38,17 @@ def digest(key: str) -> bytes:
 
 
 class KeyRing:
-    def __init__(self, keys: Iterable[ApiKey]) -> None:
+    """The API keys a service accepts and, when it has the secret, signed-in people's
+    tokens from the console (see people.py)."""
+
+    def __init__(self, keys: Iterable[ApiKey], people: PersonTokens | None = None) -> None:
         self._keys = tuple(keys)
+        self.people = people
 
     @classmethod
-    def from_settings(cls, admin_key: str | None, keys_json: str | None) -> KeyRing:
+    def from_settings(
+        cls, admin_key: str | None, keys_json: str | None, person_secret: str | None = None
+    ) -> KeyRing:
         keys: list[ApiKey] = []
         if admin_key:
             keys.append(ApiKey("admin", digest(admin_key), frozenset({ADMIN_SCOPE})))
@@ -51,9 +60,16 @@ class KeyRing:
             else:
                 raise ValueError(f"api key {entry.get('name')!r} needs 'sha256' or 'key'")
             keys.append(ApiKey(entry["name"], raw, frozenset(entry.get("scopes", []))))
-        return cls(keys)
+        people = None
+        if person_secret:
+            from .people import PersonTokens
+
+            people = PersonTokens(person_secret)
+        return cls(keys, people)
 
     def identify(self, presented: str) -> ApiKey | None:
+        if self.people is not None and presented.startswith("eyJ") and presented.count(".") == 2:
+            return self.people.verify(presented)
         candidate = digest(presented)
         found: ApiKey | None = None
         # Compare against every key so timing does not reveal which (or whether one) matched.
@@ -92,14 +108,17 @@ def authorize(
             guard.failed(request)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "invalid API key",
+            "invalid API key or person token",
             headers={"WWW-Authenticate": challenge},
         )
     if not key.allows(scope):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"API key {key.name!r} lacks scope {scope!r}"
-        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"{_who(key)} lacks scope {scope!r}")
     return key
+
+
+def _who(key: ApiKey) -> str:
+    role = getattr(key, "role", None)
+    return f"{key.name} (role {role})" if role else f"API key {key.name!r}"
 
 
 def require_scope(scope: str) -> Callable[..., ApiKey]:

@@ -242,6 +242,8 @@ class TaskChanged(EventPayload):
     created_at: datetime
     done_at: datetime | None = None
     workflow_id: str | None = None
+    # How a done task went (e.g. "connected", "voicemail"), as the rep recorded it.
+    outcome: str | None = None
 
 
 PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (

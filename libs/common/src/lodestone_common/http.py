@@ -68,7 +68,9 @@ class Runtime:
             settings=settings,
             broker=make_broker(settings),
             mongo=make_client(settings.mongo_url, f"lodestone-{settings.service_name}"),
-            keyring=KeyRing.from_settings(settings.api_key, settings.api_keys),
+            keyring=KeyRing.from_settings(
+                settings.api_key, settings.api_keys, settings.person_token_secret
+            ),
         )
 
 

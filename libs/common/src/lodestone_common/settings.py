@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Printed at start-up in development; production refuses to start without real keys.
 DEV_API_KEY = "lodestone-dev-key"
+DEV_PERSON_SECRET = "lodestone-dev-person-token-secret"
 
 
 class ServiceSettings(BaseSettings):
@@ -29,6 +30,9 @@ class ServiceSettings(BaseSettings):
     api_key: str | None = None
     # Further keys as JSON: [{"name": "...", "sha256": "<hex>" | "key": "...", "scopes": [...]}]
     api_keys: str | None = None
+    # Verifies the console's person tokens (people.py). Outside production a development
+    # secret is used; production accepts no person tokens unless it is set.
+    person_token_secret: str | None = None
     # Wrong keys tolerated per client address before it gets 429s (as `limits` reads it).
     failed_auth_limit: str = "100/minute"
     # Run this process's Kafka consumers; an API-only replica sets this to false.
@@ -45,6 +49,8 @@ class ServiceSettings(BaseSettings):
             if self.environment == "production":
                 raise ValueError("production settings need LODESTONE_API_KEY or LODESTONE_API_KEYS")
             self.api_key = DEV_API_KEY
+        if self.person_token_secret is None and self.environment != "production":
+            self.person_token_secret = DEV_PERSON_SECRET
         return self
 
     @property

@@ -1,0 +1,136 @@
+"""Signed-in people as the services see them: a role, the scopes it grants, and the
+short-lived token the console signs for every request it makes on a person's behalf.
+
+The console holds the sessions; the services never trust it blindly: each request carries a
+JWT (HS256, a minute long) naming the person and their role, which every service verifies
+with the shared secret and turns into scopes here, the same scopes API keys carry. So a rep's
+browser cannot change a scoring model even by calling a service directly, and every record of
+who changed what names the person, not "the console".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+
+from .auth import ADMIN_SCOPE, ApiKey
+
+Role = Literal["admin", "marketer", "manager", "rep", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "marketer", "manager", "rep", "viewer")
+
+_READ = frozenset(
+    {
+        "contacts:read",
+        "segments:read",
+        "scores:read",
+        "scoring-models:read",
+        "workflows:read",
+        "reps:read",
+        "tasks:read",
+        "reports:read",
+    }
+)
+# What each role may do, in the scopes every operation already declares.
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    "admin": frozenset({ADMIN_SCOPE}),
+    # Runs campaigns: contacts, segments, scoring models and workflows; not reps or users.
+    "marketer": _READ
+    | {
+        "contacts:write",
+        "events:write",
+        "segments:write",
+        "scoring-models:write",
+        "workflows:write",
+        "tasks:write",
+    },
+    # Runs the team: reps (weights, availability), goals and tasks; reads the rest.
+    "manager": _READ
+    | {"contacts:write", "events:write", "tasks:write", "reps:write"}
+    | {"reports:write"},
+    # Works leads: edits contacts, logs calls and meetings, does tasks.
+    "rep": _READ | {"contacts:write", "events:write", "tasks:write"},
+    "viewer": _READ,
+}
+
+ISSUER = "lodestone-console"
+AUDIENCE = "lodestone"
+TOKEN_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Person(ApiKey):
+    """A signed-in person: an ApiKey whose name is their email and whose scopes come from
+    their role, so every route's scope check and actor record works unchanged."""
+
+    user_id: str = ""
+    role: Role = "viewer"
+    display_name: str = ""
+    rep_id: str | None = None
+
+
+def person(
+    user_id: str, email: str, role: Role, name: str = "", rep_id: str | None = None
+) -> Person:
+    return Person(
+        name=email,
+        digest=b"",
+        scopes=ROLE_SCOPES[role],
+        user_id=user_id,
+        role=role,
+        display_name=name,
+        rep_id=rep_id,
+    )
+
+
+class PersonTokens:
+    """Signs (the console) and verifies (every service) person tokens."""
+
+    def __init__(self, secret: str, seconds: int = TOKEN_SECONDS) -> None:
+        if len(secret) < 32:  # RFC 7518: an HS256 key at least as long as the hash
+            raise ValueError("the person token secret needs at least 32 characters")
+        self._secret = secret
+        self.seconds = seconds
+
+    def sign(self, who: Person, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": who.user_id,
+            "email": who.name,
+            "name": who.display_name,
+            "role": who.role,
+            "rep_id": who.rep_id,
+            "iat": issued,
+            "exp": issued + self.seconds,
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Person | None:
+        """The person a valid, unexpired token names; None for anything else."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "role", "email"]},
+                leeway=5,
+            )
+        except jwt.PyJWTError:
+            return None
+        role = claims.get("role")
+        if role not in ROLE_SCOPES or not isinstance(claims.get("email"), str):
+            return None
+        rep = claims.get("rep_id")
+        return person(
+            str(claims["sub"]),
+            claims["email"],
+            role,
+            str(claims.get("name") or ""),
+            rep if isinstance(rep, str) else None,
+        )

@@ -1,0 +1,70 @@
+"""Person tokens: what the console signs is what every service accepts, and nothing else."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from lodestone_common.auth import KeyRing
+from lodestone_common.people import PersonTokens, person
+
+SECRET = "a-test-secret-of-at-least-32-characters"
+
+
+def test_a_signed_person_comes_back_with_the_scopes_of_their_role() -> None:
+    tokens = PersonTokens(SECRET)
+    ana = person("u_1", "ana@example.com", "rep", "Ana", "ana")
+    back = tokens.verify(tokens.sign(ana))
+    assert back is not None
+    assert (back.name, back.user_id, back.role, back.rep_id, back.display_name) == (
+        "ana@example.com",
+        "u_1",
+        "rep",
+        "ana",
+        "Ana",
+    )
+    assert back.allows("tasks:write") and back.allows("contacts:read")
+    assert not back.allows("scoring-models:write")
+    assert not back.allows("workflows:write") and not back.allows("reps:write")
+
+
+@pytest.mark.parametrize(
+    ("role", "may", "may_not"),
+    [
+        ("viewer", "reports:read", "contacts:write"),
+        ("marketer", "workflows:write", "reps:write"),
+        ("manager", "reps:write", "scoring-models:write"),
+        ("admin", "users:write", None),
+    ],
+)
+def test_roles_grant_what_their_jobs_need(role, may, may_not) -> None:  # type: ignore[no-untyped-def]
+    who = person("u", "x@example.com", role)
+    assert who.allows(may)
+    if may_not:
+        assert not who.allows(may_not)
+
+
+def test_forged_expired_and_odd_tokens_are_nobody() -> None:
+    tokens = PersonTokens(SECRET)
+    ana = person("u_1", "ana@example.com", "rep")
+    assert PersonTokens("another-secret-entirely-of-32-chars").verify(tokens.sign(ana)) is None
+    assert tokens.verify(tokens.sign(ana, now=time.time() - 3600)) is None
+    claims = {"iss": "lodestone-console", "aud": "lodestone", "sub": "u", "email": "e@x.io"}
+    now = int(time.time())
+    made_up_role = {**claims, "role": "owner", "iat": now, "exp": now + 60}
+    assert tokens.verify(jwt.encode(made_up_role, SECRET, algorithm="HS256")) is None
+    wrong_audience = {**claims, "aud": "else", "role": "admin", "iat": now, "exp": now + 60}
+    assert tokens.verify(jwt.encode(wrong_audience, SECRET, algorithm="HS256")) is None
+    unsigned = jwt.encode({**claims, "role": "admin", "iat": now, "exp": now + 60}, None, "none")
+    assert tokens.verify(unsigned) is None
+    assert tokens.verify("eyJ.not.a-token") is None
+    with pytest.raises(ValueError):
+        PersonTokens("short")
+
+
+def test_a_key_ring_without_the_secret_takes_no_person_tokens() -> None:
+    token = PersonTokens(SECRET).sign(person("u_1", "ana@example.com", "admin"))
+    assert KeyRing.from_settings("k", None, SECRET).identify(token) is not None
+    assert KeyRing.from_settings("k", None, None).identify(token) is None
