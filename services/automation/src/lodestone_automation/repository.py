@@ -469,6 +469,19 @@ class AutomationRepository:
     async def list_tasks(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         return await self.tasks.find(query).sort("due_at", 1).to_list(limit)
 
+    async def add_task(self, task: dict[str, Any]) -> dict[str, Any]:
+        """A task a person created by hand, and its event, in one transaction."""
+
+        async def work(session: AsyncClientSession) -> dict[str, Any]:
+            await self.tasks.insert_one(task, session=session)
+            await self._announce(_task_event(task), session)
+            return task
+
+        return await self._atomically(work)
+
+    async def task(self, task_id: str) -> dict[str, Any] | None:
+        return await self.tasks.find_one({"_id": task_id})
+
     async def update_task(self, task_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         async def work(session: AsyncClientSession) -> dict[str, Any] | None:
             before = await self.tasks.find_one_and_update(
@@ -477,7 +490,8 @@ class AutomationRepository:
             if before is None:
                 return None
             after = {**before, **fields}
-            if before.get("status") != after.get("status"):
+            # What the other services read of a task (reporting counts it per owner).
+            if any(before.get(k) != after.get(k) for k in _TASK_EVENT_FIELDS):
                 await self._announce(_task_event(after), session)
             return after
 
@@ -613,6 +627,9 @@ class AutomationRepository:
         )
 
 
+_TASK_EVENT_FIELDS = ("status", "owner_id", "due_at", "outcome")
+
+
 def _task_event(task: dict[str, Any]) -> Envelope:
     return TaskChanged(
         task_id=task["_id"],
@@ -623,4 +640,5 @@ def _task_event(task: dict[str, Any]) -> Envelope:
         created_at=task["created_at"],
         done_at=task.get("done_at"),
         workflow_id=task.get("workflow_id"),
+        outcome=task.get("outcome"),
     ).envelope(contact_id=task["contact_id"], producer="automation")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from uuid import uuid4
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+
+TaskKind = Literal["call", "email", "meeting", "follow_up", "visit", "todo"]
 
 
 class Task(BaseModel):
@@ -24,17 +28,49 @@ class Task(BaseModel):
     due_at: datetime
     workflow_id: str | None = None
     created_at: datetime
+    created_by: str | None = None
     done_at: datetime | None = None
+    done_by: str | None = None
+    outcome: str | None = None
+    note: str | None = None
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Task:
         return cls(id=doc["_id"], **{k: v for k, v in doc.items() if k in cls.model_fields})
 
 
-class TaskChange(BaseModel):
+class TaskDraft(BaseModel):
+    """A task a person sets for a contact: a call to make, a visit, a meeting to prepare."""
+
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["open", "done"]
+    contact_id: str = Field(min_length=1, max_length=64)
+    kind: TaskKind = "call"
+    title: str = Field(min_length=1, max_length=200)
+    due_at: AwareDatetime
+    # Whose task it is: a rep id; by default the rep creating it, else the contact's owner.
+    owner_id: str | None = Field(None, min_length=1, max_length=64)
+    note: str | None = Field(None, max_length=5000)
+
+
+class TaskChange(BaseModel):
+    """Done (with how it went), open again, snoozed to a new time or handed to another rep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["open", "done"] | None = None
+    outcome: str | None = Field(None, min_length=1, max_length=64)
+    note: str | None = Field(None, max_length=5000)
+    due_at: AwareDatetime | None = None
+    owner_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _something(self) -> TaskChange:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of status, outcome, note, due_at, owner_id")
+        if self.outcome is not None and self.status != "done":
+            raise ValueError("an outcome goes with status 'done'")
+        return self
 
 
 @router.get("", response_model=list[Task], summary="Tasks, soonest due first")
@@ -44,6 +80,7 @@ async def list_tasks(
     contact_id: str | None = None,
     status_: Literal["open", "done"] | None = Query(None, alias="status"),
     overdue: bool = False,
+    due_before: AwareDatetime | None = Query(None, description="only tasks due before this"),
     limit: int = Query(100, ge=1, le=1000),
     key: ApiKey = Scope("tasks:read"),
 ) -> list[Task]:
@@ -54,19 +91,59 @@ async def list_tasks(
         query["contact_id"] = contact_id
     if status_:
         query["status"] = status_
+    if due_before:
+        query["due_at"] = {"$lt": due_before}
     if overdue:
         query.update(status="open", due_at={"$lt": utcnow()})
     return [Task.of(d) for d in await request.app.state.repo.list_tasks(query, limit)]
 
 
-@router.patch("/{task_id}", response_model=Task, summary="Mark a task done (or open again)")
+@router.post(
+    "",
+    response_model=Task,
+    status_code=status.HTTP_201_CREATED,
+    summary="Set a task for a contact (a call, visit, meeting)",
+)
+async def create(body: TaskDraft, request: Request, key: ApiKey = Scope("tasks:write")) -> Task:
+    repo = request.app.state.repo
+    contact = await repo.contact(body.contact_id)
+    if set(contact) == {"_id"}:  # not (yet) in automation's audience
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"no contact {body.contact_id!r} (a new contact takes a moment to reach automation)",
+        )
+    owner = body.owner_id or getattr(key, "rep_id", None) or contact.get("owner_id")
+    now = utcnow()
+    task = {
+        "_id": f"task_{uuid4().hex}",
+        "contact_id": body.contact_id,
+        "owner_id": owner,
+        "kind": body.kind,
+        "title": body.title,
+        "status": "open",
+        "due_at": body.due_at,
+        "note": body.note,
+        "created_at": now,
+        "created_by": key.name,
+    }
+    return Task.of(await repo.add_task(task))
+
+
+@router.patch("/{task_id}", response_model=Task, summary="Complete, reopen, snooze or reassign")
 async def change(
     task_id: str, body: TaskChange, request: Request, key: ApiKey = Scope("tasks:write")
 ) -> Task:
-    fields: dict[str, Any] = {
-        "status": body.status,
-        "done_at": utcnow() if body.status == "done" else None,
-    }
+    fields: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"status"})
+    if body.status is not None:
+        done = body.status == "done"
+        fields.update(
+            status=body.status,
+            done_at=utcnow() if done else None,
+            done_by=key.name if done else None,
+        )
+        if not done:
+            fields["outcome"] = None
+    fields["updated_at"] = utcnow()
     doc = await request.app.state.repo.update_task(task_id, fields)
     if doc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
