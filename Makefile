@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help bootstrap sync vendor sdk up demo down status test test-faults test-fast lint bench
+.PHONY: help bootstrap sync vendor console sdk up demo down status test test-faults test-fast lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,10 +22,14 @@ vendor: ## fetch the dashboard's chart library from npm into the reporting servi
 	@cd services/reporting/web && npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENDOR) && cp services/reporting/web/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
 
-up: sync vendor ## start Kafka, MongoDB and the four services; wait until every /readyz is green
+console: ## build the console's web app (TypeScript, Vite) into its Python package
+	@cd services/console/web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+up: sync vendor console ## start Kafka, MongoDB, the four services and the console (http://127.0.0.1:8000)
 	@$(RUN) python deploy/local/stack.py up
 	@if [ "$(DEMO)" = "1" ]; then $(RUN) python deploy/local/seed.py; \
-		echo "dashboard: http://127.0.0.1:8004/#key=lodestone-dev-key"; fi
+		echo "dashboard: http://127.0.0.1:8004/#key=lodestone-dev-key"; \
+		echo "console:   http://127.0.0.1:8000/"; fi
 
 demo: ## `make up`, then seed a few weeks of demo prospects (same as `make up DEMO=1`)
 	@$(MAKE) --no-print-directory up DEMO=1
@@ -39,11 +43,11 @@ status: ## which local processes are running
 sdk: ## Segment's JavaScript SDKs from npm, which the SDK tests drive (tests/sdk)
 	@cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error
 
-test: sync vendor sdk ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
+test: sync vendor console sdk ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
 	@$(RUN) ruff check .
 	@$(RUN) pytest
 
-test-faults: sync vendor ## the slow fault suite: 10,000 events per fault, every service scaled
+test-faults: sync vendor console ## the slow fault suite: 10,000 events per fault, every service scaled
 	@LODESTONE_FAULTS=slow $(RUN) pytest tests/faults
 
 test-fast: sync ## unit tests only (no infrastructure)

@@ -62,6 +62,8 @@ SCOPES = [
     "reports:write",
     "scoring-models:read",
     "scoring-models:write",
+    "users:read",
+    "users:write",
 ]
 SCOPED_KEYS = {scope: f"test-key-{scope}" for scope in SCOPES} | {"": "test-key-no-scope"}
 # The shared secrets of the Segment and RudderStack webhook receivers in the test stack.
@@ -137,13 +139,14 @@ def infra() -> Iterator[Stack]:
         smtp_port=11025 + PORT_OFFSET,
         mail_http_port=18025 + PORT_OFFSET,
         service_ports=TEST_PORTS,
+        console_port=18000 + PORT_OFFSET,
     )
     stack.api_key = API_KEY
     stack.api_keys = _scoped_keys_json()
     # Every test comes from 127.0.0.1, and the security test tries hundreds of wrong keys on
     # purpose: the per-address limit on those (tested on its own) would answer 429.
     lenient = {"LODESTONE_FAILED_AUTH_LIMIT": "1000000/minute"}
-    stack.service_settings = {service: dict(lenient) for service in TEST_PORTS}
+    stack.service_settings = {service: dict(lenient) for service in [*TEST_PORTS, "console"]}
     stack.service_settings["contacts"].update(WEBHOOK_SECRETS)
     # The tests' webhook receivers listen on loopback, which webhooks may not call else.
     stack.service_settings["automation"]["LODESTONE_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
@@ -167,7 +170,7 @@ def infra() -> Iterator[Stack]:
     try:
         yield stack
     finally:
-        for service in stack.service_ports:
+        for service in stack.ports():
             stack.stop(service)
         stack.stop("mail")
         if native:
@@ -184,7 +187,7 @@ class Services:
         self.headers = {"Authorization": f"Bearer {API_KEY}"}
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.stack.service_ports[service]}"
+        return f"http://127.0.0.1:{self.stack.ports()[service]}"
 
     @staticmethod
     def key_for(scope: str) -> str:
@@ -198,9 +201,9 @@ class Services:
 
 @pytest.fixture(scope="session")
 def services(infra: Stack) -> Iterator[Services]:
-    for service in infra.service_ports:
+    for service in infra.ports():
         infra.start_service(service)
-    for service in infra.service_ports:
+    for service in infra.ports():
         infra.wait_ready(service, timeout=120)
     yield Services(infra)
 

@@ -7,7 +7,13 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = {"contacts": 8001, "scoring": 8002, "automation": 8003, "reporting": 8004}
+SERVICES = {
+    "contacts": 8001,
+    "scoring": 8002,
+    "automation": 8003,
+    "reporting": 8004,
+    "console": 8000,
+}
 
 
 def compose() -> dict:  # type: ignore[type-arg]
@@ -51,3 +57,14 @@ def test_every_dockerfile_installs_only_its_own_service() -> None:
         assert f"--package lodestone-{name}" in text
         assert f'"lodestone-{name}"' in text or f"lodestone-{name}" in text.split("CMD", 1)[1]
         assert "HEALTHCHECK" in text
+
+
+def test_every_service_verifies_person_tokens_with_one_required_secret() -> None:
+    anchor = compose()["x-env"]
+    assert anchor["LODESTONE_PERSON_TOKEN_SECRET"].startswith("${LODESTONE_PERSON_TOKEN_SECRET:?")
+    services = compose()["services"]
+    for name in SERVICES:
+        assert "LODESTONE_PERSON_TOKEN_SECRET" in services[name]["environment"]
+    console = services["console"]["environment"]
+    for name in ("contacts", "scoring", "automation", "reporting"):
+        assert console[f"LODESTONE_{name.upper()}_URL"] == f"http://{name}:{SERVICES[name]}"

@@ -27,6 +27,14 @@ FIRST = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hugo", "Iris", "Jon
 LAST = ["Meyer", "Ng", "Okafor", "Patel", "Quinn", "Rossi", "Silva", "Tanaka", "Ueda", "Varga"]
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell"]
 PAGES = ["/", "/pricing", "/features", "/blog/pipeline", "/docs", "/customers", "/demo"]
+# One console user per role; development passwords, printed by `make demo`.
+DEMO_USERS = [
+    ("ana@lodestone.local", "Ana (sales rep)", "rep", "ana"),
+    ("ben@lodestone.local", "Ben (sales rep)", "rep", "ben"),
+    ("maria@lodestone.local", "Maria (sales manager)", "manager", None),
+    ("mark@lodestone.local", "Mark (marketer)", "marketer", None),
+    ("vic@lodestone.local", "Vic (viewer)", "viewer", None),
+]
 LADDER = ["lead", "marketing_qualified", "sales_qualified", "opportunity", "customer"]
 
 
@@ -128,6 +136,7 @@ async def seed(
     days: int = 28,
     seed_value: int = 7,
     progress: Callable[[str], Any] = print,
+    console: str | None = None,
 ) -> None:
     rng = random.Random(seed_value)
     headers = {"Authorization": f"Bearer {key}"}
@@ -138,6 +147,8 @@ async def seed(
             body = {"name": rep.title(), "weight": weight, "available": True}
             (await http.put(f"{automation}/v1/reps/{rep}", json=body)).raise_for_status()
         await _workflows(http, automation)
+        if console:
+            await _users(http, console, progress)
         batch: list[dict[str, Any]] = []
         people: list[tuple[str, float]] = []
         for i in range(prospects):
@@ -151,6 +162,17 @@ async def seed(
                 progress(f"seed: {i + 1:,}/{prospects:,} prospects published")
         await _stages(http, contacts, people, rng, progress)
     progress(f"seed: done in {time.monotonic() - started:.0f}s")
+
+
+async def _users(http: httpx.AsyncClient, console: str, progress: Callable[[str], Any]) -> None:
+    """The console's demo people, one per role (an existing email is left as it is)."""
+    for email, name, role, rep in DEMO_USERS:
+        password = f"{email.split('@')[0]}-demo-password"
+        body = {"email": email, "name": name, "role": role, "password": password}
+        made = await http.post(f"{console}/v1/users", json={**body, "rep_id": rep} if rep else body)
+        if made.status_code != 409:
+            made.raise_for_status()
+        progress(f"seed: console user {email} ({role}) password {password}")
 
 
 async def _workflows(http: httpx.AsyncClient, automation: str) -> None:
@@ -235,13 +257,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--contacts", default="http://127.0.0.1:8001", help="contacts' URL")
     parser.add_argument("--automation", default="http://127.0.0.1:8003", help="automation's URL")
+    parser.add_argument("--console", default="http://127.0.0.1:8000", help="console's URL")
     parser.add_argument("--key", default="lodestone-dev-key", help="an admin API key")
     parser.add_argument("--prospects", type=int, default=3000)
     parser.add_argument("--days", type=int, default=28, help="how far back the history goes")
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
     args = parser.parse_args(argv)
     asyncio.run(
-        seed(args.contacts, args.automation, args.key, args.prospects, args.days, args.seed)
+        seed(
+            args.contacts,
+            args.automation,
+            args.key,
+            args.prospects,
+            args.days,
+            args.seed,
+            console=args.console,
+        )
     )
     return 0
 

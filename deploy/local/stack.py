@@ -33,6 +33,9 @@ KAFKA_POM_DIR = ROOT / "deploy" / "local" / "kafka"
 KAFKA_LIBS = KAFKA_POM_DIR / "target" / "libs"
 VENV_BIN = Path(sys.executable).parent
 SERVICES = {"contacts": 8001, "scoring": 8002, "automation": 8003, "reporting": 8004}
+# The console calls the four services; it starts after them and is listed apart, so what
+# counts "the services" (fault phases, fuzzing) stays the four that own the domain data.
+CONSOLE_PORT = 8000
 DEV_API_KEY = "lodestone-dev-key"
 CACHE = Path(os.environ.get("LODESTONE_CACHE", Path.home() / ".cache" / "lodestone"))
 SECANTUS_RS_VERSION = "0.5.3-beta.196"
@@ -53,6 +56,7 @@ class Stack:
     smtp_port: int = 1025
     mail_http_port: int = 8025
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    console_port: int = CONSOLE_PORT
     api_key: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEY", DEV_API_KEY))
     # Further keys with scopes (LODESTONE_API_KEYS JSON), e.g. the tests' limited keys.
     api_keys: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEYS", ""))
@@ -74,8 +78,12 @@ class Stack:
 
     def replica(self, service: str, index: int) -> tuple[str, int]:
         """(process name, HTTP port) of a service's replica; index 0 is the service itself."""
-        port = self.service_ports[service] + 10 * index
+        port = self.ports()[service] + 10 * index
         return (service if index == 0 else f"{service}-{index + 1}"), port
+
+    def ports(self) -> dict[str, int]:
+        """Every process serving HTTP: the four services and the console."""
+        return {**self.service_ports, "console": self.console_port}
 
     def service_env(self, service: str, replica: int = 0) -> dict[str, str]:
         env = dict(os.environ)
@@ -90,8 +98,8 @@ class Stack:
             LODESTONE_SMTP_PORT=str(self.smtp_port),
             LODESTONE_PUBLIC_URL=f"http://127.0.0.1:{self.replica(service, replica)[1]}",
         )
-        if "contacts" in self.service_ports:
-            env["LODESTONE_CONTACTS_URL"] = f"http://127.0.0.1:{self.service_ports['contacts']}"
+        for other, port in self.service_ports.items():  # automation and the console call them
+            env[f"LODESTONE_{other.upper()}_URL"] = f"http://127.0.0.1:{port}"
         env.update(self.service_settings.get(service, {}))
         return env
 
@@ -363,10 +371,10 @@ class Stack:
             )
 
     def services_up(self, timeout: float = 120.0) -> None:
-        self.refuse_taken_ports(dict(self.replica(s, 0) for s in self.service_ports))
-        for service in self.service_ports:
+        self.refuse_taken_ports(dict(self.replica(s, 0) for s in self.ports()))
+        for service in self.ports():
             self.start_service(service)
-        for service in self.service_ports:
+        for service in self.ports():
             self.wait_ready(service, timeout)
 
     def wait_ready(self, service: str, timeout: float = 120.0, replica: int = 0) -> None:
@@ -393,6 +401,7 @@ class Stack:
         return sorted(i for i in range(1, 100) if self.replica(service, i)[0] in names)
 
     def down(self) -> None:
+        self.stop("console")
         for service in self.service_ports:
             for index in self.replicas(service):
                 self.stop(self.replica(service, index)[0])
@@ -402,7 +411,7 @@ class Stack:
         self.stop("mail")
 
     def status(self) -> dict[str, int | None]:
-        names = [*self.service_ports, "kafka", "mongo", "mail"]
+        names = [*self.ports(), "kafka", "mongo", "mail"]
         return {name: self.running(name) for name in names}
 
 
@@ -496,7 +505,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         stack.infra_up(args.timeout)
         stack.services_up(args.timeout)
-        log(f"all four services ready in {time.monotonic() - started:.1f}s")
+        log(f"all four services and the console ready in {time.monotonic() - started:.1f}s")
+        log(f"console: http://127.0.0.1:{stack.console_port}/  (`make demo` adds a user per role)")
+        log("  first admin: admin@lodestone.local / lodestone-admin (development only)")
         log(f"API key: {stack.api_key}  (set LODESTONE_API_KEY to choose your own)")
         log(f"  mail sink  {stack.mail_url}/api/messages  (SMTP 127.0.0.1:{stack.smtp_port})")
         for service, port in stack.service_ports.items():

@@ -1,0 +1,93 @@
+"""`/auth`: sign in, sign out, and who is signed in."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from lodestone_common.people import ROLE_SCOPES
+
+from ..service import SignedIn
+from .deps import COOKIE, PeopleDep, SessionDep
+
+router = APIRouter(prefix="/auth", tags=["sign-in"])
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Me(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: str
+    rep_id: str | None
+    scopes: list[str]
+    # Send back as X-CSRF-Token on every change.
+    csrf: str
+
+
+def _me(signed: SignedIn) -> Me:
+    who = signed.person
+    return Me(
+        id=who.user_id,
+        email=who.name,
+        name=who.display_name,
+        role=who.role,
+        rep_id=who.rep_id,
+        scopes=sorted(ROLE_SCOPES[who.role]),
+        csrf=signed.csrf,
+    )
+
+
+def _same_origin(request: Request) -> None:
+    # Sign-in is the one change without a CSRF token yet: refuse it from other sites'
+    # pages (login CSRF), which browsers mark with their Origin.
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "sign-in from another site refused")
+
+
+@router.post("/sign-in", response_model=Me, summary="Sign in with email and password")
+async def sign_in(body: Credentials, request: Request, response: Response, people: PeopleDep) -> Me:
+    _same_origin(request)
+    guard = request.app.state.failed_auth
+    guard.check(request)
+    found = await people.sign_in(body.email, body.password)
+    if found is None:
+        guard.failed(request)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password")
+    token, signed = found
+    settings = request.app.state.settings
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(settings.session_hours * 3600),
+        httponly=True,
+        secure=bool(settings.secure_cookies),
+        samesite="strict",
+        path="/",
+    )
+    return _me(signed)
+
+
+@router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
+async def sign_out(request: Request, response: Response, people: PeopleDep) -> None:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await people.sign_out(token)
+    response.delete_cookie(COOKIE, path="/")
+
+
+@router.get("/me", response_model=Me, summary="Who is signed in (401 when nobody)")
+async def me(signed: SessionDep) -> Me | Any:
+    if signed is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
+    return _me(signed)

@@ -1,0 +1,57 @@
+"""`/api/{service}/...`: the browser's way to the four services. The console adds the
+signed-in person's token (people.py) and streams both ways; every permission is the
+service's own check of that token, not this module's."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import httpx
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from .deps import SessionDep
+
+router = APIRouter(tags=["services"])
+Service = Literal["contacts", "scoring", "automation", "reporting"]
+# What travels on, each way: the body's type and the download name (CSV exports).
+REQUEST_HEADERS = ("content-type", "content-encoding", "accept")
+RESPONSE_HEADERS = ("content-type", "content-disposition", "retry-after", "x-total-count")
+
+
+@router.api_route(
+    "/api/{service}/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    summary="Call a service as the signed-in person",
+    include_in_schema=True,
+)
+async def call(service: Service, path: str, request: Request, signed: SessionDep):  # type: ignore[no-untyped-def]
+    if signed is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
+    if not path.startswith("v1/"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "only the services' /v1 APIs are here")
+    base = request.app.state.settings.service_url(service)
+    client: httpx.AsyncClient = request.app.state.http
+    headers = {k: v for k in REQUEST_HEADERS if (v := request.headers.get(k))}
+    headers["authorization"] = f"Bearer {request.app.state.tokens.sign(signed.person)}"
+    outgoing = client.build_request(
+        request.method,
+        f"{base}/{path}",
+        params=request.query_params.multi_items(),
+        headers=headers,
+        content=request.stream() if request.method in ("POST", "PUT", "PATCH") else None,
+    )
+    try:
+        answer = await client.send(outgoing, stream=True)
+    except httpx.HTTPError as exc:
+        raise HTTPException(
+            status.HTTP_502_BAD_GATEWAY,
+            f"the {service} service did not answer ({type(exc).__name__})",
+        ) from None
+    return StreamingResponse(
+        answer.aiter_raw(),
+        status_code=answer.status_code,
+        headers={k: v for k in RESPONSE_HEADERS if (v := answer.headers.get(k))},
+        background=BackgroundTask(answer.aclose),
+    )

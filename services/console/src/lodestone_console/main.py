@@ -1,0 +1,64 @@
+"""Composition root: the console's stores, its use cases, the person tokens and the app."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from fastapi import FastAPI
+
+from lodestone_common.cli import serve
+from lodestone_common.http import Runtime, build_app
+from lodestone_common.people import PersonTokens
+
+from .api import auth, proxy, users, web
+from .service import People
+from .settings import ConsoleSettings
+from .stores.sessions import Sessions
+from .stores.users import Users
+
+log = logging.getLogger(__name__)
+# A CSV import goes through the console to contacts: the same ceiling as contacts sets.
+MAX_IMPORT_BYTES = 1024 * 1024 * 1024
+
+
+def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
+    settings = settings or ConsoleSettings()
+    runtime = Runtime.create(settings)
+    people = People(Users(runtime.db), Sessions(runtime.db), settings.session_hours)
+    assert settings.person_token_secret  # the settings refuse production without one
+    tokens = PersonTokens(settings.person_token_secret)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+
+    async def prepare() -> None:
+        await people.users.ensure_indexes()
+        await people.sessions.ensure_indexes()
+        password = settings.bootstrap_admin_password
+        if password and await people.bootstrap_admin(settings.bootstrap_admin_email, password):
+            log.warning(
+                "created the first admin; change its password",
+                extra={"email": settings.bootstrap_admin_email},
+            )
+
+    runtime.startup.append(prepare)
+    runtime.drains.append(http.aclose)
+    app = build_app(
+        runtime,
+        title="Lodestone console",
+        description=(
+            "People and their sessions, and the web app marketers, reps and managers work "
+            "in. `/api/{service}/v1/...` calls a service as the signed-in person: the service "
+            "verifies a short-lived token naming them and their role."
+        ),
+        routers=[auth.router, users.router, proxy.router, web.router],
+        body_limits={"/api/contacts/v1/contacts/imports": MAX_IMPORT_BYTES},
+    )
+    app.state.settings = settings
+    app.state.people = people
+    app.state.tokens = tokens
+    app.state.http = http
+    return app
+
+
+def run() -> None:
+    serve("lodestone_console.main:create_app", ConsoleSettings())

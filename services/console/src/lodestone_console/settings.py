@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from lodestone_common.settings import ServiceSettings
+
+DEV_ADMIN_EMAIL = "admin@lodestone.local"
+DEV_ADMIN_PASSWORD = "lodestone-admin"
+
+
+class ConsoleSettings(ServiceSettings):
+    service_name: str = "console"
+    http_port: int = 8000
+    # The services the console calls on a signed-in person's behalf.
+    contacts_url: str = "http://127.0.0.1:8001"
+    scoring_url: str = "http://127.0.0.1:8002"
+    automation_url: str = "http://127.0.0.1:8003"
+    reporting_url: str = "http://127.0.0.1:8004"
+    session_hours: float = 12.0
+    # Cookies only over HTTPS; on by default in production (behind TLS).
+    secure_cookies: bool | None = None
+    # Outside production an admin is created on first start when there is no user at all.
+    bootstrap_admin_email: str = DEV_ADMIN_EMAIL
+    bootstrap_admin_password: str | None = None
+
+    @model_validator(mode="after")
+    def _console(self) -> ConsoleSettings:
+        production = self.environment == "production"
+        if production and not self.person_token_secret:
+            raise ValueError("production settings need LODESTONE_PERSON_TOKEN_SECRET")
+        if self.secure_cookies is None:
+            self.secure_cookies = production
+        if self.bootstrap_admin_password is None and not production:
+            self.bootstrap_admin_password = DEV_ADMIN_PASSWORD
+        return self
+
+    def service_url(self, service: str) -> str | None:
+        return {
+            "contacts": self.contacts_url,
+            "scoring": self.scoring_url,
+            "automation": self.automation_url,
+            "reporting": self.reporting_url,
+        }.get(service)

@@ -1,0 +1,112 @@
+import { AppShell, Burger, Center, Group, Loader, NavLink, Stack, Text, Title, Button, Badge } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import {
+  IconAddressBook,
+  IconCalendarCheck,
+  IconChartBar,
+  IconFileImport,
+  IconLogout,
+  IconUsers,
+} from "@tabler/icons-react";
+import type { ReactNode } from "react";
+import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { useAuth } from "./auth";
+import { ContactPage } from "./pages/Contact";
+import { ContactsPage } from "./pages/Contacts";
+import { ImportPage } from "./pages/Import";
+import { MyDayPage } from "./pages/MyDay";
+import { ReportsPage } from "./pages/Reports";
+import { SignInPage } from "./pages/SignIn";
+import { UsersPage } from "./pages/Users";
+
+interface Place {
+  to: string;
+  label: string;
+  icon: ReactNode;
+  scope: string;
+}
+
+const PLACES: Place[] = [
+  { to: "/day", label: "My day", icon: <IconCalendarCheck size={18} />, scope: "tasks:read" },
+  { to: "/contacts", label: "Contacts", icon: <IconAddressBook size={18} />, scope: "contacts:read" },
+  { to: "/reports", label: "Reports", icon: <IconChartBar size={18} />, scope: "reports:read" },
+  { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write" },
+  { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
+];
+
+const ROLE_NAMES: Record<string, string> = {
+  admin: "Administrator",
+  marketer: "Marketer",
+  manager: "Sales manager",
+  rep: "Sales rep",
+  viewer: "Viewer",
+};
+
+export function App() {
+  const { me, loading, signOut, can } = useAuth();
+  const [opened, { toggle, close }] = useDisclosure();
+  const location = useLocation();
+
+  if (loading) {
+    return (
+      <Center h="100vh">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  }
+  if (!me) return <SignInPage />;
+
+  const places = PLACES.filter((p) => can(p.scope));
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group gap="sm">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Title order={3} c="indigo.7">
+              Lodestone
+            </Title>
+          </Group>
+          <Group gap="sm">
+            <Stack gap={0} visibleFrom="xs" align="flex-end">
+              <Text size="sm" fw={600} data-testid="signed-in-as">
+                {me.name || me.email}
+              </Text>
+              <Badge size="xs" variant="light">
+                {ROLE_NAMES[me.role] ?? me.role}
+              </Badge>
+            </Stack>
+            <Button variant="subtle" leftSection={<IconLogout size={16} />} onClick={signOut}>
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main">
+        {places.map((p) => (
+          <NavLink
+            key={p.to}
+            component={Link}
+            to={p.to}
+            label={p.label}
+            leftSection={p.icon}
+            active={location.pathname.startsWith(p.to)}
+            onClick={close}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Routes>
+          <Route path="/" element={<Navigate to={me.rep_id ? "/day" : places[0]?.to ?? "/contacts"} replace />} />
+          <Route path="/day" element={<MyDayPage />} />
+          <Route path="/contacts" element={<ContactsPage />} />
+          <Route path="/contacts/:id" element={<ContactPage />} />
+          <Route path="/reports" element={<ReportsPage />} />
+          <Route path="/import" element={<ImportPage />} />
+          <Route path="/users" element={<UsersPage />} />
+          <Route path="*" element={<Text>There is no page here.</Text>} />
+        </Routes>
+      </AppShell.Main>
+    </AppShell>
+  );
+}

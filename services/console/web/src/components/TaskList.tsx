@@ -1,0 +1,141 @@
+import { ActionIcon, Badge, Button, Group, Menu, Modal, Paper, Select, Stack, Text, Textarea, Tooltip } from "@mantine/core";
+import { IconAlarm, IconCheck, IconUserShare } from "@tabler/icons-react";
+import dayjs from "dayjs";
+import { useState } from "react";
+import { Link } from "react-router-dom";
+import { ApiError, svc } from "../api";
+import { useAuth } from "../auth";
+import { ago, when } from "../format";
+import { repName, useChange, useReps } from "../hooks";
+import type { Task } from "../types";
+
+const OUTCOMES = [
+  { value: "connected", label: "Connected" },
+  { value: "meeting_booked", label: "Meeting booked" },
+  { value: "voicemail", label: "Left a voicemail" },
+  { value: "no_answer", label: "No answer" },
+  { value: "not_interested", label: "Not interested" },
+  { value: "wrong_number", label: "Wrong number" },
+];
+
+const KIND: Record<string, string> = { call: "Call", email: "Email", meeting: "Meeting", follow_up: "Follow up", visit: "Visit", todo: "To do" };
+
+export function TaskList({ tasks, contactNames, empty }: { tasks: Task[]; contactNames?: Record<string, string>; empty: string }) {
+  const [finishing, setFinishing] = useState<Task | null>(null);
+  if (!tasks.length) return <Text c="dimmed">{empty}</Text>;
+  return (
+    <Stack gap="xs">
+      {tasks.map((t) => (
+        <TaskRow key={t.id} task={t} contact={contactNames?.[t.contact_id]} onDone={() => setFinishing(t)} />
+      ))}
+      {finishing && <FinishTask task={finishing} onClose={() => setFinishing(null)} />}
+    </Stack>
+  );
+}
+
+function TaskRow({ task, contact, onDone }: { task: Task; contact?: string; onDone: () => void }) {
+  const { can } = useAuth();
+  const { data: reps } = useReps();
+  const overdue = task.status === "open" && dayjs(task.due_at).isBefore(dayjs());
+  const change = useChange((body: Record<string, unknown>) => svc.patch<Task>("automation", `/tasks/${task.id}`, body), [["tasks"]], "Task updated");
+  const snooze = (to: dayjs.Dayjs) => change.mutate({ due_at: to.toISOString() });
+  const writable = can("tasks:write");
+  return (
+    <Paper withBorder p="sm" data-testid="task" aria-label={task.title}>
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <Stack gap={2}>
+          <Group gap="xs">
+            <Badge variant="light">{KIND[task.kind] ?? task.kind}</Badge>
+            <Text fw={600}>{task.title}</Text>
+            {task.status === "done" && (
+              <Badge color="green" variant="light">
+                Done{task.outcome ? `: ${OUTCOMES.find((o) => o.value === task.outcome)?.label ?? task.outcome}` : ""}
+              </Badge>
+            )}
+          </Group>
+          <Text size="sm" c={overdue ? "red" : "dimmed"}>
+            {overdue ? "Overdue: " : "Due "}
+            {when(task.due_at)} ({ago(task.due_at)}) · {repName(reps, task.owner_id)}
+            {contact !== undefined && (
+              <>
+                {" · "}
+                <Link to={`/contacts/${task.contact_id}`}>{contact}</Link>
+              </>
+            )}
+          </Text>
+          {task.note && <Text size="sm">{task.note}</Text>}
+          {change.error && (
+            <Text size="sm" c="red">
+              {change.error.message}
+            </Text>
+          )}
+        </Stack>
+        {writable && task.status === "open" && (
+          <Group gap="xs">
+            <Button size="xs" leftSection={<IconCheck size={14} />} onClick={onDone}>
+              Done
+            </Button>
+            <Menu>
+              <Menu.Target>
+                <Tooltip label="Snooze">
+                  <ActionIcon variant="default" size="lg" aria-label="Snooze">
+                    <IconAlarm size={16} />
+                  </ActionIcon>
+                </Tooltip>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Item onClick={() => snooze(dayjs().add(1, "hour"))}>In an hour</Menu.Item>
+                <Menu.Item onClick={() => snooze(dayjs().add(1, "day").hour(9).minute(0))}>Tomorrow 9:00</Menu.Item>
+                <Menu.Item onClick={() => snooze(dayjs().add(1, "week").hour(9).minute(0))}>In a week</Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
+            <Menu>
+              <Menu.Target>
+                <Tooltip label="Hand to another rep">
+                  <ActionIcon variant="default" size="lg" aria-label="Reassign">
+                    <IconUserShare size={16} />
+                  </ActionIcon>
+                </Tooltip>
+              </Menu.Target>
+              <Menu.Dropdown>
+                {(reps ?? []).filter((r) => r.id !== task.owner_id).map((r) => (
+                  <Menu.Item key={r.id} onClick={() => change.mutate({ owner_id: r.id })}>
+                    {(r.name as string) || r.id}
+                  </Menu.Item>
+                ))}
+              </Menu.Dropdown>
+            </Menu>
+          </Group>
+        )}
+      </Group>
+    </Paper>
+  );
+}
+
+function FinishTask({ task, onClose }: { task: Task; onClose: () => void }) {
+  const [outcome, setOutcome] = useState<string | null>(task.kind === "call" ? "connected" : null);
+  const [note, setNote] = useState("");
+  const finish = useChange(
+    () => svc.patch<Task>("automation", `/tasks/${task.id}`, { status: "done", ...(outcome ? { outcome } : {}), ...(note ? { note } : {}) }),
+    [["tasks"]],
+    "Task done",
+  );
+  const fields = finish.error instanceof ApiError ? finish.error.fields : {};
+  return (
+    <Modal opened onClose={onClose} title={`Done: ${task.title}`}>
+      <Stack>
+        <Select label="How did it go?" data={OUTCOMES} value={outcome} onChange={setOutcome} clearable error={fields.outcome} />
+        <Textarea label="Note" autosize minRows={3} value={note} onChange={(e) => setNote(e.currentTarget.value)} error={fields.note} />
+        {finish.error && !Object.keys(fields).length && <Text c="red">{finish.error.message}</Text>}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button loading={finish.isPending} onClick={() => finish.mutate(undefined, { onSuccess: onClose })}>
+            Mark done
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}

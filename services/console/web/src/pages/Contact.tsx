@@ -1,0 +1,469 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Grid,
+  Group,
+  Modal,
+  Progress,
+  Select,
+  Stack,
+  Table,
+  Tabs,
+  TagsInput,
+  Text,
+  TextInput,
+  Textarea,
+  Timeline,
+  Title,
+} from "@mantine/core";
+import { IconCalendarPlus, IconNote, IconPhoneCall, IconUsersGroup } from "@tabler/icons-react";
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { useNavigate, useParams } from "react-router-dom";
+import { ApiError, svc } from "../api";
+import { useAuth } from "../auth";
+import { LogActivity } from "../components/LogActivity";
+import { NewTask } from "../components/NewTask";
+import { TaskList } from "../components/TaskList";
+import { STAGES, ago, bandColor, contactName, interactionLabel, stageLabel, stageOptions, when } from "../format";
+import { repName, useChange, useReps } from "../hooks";
+import type { Contact, Enrollment, Score, Task, TimelineEntry } from "../types";
+
+const FUNNEL = STAGES.slice(0, 6) as readonly string[];
+
+export function ContactPage() {
+  const { id = "" } = useParams();
+  const { can } = useAuth();
+  const { data: reps } = useReps();
+  const [logging, setLogging] = useState<"call" | "meeting" | null>(null);
+  const [newTask, setNewTask] = useState(false);
+  const contact = useQuery({ queryKey: ["contact", id], queryFn: () => svc.get<Contact>("contacts", `/contacts/${id}`) });
+
+  if (contact.error) return <Alert color="red">{contact.error.message}</Alert>;
+  const c = contact.data;
+  if (!c) return <Text>Loading…</Text>;
+  const writable = can("contacts:write");
+
+  return (
+    <Stack>
+      <Group justify="space-between" align="flex-start" wrap="wrap">
+        <Stack gap={4}>
+          <Title order={2}>{contactName(c)}</Title>
+          <Text c="dimmed">
+            {[c.title, c.company, c.email].filter(Boolean).join(" · ")}
+          </Text>
+          <Group gap="xs">
+            <Badge variant="light">{stageLabel(c.lifecycle_stage)}</Badge>
+            <Badge variant="outline">Owner: {repName(reps, c.owner_id)}</Badge>
+            {c.score != null && (
+              <Badge color={bandColor(c.score_band)} data-testid="score-badge">
+                Score {Math.round(Number(c.score))} · grade {c.grade}
+              </Badge>
+            )}
+          </Group>
+        </Stack>
+        {writable && (
+          <Group gap="xs">
+            <Button leftSection={<IconPhoneCall size={16} />} onClick={() => setLogging("call")}>
+              Log a call
+            </Button>
+            <Button variant="light" leftSection={<IconUsersGroup size={16} />} onClick={() => setLogging("meeting")}>
+              Log a meeting
+            </Button>
+            {can("tasks:write") && (
+              <Button variant="default" leftSection={<IconCalendarPlus size={16} />} onClick={() => setNewTask(true)}>
+                New task
+              </Button>
+            )}
+          </Group>
+        )}
+      </Group>
+      {logging && <LogActivity contactId={c.id} kind={logging} onClose={() => setLogging(null)} />}
+      {newTask && <NewTask contactId={c.id} ownerId={c.owner_id} onClose={() => setNewTask(false)} />}
+      <Tabs defaultValue="overview" keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="overview">Overview</Tabs.Tab>
+          <Tabs.Tab value="timeline">Timeline</Tabs.Tab>
+          <Tabs.Tab value="score">Why this score</Tabs.Tab>
+          <Tabs.Tab value="workflows">Workflows</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="overview" pt="md">
+          <Grid>
+            <Grid.Col span={{ base: 12, md: 6 }}>
+              <Details contact={c} writable={writable} />
+            </Grid.Col>
+            <Grid.Col span={{ base: 12, md: 6 }}>
+              <Stack>
+                <Stage contact={c} writable={writable} />
+                <ContactTasks contactId={c.id} />
+                <Notes contactId={c.id} writable={writable} />
+              </Stack>
+            </Grid.Col>
+          </Grid>
+        </Tabs.Panel>
+        <Tabs.Panel value="timeline" pt="md">
+          <ContactTimeline contactId={c.id} />
+        </Tabs.Panel>
+        <Tabs.Panel value="score" pt="md">
+          <WhyThisScore contactId={c.id} />
+        </Tabs.Panel>
+        <Tabs.Panel value="workflows" pt="md">
+          <Enrollments contactId={c.id} />
+        </Tabs.Panel>
+      </Tabs>
+      {can("contacts:erase") && <Erase contact={c} />}
+    </Stack>
+  );
+}
+
+function Details({ contact, writable }: { contact: Contact; writable: boolean }) {
+  const { data: reps } = useReps();
+  const initial = () => ({
+    first_name: contact.first_name ?? "",
+    last_name: contact.last_name ?? "",
+    company: contact.company ?? "",
+    title: contact.title ?? "",
+    email: contact.email ?? "",
+  });
+  const [form, setForm] = useState(initial);
+  const [tags, setTags] = useState<string[]>(contact.tags);
+  const [owner, setOwner] = useState<string | null>(contact.owner_id);
+  useEffect(() => {
+    setForm(initial());
+    setTags(contact.tags);
+    setOwner(contact.owner_id);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [contact.updated_at]);
+  const save = useChange(
+    () => {
+      const body: Record<string, unknown> = { tags };
+      for (const [k, v] of Object.entries(form)) if (v !== ((contact as Record<string, unknown>)[k] ?? "")) body[k] = v || null;
+      if (owner !== contact.owner_id) body.owner_id = owner;
+      return svc.patch<Contact>("contacts", `/contacts/${contact.id}`, body);
+    },
+    [["contact", contact.id]],
+    "Saved",
+  );
+  const fields = save.error instanceof ApiError ? save.error.fields : {};
+  const input = (k: keyof ReturnType<typeof initial>, label: string) => (
+    <TextInput label={label} value={form[k]} readOnly={!writable} onChange={(e) => setForm({ ...form, [k]: e.currentTarget.value })} error={fields[k]} />
+  );
+  return (
+    <Card withBorder>
+      <Stack>
+        <Title order={4}>Details</Title>
+        <Group grow>
+          {input("first_name", "First name")}
+          {input("last_name", "Last name")}
+        </Group>
+        {input("email", "Email")}
+        <Group grow>
+          {input("company", "Company")}
+          {input("title", "Job title")}
+        </Group>
+        <Select
+          label="Owner"
+          value={owner}
+          onChange={setOwner}
+          readOnly={!writable}
+          clearable
+          data={(reps ?? []).map((r) => ({ value: r.id, label: (r.name as string) || r.id }))}
+          error={fields.owner_id}
+        />
+        <TagsInput label="Tags" value={tags} onChange={setTags} readOnly={!writable} error={fields.tags} />
+        {Object.keys(contact.custom ?? {}).length > 0 && (
+          <Table>
+            <Table.Tbody>
+              {Object.entries(contact.custom).map(([k, v]) => (
+                <Table.Tr key={k}>
+                  <Table.Td c="dimmed">{k}</Table.Td>
+                  <Table.Td>{String(v)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+        {save.error && !Object.keys(fields).length && <Text c="red">{save.error.message}</Text>}
+        {writable && (
+          <Group justify="flex-end">
+            <Button loading={save.isPending} onClick={() => save.mutate(undefined)}>
+              Save changes
+            </Button>
+          </Group>
+        )}
+      </Stack>
+    </Card>
+  );
+}
+
+function Stage({ contact, writable }: { contact: Contact; writable: boolean }) {
+  const [target, setTarget] = useState<string | null>(null);
+  const [reason, setReason] = useState("");
+  const current = contact.lifecycle_stage ?? "";
+  const backward = target !== null && FUNNEL.includes(current) && FUNNEL.includes(target) && FUNNEL.indexOf(target) < FUNNEL.indexOf(current);
+  const move = useChange(
+    (to: string) =>
+      svc.patch<Contact>("contacts", `/contacts/${contact.id}`, {
+        stage: { to, ...(reason ? { reason } : {}), ...(backward ? { allow_backward: true } : {}) },
+      }),
+    [["contact", contact.id], ["timeline", contact.id]],
+    "Stage changed",
+  );
+  const choose = (to: string | null) => {
+    if (!to || to === current) return;
+    setTarget(to);
+    setReason("");
+  };
+  return (
+    <Card withBorder>
+      <Stack gap="xs">
+        <Title order={4}>Lifecycle stage</Title>
+        <Progress value={FUNNEL.includes(current) ? ((FUNNEL.indexOf(current) + 1) / FUNNEL.length) * 100 : 0} aria-label="Funnel progress" />
+        <Select label="Stage" data={stageOptions} value={current || null} onChange={choose} readOnly={!writable} allowDeselect={false} />
+      </Stack>
+      <Modal opened={target !== null} onClose={() => setTarget(null)} title={`Move to ${stageLabel(target)}`}>
+        <Stack>
+          {backward && <Text>This moves the contact back down the funnel. Say why, for whoever reads the timeline later.</Text>}
+          <Textarea label={backward ? "Reason (required)" : "Reason (optional)"} value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
+          {move.error && <Text c="red">{move.error.message}</Text>}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setTarget(null)}>
+              Cancel
+            </Button>
+            <Button
+              disabled={backward && !reason.trim()}
+              loading={move.isPending}
+              onClick={() => target && move.mutate(target, { onSuccess: () => setTarget(null) })}
+            >
+              Move
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Card>
+  );
+}
+
+function ContactTasks({ contactId }: { contactId: string }) {
+  const tasks = useQuery({
+    queryKey: ["tasks", "contact", contactId],
+    queryFn: () => svc.get<Task[]>("automation", "/tasks", { contact_id: contactId, limit: 100 }),
+    refetchInterval: 5000,
+  });
+  const open = (tasks.data ?? []).filter((t) => t.status === "open");
+  const done = (tasks.data ?? []).filter((t) => t.status === "done");
+  return (
+    <Card withBorder>
+      <Stack gap="xs">
+        <Title order={4}>Tasks</Title>
+        {tasks.error && <Text c="red">{tasks.error.message}</Text>}
+        <TaskList tasks={open} empty="No open task." />
+        {done.length > 0 && (
+          <>
+            <Text size="sm" c="dimmed">
+              Done
+            </Text>
+            <TaskList tasks={done.slice(-5).reverse()} empty="" />
+          </>
+        )}
+      </Stack>
+    </Card>
+  );
+}
+
+function Notes({ contactId, writable }: { contactId: string; writable: boolean }) {
+  const [text, setText] = useState("");
+  const notes = useQuery({
+    queryKey: ["timeline", contactId, "note"],
+    queryFn: () => svc.get<{ entries: TimelineEntry[] }>("contacts", `/contacts/${contactId}/timeline`, { kind: "note", limit: 20 }),
+  });
+  const add = useChange(
+    () => svc.post("contacts", `/contacts/${contactId}/notes`, { text }),
+    [["timeline", contactId]],
+    "Note added",
+  );
+  const fields = add.error instanceof ApiError ? add.error.fields : {};
+  return (
+    <Card withBorder>
+      <Stack gap="xs">
+        <Title order={4}>Notes</Title>
+        {writable && (
+          <>
+            <Textarea placeholder="What did you learn?" aria-label="New note" value={text} onChange={(e) => setText(e.currentTarget.value)} error={fields.text} autosize minRows={2} />
+            <Group justify="flex-end">
+              <Button size="xs" leftSection={<IconNote size={14} />} disabled={!text.trim()} loading={add.isPending} onClick={() => add.mutate(undefined, { onSuccess: () => setText("") })}>
+                Add note
+              </Button>
+            </Group>
+          </>
+        )}
+        {(notes.data?.entries ?? []).map((n) => (
+          <Card key={n.id} withBorder padding="xs">
+            <Text size="sm">{String(n.detail.text ?? "")}</Text>
+            <Text size="xs" c="dimmed">
+              {String(n.detail.author ?? n.detail.by ?? "")} · {ago(n.at)}
+            </Text>
+          </Card>
+        ))}
+      </Stack>
+    </Card>
+  );
+}
+
+function describe(e: TimelineEntry): string {
+  if (e.kind === "interaction") {
+    const p = e.properties;
+    const extra = e.type === "page_visit" ? String(p.path ?? p.url ?? e.name ?? "") : e.type === "purchase" ? `${p.amount ?? ""} ${p.currency ?? ""}` : String(p.outcome ?? p.note ?? e.name ?? "");
+    return `${interactionLabel(e.type)}${extra && extra !== e.type ? `: ${extra}` : ""}`;
+  }
+  if (e.kind === "note") return `Note: ${String(e.detail.text ?? "")}`;
+  if (e.type === "stage_changed" || e.detail.to) {
+    return `Stage ${stageLabel(e.detail.from as string)} → ${stageLabel(e.detail.to as string)}${e.detail.reason ? ` (${e.detail.reason})` : ""}`;
+  }
+  const changed = e.detail.changes ? Object.keys(e.detail.changes as object).join(", ") : "";
+  return `${e.type.replaceAll("_", " ")}${changed ? `: ${changed}` : ""}`;
+}
+
+function ContactTimeline({ contactId }: { contactId: string }) {
+  const timeline = useQuery({
+    queryKey: ["timeline", contactId],
+    queryFn: () => svc.get<{ entries: TimelineEntry[] }>("contacts", `/contacts/${contactId}/timeline`, { limit: 100 }),
+    refetchInterval: 5000,
+  });
+  if (timeline.error) return <Text c="red">{timeline.error.message}</Text>;
+  const entries = timeline.data?.entries ?? [];
+  if (!entries.length) return <Text c="dimmed">Nothing has happened yet.</Text>;
+  return (
+    <Timeline bulletSize={14} lineWidth={2}>
+      {entries.map((e) => (
+        <Timeline.Item key={e.id} title={describe(e)} data-testid="timeline-entry">
+          <Text size="xs" c="dimmed">
+            {when(e.at)}
+            {e.channel ? ` · ${e.channel}` : ""}
+            {e.detail.by || e.detail.author ? ` · by ${String(e.detail.by ?? e.detail.author)}` : ""}
+          </Text>
+        </Timeline.Item>
+      ))}
+    </Timeline>
+  );
+}
+
+function WhyThisScore({ contactId }: { contactId: string }) {
+  const score = useQuery({ queryKey: ["score", contactId], queryFn: () => svc.get<Score>("scoring", `/scores/${contactId}`), refetchInterval: 5000 });
+  if (score.error) return <Text c={score.error instanceof ApiError && score.error.status === 404 ? "dimmed" : "red"}>{score.error instanceof ApiError && score.error.status === 404 ? "Not scored yet." : score.error.message}</Text>;
+  if (!score.data) return <Text>Loading…</Text>;
+  return (
+    <Stack>
+      {score.data.models.map((m) => (
+        <Card withBorder key={m.model_id} data-testid="score-model">
+          <Group justify="space-between">
+            <Title order={4}>{m.model_name}</Title>
+            <Badge size="lg" color={bandColor(m.band)}>
+              {Math.round(m.score)} points · grade {m.grade} · {m.band}
+              {m.qualified ? " · qualified" : ""}
+            </Badge>
+          </Group>
+          {m.fit_rules.length > 0 && (
+            <Text size="sm" mt="xs">
+              Fit ({m.fit_points} points): {m.fit_rules.join(", ")}
+            </Text>
+          )}
+          <Table mt="xs" aria-label={`Points of ${m.model_name}`}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Because</Table.Th>
+                <Table.Th>When</Table.Th>
+                <Table.Th>Points</Table.Th>
+                <Table.Th>Counts now</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {m.entries.map((e) => (
+                <Table.Tr key={`${e.rule_id}-${e.event_id}`}>
+                  <Table.Td>{e.rule_name}</Table.Td>
+                  <Table.Td>{when(e.at)}</Table.Td>
+                  <Table.Td>
+                    {e.points}
+                    {e.capped ? ` (capped from ${e.requested})` : ""}
+                  </Table.Td>
+                  <Table.Td>{Math.round(e.counts_now * 10) / 10}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Card>
+      ))}
+      {score.data.predictive && (
+        <Card withBorder>
+          <Title order={4}>Likelihood to buy: {Math.round(score.data.predictive.probability * 100)}%</Title>
+          <Text size="sm" c="dimmed">
+            Learned from contacts who became customers or were lost. What weighs most:
+          </Text>
+          {score.data.predictive.factors.slice(0, 6).map((f, i) => (
+            <Text size="sm" key={i}>
+              {String(f.feature ?? f.name ?? "")}: {Number(f.weight ?? f.effect ?? 0) > 0 ? "+" : ""}
+              {Math.round(Number(f.weight ?? f.effect ?? 0) * 100) / 100}
+            </Text>
+          ))}
+        </Card>
+      )}
+    </Stack>
+  );
+}
+
+function Enrollments({ contactId }: { contactId: string }) {
+  const found = useQuery({ queryKey: ["enrollments", contactId], queryFn: () => svc.get<Enrollment[]>("automation", `/contacts/${contactId}/enrollments`) });
+  if (found.error) return <Text c="red">{found.error.message}</Text>;
+  if (!found.data?.length) return <Text c="dimmed">Not in any workflow.</Text>;
+  return (
+    <Stack>
+      {found.data.map((e) => (
+        <Card withBorder key={e.id}>
+          <Group justify="space-between">
+            <Text fw={600}>{e.workflow_id}</Text>
+            <Badge variant="light">{e.status}</Badge>
+          </Group>
+          <Text size="sm" c="dimmed">
+            Enrolled {ago(e.enrolled_at)} because {e.cause}
+          </Text>
+          {e.history.map((h, i) => (
+            <Text size="sm" key={i}>
+              {when(h.at)} · {h.step}: {h.what}
+              {h.why ? ` (${h.why})` : ""}
+              {h.outcome ? ` → ${h.outcome}` : ""}
+            </Text>
+          ))}
+        </Card>
+      ))}
+    </Stack>
+  );
+}
+
+function Erase({ contact }: { contact: Contact }) {
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState("");
+  const navigate = useNavigate();
+  const name = contactName(contact);
+  const erase = useChange(() => svc.del("contacts", `/contacts/${contact.id}`), [["contacts"]], "Erased everywhere");
+  return (
+    <>
+      <Group>
+        <Button color="red" variant="subtle" onClick={() => setOpen(true)}>
+          Erase this person (GDPR)
+        </Button>
+      </Group>
+      <Modal opened={open} onClose={() => setOpen(false)} title="Erase for good">
+        <Stack>
+          <Text>Every service forgets {name}: record, timeline, scores, workflows and report details. This cannot be undone.</Text>
+          <TextInput label={`Type ${name} to confirm`} value={typed} onChange={(e) => setTyped(e.currentTarget.value)} />
+          {erase.error && <Text c="red">{erase.error.message}</Text>}
+          <Button color="red" disabled={typed !== name} loading={erase.isPending} onClick={() => erase.mutate(undefined, { onSuccess: () => navigate("/contacts") })}>
+            Erase
+          </Button>
+        </Stack>
+      </Modal>
+    </>
+  );
+}

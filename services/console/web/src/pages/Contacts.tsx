@@ -1,0 +1,151 @@
+import { Badge, Button, Card, Group, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { IconArrowLeft, IconArrowRight, IconX } from "@tabler/icons-react";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useSearchParams } from "react-router-dom";
+import { ApiError, svc } from "../api";
+import { ago, bandColor, contactName, stageLabel, stageOptions } from "../format";
+import { repName, useReps } from "../hooks";
+import type { ContactPage } from "../types";
+
+const FILTERS = ["email", "company", "stage", "owner_id", "grade", "score_band", "tag", "source"] as const;
+const PAGE = 50;
+
+// Filters live in the address bar: a filtered list can be bookmarked and shared.
+export function ContactsPage() {
+  const [params, setParams] = useSearchParams();
+  const [cursors, setCursors] = useState<string[]>([]);
+  const { data: reps } = useReps();
+  const value = (k: string) => params.get(k) ?? "";
+  const set = (k: string, v: string | null) => {
+    const next = new URLSearchParams(params);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    setParams(next, { replace: true });
+    setCursors([]);
+  };
+  const [filters] = useDebouncedValue(Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? undefined])), 300);
+  const cursor = cursors[cursors.length - 1];
+  const page = useQuery({
+    queryKey: ["contacts", filters, cursor],
+    queryFn: () => svc.get<ContactPage>("contacts", "/contacts", { ...filters, limit: PAGE, cursor }),
+    placeholderData: keepPreviousData,
+  });
+  const fieldErrors = page.error instanceof ApiError ? page.error.fields : {};
+  const err = (k: string) => fieldErrors[k];
+
+  return (
+    <Stack>
+      <Title order={2}>Contacts</Title>
+      <Card withBorder>
+        <Group align="flex-end" wrap="wrap">
+          <TextInput label="Email" placeholder="ada@acme.com" value={value("email")} onChange={(e) => set("email", e.currentTarget.value)} error={err("email")} />
+          <TextInput label="Company" value={value("company")} onChange={(e) => set("company", e.currentTarget.value)} error={err("company")} />
+          <MultiSelect
+            label="Stage"
+            data={stageOptions}
+            value={value("stage") ? value("stage").split(",") : []}
+            onChange={(v) => set("stage", v.join(","))}
+            error={err("stage")}
+            w={240}
+            clearable
+          />
+          <Select
+            label="Owner"
+            data={(reps ?? []).map((r) => ({ value: r.id, label: (r.name as string) || r.id }))}
+            value={value("owner_id") || null}
+            onChange={(v) => set("owner_id", v)}
+            clearable
+            error={err("owner_id")}
+          />
+          <Select label="Grade" data={["A", "B", "C", "D", "E", "F"]} value={value("grade") || null} onChange={(v) => set("grade", v)} clearable w={100} error={err("grade")} />
+          <Select
+            label="Score band"
+            data={[
+              { value: "hot", label: "Hot" },
+              { value: "warm", label: "Warm" },
+              { value: "cold", label: "Cold" },
+            ]}
+            value={value("score_band") || null}
+            onChange={(v) => set("score_band", v)}
+            clearable
+            w={130}
+            error={err("score_band")}
+          />
+          <TextInput label="Tag" value={value("tag")} onChange={(e) => set("tag", e.currentTarget.value)} w={140} error={err("tag")} />
+          <Button
+            variant="subtle"
+            leftSection={<IconX size={14} />}
+            onClick={() => {
+              setParams(new URLSearchParams(), { replace: true });
+              setCursors([]);
+            }}
+          >
+            Clear
+          </Button>
+        </Group>
+      </Card>
+      {page.error && !Object.keys(fieldErrors).length && <Text c="red">{page.error.message}</Text>}
+      <Table.ScrollContainer minWidth={700}>
+        <Table highlightOnHover striped aria-label="Contacts">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Company</Table.Th>
+              <Table.Th>Stage</Table.Th>
+              <Table.Th>Owner</Table.Th>
+              <Table.Th>Score</Table.Th>
+              <Table.Th>Updated</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {(page.data?.items ?? []).map((c) => (
+              <Table.Tr key={c.id} data-testid="contact-row">
+                <Table.Td>
+                  <Link to={`/contacts/${c.id}`}>{contactName(c)}</Link>
+                  <Text size="xs" c="dimmed">
+                    {c.email}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{c.company ?? "—"}</Table.Td>
+                <Table.Td>{stageLabel(c.lifecycle_stage)}</Table.Td>
+                <Table.Td>{repName(reps, c.owner_id)}</Table.Td>
+                <Table.Td>
+                  {c.score != null ? (
+                    <Badge color={bandColor(c.score_band)}>
+                      {Math.round(Number(c.score))} {c.grade}
+                    </Badge>
+                  ) : (
+                    "—"
+                  )}
+                </Table.Td>
+                <Table.Td>{ago(c.updated_at)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {page.data && !page.data.items.length && <Text c="dimmed">No contact matches these filters.</Text>}
+      <Group justify="space-between">
+        <Text size="sm" c="dimmed">
+          Page {cursors.length + 1}
+          {page.isFetching ? " · loading…" : ""}
+        </Text>
+        <Group>
+          <Button variant="default" leftSection={<IconArrowLeft size={14} />} disabled={!cursors.length} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Previous
+          </Button>
+          <Button
+            variant="default"
+            rightSection={<IconArrowRight size={14} />}
+            disabled={!page.data?.next_cursor}
+            onClick={() => page.data?.next_cursor && setCursors([...cursors, page.data.next_cursor])}
+          >
+            Next
+          </Button>
+        </Group>
+      </Group>
+    </Stack>
+  );
+}

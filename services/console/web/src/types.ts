@@ -1,0 +1,146 @@
+export type Role = "admin" | "marketer" | "manager" | "rep" | "viewer";
+
+export interface Me {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  rep_id: string | null;
+  scopes: string[];
+  csrf: string;
+}
+
+export interface Contact {
+  id: string;
+  email: string | null;
+  emails: string[];
+  phones: string[];
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  title: string | null;
+  lifecycle_stage: string | null;
+  owner_id: string | null;
+  tags: string[];
+  custom: Record<string, unknown>;
+  anonymous: boolean;
+  activity: Record<string, number>;
+  score?: number | null;
+  grade?: string | null;
+  score_band?: string | null;
+  source?: string | null;
+  created_at: string;
+  updated_at: string;
+  [key: string]: unknown;
+}
+
+export interface ContactPage {
+  items: Contact[];
+  next_cursor: string | null;
+}
+
+export interface TimelineEntry {
+  id: string;
+  at: string;
+  kind: string;
+  type: string;
+  name: string | null;
+  channel: string | null;
+  properties: Record<string, unknown>;
+  detail: Record<string, unknown>;
+}
+
+export interface Task {
+  id: string;
+  contact_id: string;
+  owner_id: string | null;
+  kind: string;
+  title: string;
+  status: "open" | "done";
+  due_at: string;
+  workflow_id: string | null;
+  created_at: string;
+  created_by: string | null;
+  done_at: string | null;
+  outcome: string | null;
+  note: string | null;
+}
+
+export interface LedgerEntry {
+  rule_id: string;
+  rule_name: string;
+  event_id: string;
+  at: string;
+  points: number;
+  requested: number;
+  capped: boolean;
+  counts_now: number;
+}
+
+export interface ModelScore {
+  model_id: string;
+  model_name: string;
+  score: number;
+  grade: string;
+  band: string;
+  qualified: boolean;
+  fit_points: number;
+  fit_rules: string[];
+  entries: LedgerEntry[];
+}
+
+export interface Score {
+  contact_id: string;
+  score: number;
+  grade: string;
+  band: string;
+  models: ModelScore[];
+  predictive: { probability: number; factors: { feature?: string; weight?: number; [k: string]: unknown }[] } | null;
+}
+
+export interface Enrollment {
+  id: string;
+  workflow_id: string;
+  status: string;
+  enrolled_at: string;
+  cause: string;
+  history: { at: string; step: string; what: string; why: string; outcome?: string }[];
+}
+
+export interface Rep {
+  id: string;
+  name?: string | null;
+  weight?: number;
+  available?: boolean;
+  [key: string]: unknown;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  rep_id: string | null;
+  disabled: boolean;
+  created_at: string;
+  last_sign_in: string | null;
+  initial_password?: string | null;
+}
+
+export interface ImportJob {
+  id: string;
+  status: "running" | "done" | "failed";
+  bytes: number;
+  rows_read: number;
+  created: number;
+  updated: number;
+  failed: number;
+  errors: { line?: number; error?: string; [k: string]: unknown }[];
+  reason?: string | null;
+}
+
+export interface Segment {
+  id: string;
+  name: string;
+  members: number;
+}
