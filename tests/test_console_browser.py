@@ -188,6 +188,15 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(page.get_by_test_id("funnel-stage").first).to_be_visible()
         await page.screenshot(path=str(SHOTS / "manager-reports.png"), full_page=True)
 
+        # The manager sends Ana on holiday: workflows skip her until she is back.
+        await page.get_by_role("link", name="Reps").click()
+        await page.get_by_label(f"Ana {tag} takes new leads").click(force=True)
+        await expect(page.get_by_text("Rep changed")).to_be_visible(timeout=WAIT_MS)
+        async with services.client("automation") as automation:
+            reps = (await automation.get("/v1/reps")).json()
+        assert next(r for r in reps if r["id"] == rep_id)["available"] is False
+        await page.screenshot(path=str(SHOTS / "manager-reps.png"), full_page=True)
+
         # The admin adds a user and imports a CSV, watching its progress.
         page = await page_for()
         await _sign_in(page, base, *admin)

@@ -7,6 +7,7 @@ import {
   IconFileImport,
   IconLogout,
   IconUsers,
+  IconUsersGroup,
 } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
@@ -16,6 +17,7 @@ import { ContactsPage } from "./pages/Contacts";
 import { ImportPage } from "./pages/Import";
 import { MyDayPage } from "./pages/MyDay";
 import { ReportsPage } from "./pages/Reports";
+import { RepsPage } from "./pages/Reps";
 import { SignInPage } from "./pages/SignIn";
 import { UsersPage } from "./pages/Users";
 
@@ -31,6 +33,7 @@ const PLACES: Place[] = [
   { to: "/contacts", label: "Contacts", icon: <IconAddressBook size={18} />, scope: "contacts:read" },
   { to: "/reports", label: "Reports", icon: <IconChartBar size={18} />, scope: "reports:read" },
   { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write" },
+  { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
 ];
 
@@ -103,6 +106,7 @@ export function App() {
           <Route path="/contacts/:id" element={<ContactPage />} />
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/import" element={<ImportPage />} />
+          <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="*" element={<Text>There is no page here.</Text>} />
         </Routes>
