@@ -105,15 +105,25 @@ class ScoringRepository:
     # -- reads -----------------------------------------------------------------------------
 
     async def contact_view(self, contact_id: str) -> dict[str, Any] | None:
-        states = {d["model_id"]: d async for d in self.states.find({"contact_id": contact_id})}
-        profile = await self.profiles.find_one({"_id": contact_id})
-        if not states and profile is None:
-            return None
-        ledger: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        cursor = self.ledger.find({"contact_id": contact_id}).sort("at", DESCENDING)
-        async for entry in cursor.limit(2000):
-            ledger[entry["model_id"]].append(entry)
-        return {"states": states, "profile": profile or {}, "ledger": ledger}
+        """Score, profile and ledger from one snapshot: read one after the other outside a
+        transaction, a batch committing in between showed its ledger entries beside the
+        score from before them (a score of 0 explained by 84 points)."""
+
+        async def read(session: AsyncClientSession) -> dict[str, Any] | None:
+            states = {
+                d["model_id"]: d
+                async for d in self.states.find({"contact_id": contact_id}, session=session)
+            }
+            profile = await self.profiles.find_one({"_id": contact_id}, session=session)
+            if not states and profile is None:
+                return None
+            ledger: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            cursor = self.ledger.find({"contact_id": contact_id}, session=session)
+            async for entry in cursor.sort("at", DESCENDING).limit(2000):
+                ledger[entry["model_id"]].append(entry)
+            return {"states": states, "profile": profile or {}, "ledger": ledger}
+
+        return await in_transaction(self.client, read)
 
     # -- interactions ----------------------------------------------------------------------
 
