@@ -37,6 +37,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     runtime.startup.append(contacts.ensure_indexes)
     runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
+    runtime.loops.append(contacts.backfill_terms)
     runtime.drains.append(outbox.drain)
     runtime.loops.append(segments.watch)
     if settings.consumers_enabled:

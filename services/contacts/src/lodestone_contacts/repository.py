@@ -43,6 +43,7 @@ from .domain.interactions import (
     normalized_properties,
 )
 from .domain.records import ContactDraft, merge_fields, new_contact, snapshot
+from .domain.terms import TERM_FIELDS, terms_of
 from .segments import SegmentRegistry
 
 PRODUCER = "contacts"
@@ -121,6 +122,7 @@ class ContactsRepository:
             ([("score_band", ASCENDING), ("_id", ASCENDING)], "score_band"),
             ([("last_activity_at", ASCENDING)], "last_activity"),
             ([("segments", ASCENDING), ("_id", ASCENDING)], "segments"),
+            ([("terms", ASCENDING)], "terms"),
         ):
             await self.contacts.create_index(fields, name=name)
 
@@ -205,6 +207,19 @@ class ContactsRepository:
         }
         return await self.contacts.find(query).to_list(500)
 
+    async def backfill_terms(self, batch: int = 500) -> None:
+        """Give records written before free-text search their terms, a batch at a time."""
+        done = 0
+        live = {"terms": {"$exists": False}, "erased": {"$ne": True}, "merged_into": None}
+        while docs := await self.contacts.find(live, dict.fromkeys(TERM_FIELDS, 1)).to_list(batch):
+            await self.contacts.bulk_write(
+                [UpdateOne({"_id": d["_id"]}, {"$set": {"terms": terms_of(d)}}) for d in docs],
+                ordered=False,
+            )
+            done += len(docs)
+        if done:
+            log.info("gave contacts their search terms", extra={"contacts": done})
+
     async def search(
         self, query: dict[str, Any], after: str | None, limit: int
     ) -> list[dict[str, Any]]:
@@ -270,7 +285,7 @@ class ContactsRepository:
                     )
                 except DuplicateKeyError as exc:
                     raise EmailTaken(key) from exc
-            await self.contacts.insert_one(contact, session=session)
+            await self.contacts.insert_one({**contact, "terms": terms_of(contact)}, session=session)
             await self.timeline.insert_one(
                 _change(contact["_id"], contact["created_at"], "contact.created", {}),
                 session=session,
@@ -306,6 +321,8 @@ class ContactsRepository:
                 except DuplicateKeyError as exc:
                     raise EmailTaken(f"email:{email}") from exc
             update: dict[str, Any] = {"$set": {**changes, "updated_at": now}}
+            if TERM_FIELDS & changes.keys():  # an edit replaces the words it changed
+                update["$set"]["terms"] = terms_of({**current, **changes})
             events: list[tuple[str, Envelope]] = []
             timeline: list[dict[str, Any]] = []
             if changes:
@@ -407,6 +424,9 @@ class ContactsRepository:
         activity = Counter(survivor.get("activity", {}))
         activity.update(other.get("activity", {}))
         update: dict[str, Any] = {"$set": {**gained, "activity": dict(activity), "updated_at": now}}
+        # The survivor is found by the merged record's words too (its old name, its address).
+        words = {*survivor.get("terms", []), *other.get("terms", []), *terms_of(gained)}
+        update["$set"]["terms"] = sorted(words)
         if other.get("last_activity_at"):
             update["$max"] = {"last_activity_at": other["last_activity_at"]}
         update["$push"] = {"merged_from": {"id": other["_id"], "by": by, "at": now}}
@@ -506,6 +526,8 @@ class ContactsRepository:
             events: list[tuple[str, Envelope]] = []
             if created:
                 docs = list(created.values())
+                for doc in docs:
+                    doc["terms"] = terms_of(doc)
                 await self.contacts.insert_many(docs, session=session)
                 await self.timeline.insert_many(
                     [_change(d["_id"], now, "contact.created", {"via": "import"}) for d in docs],
@@ -531,12 +553,16 @@ class ContactsRepository:
             ops = []
             for cid, fields in updates.items():
                 new_emails = sorted(fields.pop("$emails"))
+                words = terms_of({**fields, "emails": new_emails})
                 ops.append(
                     UpdateOne(
                         {"_id": cid},
                         {
                             "$set": {**fields, "updated_at": now},
-                            "$addToSet": {"emails": {"$each": new_emails}},
+                            "$addToSet": {
+                                "emails": {"$each": new_emails},
+                                "terms": {"$each": words},
+                            },
                         },
                     )
                 )
@@ -618,7 +644,10 @@ class ContactsRepository:
     async def _write_plan(self, plan: Any, session: AsyncClientSession) -> None:
         events: list[tuple[str, Envelope]] = []
         if plan.new_contacts:
-            await self.contacts.insert_many(list(plan.new_contacts.values()), session=session)
+            await self.contacts.insert_many(
+                [{**doc, "terms": terms_of(doc)} for doc in plan.new_contacts.values()],
+                session=session,
+            )
             for cid, doc in plan.new_contacts.items():
                 # The traits of the batch that created it (source, name…) belong to its birth:
                 # first-touch attribution reads them from contact.created.
@@ -659,6 +688,9 @@ class ContactsRepository:
                 }
                 if "email" in fields:
                     update["$addToSet"] = {"emails": fields["email"]}
+            if words := terms_of(fields):
+                # Traits only add words: a batch does not know the record's other fields.
+                update.setdefault("$addToSet", {})["terms"] = {"$each": words}
             if plan.activity.get(cid):
                 update["$inc"] = {f"activity.{t}": n for t, n in plan.activity[cid].items()}
                 update["$max"] = {"last_activity_at": plan.last_activity[cid]}

@@ -26,9 +26,13 @@ from ..domain.records import (
     stage_entry,
 )
 from ..domain.search import decode_cursor, encode_cursor, from_query
+from ..domain.terms import terms_query
 from ..repository import ContactsRepository, EmailTaken, NotFound
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
+
+
+_INTERNAL = {"_id", "terms"}  # terms is the search index's copy of name, company, emails
 
 
 class Contact(BaseModel):
@@ -54,7 +58,7 @@ class Contact(BaseModel):
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Contact:
-        return cls(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+        return cls(id=doc["_id"], **{k: v for k, v in doc.items() if k not in _INTERNAL})
 
 
 class TimelineEntry(BaseModel):
@@ -249,25 +253,45 @@ async def search_contacts(
     request: Request,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description="free text: every word must begin a word of the contact's name, company "
+        "or an email (`ada acme`, `ada@acme.com`); case and accents do not matter",
+    ),
     key: ApiKey = Scope("contacts:read"),
 ) -> ContactPage:
     params: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
         params.setdefault(name, []).append(value)
     try:
+        params.pop("q", None)
         flt = from_query(params)
         after = decode_cursor(cursor) if cursor else None
+        query = flt.to_mongo()
+        if q is not None:
+            query = {"$and": [query, *_words(q)]}
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
         ) from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    docs = await _repo(request).search(flt.to_mongo(), after, limit)
+    docs = await _repo(request).search(query, after, limit)
     return ContactPage(
         items=[Contact.of(d) for d in docs],
         next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
     )
+
+
+def _words(q: str) -> list[dict[str, Any]]:
+    try:
+        return terms_query(q)
+    except ValueError as exc:  # a field error, shown next to the search box
+        why = str(exc).removeprefix("q: ")
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "q"), "msg": why, "input": q}]
+        ) from exc
 
 
 class Duplicate(BaseModel):
