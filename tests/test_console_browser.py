@@ -238,6 +238,10 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await page.get_by_role("button", name="Menu").click()
         await page.get_by_role("link", name="Contacts", exact=True).click()
         await expect(page.get_by_test_id("contact-row").first).to_be_visible(timeout=WAIT_MS)
+        # Free-text search finds one of the 20,000 just imported by name and address words.
+        await page.get_by_label("Search").fill(f"imp19999 {tag}")
+        await expect(page.get_by_test_id("contact-row")).to_have_count(1, timeout=WAIT_MS)
+        await expect(page.get_by_test_id("contact-row")).to_contain_text("Imp19999")
         await page.screenshot(path=str(SHOTS / "phone-contacts.png"), full_page=True)
         await browser.close()
 

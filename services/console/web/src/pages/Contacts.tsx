@@ -1,3 +1,4 @@
+import { IconSearch } from "@tabler/icons-react";
 import { Badge, Button, Card, Group, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { IconArrowLeft, IconArrowRight, IconX } from "@tabler/icons-react";
@@ -9,7 +10,7 @@ import { ago, bandColor, contactName, stageLabel, stageOptions } from "../format
 import { repName, useReps } from "../hooks";
 import type { ContactPage } from "../types";
 
-const FILTERS = ["email", "company", "stage", "owner_id", "grade", "score_band", "tag", "source"] as const;
+const FILTERS = ["q", "email", "company", "stage", "owner_id", "grade", "score_band", "tag", "source"] as const;
 const PAGE = 50;
 
 // Filters live in the address bar: a filtered list can be bookmarked and shared.
@@ -40,7 +41,16 @@ export function ContactsPage() {
       <Title order={2}>Contacts</Title>
       <Card withBorder>
         <Group align="flex-end" wrap="wrap">
-          <TextInput label="Email" placeholder="ada@acme.com" value={value("email")} onChange={(e) => set("email", e.currentTarget.value)} error={err("email")} />
+          <TextInput
+            label="Search"
+            placeholder="Name, company or email"
+            leftSection={<IconSearch size={16} />}
+            value={value("q")}
+            onChange={(e) => set("q", e.currentTarget.value)}
+            error={err("q")}
+            w={260}
+            data-autofocus
+          />
           <TextInput label="Company" value={value("company")} onChange={(e) => set("company", e.currentTarget.value)} error={err("company")} />
           <MultiSelect
             label="Stage"
