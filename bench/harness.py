@@ -29,6 +29,7 @@ _spec.loader.exec_module(stack_module)
 REPORTED: list[tuple[str, list[dict[str, Any]]]] = []
 
 BENCH_PORTS = {"contacts": 28001, "scoring": 28002, "automation": 28003, "reporting": 28004}
+CONSOLE_PORT = 28000
 API_KEY = "bench-admin-key"
 
 
@@ -66,6 +67,7 @@ def bench_stack(services: list[str]) -> Any:
         kafka_port=29092,
         mongo_port=47017,
         service_ports={s: BENCH_PORTS[s] for s in services},
+        console_port=CONSOLE_PORT,  # beside a developer's `make up`, never on its 8000
     )
     stack.api_key = API_KEY
     stack.down()
