@@ -67,7 +67,11 @@ class Runtime:
         return cls(
             settings=settings,
             broker=make_broker(settings),
-            mongo=make_client(settings.mongo_url, f"lodestone-{settings.service_name}"),
+            mongo=make_client(
+                settings.mongo_url,
+                f"lodestone-{settings.service_name}",
+                settings.mongo_timeout_seconds,
+            ),
             keyring=KeyRing.from_settings(
                 settings.api_key, settings.api_keys, settings.person_token_secret
             ),

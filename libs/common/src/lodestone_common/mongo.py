@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+import pymongo
 from pymongo import AsyncMongoClient, InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -24,9 +25,17 @@ class _AboutContact(Protocol):
 
 E = TypeVar("E", bound=_AboutContact)
 DUPLICATE_KEY = 11000
+# Nothing waits forever: every database call of a service ends within OPERATION_SECONDS (the
+# client's timeoutMS, which also goes to the server as maxTimeMS), and a transaction with
+# every retry of it within TRANSACTION_SECONDS, MongoDB's own transactionLifetimeLimitSeconds.
+# A timed-out batch is a transient error: retried, never committed, never dead-lettered.
+OPERATION_SECONDS = 60.0
+TRANSACTION_SECONDS = 60.0
 
 
-def make_client(url: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
+def make_client(
+    url: str, app_name: str, timeout: float = OPERATION_SECONDS
+) -> AsyncMongoClient[dict[str, Any]]:
     # Majority writes: an effect counts as durable only once the server journaled it.
     return AsyncMongoClient(
         url,
@@ -34,6 +43,7 @@ def make_client(url: str, app_name: str) -> AsyncMongoClient[dict[str, Any]]:
         w="majority",
         tz_aware=True,
         serverSelectionTimeoutMS=5000,
+        timeoutMS=int(timeout * 1000),
         retryWrites=True,
     )
 
@@ -47,20 +57,26 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, ConnectionFailure):
         return True
     if isinstance(exc, PyMongoError) and (
-        exc.has_error_label("TransientTransactionError")
+        exc.timeout  # a bounded call ran out of time (client-side or the server's maxTimeMS)
+        or exc.has_error_label("TransientTransactionError")
         or exc.has_error_label("RetryableWriteError")
         or exc.has_error_label("UnknownTransactionCommitResult")
     ):
         return True
-    return isinstance(exc, OperationFailure) and exc.code in {112, 189, 91, 11600, 11602}
+    return isinstance(exc, OperationFailure) and exc.code in {50, 112, 189, 91, 11600, 11602}
 
 
 async def in_transaction(
-    client: AsyncMongoClient[Any], work: Callable[[AsyncClientSession], Awaitable[T]]
+    client: AsyncMongoClient[Any],
+    work: Callable[[AsyncClientSession], Awaitable[T]],
+    limit: float = TRANSACTION_SECONDS,
 ) -> T:
-    """Run `work` in one multi-document transaction, retried on transient errors."""
-    async with client.start_session() as session:
-        return await session.with_transaction(work)
+    """Run `work` in one multi-document transaction, retried on transient errors, all of it
+    within `limit` seconds (then a timeout error, which `is_transient` counts as transient).
+    Leaving the session aborts a transaction still open, so no error leaves one behind."""
+    with pymongo.timeout(limit):
+        async with client.start_session() as session:
+            return await session.with_transaction(work)
 
 
 class MergedSets:

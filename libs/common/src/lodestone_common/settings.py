@@ -21,6 +21,8 @@ class ServiceSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     kafka_bootstrap: str = "127.0.0.1:9092"
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    # Every database call ends within this many seconds (see mongo.OPERATION_SECONDS).
+    mongo_timeout_seconds: float = Field(default=60.0, gt=0)
     # Each service owns one database; the default is `lodestone_<service>`.
     mongo_db: str | None = None
     http_host: str = "0.0.0.0"

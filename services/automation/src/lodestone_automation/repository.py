@@ -313,24 +313,36 @@ class AutomationRepository:
         ][:limit]
         if not ids:
             return []
-        await self.enrollments.update_many(
-            {**due, "_id": {"$in": ids}},
-            {"$set": {"claimed_by": token, "claimed_until": now + timedelta(seconds=lease)}},
-        )
-        return await self.enrollments.find({"_id": {"$in": ids}, "claimed_by": token}).to_list(
-            limit
-        )
+        until = now + timedelta(seconds=lease)
+        await self._each(ids, {**due}, {"claimed_by": token, "claimed_until": until})
+        # `until` tells this claim from an earlier one of the same runner (it is unique per
+        # claim, and only renewals, of enrollments already in flight, change it).
+        return await self.enrollments.find(
+            {"_id": {"$in": ids}, "claimed_by": token, "claimed_until": until}
+        ).to_list(limit)
 
     async def renew_claims(self, token: str, ids: list[str], lease: float) -> None:
         """Extend this runner's leases on the enrollments it is still advancing, in one
-        statement. Only leases it still holds: one saved meanwhile (lease cleared) or taken
+        round trip. Only leases it still holds: one saved meanwhile (lease cleared) or taken
         over stays as it is."""
         if not ids:
             return
         now = utcnow()
-        await self.enrollments.update_many(
-            {"_id": {"$in": ids}, "claimed_by": token, "claimed_until": {"$gte": now}},
-            {"$set": {"claimed_until": now + timedelta(seconds=lease)}},
+        await self._each(
+            ids,
+            {"claimed_by": token, "claimed_until": {"$gte": now}},
+            {"claimed_until": now + timedelta(seconds=lease)},
+        )
+
+    async def _each(self, ids: list[str], where: dict[str, Any], fields: dict[str, Any]) -> None:
+        """`$set` on each enrollment that still matches `where`: one single-document statement
+        per enrollment, sent as one bulk write. Never one multi-document update outside a
+        transaction: the database runs that as a statement that keeps the whole collection
+        while it retries on a consumer transaction's uncommitted write to one of the
+        documents, and that transaction's next write to the collection then waits for it
+        forever (bench/README, "Known limits of the local database")."""
+        await self.enrollments.bulk_write(
+            [UpdateOne({**where, "_id": i}, {"$set": fields}) for i in ids], ordered=False
         )
 
     async def save_progress(
@@ -594,12 +606,29 @@ class AutomationRepository:
 
     async def contacts_arrived(self, contact_ids: list[str], session: AsyncClientSession) -> int:
         """Enrollments deferred until these people's records arrived are due now (rather
-        than at their next re-check); how many."""
+        than at their next re-check); how many. Read first, then one statement per deferred
+        enrollment: most batches have none, and write nothing the runner could race."""
         if not contact_ids:
             return 0
-        done = await self.enrollments.update_many(
-            {"contact_id": {"$in": contact_ids}, "awaiting_contact": True},
-            {"$set": {"due_at": utcnow()}, "$unset": {"awaiting_contact": ""}},
+        deferred = [
+            d["_id"]
+            async for d in self.enrollments.find(
+                {"contact_id": {"$in": sorted(set(contact_ids))}, "awaiting_contact": True},
+                {"_id": 1},
+                session=session,
+            )
+        ]
+        if not deferred:
+            return 0
+        done = await self.enrollments.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": i, "awaiting_contact": True},
+                    {"$set": {"due_at": utcnow()}, "$unset": {"awaiting_contact": ""}},
+                )
+                for i in deferred
+            ],
+            ordered=False,
             session=session,
         )
         return done.modified_count
