@@ -26,9 +26,12 @@ console: ## build the console's web app (TypeScript, Vite) into its Python packa
 	@cd services/console/web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 up: sync vendor console ## start Kafka, MongoDB, the four services and the console (http://127.0.0.1:8000)
+	@if [ "$(DEMO)" = "1" ] && command -v cargo >/dev/null 2>&1; then \
+		$(RUN) python deploy/local/stack.py build-secantus-rs \
+		|| echo "secantusd-rs did not build: the demo runs on the Python daemon, slowly"; fi
 	@$(RUN) python deploy/local/stack.py up
 	@if [ "$(DEMO)" = "1" ]; then $(RUN) python deploy/local/seed.py; \
-		echo "dashboard: http://127.0.0.1:8004/#key=lodestone-dev-key"; \
+		echo "dashboard: http://127.0.0.1:8004/#key=$${LODESTONE_API_KEY:-lodestone-dev-key}"; \
 		echo "console:   http://127.0.0.1:8000/"; fi
 
 demo: ## `make up`, then seed a few weeks of demo prospects (same as `make up DEMO=1`)
@@ -37,7 +40,7 @@ demo: ## `make up`, then seed a few weeks of demo prospects (same as `make up DE
 down: ## stop everything `make up` started
 	@$(RUN) python deploy/local/stack.py down
 
-status: ## which local processes are running
+status: ## which local processes run, each consumer group's lag and last progress
 	@$(RUN) python deploy/local/stack.py status
 
 sdk: ## Segment's JavaScript SDKs from npm, which the SDK tests drive (tests/sdk)

@@ -12,8 +12,23 @@ async def test_every_service_is_ready_and_documents_itself(services) -> None:  #
         async with services.client(service, key=None) as http:
             ready = await http.get("/readyz")
             assert ready.status_code == 200, ready.text
-            assert ready.json()["checks"] == {"mongodb": "ok", "kafka": "ok"}
-            assert (await http.get("/healthz")).json()["status"] == "ok"
+            assert ready.json()["checks"] == {"mongodb": "ok", "kafka": "ok", "progress": "ok"}
+            health = (await http.get("/healthz")).json()
+            assert health["status"] == "ok" and health["stalled"] == []
+            # Every consumer group of the service (and automation's runner) is watched.
+            watched = set(health["progress"])
+            assert watched and all(
+                n.startswith(f"lodestone-{service}.") for n in watched - {"automation-runner"}
+            ), watched
+            if service == "automation":
+                assert {
+                    "automation-runner",
+                    "lodestone-automation.automation-contacts",
+                    "lodestone-automation.automation-interactions",
+                    "lodestone-automation.automation-scores",
+                } <= watched
+            metrics = await http.get("/metrics")
+            assert "lodestone_stalled" in metrics.text
             metrics = await http.get("/metrics")
             assert "lodestone_http_requests_total" in metrics.text
             openapi = (await http.get("/openapi.json")).json()

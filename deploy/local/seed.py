@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import time
@@ -19,6 +20,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from lodestone_common.admin import consumer_lag
 
 SOURCES = {"web": 40, "paid_search": 20, "referral": 15, "event": 15, "partner": 10}
 REPS = {"ana": 3, "ben": 2, "chloe": 2, "dev": 1}
@@ -36,6 +47,72 @@ DEMO_USERS = [
     ("vic@lodestone.local", "Vic (viewer)", "viewer", None),
 ]
 LADDER = ["lead", "marketing_qualified", "sales_qualified", "opportunity", "customer"]
+# Answers worth another try: rate limited, or a service busy or restarting.
+RETRIED = {429, 502, 503, 504}
+# How long one call keeps being retried before the seed gives up with the last error.
+RETRY_FOR_SECONDS = 600
+
+
+class Api:
+    """The stack's HTTP APIs, each call retried with backoff on 429/502/503/504 (after
+    `Retry-After` when the service sends one), timeouts and refused connections. Every call
+    the seed makes is safe to repeat: events have stable ids, stage moves and PUTs converge."""
+
+    def __init__(self, key: str) -> None:
+        self.http = httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {key}"},
+            # A loaded machine (or the Python database daemon) answers slowly: wait long,
+            # then retry rather than fail.
+            timeout=httpx.Timeout(120.0, connect=10.0),
+        )
+
+    async def __aenter__(self) -> Api:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_worth_retrying),
+            wait=_retry_after_or_backoff,
+            stop=stop_after_delay(RETRY_FOR_SECONDS),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                response = await self.http.request(method, url, **kwargs)
+                if response.status_code in RETRIED:
+                    response.raise_for_status()
+                return response
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code in RETRIED
+    return isinstance(exc, httpx.TransportError)  # timeouts, refused or dropped connections
+
+
+_backoff = wait_exponential_jitter(multiplier=0.5, max=20)
+
+
+def _retry_after_or_backoff(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, httpx.HTTPStatusError):
+        after = exc.response.headers.get("retry-after", "")
+        if after.replace(".", "", 1).isdigit():
+            return min(float(after), 60.0)
+    return _backoff(state)
+
+
+def bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description:42}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
 
 
 def weighted(rng: random.Random, weights: dict[str, int]) -> str:
@@ -137,118 +214,139 @@ async def seed(
     seed_value: int = 7,
     progress: Callable[[str], Any] = print,
     console: str | None = None,
+    bootstrap: str | None = None,
 ) -> None:
+    """Publish the demo; with `bootstrap` (Kafka), end only once every consumer group of
+    Lodestone has caught up (lag zero), so what the demo shows is complete."""
     rng = random.Random(seed_value)
-    headers = {"Authorization": f"Bearer {key}"}
     now = datetime.now(UTC)
     started = time.monotonic()
-    async with httpx.AsyncClient(headers=headers, timeout=60) as http:
+    async with Api(key) as api:
         for rep, weight in REPS.items():
             body = {"name": rep.title(), "weight": weight, "available": True}
-            (await http.put(f"{automation}/v1/reps/{rep}", json=body)).raise_for_status()
-        await _workflows(http, automation)
+            (await api.call("PUT", f"{automation}/v1/reps/{rep}", json=body)).raise_for_status()
+        await _workflows(api, automation)
         if console:
-            await _users(http, console, progress)
-        batch: list[dict[str, Any]] = []
+            await _users(api, console, progress)
         people: list[tuple[str, float]] = []
-        for i in range(prospects):
-            events = prospect_events(rng, i, now, days)
-            people.append((events[0]["contact"]["email"], rng.random()))
-            batch += events
-            if len(batch) >= 800 or i == prospects - 1:
-                response = await http.post(f"{contacts}/v1/events", json={"events": batch})
-                response.raise_for_status()
-                batch = []
-                progress(f"seed: {i + 1:,}/{prospects:,} prospects published")
-        await _stages(http, contacts, people, rng, progress)
+        with bar() as shown:
+            task = shown.add_task("publishing prospects' interactions", total=prospects)
+            batch: list[dict[str, Any]] = []
+            for i in range(prospects):
+                events = prospect_events(rng, i, now, days)
+                people.append((events[0]["contact"]["email"], rng.random()))
+                batch += events
+                if len(batch) >= 800 or i == prospects - 1:
+                    sent = await api.call("POST", f"{contacts}/v1/events", json={"events": batch})
+                    sent.raise_for_status()
+                    batch = []
+                    shown.update(task, completed=i + 1)
+        if bootstrap:  # the identities resolved before stages move
+            await caught_up(bootstrap, ["lodestone-contacts.contacts-ingest"], "contacts resolve")
+        await _stages(api, contacts, people, rng)
+    if bootstrap:
+        await caught_up(bootstrap, None, "every service catches up")
     progress(f"seed: done in {time.monotonic() - started:.0f}s")
 
 
-async def _users(http: httpx.AsyncClient, console: str, progress: Callable[[str], Any]) -> None:
+async def caught_up(bootstrap: str, groups: list[str] | None, what: str) -> None:
+    """Wait, with a bar, until these consumer groups (default: all) have no lag."""
+    with bar() as shown:
+        task = shown.add_task(f"waiting: {what}", total=None)
+        most = 0
+        while True:
+            lag = await consumer_lag(bootstrap, groups)
+            behind = sum(lag.values())
+            most = max(most, behind)
+            shown.update(task, total=most, completed=most - behind)
+            if lag and not behind:
+                return
+            await asyncio.sleep(1.0)
+
+
+async def _users(api: Api, console: str, progress: Callable[[str], Any]) -> None:
     """The console's demo people, one per role (an existing email is left as it is)."""
     for email, name, role, rep in DEMO_USERS:
         password = f"{email.split('@')[0]}-demo-password"
         body = {"email": email, "name": name, "role": role, "password": password}
-        made = await http.post(f"{console}/v1/users", json={**body, "rep_id": rep} if rep else body)
+        made = await api.call(
+            "POST", f"{console}/v1/users", json={**body, "rep_id": rep} if rep else body
+        )
         if made.status_code != 409:
             made.raise_for_status()
         progress(f"seed: console user {email} ({role}) password {password}")
 
 
-async def _workflows(http: httpx.AsyncClient, automation: str) -> None:
-    existing = (await http.get(f"{automation}/v1/workflows")).json()
+async def _workflows(api: Api, automation: str) -> None:
+    existing = (await api.call("GET", f"{automation}/v1/workflows")).json()
     names = {w["definition"].get("name") for w in existing}
-    definitions = [
-        {
-            "name": "Welcome new sign-ups",
-            "trigger": {"type": "interaction", "interaction_type": "form_submitted"},
-            "steps": [
-                {
-                    "id": "welcome",
-                    "type": "send_email",
-                    "subject": "Welcome, {{first_name}}",
-                    "body": "Hi {{first_name}}, thanks for your interest in Lodestone.",
-                }
-            ],
-        },
-        {
-            "name": "MQL hand-off",
-            "trigger": {"type": "stage_changed", "to": "marketing_qualified"},
-            "steps": [
-                {"id": "assign", "type": "assign_owner", "reps": list(REPS)},
-                {
-                    "id": "call",
-                    "type": "create_task",
-                    "kind": "call",
-                    "title": "Call {{first_name}} at {{company}}",
-                    "due_in_hours": 24,
-                },
-            ],
-        },
-    ]
-    for definition in definitions:
+    for definition in WORKFLOWS:
         if definition["name"] in names:
             continue
-        made = await http.post(f"{automation}/v1/workflows", json=definition)
+        made = await api.call("POST", f"{automation}/v1/workflows", json=definition)
         made.raise_for_status()
         wf = made.json()["id"]
-        (await http.post(f"{automation}/v1/workflows/{wf}/activate")).raise_for_status()
+        (await api.call("POST", f"{automation}/v1/workflows/{wf}/activate")).raise_for_status()
+
+
+WORKFLOWS: list[dict[str, Any]] = [
+    {
+        "name": "Welcome new sign-ups",
+        "trigger": {"type": "interaction", "interaction_type": "form_submitted"},
+        "steps": [
+            {
+                "id": "welcome",
+                "type": "send_email",
+                "subject": "Welcome, {{first_name}}",
+                "body": "Hi {{first_name}}, thanks for your interest in Lodestone.",
+            }
+        ],
+    },
+    {
+        "name": "MQL hand-off",
+        "trigger": {"type": "stage_changed", "to": "marketing_qualified"},
+        "steps": [
+            {"id": "assign", "type": "assign_owner", "reps": list(REPS)},
+            {
+                "id": "call",
+                "type": "create_task",
+                "kind": "call",
+                "title": "Call {{first_name}} at {{company}}",
+                "due_in_hours": 24,
+            },
+        ],
+    },
+]
 
 
 async def _stages(
-    http: httpx.AsyncClient,
-    contacts: str,
-    people: list[tuple[str, float]],
-    rng: random.Random,
-    progress: Callable[[str], Any],
+    api: Api, contacts: str, people: list[tuple[str, float]], rng: random.Random
 ) -> None:
     """Move prospects along the funnel through the contacts API (a few go all the way)."""
-    await asyncio.sleep(3)  # ingestion resolves the identities
     plans = [
         (email, sum(luck > t for t in (0.3, 0.55, 0.75, 0.88, 0.95)), rng.random() < 0.5)
         for email, luck in people
     ]
+    plans = [p for p in plans if p[1]]
     gate = asyncio.Semaphore(8)
-    moved = 0
+    with bar() as shown:
+        task = shown.add_task("moving prospects along the funnel", total=len(plans))
 
-    async def move(email: str, steps: int, assign: bool) -> None:
-        nonlocal moved
-        async with gate:
-            found = (await http.get(f"{contacts}/v1/contacts", params={"email": email})).json()
-            items = found.get("items") or []
-            if not items:
-                return
-            cid = items[0]["id"]
-            for stage in LADDER[:steps]:
-                body: dict[str, Any] = {"stage": {"to": stage, "reason": "demo"}}
-                if stage == "sales_qualified" and assign:
-                    body["owner_id"] = list(REPS)[zlib.crc32(email.encode()) % len(REPS)]
-                await http.patch(f"{contacts}/v1/contacts/{cid}", json=body)
-            moved += 1
-            if moved % 250 == 0:
-                progress(f"seed: {moved:,} prospects moved along the funnel")
+        async def move(email: str, steps: int, assign: bool) -> None:
+            async with gate:
+                found = await api.call("GET", f"{contacts}/v1/contacts", params={"email": email})
+                items = found.json().get("items") or []
+                if items:
+                    cid = items[0]["id"]
+                    for stage in LADDER[:steps]:
+                        body: dict[str, Any] = {"stage": {"to": stage, "reason": "demo"}}
+                        if stage == "sales_qualified" and assign:
+                            owner = list(REPS)[zlib.crc32(email.encode()) % len(REPS)]
+                            body["owner_id"] = owner
+                        await api.call("PATCH", f"{contacts}/v1/contacts/{cid}", json=body)
+                shown.advance(task)
 
-    await asyncio.gather(*(move(e, n, a) for e, n, a in plans if n))
+        await asyncio.gather(*(move(e, n, a) for e, n, a in plans))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,7 +356,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contacts", default="http://127.0.0.1:8001", help="contacts' URL")
     parser.add_argument("--automation", default="http://127.0.0.1:8003", help="automation's URL")
     parser.add_argument("--console", default="http://127.0.0.1:8000", help="console's URL")
-    parser.add_argument("--key", default="lodestone-dev-key", help="an admin API key")
+    parser.add_argument(
+        "--key",
+        default=os.environ.get("LODESTONE_API_KEY", "lodestone-dev-key"),
+        help="an admin API key (default: LODESTONE_API_KEY, as the stack uses it)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=os.environ.get("LODESTONE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        help="Kafka, to wait until every consumer group has caught up ('' not to wait)",
+    )
     parser.add_argument("--prospects", type=int, default=3000)
     parser.add_argument("--days", type=int, default=28, help="how far back the history goes")
     parser.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
@@ -272,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             args.days,
             args.seed,
             console=args.console,
+            bootstrap=args.bootstrap or None,
         )
     )
     return 0

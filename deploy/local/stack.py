@@ -3,7 +3,8 @@
     python deploy/local/stack.py up          # infrastructure + the four services, waits for /readyz
     python deploy/local/stack.py down        # stops everything `up` started
     python deploy/local/stack.py infra-up    # Kafka + MongoDB-wire server only
-    python deploy/local/stack.py status
+    python deploy/local/stack.py status      # processes, and each consumer group's lag and progress
+    python deploy/local/stack.py supervise   # restart a stalled service (`up` starts it)
 
 Kafka's jars are resolved from Maven Central with Maven (cached in ~/.m2), the MongoDB-wire
 server is SecantusDB's daemon from the locked Python environment. Runtime state (data, logs,
@@ -27,6 +28,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_POM_DIR = ROOT / "deploy" / "local" / "kafka"
@@ -401,6 +403,7 @@ class Stack:
         return sorted(i for i in range(1, 100) if self.replica(service, i)[0] in names)
 
     def down(self) -> None:
+        self.stop("supervisor")  # first: it would restart what is being stopped
         self.stop("console")
         for service in self.service_ports:
             for index in self.replicas(service):
@@ -411,8 +414,72 @@ class Stack:
         self.stop("mail")
 
     def status(self) -> dict[str, int | None]:
-        names = [*self.ports(), "kafka", "mongo", "mail"]
+        names = [*self.ports(), "kafka", "mongo", "mail", "supervisor"]
         return {name: self.running(name) for name in names}
+
+    def health(self, service: str, replica: int = 0) -> dict[str, Any] | None:
+        """A service's /healthz answer (200 or 503 with what stalled), None if it answers not."""
+        _, port = self.replica(service, replica)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                return json.loads(exc.read())
+            except ValueError:
+                return {"status": f"HTTP {exc.code}"}
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    def start_supervisor(self) -> None:
+        self.spawn(
+            "supervisor",
+            [
+                str(VENV_BIN / "python"),
+                str(Path(__file__).resolve()),
+                "supervise",
+                "--name",
+                self.name,
+            ],
+        )
+
+    def supervise(
+        self,
+        every: float = 10.0,
+        failures: int = 3,
+        grace: float = 180.0,
+        rounds: int | None = None,
+        clock: Any = time,
+    ) -> None:
+        """Restart a running service whose liveness (/healthz) failed `failures` times in a
+        row, as Kubernetes does with a liveness probe (period 10 s, threshold 3): a stalled
+        consumer group or runner, or a process that stopped answering. One it restarted has
+        `grace` seconds to answer at all. Processes stopped on purpose are left alone."""
+        failed: dict[str, int] = {}
+        restarted: dict[str, float] = {}
+        while rounds is None or rounds > 0:
+            rounds = None if rounds is None else rounds - 1
+            for service in self.ports():
+                for index in [0, *self.replicas(service)]:
+                    name, _ = self.replica(service, index)
+                    if self.running(name) is None:
+                        continue
+                    answer = self.health(service, index)
+                    if answer is not None and answer.get("status") == "ok":
+                        failed[name] = 0
+                        continue
+                    if answer is None and clock.monotonic() - restarted.get(name, -grace) < grace:
+                        continue  # still starting
+                    failed[name] = failed.get(name, 0) + 1
+                    stalled = ", ".join((answer or {}).get("stalled") or [])
+                    why = f"stalled: {stalled}" if stalled else "no answer"
+                    log(f"{name} liveness failed ({why}), {failed[name]}/{failures}")
+                    if failed[name] >= failures:
+                        log(f"restarting {name}")
+                        self.stop(name)
+                        self.start_service(service, index)
+                        failed[name], restarted[name] = 0, clock.monotonic()
+            clock.sleep(every)
 
 
 def build_secantus_rs() -> None:
@@ -494,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "command",
-        choices=["up", "down", "infra-up", "status", "build-secantus-rs"],
+        choices=["up", "down", "infra-up", "status", "supervise", "build-secantus-rs"],
         help="what to do",
     )
     parser.add_argument("--name", default="dev", help="state folder under .local/ (default dev)")
@@ -512,6 +579,9 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  mail sink  {stack.mail_url}/api/messages  (SMTP 127.0.0.1:{stack.smtp_port})")
         for service, port in stack.service_ports.items():
             log(f"  {service:10} http://127.0.0.1:{port}/docs   /asyncapi.json")
+        if os.environ.get("LODESTONE_SUPERVISE", "1") != "0":
+            stack.start_supervisor()
+            log("  a supervisor restarts a stalled service (`make status` shows progress)")
     elif args.command == "infra-up":
         stack.infra_up(args.timeout)
         log(f"Kafka {stack.kafka_bootstrap}, MongoDB {stack.mongo_url}")
@@ -520,9 +590,31 @@ def main(argv: list[str] | None = None) -> int:
         log(f"built {SECANTUS_RS}")
     elif args.command == "down":
         stack.down()
+    elif args.command == "supervise":
+        stack.supervise()
     else:
-        print(json.dumps(stack.status(), indent=2))
+        print_status(stack)
     return 0
+
+
+def print_status(stack: Stack) -> None:
+    """Each process, then each consumer group's and loop's work waiting and last progress."""
+    for name, pid in stack.status().items():
+        print(f"{name:12} {'pid ' + str(pid) if pid else 'not running'}")
+    print(f"\n{'service':11} {'consumer group or loop':46} {'waiting':>8} {'progress':>10}  state")
+    for service in stack.ports():
+        if not stack.running(service):
+            continue
+        answer = stack.health(service)
+        if answer is None:
+            print(f"{service:11} {'(no answer)':46}")
+            continue
+        for check, p in (answer.get("progress") or {}).items():
+            state = "STALLED" if p["stalled"] else "ok"
+            print(
+                f"{service:11} {check:46} {p['waiting']:>8} "
+                f"{p['seconds_since_progress']:>8.0f}s ago  {state}"
+            )
 
 
 if __name__ == "__main__":

@@ -283,7 +283,9 @@ async def test_consent_is_honoured_and_bad_definitions_name_the_step(services, e
             return found if found and found[0]["status"] == "completed" else None
 
         done = await eventually(finished)
-        assert [h["outcome"] for h in done[0]["history"] if "outcome" in h] == ["skipped"]
+        assert [h["outcome"] for h in done[0]["history"] if "outcome" in h] == [
+            "skipped: email consent denied"
+        ]
         assert await mails_to(services, email) == []
 
         bad = await automation.post(

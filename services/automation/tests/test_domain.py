@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from lodestone_automation.domain.engine import CONTACT_GRACE, decide, email_blocked
+from lodestone_automation.domain.engine import (
+    CONTACT_GRACE,
+    EMAIL_PATIENCE,
+    EMAIL_RETRY,
+    decide,
+    email_blocked,
+)
 from lodestone_automation.domain.templates import render, with_unsubscribe
 from lodestone_automation.domain.triggers import may_enroll, window_reached
 from lodestone_automation.domain.workflows import (
@@ -124,6 +130,21 @@ def test_steps_wait_for_the_contacts_record_for_a_grace_period() -> None:
     assert decide(wf, 2, known, T0 + timedelta(seconds=3), None, created_at=T0).step_index == 3
     late = T0 + CONTACT_GRACE
     assert decide(wf, 2, {"score": 80}, late, None, created_at=T0).step_index == 3
+
+
+def test_an_email_waits_for_its_contacts_record_until_the_patience_runs_out() -> None:
+    wf = workflow()
+    late = T0 + CONTACT_GRACE + timedelta(minutes=30)
+    waiting = decide(wf, 0, {}, late, None, created_at=T0)
+    assert waiting.kind == "defer" and waiting.until == late + EMAIL_RETRY
+    assert "waits for the contact's record" in waiting.reason
+    # The record came: the email goes.
+    assert decide(wf, 0, {"known": True, "email": "a@b.co"}, late, None, created_at=T0).kind == (
+        "act"
+    )
+    # Never came: the step runs on what is known (and is skipped with its reason).
+    assert decide(wf, 0, {}, T0 + EMAIL_PATIENCE, None, created_at=T0).kind == "act"
+    assert email_blocked({}) == "no email address"
 
 
 def test_goals_unenroll_at_any_step() -> None:

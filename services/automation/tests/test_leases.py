@@ -59,6 +59,39 @@ async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) ->
         await mongo.drop_database(name)
 
 
+async def test_overdue_counts_live_unheld_enrollments_due_before_the_cutoff(mongo) -> None:  # type: ignore[no-untyped-def]
+    name = f"test_overdue_{uuid4().hex[:8]}"
+    db = mongo[name]
+    repo = AutomationRepository(SimpleNamespace(mongo=mongo, db=db), None)  # type: ignore[arg-type]
+    now = utcnow()
+    long_ago, just_now = now - timedelta(minutes=5), now - timedelta(seconds=5)
+    try:
+        await db["enrollments"].insert_many(
+            [
+                {"_id": "overdue", "status": "active", "due_at": long_ago},
+                {
+                    "_id": "lapsed",
+                    "status": "waiting",
+                    "due_at": long_ago,
+                    "claimed_until": now - timedelta(seconds=1),
+                },
+                {
+                    "_id": "held",
+                    "status": "active",
+                    "due_at": long_ago,
+                    "claimed_until": now + timedelta(seconds=20),
+                },
+                {"_id": "done", "status": "completed", "due_at": long_ago},
+                {"_id": "recent", "status": "active", "due_at": just_now},
+                {"_id": "later", "status": "scheduled", "due_at": now + timedelta(days=1)},
+            ]
+        )
+        assert await repo.overdue(now - timedelta(seconds=60)) == 2
+        assert await repo.overdue(now) == 3
+    finally:
+        await mongo.drop_database(name)
+
+
 class LeaseLog:
     """The runner's repository, reduced to claims and renewals."""
 

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
 
-from .kafka import topic_partitions
+from .liveness import group_offsets
 from .topics import TOPICS, TopicSpec
 
 
@@ -60,21 +60,7 @@ async def consumer_lag(
         if groups is None:
             listed = await admin.list_consumer_groups()
             groups = sorted(g for g, _ in listed if g.startswith(prefix))
-        committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
-        # One metadata and one end-offset request for every topic any group reads.
-        parts = await topic_partitions(
-            probe, sorted({tp.topic for offsets in committed.values() for tp in offsets})
-        )
-        ends = await probe.end_offsets(parts) if parts else {}
-        lag: dict[str, int] = {}
-        for group, offsets in committed.items():
-            read = {tp.topic for tp in offsets}
-            lag[group] = sum(
-                ends[tp] - max(offsets[tp].offset if tp in offsets else 0, 0)
-                for tp in parts
-                if tp.topic in read
-            )
-        return lag
+        return {g: lag for g, (_, lag) in (await group_offsets(admin, probe, groups)).items()}
     finally:
         await probe.stop()
         await admin.close()

@@ -28,6 +28,7 @@ from faststream.middlewares import AckPolicy
 from .envelope import Envelope
 from .events import EventPayload, parse_payload
 from .kafka import DeadLetterSink, is_transient_kafka
+from .liveness import Progress
 from .metrics import BATCH_SECONDS, CONSUMED, RETRIES
 from .mongo import is_transient
 
@@ -93,8 +94,13 @@ class BatchRunner(Generic[T]):
         dead_letter: DeadLetterSink,
         max_attempts: int = 3,
         max_backoff: float = 5.0,
+        progress: Progress | None = None,
+        topics: Sequence[str] = (),
     ) -> None:
         self.group = group
+        # Where the batches' progress is reported (the process's, so stalls are seen).
+        self.progress = progress or Progress()
+        self.progress.watch_group(group, topics)
         self.handler = handler
         self.parse = parse
         self.key_of = key_of
@@ -125,6 +131,7 @@ class BatchRunner(Generic[T]):
         await self._apply(good)
         if poison:
             await self._dead_letter(poison)
+        self.progress.beat(self.group)  # durable; the offsets are committed next
         BATCH_SECONDS.labels(self.group).observe(time.perf_counter() - started)
 
     async def _apply(self, items: list[Received[T]]) -> None:
@@ -213,14 +220,18 @@ def subscribe_batch(
     max_records: int = 500,
     title: str,
     description: str,
+    progress: Progress | None = None,
 ) -> BatchRunner[T]:
-    """Register a batch subscriber that commits only after `handler` made its effects durable."""
+    """Register a batch subscriber that commits only after `handler` made its effects durable
+    and reports its progress to `progress` (the runtime's, so a stall is seen)."""
     runner = BatchRunner(
         group=group,
         handler=handler,
         parse=parse,
         key_of=key_of,
         dead_letter=DeadLetterSink(broker, group),
+        progress=progress,
+        topics=topics,
     )
 
     @broker.subscriber(
@@ -253,6 +264,7 @@ def subscribe_events(
     max_records: int = 500,
     title: str,
     description: str,
+    progress: Progress | None = None,
 ) -> BatchRunner[EnvelopeEvent]:
     """`subscribe_batch` for envelope topics, deduplicated by event id within a batch."""
     return subscribe_batch(
@@ -265,4 +277,5 @@ def subscribe_events(
         max_records=max_records,
         title=title,
         description=description,
+        progress=progress,
     )

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import KeyRing, document_security
 from .kafka import make_broker
+from .liveness import Progress, watch
 from .logging import configure_logging
 from .metrics import HTTP_REQUESTS, HTTP_SECONDS
 from .mongo import make_client, ping
@@ -56,6 +57,8 @@ class Runtime:
     # hand shared duties over (the outbox lease). Bounded by DRAIN_SECONDS in all.
     drains: list[Hook] = field(default_factory=list)
     booted: asyncio.Event = field(default_factory=asyncio.Event)
+    # The process's consumer groups and loops, watched for stalls (liveness.py).
+    progress: Progress = field(default_factory=Progress)
 
     @property
     def db(self) -> AsyncDatabase[dict[str, Any]]:
@@ -319,6 +322,13 @@ def build_app(
     configure_logging(settings.service_name, settings.log_level)
     asyncapi = AsyncAPI(runtime.broker, title=title, version=version, description=description)
 
+    runtime.progress.stall_after = settings.stall_seconds
+
+    async def watch_progress() -> None:
+        await watch(runtime.progress, settings.kafka_bootstrap, lambda: ping(runtime.mongo))
+
+    runtime.loops.append(watch_progress)
+
     async def boot() -> None:
         for hook in runtime.startup:
             await _retry("startup hook", hook)
@@ -355,9 +365,23 @@ def build_app(
     _install_error_handlers(app)
     _install_metrics_middleware(app)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": settings.service_name}
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="Liveness: the process answers and none of its consumer groups or loops is "
+        "stalled (work waiting, no progress for LODESTONE_STALL_SECONDS)",
+    )
+    async def healthz() -> JSONResponse:
+        stalled = runtime.progress.stalled
+        return JSONResponse(
+            {
+                "status": "stalled" if stalled else "ok",
+                "service": settings.service_name,
+                "stalled": stalled,
+                "progress": runtime.progress.report(),
+            },
+            status_code=503 if stalled else 200,
+        )
 
     @app.get("/readyz", tags=["ops"], summary="Readiness: Kafka and MongoDB answer")
     async def readyz() -> JSONResponse:
@@ -371,6 +395,10 @@ def build_app(
             checks["kafka"] = "ok"
         else:
             checks["kafka"] = "down" if runtime.booted.is_set() else "connecting"
+        # A stalled process must never look ready either.
+        checks["progress"] = (
+            f"stalled: {', '.join(runtime.progress.stalled)}" if runtime.progress.stalled else "ok"
+        )
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ok else "not_ready", "checks": checks},

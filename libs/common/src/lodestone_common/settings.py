@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     # Run this process's Kafka consumers; an API-only replica sets this to false.
     consumers_enabled: bool = True
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)
+    # A consumer group or timer loop with work waiting and no progress for this long is
+    # stalled: /healthz (liveness) fails, so a supervisor restarts the process (liveness.py).
+    stall_seconds: float = Field(default=60.0, gt=0)
     # Unique per process: replicas on one host must not share an outbox lease.
     instance_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 

@@ -282,6 +282,7 @@ def register(runtime: Runtime, triggers: Triggers) -> None:
         handler=triggers.on_interactions,
         event_types={InteractionRecorded.event_type},
         max_records=batch,
+        progress=runtime.progress,
         title="automation-interactions",
         description="Enrolls contacts whose interactions meet a trigger",
     )
@@ -292,6 +293,7 @@ def register(runtime: Runtime, triggers: Triggers) -> None:
         handler=triggers.on_contacts,
         event_types=CONTACT_EVENTS,
         max_records=batch,
+        progress=runtime.progress,
         title="automation-contacts",
         description="Keeps the audience current; stage, field and segment triggers",
     )
@@ -302,6 +304,7 @@ def register(runtime: Runtime, triggers: Triggers) -> None:
         handler=triggers.on_scores,
         event_types={ScoreChanged.event_type, LeadQualified.event_type},
         max_records=batch,
+        progress=runtime.progress,
         title="automation-scores",
         description="Scores for conditions; lead-qualified triggers",
     )

@@ -321,6 +321,22 @@ class AutomationRepository:
             {"_id": {"$in": ids}, "claimed_by": token, "claimed_until": until}
         ).to_list(limit)
 
+    async def overdue(self, before: datetime, limit: int = 100) -> int:
+        """How many live enrollments (up to `limit`) were due before `before` and are held by
+        no runner: work a runner should have taken already."""
+        now = utcnow()
+        sample = self.enrollments.find(
+            {"due_at": {"$lte": before}}, {"status": 1, "claimed_until": 1}
+        ).sort("due_at", 1)
+        return len(
+            [
+                d
+                async for d in sample.limit(limit)
+                if d.get("status") in LIVE
+                and (d.get("claimed_until") is None or d["claimed_until"] < now)
+            ]
+        )
+
     async def renew_claims(self, token: str, ids: list[str], lease: float) -> None:
         """Extend this runner's leases on the enrollments it is still advancing, in one
         round trip. Only leases it still holds: one saved meanwhile (lease cleared) or taken

@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import WorkflowActionPerformed, WorkflowEnrollmentChanged
+from lodestone_common.liveness import Progress
 
 from .catalog import Catalog
 from .domain.assignment import choose_owner
@@ -50,6 +51,7 @@ RENEW_SECONDS = CLAIM_LEASE_SECONDS / 4
 # its other enrollments wait their turn (re-due shortly, no attempt counted).
 PER_HOST = 4
 HOST_BUSY_RETRY_SECONDS = 1.0
+RUNNER = "automation-runner"  # its name in liveness reports
 
 
 class Runner:
@@ -60,8 +62,12 @@ class Runner:
         settings: AutomationSettings,
         mailer: Mailer,
         contacts: ContactsClient,
+        progress: Progress | None = None,
     ) -> None:
         self.repo = repo
+        # Steps taken are reported here; work overdue with none taken is a stall (liveness).
+        self.progress = progress or Progress()
+        self.progress.watch_loop(RUNNER, self.overdue)
         self.catalog = catalog
         self.settings = settings
         self.mailer = mailer
@@ -112,6 +118,7 @@ class Runner:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
             claimed = await self.repo.claim_due(self.token, free, CLAIM_LEASE_SECONDS)
+            self.progress.beat(RUNNER)
             for enrollment in claimed:
                 task = asyncio.create_task(self._advance_logged(enrollment))
                 self._in_flight.add(task)
@@ -138,6 +145,11 @@ class Runner:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         self._leased.pop(task, None)
+        self.progress.beat(RUNNER)
+
+    async def overdue(self) -> int:
+        """Enrollments due for longer than a stall and held by no runner (a sample)."""
+        return await self.repo.overdue(utcnow() - timedelta(seconds=self.progress.stall_after))
 
     def _host_slots(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -326,7 +338,8 @@ class Runner:
         await self.repo.finish_action(
             key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
         )
-        return status
+        # A skip says why in the enrollment's history too (the API and the console show it).
+        return f"skipped: {info['reason']}" if status == "skipped" else status
 
     async def webhook(
         self, enrollment: dict[str, Any], step: WebhookStep, contact: dict[str, Any]

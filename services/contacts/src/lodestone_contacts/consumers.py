@@ -36,6 +36,7 @@ def register(runtime: Runtime, contacts: ContactsRepository) -> None:
         parse=parse_ingest,
         key_of=lambda e: str(e.envelope_id()),
         max_records=runtime.settings.consumer_max_records,
+        progress=runtime.progress,
         title="contacts-ingest",
         description="Resolves integrators' events to contacts and republishes them as "
         "interaction.recorded keyed by contact_id",
@@ -57,6 +58,7 @@ def register(runtime: Runtime, contacts: ContactsRepository) -> None:
         handler=on_scores,
         event_types={ScoreChanged.event_type},
         max_records=runtime.settings.consumer_max_records,
+        progress=runtime.progress,
         title="contacts-scores",
         description="Keeps each contact's score, grade and band in step for search and segments",
     )

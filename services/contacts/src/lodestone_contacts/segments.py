@@ -97,9 +97,22 @@ class SegmentRegistry:
         if not deleted.deleted_count:
             return False
         await self.reload()
-        await self.contacts.update_many(
-            {"segments": segment_id}, {"$pull": {"segments": segment_id}}
-        )
+        # Members leave in transactions of BACKFILL_BATCH, never in one multi-document update
+        # outside a transaction: ingestion's transactions write the same contacts, and the
+        # local database can wedge that pair for good (bench/README, "Known limits").
+        while batch := [
+            d["_id"]
+            async for d in self.contacts.find({"segments": segment_id}, {"_id": 1}).limit(
+                BACKFILL_BATCH
+            )
+        ]:
+
+            async def leave(session: AsyncClientSession, ids: list[str] = batch) -> None:
+                await self.contacts.update_many(
+                    {"_id": {"$in": ids}}, {"$pull": {"segments": segment_id}}, session=session
+                )
+
+            await in_transaction(self.client, leave)
         return True
 
     async def get(self, segment_id: str) -> dict[str, Any] | None:

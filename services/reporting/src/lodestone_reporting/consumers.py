@@ -21,6 +21,7 @@ def register(runtime: Runtime, repo: ReportingRepository) -> None:
             handler=project,
             event_types=event_types,
             max_records=runtime.settings.consumer_max_records,
+            progress=runtime.progress,
             title=f"reporting-{name}",
             description=f"Projects {name} events into report counters and views",
         )

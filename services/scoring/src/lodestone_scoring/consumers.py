@@ -38,6 +38,7 @@ def register(runtime: Runtime, scoring: ScoringRepository) -> None:
         handler=scoring.apply_interactions,
         event_types={InteractionRecorded.event_type},
         max_records=runtime.settings.consumer_max_records,
+        progress=runtime.progress,
         title="scoring-interactions",
         description="Scores every interaction under every active model into the ledger",
     )
@@ -48,6 +49,7 @@ def register(runtime: Runtime, scoring: ScoringRepository) -> None:
         handler=scoring.apply_contact_events,
         event_types=CONTACT_EVENTS,
         max_records=runtime.settings.consumer_max_records,
+        progress=runtime.progress,
         title="scoring-contacts",
         description="Keeps contact fields for fit grades; merges ledgers; forgets erased people",
     )

@@ -22,9 +22,15 @@ from .workflows import (
 )
 
 # How long an enrollment waits for its contact's record to reach automation before its steps
-# run on whatever is known (an email then is skipped for want of an address).
+# run on whatever is known. The record's arrival brings a deferred enrollment forward at once
+# (the consumers flag it), so the re-checks below are only a safety net.
 CONTACT_GRACE = timedelta(minutes=5)
 CONTACT_RETRY = timedelta(seconds=0.5)
+# An email needs the address the record brings: it waits for the record this long (a backlog
+# after an outage of automation can hold the contacts topic back for a while), re-checked
+# every EMAIL_RETRY after the grace, and only then is it skipped, with the reason.
+EMAIL_PATIENCE = timedelta(days=1)
+EMAIL_RETRY = timedelta(seconds=30)
 
 
 @dataclass
@@ -51,12 +57,21 @@ def decide(
     event a `wait_for` step waits for has happened; `created_at`: when automation created the
     enrollment, for the grace an unknown contact gets.
     """
-    if not contact.get("known") and created_at is not None and now - created_at < CONTACT_GRACE:
+    if not contact.get("known") and created_at is not None:
         # An interaction can trigger before the contacts topic delivers the person's record
         # (another topic, maybe another replica): conditions and emails must not run blind.
-        return Decision(
-            "defer", until=now + CONTACT_RETRY, reason="waiting for the contact's record"
-        )
+        age = now - created_at
+        if age < CONTACT_GRACE:
+            return Decision(
+                "defer", until=now + CONTACT_RETRY, reason="waiting for the contact's record"
+            )
+        emailing = index < len(workflow.steps) and isinstance(workflow.steps[index], SendEmailStep)
+        if emailing and age < EMAIL_PATIENCE:
+            return Decision(
+                "defer",
+                until=now + EMAIL_RETRY,
+                reason="the email waits for the contact's record (and address)",
+            )
     if workflow.goal and all_hold(workflow.goal, contact):
         return Decision("finish", outcome="goal_reached", reason="the contact met the goal")
     if index >= len(workflow.steps):
