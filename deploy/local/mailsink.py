@@ -45,8 +45,11 @@ app = FastAPI(title="Lodestone mail sink")
 
 
 @app.get("/api/messages")
-async def messages() -> list[dict[str, Any]]:
-    return MESSAGES
+async def messages(to: str | None = None) -> list[dict[str, Any]]:
+    """Every message caught, or (`?to=`) those to one address."""
+    if to is None:
+        return MESSAGES
+    return [m for m in MESSAGES if to in m["rcpt_to"]]
 
 
 @app.delete("/api/messages")

@@ -279,7 +279,7 @@ async def _users(api: Api, console: str, progress: Callable[[str], Any]) -> None
 
 async def _workflows(api: Api, automation: str) -> None:
     existing = (await api.call("GET", f"{automation}/v1/workflows")).json()
-    names = {w["definition"].get("name") for w in existing}
+    names = {w["definition"].get("name") for w in existing if w["status"] != "archived"}
     for definition in WORKFLOWS:
         if definition["name"] in names:
             continue
