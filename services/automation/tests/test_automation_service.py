@@ -252,7 +252,9 @@ async def test_a_redelivered_trigger_acts_once(services, eventually) -> None:  #
         assert len(tasks) == 1
 
 
-async def test_consent_is_honoured_and_bad_definitions_name_the_step(services, eventually) -> None:  # type: ignore[no-untyped-def]
+async def test_consent_is_honoured_and_bad_definitions_name_the_step(
+    services, eventually, settled
+) -> None:  # type: ignore[no-untyped-def]
     email = f"optout.{uuid4().hex[:6]}@example.com"
     async with services.client("automation") as automation, services.client("contacts") as contacts:
         person = (
@@ -275,7 +277,7 @@ async def test_consent_is_honoured_and_bad_definitions_name_the_step(services, e
             )
             return response.status_code == 201
 
-        await asyncio.sleep(1.5)  # let the audience learn the consent first
+        await settled()  # automation learned the consent (every group caught up)
         await eventually(enrolled)
 
         async def finished() -> list[dict[str, Any]] | None:
@@ -306,7 +308,7 @@ async def test_consent_is_honoured_and_bad_definitions_name_the_step(services, e
         assert bad.status_code == 422 and "unknown step 'zz'" in bad.json()["message"]
 
 
-async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually) -> None:  # type: ignore[no-untyped-def]
+async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually, settled) -> None:  # type: ignore[no-untyped-def]
     tag = uuid4().hex[:6]
     async with services.client("automation") as automation, services.client("contacts") as contacts:
         for rep, weight, available in (
@@ -351,7 +353,7 @@ async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually
         )
         await producer.connect()
         try:
-            await asyncio.sleep(1.5)  # automation learns the contacts
+            await settled()  # automation learned the contacts
             await publish_all(
                 producer,
                 [
@@ -384,7 +386,7 @@ async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually
         await eventually(owned)
 
 
-async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually) -> None:  # type: ignore[no-untyped-def]
+async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually, settled) -> None:  # type: ignore[no-untyped-def]
     import hashlib
     import hmac
     import threading
@@ -428,7 +430,7 @@ async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually
                     ],
                 },
             )
-            await asyncio.sleep(1.5)
+            await settled()  # automation learned the contact
             enrolled = await automation.post(
                 f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
             )
@@ -530,7 +532,7 @@ async def test_two_replicas_send_each_email_once(services, mongo, eventually) ->
     print(f"enrollments run by {len(runners)} runner(s)")
 
 
-async def test_wait_for_an_event_or_time_out(services, eventually) -> None:  # type: ignore[no-untyped-def]
+async def test_wait_for_an_event_or_time_out(services, eventually, settled) -> None:  # type: ignore[no-untyped-def]
     tag = uuid4().hex[:6]
     async with services.client("automation") as automation, services.client("contacts") as contacts:
         keen = (
@@ -560,7 +562,7 @@ async def test_wait_for_an_event_or_time_out(services, eventually) -> None:  # t
                 ],
             },
         )
-        await asyncio.sleep(1.5)
+        await settled()  # automation learned both contacts
         for person in (keen, quiet):
             response = await automation.post(
                 f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
