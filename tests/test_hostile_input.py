@@ -14,10 +14,13 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 | a segment with 250,000 tags stalled contacts      | test_filters_are_bounded               |
 | no security headers                               | test_every_answer_carries_security_... |
 | no rate limit on failed keys                      | test_guessing_keys_is_slowed_down      |
+| an identify with `company: [..]`, `title: 123`    | test_a_poisoned_record_stays_readable  |
+|   made a contact every read answered 500 for      |                                        |
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from typing import Any
@@ -214,3 +217,53 @@ async def test_filters_are_bounded(services) -> None:  # type: ignore[no-untyped
         assert refused.status_code == 422 and "filter.tags" in refused.text, refused.text
         long = await http.get("/v1/contacts", params={"company": "x" * 301})
         assert long.status_code == 422
+
+
+async def test_a_poisoned_record_stays_readable(services, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
+    """Round two, high: an identify whose traits do not fit the contact's fields (a number as
+    the title, a list as the company; Segment's spec itself sends the company as an object)
+    made a record every read answered 500 for, and the same identify was dead-lettered after
+    its 200. Traits are coerced at the door now, and reads repair what is stored."""
+    email = f"poison.{uuid4().hex[:8]}@example.com"
+    user = f"u-{uuid4().hex[:8]}"
+    write_key = services.key_for("events:write")
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()}
+    async with services.client("contacts", key=None) as door, services.client("contacts") as http:
+        traits = {"email": email, "title": 123, "company": ["x"]}
+        sent = await door.post(
+            "/v1/identify", json={"userId": user, "traits": traits}, headers=basic
+        )
+        assert sent.status_code == 200 and sent.json()["accepted"] == 1, sent.text
+
+        async def made() -> dict[str, Any] | None:
+            found = await http.get("/v1/contacts", params={"email": email})
+            assert found.status_code == 200, found.text
+            return (found.json()["items"] or [None])[0]
+
+        contact = await eventually(made)
+        assert contact["title"] == "123" and contact["custom"]["company"] == ["x"]
+        one = await http.get(f"/v1/contacts/{contact['id']}")
+        assert one.status_code == 200 and one.json()["title"] == "123"
+        # Segment's own shape: the company as an object.
+        company = {"name": "Acme", "employee_count": 50, "industry": "Retail"}
+        sent = await door.post(
+            "/v1/identify", json={"userId": user, "traits": {"company": company}}, headers=basic
+        )
+        assert sent.status_code == 200
+
+        async def acme() -> dict[str, Any] | None:
+            found = (await http.get(f"/v1/contacts/{contact['id']}")).json()
+            return found if found.get("company") == "Acme" else None
+
+        found = await eventually(acme)
+        assert (found["company_size"], found["industry"]) == (50, "Retail")
+        # A record written before the door checked (or by hand) reads too, alone and in pages.
+        await mongo["lodestone_contacts"]["contacts"].update_one(
+            {"_id": contact["id"]},
+            {"$set": {"first_name": {"x": 1}, "tags": "a", "lifecycle_stage": "nonsense"}},
+        )
+        one = await http.get(f"/v1/contacts/{contact['id']}")
+        assert one.status_code == 200, one.text
+        assert one.json()["custom"]["first_name"] == {"x": 1} and one.json()["tags"] == []
+        page = await http.get("/v1/contacts", params={"email": email})
+        assert page.status_code == 200 and page.json()["items"][0]["id"] == contact["id"]

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from lodestone_common.events import ContactSnapshot
 from lodestone_common.ingest import IngestEvent
 from lodestone_contacts.domain.interactions import interaction_type, property_errors
 from lodestone_contacts.domain.records import (
@@ -14,6 +15,9 @@ from lodestone_contacts.domain.records import (
     merge_fields,
     new_contact,
     patch_changes,
+    readable,
+    snapshot,
+    trait_value,
 )
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -99,3 +103,34 @@ def test_calls_and_purchases_need_their_properties() -> None:
         properties={"amount": 10, "currency": "EUR", "items": [{"name": "x", "price": 10}]},
     )
     assert property_errors(buy) == []
+
+
+def test_traits_that_do_not_fit_a_field_are_coerced_or_kept_aside() -> None:
+    assert trait_value("title", 123) == {"title": "123"}
+    assert trait_value("title", 1.5) == {"title": "1.5"}
+    assert trait_value("company", ["x"]) == {"custom.company": ["x"]}
+    assert trait_value("title", "x" * 500) == {"custom.title": "x" * 500}  # too long for it
+    assert trait_value("age", "42") == {"age": 42}
+    assert trait_value("age", 42.0) == {"age": 42}
+    assert trait_value("age", "old") == {"custom.age": "old"}
+    assert trait_value("age", True) == {"custom.age": True}
+    # Segment's spec: the company is an object.
+    assert trait_value("company", {"name": "Acme", "employee_count": 50, "industry": "Retail"}) == {
+        "company": "Acme",
+        "company_size": 50,
+        "industry": "Retail",
+    }
+
+
+def test_a_stored_record_is_readable_whatever_it_holds() -> None:
+    stored = {"title": 123, "company": ["x"], "tags": "a", "lifecycle_stage": "nonsense"}
+    shared = snapshot({**stored, "email": "ada@example.com", "custom": {"plan": "pro"}})
+    assert shared.title == "123" and shared.company is None and shared.tags == []
+    assert shared.custom == {
+        "plan": "pro",
+        "company": ["x"],
+        "tags": "a",
+        "lifecycle_stage": "nonsense",
+    }
+    # What the custom map itself cannot hold is left out, never a failed read.
+    assert readable(ContactSnapshot, {"title": "ok", "custom": 5}).title == "ok"

@@ -23,6 +23,7 @@ from ..domain.records import (
     check_stage_move,
     new_contact,
     patch_changes,
+    readable,
     stage_entry,
 )
 from ..domain.search import decode_cursor, encode_cursor, from_query
@@ -58,7 +59,10 @@ class Contact(BaseModel):
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Contact:
-        return cls(id=doc["_id"], **{k: v for k, v in doc.items() if k not in _INTERNAL})
+        # Whatever the stored record holds: one bad value must not make it unreadable.
+        return readable(
+            cls, {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in _INTERNAL}}
+        )
 
 
 class TimelineEntry(BaseModel):

@@ -22,7 +22,13 @@ from typing import Any
 from lodestone_common.ingest import IngestEvent
 
 from .interactions import interaction_type
-from .records import TRAIT_FIELDS, new_contact_id, normalize_email, normalize_phone
+from .records import (
+    TRAIT_FIELDS,
+    new_contact_id,
+    normalize_email,
+    normalize_phone,
+    trait_value,
+)
 
 STRENGTH = ("id", "ext", "email", "anon")
 
@@ -77,7 +83,7 @@ def trait_updates(traits: dict[str, Any]) -> dict[str, Any]:
                 fields["custom.phone_raw"] = value
                 continue
         if name in TRAIT_FIELDS:
-            fields[name] = value
+            fields |= trait_value(name, value)
         elif isinstance(name, str) and name.isidentifier():
             fields[f"custom.{name}"] = value
     return fields
