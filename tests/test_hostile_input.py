@@ -14,6 +14,7 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 | a segment with 250,000 tags stalled contacts      | test_filters_are_bounded               |
 | no security headers                               | test_every_answer_carries_security_... |
 | no rate limit on failed keys                      | test_guessing_keys_is_slowed_down      |
+| markup after a valid link token was echoed       | test_markup_after_a_valid_token_is_... |
 | an identify with `company: [..]`, `title: 123`    | test_a_poisoned_record_stays_readable  |
 |   made a contact every read answered 500 for      |                                        |
 """
@@ -144,6 +145,21 @@ async def test_forged_link_tokens_are_refused(services, path: str, token: str) -
     async with services.client("automation", key=None) as http:
         response = await http.get(path + token, params={"url": "https://example.com"})
     assert 400 <= response.status_code < 500, response.text
+
+
+async def test_markup_after_a_valid_token_is_not_a_valid_token(services) -> None:  # type: ignore[no-untyped-def]
+    """Round two, medium: the decoder skipped what is not base64, so markup appended to a
+    valid token verified and the unsubscribe page echoed it: a meta refresh to anywhere."""
+    from lodestone_automation.links import LinkSigner
+    from lodestone_automation.settings import DEV_LINK_SECRET
+
+    token = LinkSigner(DEV_LINK_SECRET).sign("c_nobody", "wf_x", "wf_x:enr_x:step")
+    evil = '==<meta http-equiv=refresh content="0;url=https://evil.example">'
+    async with services.client("automation", key=None) as http:
+        assert (await http.get(f"/unsubscribe/{token}")).status_code == 200  # the token is good
+        response = await http.get(f"/unsubscribe/{token}{evil}")
+    assert response.status_code == 404, response.text
+    assert "evil.example" not in response.text
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,11 @@ def test_forgeries_are_refused() -> None:
         encoded = base64.urlsafe_b64encode(forged.encode()).decode().rstrip("=")
         assert signer.verify(encoded, now=NOW) is None
     assert signer.verify("not base64 at all!", now=NOW) is None
+    # The decoder skips what is not base64: markup appended to a valid token verified, and
+    # the unsubscribe page echoed it (a meta refresh to anywhere). Only the token itself does.
+    assert signer.verify(token, now=NOW) == ["c_1", "w", "a"]
+    for tail in ('==<meta http-equiv=refresh content="0;url=https://evil.example">', "=", " "):
+        assert signer.verify(token + tail, now=NOW) is None
 
 
 def test_click_links_sign_where_they_point() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -63,7 +64,7 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
     _parts(request, token)
     body = (
         "<h1>Unsubscribe?</h1><p>You will not get these emails any more.</p>"
-        f'<form method="post" action="/unsubscribe/{token}">'
+        f'<form method="post" action="/unsubscribe/{html.escape(token)}">'
         "<button type=submit>Unsubscribe</button></form>"
     )
     return HTMLResponse(_PAGE.format(title="Unsubscribe", body=body))
