@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lodestone_common.auth import KeyRing, Scope
-from lodestone_common.settings import DEV_API_KEY, ServiceSettings
+from lodestone_common.settings import DEV_API_KEY, DEV_PERSON_SECRET, ServiceSettings
 
 
 def ring() -> KeyRing:
@@ -59,4 +59,46 @@ def test_production_refuses_to_start_without_keys(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ValueError, match="production"):
         ServiceSettings(environment="production")
     assert ServiceSettings(environment="development").api_key == DEV_API_KEY
-    assert ServiceSettings(environment="production", api_key="k").api_key == "k"
+    key = "k" * 32
+    assert ServiceSettings(environment="production", api_key=key).api_key == key
+
+
+@pytest.mark.parametrize(
+    ("settings", "refused"),
+    [
+        ({"api_key": DEV_API_KEY}, "LODESTONE_API_KEY is the public development value"),
+        ({"api_key": "x"}, "LODESTONE_API_KEY needs at least 32"),
+        (
+            {"api_key": "k" * 32, "person_token_secret": DEV_PERSON_SECRET},
+            "LODESTONE_PERSON_TOKEN_SECRET is the public development value",
+        ),
+        (
+            {"api_key": "k" * 32, "person_token_secret": "s" * 31},
+            "LODESTONE_PERSON_TOKEN_SECRET needs at least 32",
+        ),
+    ],
+)
+def test_production_refuses_public_or_short_secrets(
+    monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], refused: str
+) -> None:
+    """Round two, medium: production started with the development key (a warning only), the
+    repository's person-token secret (anyone could mint admin tokens) and 1-character keys."""
+    monkeypatch.delenv("LODESTONE_API_KEY", raising=False)
+    with pytest.raises(ValueError, match=refused):
+        ServiceSettings(environment="production", **settings)
+
+
+def test_production_refuses_the_development_link_secret_and_admin_password() -> None:
+    from lodestone_automation.settings import DEV_LINK_SECRET, AutomationSettings
+    from lodestone_console.settings import DEV_ADMIN_PASSWORD, ConsoleSettings
+
+    secrets = {"environment": "production", "api_key": "k" * 32, "person_token_secret": "s" * 32}
+    for link, refused in ((DEV_LINK_SECRET, "public development"), ("short", "at least 32")):
+        with pytest.raises(ValueError, match=refused):
+            AutomationSettings(**secrets, link_secret=link)
+    with pytest.raises(ValueError, match="at least 32"):
+        AutomationSettings(**secrets, link_secret="l" * 32, link_previous_secrets="old")
+    for password, refused in ((DEV_ADMIN_PASSWORD, "public development"), ("aaaa", "12")):
+        with pytest.raises(ValueError, match=refused):
+            ConsoleSettings(**secrets, bootstrap_admin_password=password)
+    assert ConsoleSettings(**secrets).bootstrap_admin_password is None  # none made by default

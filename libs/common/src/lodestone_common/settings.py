@@ -12,6 +12,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Printed at start-up in development; production refuses to start without real keys.
 DEV_API_KEY = "lodestone-dev-key"
 DEV_PERSON_SECRET = "lodestone-dev-person-token-secret"
+# A production secret (key, signing secret) is at least this long: anything shorter can be
+# guessed, and HS256 keys want the hash's length (RFC 7518).
+MIN_SECRET = 32
+
+
+def production_secret(name: str, value: str | None, development_value: str) -> None:
+    """Refuse a production secret that is public (the repository's development value) or
+    short enough to guess."""
+    if value is None:
+        return
+    if value == development_value:
+        raise ValueError(f"{name} is the public development value; choose a secret of your own")
+    if len(value) < MIN_SECRET:
+        raise ValueError(f"{name} needs at least {MIN_SECRET} characters in production")
 
 
 class ServiceSettings(BaseSettings):
@@ -56,6 +70,11 @@ class ServiceSettings(BaseSettings):
             self.api_key = DEV_API_KEY
         if self.person_token_secret is None and self.environment != "production":
             self.person_token_secret = DEV_PERSON_SECRET
+        if self.environment == "production":
+            production_secret("LODESTONE_API_KEY", self.api_key, DEV_API_KEY)
+            production_secret(
+                "LODESTONE_PERSON_TOKEN_SECRET", self.person_token_secret, DEV_PERSON_SECRET
+            )
         return self
 
     @property

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
-from lodestone_common.settings import ServiceSettings
+from lodestone_common.settings import ServiceSettings, production_secret
 
 DEV_LINK_SECRET = "lodestone-dev-link-secret"
 
@@ -37,6 +37,8 @@ class AutomationSettings(ServiceSettings):
             if self.environment == "production":
                 raise ValueError("production settings need LODESTONE_LINK_SECRET")
             self.link_secret = DEV_LINK_SECRET
-        elif self.environment == "production" and self.link_secret == DEV_LINK_SECRET:
-            raise ValueError("LODESTONE_LINK_SECRET is the public development secret")
+        elif self.environment == "production":
+            production_secret("LODESTONE_LINK_SECRET", self.link_secret, DEV_LINK_SECRET)
+            for previous in filter(None, map(str.strip, self.link_previous_secrets.split(","))):
+                production_secret("LODESTONE_LINK_PREVIOUS_SECRETS", previous, DEV_LINK_SECRET)
         return self

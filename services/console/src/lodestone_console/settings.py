@@ -6,6 +6,7 @@ from lodestone_common.settings import ServiceSettings
 
 DEV_ADMIN_EMAIL = "admin@lodestone.local"
 DEV_ADMIN_PASSWORD = "lodestone-admin"
+MIN_ADMIN_PASSWORD = 12
 
 
 class ConsoleSettings(ServiceSettings):
@@ -32,6 +33,15 @@ class ConsoleSettings(ServiceSettings):
             self.secure_cookies = production
         if self.bootstrap_admin_password is None and not production:
             self.bootstrap_admin_password = DEV_ADMIN_PASSWORD
+        if production and self.bootstrap_admin_password is not None:
+            if self.bootstrap_admin_password == DEV_ADMIN_PASSWORD:
+                raise ValueError(
+                    "LODESTONE_BOOTSTRAP_ADMIN_PASSWORD is the public development password"
+                )
+            if len(self.bootstrap_admin_password) < MIN_ADMIN_PASSWORD:
+                raise ValueError(
+                    f"LODESTONE_BOOTSTRAP_ADMIN_PASSWORD needs {MIN_ADMIN_PASSWORD} characters"
+                )
         return self
 
     def service_url(self, service: str) -> str | None:
