@@ -15,6 +15,7 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 | no security headers                               | test_every_answer_carries_security_... |
 | no rate limit on failed keys                      | test_guessing_keys_is_slowed_down      |
 | markup after a valid link token was echoed       | test_markup_after_a_valid_token_is_... |
+| a browser's write key unsubscribed anyone         | test_a_write_key_cannot_unsubscribe... |
 | an identify with `company: [..]`, `title: 123`    | test_a_poisoned_record_stays_readable  |
 |   made a contact every read answered 500 for      |                                        |
 """
@@ -283,3 +284,43 @@ async def test_a_poisoned_record_stays_readable(services, mongo, eventually) -> 
         assert one.json()["custom"]["first_name"] == {"x": 1} and one.json()["tags"] == []
         page = await http.get("/v1/contacts", params={"email": email})
         assert page.status_code == 200 and page.json()["items"][0]["id"] == contact["id"]
+
+
+async def test_a_write_key_cannot_unsubscribe_anyone_nor_date_events_in_year_9999(
+    services, eventually
+) -> None:  # type: ignore[no-untyped-def]
+    """Round two, medium: the write key sits in web pages; with it `Unsubscribed` for any
+    address unsubscribed that person. Consent changes need a server key now, and events from
+    more than a day ahead are refused."""
+    victim = f"victim.{uuid4().hex[:8]}@example.com"
+    write_key = services.key_for("events:write")
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()}
+    async with services.client("contacts", key=None) as door, services.client("contacts") as http:
+        made = await http.post("/v1/contacts", json={"email": victim})
+        assert made.status_code == 201, made.text
+        for name in ("Unsubscribed", "Email Bounced"):
+            forged = {
+                "type": "track",
+                "event": name,
+                "userId": f"u-{uuid4().hex[:6]}",
+                "properties": {"email": victim},
+                "context": {"traits": {"email": victim}},
+            }
+            answer = await door.post("/v1/track", json=forged, headers=basic)
+            assert answer.status_code == 200 and answer.json()["rejected"] == 1, answer.text
+            assert "server key" in answer.json()["errors"][0]["reason"]
+        event = {
+            "event_id": str(uuid4()),
+            "type": "track",
+            "name": "Email Unsubscribed",
+            "contact": {"email": victim},
+        }
+        refused = await door.post(
+            "/v1/events", json={"events": [event]}, headers={"Authorization": f"Bearer {write_key}"}
+        )
+        assert refused.status_code == 422 and "server key" in refused.text
+        future = {**event, "name": "Page Viewed", "occurred_at": "9999-01-01T00:00:00Z"}
+        refused = await http.post("/v1/events", json={"events": [future]})
+        assert refused.status_code == 422 and "future" in refused.text
+        contact = (await http.get(f"/v1/contacts/{made.json()['id']}")).json()
+        assert not contact.get("unsubscribed") and not contact.get("email_bounced")

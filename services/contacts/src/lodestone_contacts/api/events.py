@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -15,7 +16,7 @@ from lodestone_common.ingest import IngestAccepted, IngestBatch, IngestEvent, st
 from lodestone_common.kafka import Outgoing, publish_all
 from lodestone_common.topics import INGEST_RAW
 
-from ..domain.interactions import property_errors
+from ..domain.interactions import interaction_type, property_errors
 from ..domain.records import normalize_email
 
 PUBLISH_TIMEOUT = 15.0
@@ -25,10 +26,29 @@ router = APIRouter(prefix="/v1", tags=["ingestion"])
 MAX_EVENTS = 1000
 
 
-def event_problems(event: IngestEvent) -> list[tuple[str, str]]:
+# Interactions that change whether a person may be emailed. A write key sits in web pages and
+# apps for anyone to copy: with it, anyone could unsubscribe (or suppress) anyone else.
+CONSENT_CHANGES = {"email_unsubscribed", "email_bounced"}
+CONSENT_SCOPE = "contacts:write"
+# Clocks disagree a little; an event from further ahead is a bug or a forgery (year 9999 would
+# sit at the top of every timeline and keep a contact "active" for ever).
+MAX_AHEAD = timedelta(days=1)
+
+
+def event_problems(event: IngestEvent, key: ApiKey | None = None) -> list[tuple[str, str]]:
     """(field, message) for what the contract's types let through and contacts cannot take:
-    the properties its kind needs, an email that is no address."""
+    the properties its kind needs, an email that is no address, an unsubscribe or bounce sent
+    with a key that may not change contacts (`key` None: a trusted server's, e.g. a signed
+    webhook), a time more than a day ahead."""
     problems = property_errors(event)
+    if key is not None and not key.allows(CONSENT_SCOPE):
+        kind = interaction_type(event)
+        if kind in CONSENT_CHANGES:
+            problems.append(
+                ("name", f"{kind} changes consent: it needs a server key with {CONSENT_SCOPE}")
+            )
+    if event.occurred_at is not None and event.occurred_at > utcnow() + MAX_AHEAD:
+        problems.append(("occurred_at", "is more than a day in the future"))
     if event.contact.email:
         try:
             normalize_email(event.contact.email)
@@ -37,7 +57,9 @@ def event_problems(event: IngestEvent) -> list[tuple[str, str]]:
     return problems
 
 
-def validate_batch(raw_events: list[Any]) -> tuple[list[IngestEvent], list[dict[str, Any]]]:
+def validate_batch(
+    raw_events: list[Any], key: ApiKey | None = None
+) -> tuple[list[IngestEvent], list[dict[str, Any]]]:
     """Every event validated on its own, so each error names its event and field."""
     events: list[IngestEvent] = []
     errors: list[dict[str, Any]] = []
@@ -52,7 +74,7 @@ def validate_batch(raw_events: list[Any]) -> tuple[list[IngestEvent], list[dict[
                     {"index": index, "event_id": event_id, "field": field, "message": e["msg"]}
                 )
             continue
-        problems = event_problems(event)
+        problems = event_problems(event, key)
         for field, message in problems:
             errors.append(
                 {"index": index, "event_id": event_id, "field": field, "message": message}
@@ -89,7 +111,7 @@ async def ingest(
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             f"events: {len(batch.events)} in one batch; the limit is {MAX_EVENTS}",
         )
-    events, errors = validate_batch(batch.events)
+    events, errors = validate_batch(batch.events, key)
     repo = request.app.state.contacts
     refs = sorted({e.contact.contact_id for e in events if e.contact.contact_id})
     if refs:

@@ -153,9 +153,14 @@ Segment = Depends(segment_request)
 
 
 async def ingest_messages(
-    request: Request, messages: list[Any], context: Any = None, kind: str | None = None
+    request: Request,
+    messages: list[Any],
+    context: Any = None,
+    kind: str | None = None,
+    key: ApiKey | None = None,
 ) -> dict[str, Any]:
-    """Accept every valid message, dead-letter the others with why; the answer's counts."""
+    """Accept every valid message, dead-letter the others with why; the answer's counts.
+    `key`: the write key they came with (None: a signed webhook, a trusted server)."""
     now = utcnow()
     events: list[IngestEvent] = []
     errors: list[dict[str, Any]] = []
@@ -168,7 +173,7 @@ async def ingest_messages(
             if isinstance(event, Skipped):
                 skipped += 1
                 continue
-            problems = event_problems(event)
+            problems = event_problems(event, key)
             if problems:
                 raise Rejected("; ".join(f"{field}: {why}" for field, why in problems))
         except Rejected as exc:
@@ -216,7 +221,7 @@ async def _batch(request: Request, sent: tuple[ApiKey, Any] = Segment) -> JSONRe
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, f"{len(body['batch'])} messages; at most {MAX_MESSAGES}"
         )
-    answer = await ingest_messages(request, body["batch"], body.get("context"))
+    answer = await ingest_messages(request, body["batch"], body.get("context"), key=sent[0])
     return JSONResponse(answer)
 
 
@@ -225,7 +230,7 @@ def _single(kind: str):  # type: ignore[no-untyped-def]
         body = sent[1]
         if not isinstance(body, dict):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a Segment message")
-        return JSONResponse(await ingest_messages(request, [body], None, kind))
+        return JSONResponse(await ingest_messages(request, [body], None, kind, key=sent[0]))
 
     one.__name__ = f"segment_{kind}"
     return one
