@@ -64,11 +64,11 @@ async def test_dashboard_renders_the_reports_numbers(services, settled) -> None:
     assert {"ana", "ben"} <= set(shown["reps"])
 
 
-async def _reports(http: Any) -> tuple[Any, ...]:
-    return tuple(
+async def _reports(http: Any) -> list[Any]:
+    return [
         (await http.get(f"/v1/reports/{name}")).json()
         for name in ("funnel", "interactions", "leaderboard")
-    )
+    ]
 
 
 async def _page(browser: Any, services: Any) -> tuple[dict[str, Any], list[str]]:
