@@ -305,16 +305,11 @@ class AutomationRepository:
             .sort("due_at", 1)
             .limit(limit * 2)
         )
-        ids = [
-            d["_id"]
-            async for d in candidates
-            if d.get("status") in LIVE
-            and (d.get("claimed_until") is None or d["claimed_until"] < now)
-        ][:limit]
+        ids = [d["_id"] async for d in candidates if _claimable(d, now)][:limit]
         if not ids:
             return []
         until = now + timedelta(seconds=lease)
-        await self._each(ids, {**due}, {"claimed_by": token, "claimed_until": until})
+        await self._each(ids, due, {"claimed_by": token, "claimed_until": until})
         # `until` tells this claim from an earlier one of the same runner (it is unique per
         # claim, and only renewals, of enrollments already in flight, change it).
         return await self.enrollments.find(
@@ -328,14 +323,7 @@ class AutomationRepository:
         sample = self.enrollments.find(
             {"due_at": {"$lte": before}}, {"status": 1, "claimed_until": 1}
         ).sort("due_at", 1)
-        return len(
-            [
-                d
-                async for d in sample.limit(limit)
-                if d.get("status") in LIVE
-                and (d.get("claimed_until") is None or d["claimed_until"] < now)
-            ]
-        )
+        return len([d async for d in sample.limit(limit) if _claimable(d, now)])
 
     async def renew_claims(self, token: str, ids: list[str], lease: float) -> None:
         """Extend this runner's leases on the enrollments it is still advancing, in one
@@ -673,6 +661,12 @@ class AutomationRepository:
 
 
 _TASK_EVENT_FIELDS = ("status", "owner_id", "due_at", "outcome")
+
+
+def _claimable(enrollment: dict[str, Any], now: datetime) -> bool:
+    """Live and held by no runner (never claimed, or its lease lapsed)."""
+    lease = enrollment.get("claimed_until")
+    return enrollment.get("status") in LIVE and (lease is None or lease < now)
 
 
 def _task_event(task: dict[str, Any]) -> Envelope:

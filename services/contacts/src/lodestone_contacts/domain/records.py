@@ -243,7 +243,7 @@ def readable(model: type[M], data: dict[str, Any]) -> M:
     custom = dict(data["custom"]) if isinstance(data.get("custom"), dict) else {}
     for name in bad - {"custom"}:
         value = data[name]
-        if _number(value) and model.model_fields[name].annotation in (str | None, "str | None"):
+        if _number(value) and model.model_fields[name].annotation == str | None:
             fixed[name] = str(value)
         elif value is not None:
             custom.setdefault(name, value)
