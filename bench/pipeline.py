@@ -44,7 +44,8 @@ from .harness import bench_stack, report
 from .profile import CpuShares, Profiles, print_summaries
 
 SERVICES = ["contacts", "scoring", "automation", "reporting"]
-# What each service's consumer groups read (group = lodestone-<service>.<name>).
+# What each service's consumer groups read (group = lodestone-<service>.<name>, or just
+# lodestone-<service> for a service's one group, named after the service).
 GROUPS: dict[str, dict[str, list[str]]] = {
     "contacts": {"contacts-ingest": [INGEST_RAW], "contacts-scores": [SCORES]},
     "scoring": {"scoring-interactions": [INTERACTIONS], "scoring-contacts": [CONTACTS]},
@@ -53,15 +54,16 @@ GROUPS: dict[str, dict[str, list[str]]] = {
         "automation-contacts": [CONTACTS],
         "automation-scores": [SCORES],
     },
-    "reporting": {
-        "reporting-contacts": [CONTACTS],
-        "reporting-interactions": [INTERACTIONS],
-        "reporting-scores": [SCORES],
-        "reporting-automation": [AUTOMATION],
-    },
+    "reporting": {"reporting": [CONTACTS, INTERACTIONS, SCORES, AUTOMATION]},
 }
+
+
+def group_name(service: str, name: str) -> str:
+    return f"lodestone-{service}" if name == service else f"lodestone-{service}.{name}"
+
+
 ALL_GROUPS = {
-    f"lodestone-{service}.{name}": topics
+    group_name(service, name): topics
     for service, groups in GROUPS.items()
     for name, topics in groups.items()
 }
@@ -297,8 +299,8 @@ async def staged(
     running: list[str] = []
     for service, names in STAGES:
         running = [*dict.fromkeys([*running, service])]
-        mine = [f"lodestone-{service}.{g}" for g in names]
-        everyone = [f"lodestone-{s}.{g}" for s in running for g in GROUPS[s]]
+        mine = [group_name(service, g) for g in names]
+        everyone = [group_name(s, g) for s in running for g in GROUPS[s]]
         drains |= await drain(
             offsets, mine, everyone, starting=lambda s=service: restart(stack, [s], env)
         )

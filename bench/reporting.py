@@ -35,8 +35,11 @@ from lodestone_common.events import (
     ScoreChanged,
     parse_payload,
 )
+from lodestone_common.processing import Processor
 from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
-from lodestone_reporting.repository import ReportingRepository
+from lodestone_reporting.bootstrap import SERVICE
+from lodestone_reporting.handlers import handlers
+from lodestone_reporting.stores import ReadModels
 
 from .harness import bench_stack, produce, report
 from .scoring import raw_upserts
@@ -155,12 +158,13 @@ async def wait_projected(url: str, n: int, started: float) -> float:
 async def naive_rate(url: str, messages: list[tuple[str, Envelope]]) -> float:
     """One transaction (inbox read, views read, counters written) per event."""
     client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
-    repo = ReportingRepository(client, client["bench_naive_reporting"])
-    await repo.ensure_indexes()
+    models = ReadModels(client["bench_naive_reporting"])
+    await models.ensure_indexes()
+    processor = Processor(SERVICE, handlers(models), client, models.db)
     events = [EnvelopeEvent(env, parse_payload(env)) for _, env in messages]
     started = time.perf_counter()
     for event in events:
-        await repo.apply([event])
+        await processor.process([event])
     rate = len(events) / (time.perf_counter() - started)
     await client.drop_database("bench_naive_reporting")
     await client.close()

@@ -30,8 +30,9 @@ from pymongo import AsyncMongoClient
 
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import parse_payload
+from lodestone_common.mongo import Inbox
 from lodestone_reporting.domain.projector import State, project
-from lodestone_reporting.repository import ReportingRepository
+from lodestone_reporting.stores import ReadModels
 
 from . import pipeline, reporting, search
 from .harness import bench_stack, report
@@ -75,8 +76,9 @@ async def live(stack: Any, n: int) -> dict[str, Any]:
 async def fill_reporting(url: str, contacts: int, interactions: int) -> tuple[int, float]:
     """Fold the history through reporting's projector and save it: (events, events/s)."""
     client: AsyncMongoClient[Any] = AsyncMongoClient(url, tz_aware=True)
-    repo = ReportingRepository(client, client["lodestone_reporting"])
-    await repo.ensure_indexes()
+    models = ReadModels(client["lodestone_reporting"])
+    await models.ensure_indexes()
+    inbox = Inbox(models.db["inbox"])
     state, chunk, done = State(), [], 0
     started = last = time.perf_counter()
     run = uuid4().hex[:6]
@@ -84,24 +86,24 @@ async def fill_reporting(url: str, contacts: int, interactions: int) -> tuple[in
         chunk.append(EnvelopeEvent(env, parse_payload(env)))
         if len(chunk) < CHUNK:
             continue
-        done += await _fold(repo, state, chunk)
+        done += await _fold(inbox, state, chunk)
         chunk = []
         if time.perf_counter() - last > 15:
             last = time.perf_counter()
             print(f"  folded {done:,} events ({done / (last - started):,.0f}/s)", flush=True)
-    done += await _fold(repo, state, chunk)
+    done += await _fold(inbox, state, chunk)
     print(f"  saving {len(state.views):,} views and {len(state.deltas.values):,} counters")
-    await repo._save(state, None)  # type: ignore[arg-type]  # the service's own bulk writes
+    await models.save(state, None)  # the service's own bulk writes
     rate = done / (time.perf_counter() - started)
     await client.close()
     return done, rate
 
 
-async def _fold(repo: ReportingRepository, state: State, chunk: list[EnvelopeEvent]) -> int:
+async def _fold(inbox: Inbox, state: State, chunk: list[EnvelopeEvent]) -> int:
     if not chunk:
         return 0
     project(state, chunk)
-    await repo.inbox.remember([e.event_id for e in chunk])
+    await inbox.remember([e.event_id for e in chunk])
     return len(chunk)
 
 

@@ -187,7 +187,7 @@ async def test_malformed_messages_on_the_topics_are_dead_lettered_and_the_rest_f
         "contacts-ingest": len(raw),
         "scoring-interactions": len(interactions),
         "automation-interactions": len(interactions),
-        "reporting-interactions": len(interactions),
+        "lodestone-reporting": len(interactions),
     }
     assert all(letter.headers.get("x-dlq-reason") for letter in letters)
     for service in SERVICES:

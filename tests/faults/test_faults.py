@@ -451,7 +451,7 @@ def _check_dead_letters(totals: Totals, letters: list[tuple[str, str]]) -> None:
         "contacts-ingest": 3,
         "scoring-interactions": 2,
         "automation-interactions": 2,
-        "reporting-interactions": 2,
+        "reporting": 2,
     }
     effect = totals.effect("dead letters")
     for suffix, n in want.items():

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 from lodestone_common.kafka import make_broker, outgoing, publish_all
 from lodestone_common.settings import ServiceSettings
-from lodestone_reporting.rebuild import busy_groups, groups, rebuild
+from lodestone_reporting.rebuild import busy_groups, group, rebuild
 from lodestone_reporting.settings import ReportingSettings
 
 from .history import EXPECTED_NOW, EXPECTED_REACHED, history
@@ -66,7 +66,7 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         assert goal.status_code == 200, goal.text
 
         # Every reporting group has committed past the history, so all its effects are in.
-        await settled(list(groups(settings).values()))
+        await settled([group(settings)])
         first = await reports_of(http, tag)
         reached = {s["stage"]: s["reached"] for s in first["funnel"]["stages"]}
         assert reached == EXPECTED_REACHED
@@ -114,7 +114,7 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
 
         # The same events again: nothing moves.
         await publish(stack.kafka_bootstrap, messages)
-        await settled(list(groups(settings).values()))
+        await settled([group(settings)])
         assert await reports_of(http, tag) == first
 
     # A rebuild from the topics into a fresh database ends in the same read models.
@@ -123,7 +123,7 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
     lines: list[str] = []
     totals = await rebuild(settings, database=rebuilt_db, progress=lines.append)
     assert totals["projected"] >= len(messages) and "100%" in lines[-1]
-    await settled(list(groups(settings).values()))
+    await settled([group(settings)])
 
     async def models(db: Any) -> dict[str, Any]:
         counters = {

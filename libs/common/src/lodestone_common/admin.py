@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError
+from aiokafka.protocol.admin import DeleteGroupsRequest
 
 from .liveness import group_offsets
 from .topics import TOPICS, TopicSpec
@@ -64,6 +66,58 @@ async def consumer_lag(
     finally:
         await probe.stop()
         await admin.close()
+
+
+log = logging.getLogger(__name__)
+GROUP_NOT_EMPTY = 68
+
+
+async def adopt_offsets(bootstrap: str, group: str, retired: Mapping[str, str]) -> int:
+    """Move a service from a consumer group per topic (`retired`, {topic: group}) to `group`
+    over all of them without replaying history: while `group` has committed nothing, it
+    starts where each retired group ended. Retired groups without members are then deleted
+    (a lagging group nobody reads would look like a stall forever); one still in use (an
+    older replica, mid-upgrade) is left for the next start. Returns the offsets adopted."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        listed = {g for g, _ in await admin.list_consumer_groups()}
+        old = {t: g for t, g in retired.items() if g in listed}
+        if not old:
+            return 0
+        adopted: dict[TopicPartition, int] = {}
+        if not await admin.list_consumer_group_offsets(group):
+            for topic, old_group in old.items():
+                offsets = await admin.list_consumer_group_offsets(old_group)
+                adopted |= {tp: o.offset for tp, o in offsets.items() if tp.topic == topic}
+            if adopted:
+                await commit_offsets(bootstrap, group, adopted)
+                log.info("consumer group adopted retired groups' offsets", extra={"group": group})
+        for old_group in sorted(set(old.values())):
+            coordinator = await admin.find_coordinator(old_group)
+            answer = await admin._send_request(DeleteGroupsRequest([old_group]), coordinator)
+            for _, code in answer.results:
+                if code == GROUP_NOT_EMPTY:
+                    log.warning(
+                        "retired consumer group still has members; kept for now",
+                        extra={"group": old_group},
+                    )
+        return len(adopted)
+    finally:
+        await admin.close()
+
+
+async def commit_offsets(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
+    """Point `group` at these offsets (it must have no live members)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(offsets))
+        await consumer.commit(offsets)
+    finally:
+        await consumer.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

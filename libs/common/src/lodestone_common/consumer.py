@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
+from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
 
@@ -221,6 +223,7 @@ def subscribe_batch(
     title: str,
     description: str,
     progress: Progress | None = None,
+    assignor: type[AbstractPartitionAssignor] = RoundRobinPartitionAssignor,
 ) -> BatchRunner[T]:
     """Register a batch subscriber that commits only after `handler` made its effects durable
     and reports its progress to `progress` (the runtime's, so a stall is seen)."""
@@ -246,6 +249,7 @@ def subscribe_batch(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_bodies,
         max_poll_interval_ms=600_000,
+        partition_assignment_strategy=(assignor,),
         title=title,
         description=description,
     )

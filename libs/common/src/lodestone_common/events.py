@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .envelope import Envelope, utcnow
+from .topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
 
 class EventPayload(BaseModel):
@@ -263,6 +264,28 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     TaskChanged,
 )
 
+# The one topic each event type is published on (all keyed by contact id).
+TOPIC_OF: dict[str, str] = {
+    InteractionRecorded.event_type: INTERACTIONS,
+    **{
+        t.event_type: CONTACTS
+        for t in (
+            ContactCreated,
+            ContactUpdated,
+            ContactStageChanged,
+            ContactOwnerAssigned,
+            ContactMerged,
+            ContactErased,
+            ContactSegmentsChanged,
+        )
+    },
+    **{t.event_type: SCORES for t in (ScoreChanged, LeadQualified, LeadDisqualified)},
+    **{
+        t.event_type: AUTOMATION
+        for t in (WorkflowActionPerformed, WorkflowEnrollmentChanged, TaskChanged)
+    },
+}
+
 REGISTRY: dict[tuple[str, int], type[EventPayload]] = {
     (t.event_type, t.schema_version): t for t in PAYLOAD_TYPES
 }
@@ -285,6 +308,7 @@ def parse_payload(envelope: Envelope) -> EventPayload:
 __all__ = [
     "PAYLOAD_TYPES",
     "REGISTRY",
+    "TOPIC_OF",
     "ContactCreated",
     "ContactErased",
     "ContactMerged",

@@ -16,27 +16,26 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v0
 
+from lodestone_common.admin import commit_offsets
 from lodestone_common.consumer import EnvelopeEvent, Skip, envelope_parser
 from lodestone_common.kafka import TopicSnapshot
 from lodestone_common.mongo import make_client
+from lodestone_common.processing import Processor
 
-from .domain.projector import TOPIC_EVENTS
-from .repository import ReportingRepository
+from .bootstrap import SERVICE
+from .handlers import handlers
 from .settings import ReportingSettings
+from .stores import ReadModels
 
 BATCH = 1000
 
 
-def groups(settings: ReportingSettings) -> dict[str, str]:
-    """The live consumer group of each topic (as `consumers.register` names them)."""
-    return {
-        topic: f"{settings.consumer_group}.reporting-{name}"
-        for topic, (name, _) in TOPIC_EVENTS.items()
-    }
+def group(settings: ReportingSettings) -> str:
+    """The live consumer group (`processing.subscribe` reads in the service's one group)."""
+    return settings.consumer_group
 
 
 class _DescribeGroupsV0(DescribeGroupsRequest):
@@ -47,16 +46,16 @@ class _DescribeGroupsV0(DescribeGroupsRequest):
 
 
 async def busy_groups(settings: ReportingSettings) -> list[str]:
-    """Reporting consumer groups that have live members (the service is consuming)."""
+    """The reporting consumer group, if it has live members (the service is consuming)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     busy = []
     try:
-        for group in groups(settings).values():
-            coordinator = await admin.find_coordinator(group)
-            response = await admin._send_request(_DescribeGroupsV0([group]), coordinator)
-            # v0 rows: (error_code, group_id, state, protocol_type, protocol, members)
-            busy += [row[1] for row in response.groups if row[5]]
+        live = group(settings)
+        coordinator = await admin.find_coordinator(live)
+        response = await admin._send_request(_DescribeGroupsV0([live]), coordinator)
+        # v0 rows: (error_code, group_id, state, protocol_type, protocol, members)
+        busy += [row[1] for row in response.groups if row[5]]
     finally:
         await admin.close()
     return busy
@@ -69,13 +68,15 @@ async def rebuild(
     progress: Callable[[str], None] = print,
 ) -> dict[str, int]:
     client = make_client(settings.mongo_url, "lodestone-reporting-rebuild")
-    repo = ReportingRepository(client, client[database or settings.mongo_db])
-    parsers = {topic: envelope_parser(types) for topic, (_, types) in TOPIC_EVENTS.items()}
+    models = ReadModels(client[database or settings.mongo_db])
+    # The live consumers' own code path: the same handlers, inbox and transactions.
+    processor = Processor(SERVICE, handlers(models), client, models.db)
+    parse = envelope_parser(processor.event_types)
     totals = {"read": 0, "projected": 0, "skipped": 0, "unreadable": 0}
     try:
-        async with TopicSnapshot(settings.kafka_bootstrap, list(TOPIC_EVENTS), BATCH) as topics:
+        async with TopicSnapshot(settings.kafka_bootstrap, processor.topics, BATCH) as topics:
             todo = topics.total
-            await repo.wipe()
+            await models.wipe()
             parts = len(topics.partitions)
             progress(f"rebuild: replaying {todo:,} messages from {parts} partitions")
             started = last = time.monotonic()
@@ -91,15 +92,16 @@ async def rebuild(
                 events: list[EnvelopeEvent] = []
                 for record in records:
                     totals["read"] += 1
-                    events += _parse(parsers[record.topic], record.value, totals)
+                    events += _parse(parse, record.value, totals)
                 if events:
-                    totals["projected"] += await repo.apply(events)
+                    await processor.process(events)
+                    totals["projected"] += len(events)
                 if time.monotonic() - last >= 2:
                     last = time.monotonic()
                     report()
             report()
             if hand_over:
-                await _commit(settings, topics.ends)
+                await commit_offsets(settings.kafka_bootstrap, group(settings), topics.ends)
                 progress("rebuild: live consumer groups continue from the replayed offsets")
     finally:
         await client.close()
@@ -114,20 +116,6 @@ def _parse(parse: Callable[[bytes], EnvelopeEvent], raw: Any, totals: dict[str, 
     except Exception:
         totals["unreadable"] += 1  # the live consumer dead-lettered it; so does not count
     return []
-
-
-async def _commit(settings: ReportingSettings, ends: dict[TopicPartition, int]) -> None:
-    for topic, group in groups(settings).items():
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False
-        )
-        await consumer.start()
-        try:
-            mine = {tp: offset for tp, offset in ends.items() if tp.topic == topic}
-            consumer.assign(list(mine))
-            await consumer.commit(mine)
-        finally:
-            await consumer.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

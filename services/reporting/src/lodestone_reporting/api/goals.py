@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
+
+from .deps import ReadModelsDep
 
 router = APIRouter(prefix="/v1/goals", tags=["goals"])
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -34,20 +36,20 @@ class Goal(BaseModel):
 
 @router.put("/{owner}/{month}", response_model=Goal, summary="Set a rep's goals for a month")
 async def put_goal(
-    request: Request,
+    models: ReadModelsDep,
     body: Targets,
     owner: str = Path(max_length=100),
     month: str = Path(pattern=MONTH, description="YYYY-MM"),
     key: ApiKey = Scope("reports:write"),
 ) -> Any:
     targets = body.model_dump(exclude_none=True)
-    return await request.app.state.repo.put_goal(owner, month, targets)
+    return await models.goals.put(owner, month, targets)
 
 
 @router.get("", response_model=list[Goal], summary="Goals of a month")
 async def goals(
-    request: Request,
+    models: ReadModelsDep,
     month: str = Query(pattern=MONTH, description="YYYY-MM"),
     key: ApiKey = Scope("reports:read"),
 ) -> Any:
-    return await request.app.state.repo.goals_of([month])
+    return await models.goals.of_months([month])

@@ -7,7 +7,7 @@ import io
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 
 from lodestone_common.auth import ApiKey, Scope
@@ -15,7 +15,7 @@ from lodestone_common.envelope import utcnow
 
 from ..domain import reports
 from ..domain.reports import Interval
-from ..repository import ReportingRepository
+from .deps import ReadModelsDep
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 MAX_DAYS = 3 * 366
@@ -76,10 +76,6 @@ class Period:
         }
 
 
-def _repo(request: Request) -> ReportingRepository:
-    return request.app.state.repo
-
-
 # A text cell a spreadsheet would run as a formula (OWASP's CSV injection list).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -124,53 +120,49 @@ READ = Scope("reports:read")
 
 
 @router.get("/funnel", summary="Contacts per lifecycle stage, conversion and time in stage")
-async def funnel(
-    period: Period = Depends(), repo: ReportingRepository = Depends(_repo), key: ApiKey = READ
-) -> Any:
+async def funnel(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     scope = period.scope()
-    reached = await repo.counter_rows("reached", **period.days(), **scope)
-    now = await repo.counter_rows("stage_now", now=True, **scope)
-    spent = await repo.counter_rows("stage_time", **period.days(), **scope)
+    reached = await models.counters.rows("reached", **period.days(), **scope)
+    now = await models.counters.rows("stage_now", now=True, **scope)
+    spent = await models.counters.rows("stage_time", **period.days(), **scope)
     body = reports.funnel(reached, now, spent, period.interval)
     return _answer(period, body, body["stages"] + body["exits"], "funnel")
 
 
 @router.get("/interactions", summary="Interactions over time by type and channel")
 async def interactions(
-    period: Period = Depends(), repo: ReportingRepository = Depends(_repo), key: ApiKey = READ
+    models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ
 ) -> Any:
-    rows = await repo.counter_rows("interactions", **period.days(), **period.scope())
+    rows = await models.counters.rows("interactions", **period.days(), **period.scope())
     body = reports.interactions(rows, period.interval)
     return _answer(period, body, body["series"], "interactions")
 
 
 @router.get("/sources", summary="Lead sources and their conversion")
-async def sources(
-    period: Period = Depends(), repo: ReportingRepository = Depends(_repo), key: ApiKey = READ
-) -> Any:
+async def sources(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     period.scope(("source",))
     match = {"match": {"source": period.filter[1]}} if period.filter else {}
-    created = await repo.counter_rows("created", **period.days(), rollup="source", **match)
-    reached = await repo.counter_rows("reached", **period.days(), rollup="source", **match)
-    revenue = await repo.counter_rows("revenue", **period.days(), rollup="source", **match)
+    created = await models.counters.rows("created", **period.days(), rollup="source", **match)
+    reached = await models.counters.rows("reached", **period.days(), rollup="source", **match)
+    revenue = await models.counters.rows("revenue", **period.days(), rollup="source", **match)
     table = reports.sources(created, reached, revenue)
     return _answer(period, {"sources": table}, table, "sources")
 
 
 @router.get("/scores", summary="Score and grade distribution now, and the top prospects")
 async def scores(
+    models: ReadModelsDep,
     model: str = Query("default", max_length=100),
     top: int = Query(10, ge=1, le=100),
     period: Period = Depends(),
-    repo: ReportingRepository = Depends(_repo),
     key: ApiKey = READ,
 ) -> Any:
     period.scope(())
-    bands = await repo.counter_rows("band_now", now=True, match={"model": model})
-    grades = await repo.counter_rows("grade_now", now=True, match={"model": model})
-    buckets = await repo.counter_rows("score_now", now=True, match={"model": model})
-    rows = await repo.top_scores(model, reports.min_score_for(buckets, top), top)
-    views = await repo.views_of([r["contact_id"] for r in rows])
+    bands = await models.counters.rows("band_now", now=True, match={"model": model})
+    grades = await models.counters.rows("grade_now", now=True, match={"model": model})
+    buckets = await models.counters.rows("score_now", now=True, match={"model": model})
+    rows = await models.views.top_scores(model, reports.min_score_for(buckets, top), top)
+    views = await models.views.of([r["contact_id"] for r in rows])
     best = []
     for r in rows:
         who = views.get(r["contact_id"], {}).get("c") or {}
@@ -188,21 +180,19 @@ async def scores(
 
 
 @router.get("/leaderboard", summary="Reps compared: leads, tasks, calls, conversions, goals")
-async def leaderboard(
-    period: Period = Depends(), repo: ReportingRepository = Depends(_repo), key: ApiKey = READ
-) -> Any:
+async def leaderboard(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     period.scope(("owner",))
     match = {"match": {"owner": period.filter[1]}} if period.filter else {}
     days, owner = period.days(), {"rollup": "owner", **match}
     table = reports.leaderboard(
-        owned=await repo.counter_rows("stage_now", now=True, **owner),
-        tasks=await repo.counter_rows("tasks", **days, **owner),
-        touches=await repo.counter_rows("interactions", **days, **owner),
-        reached=await repo.counter_rows("reached", **days, **owner),
-        response=await repo.counter_rows("response", **days, **owner),
-        overdue=await repo.overdue_by_owner(utcnow()),
-        goals=await repo.goals_of(_months(period)),
-        revenue=await repo.counter_rows("revenue", **days, **owner),
+        owned=await models.counters.rows("stage_now", now=True, **owner),
+        tasks=await models.counters.rows("tasks", **days, **owner),
+        touches=await models.counters.rows("interactions", **days, **owner),
+        reached=await models.counters.rows("reached", **days, **owner),
+        response=await models.counters.rows("response", **days, **owner),
+        overdue=await models.tasks.overdue_by_owner(utcnow()),
+        goals=await models.goals.of_months(_months(period)),
+        revenue=await models.counters.rows("revenue", **days, **owner),
     )
     if period.filter:
         table = [r for r in table if r["owner"] == period.filter[1]]
@@ -219,41 +209,37 @@ def _months(period: Period) -> list[str]:
 
 @router.get("/workflows", summary="Workflow performance: enrollments, emails, goals")
 async def workflows(
+    models: ReadModelsDep,
     workflow_id: str | None = Query(None, max_length=100),
     period: Period = Depends(),
-    repo: ReportingRepository = Depends(_repo),
     key: ApiKey = READ,
 ) -> Any:
     period.scope(())
     match = {"workflow": workflow_id} if workflow_id else {}
-    rows = await repo.counter_rows("workflow", **period.days(), match=match)
-    table = reports.workflows(rows, await repo.workflow_names())
+    rows = await models.counters.rows("workflow", **period.days(), match=match)
+    table = reports.workflows(rows, await models.workflows.names())
     return _answer(period, {"workflows": table}, table, "workflows")
 
 
 @router.get("/purchases", summary="Buying trends: revenue, orders, top products, repeat rate")
-async def purchases(
-    period: Period = Depends(), repo: ReportingRepository = Depends(_repo), key: ApiKey = READ
-) -> Any:
+async def purchases(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     scope, days = period.scope(), period.days()
     body = reports.purchases(
-        revenue=await repo.counter_rows("revenue", **days, **scope),
-        orders=await repo.counter_rows("purchases", **days, **scope),
-        buyers=await repo.counter_rows("buyers", **days, **scope),
-        repeat=await repo.counter_rows("repeat_buyers", **days, **scope),
-        products=await repo.counter_rows("products", **days),
+        revenue=await models.counters.rows("revenue", **days, **scope),
+        orders=await models.counters.rows("purchases", **days, **scope),
+        buyers=await models.counters.rows("buyers", **days, **scope),
+        repeat=await models.counters.rows("repeat_buyers", **days, **scope),
+        products=await models.counters.rows("products", **days),
         interval=period.interval,
     )
     return _answer(period, body, body["series"], "purchases")
 
 
 @router.get("/contacts", summary="Contacts created per day and lead source")
-async def contacts(
-    period: Period = Depends(), repo: ReportingRepository = Depends(_repo), key: ApiKey = READ
-) -> Any:
+async def contacts(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     scope = period.scope(("owner", "source"))
-    rows = await repo.counter_rows("created", **period.days(), **scope)
-    sources = await repo.counter_rows("created", **period.days(), rollup="source")
+    rows = await models.counters.rows("created", **period.days(), **scope)
+    sources = await models.counters.rows("created", **period.days(), rollup="source")
     body = {
         "total": reports.total(rows),
         "by_day": {r["period"]: r["count"] for r in reports.series(rows, None, "day")},

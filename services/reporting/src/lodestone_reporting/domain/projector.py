@@ -25,6 +25,7 @@ from lodestone_common.events import (
     ContactSegmentsChanged,
     ContactStageChanged,
     ContactUpdated,
+    EventPayload,
     InteractionRecorded,
     LeadDisqualified,
     LeadQualified,
@@ -33,37 +34,27 @@ from lodestone_common.events import (
     WorkflowActionPerformed,
     WorkflowEnrollmentChanged,
 )
-from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
 from .counters import NOW, Deltas, duration_bucket, score_bucket
 
-# What reporting reads from each topic (name for its consumer group, event types).
-TOPIC_EVENTS: dict[str, tuple[str, set[str]]] = {
-    CONTACTS: (
-        "contacts",
-        {
-            t.event_type
-            for t in (
-                ContactCreated,
-                ContactUpdated,
-                ContactStageChanged,
-                ContactOwnerAssigned,
-                ContactSegmentsChanged,
-                ContactMerged,
-                ContactErased,
-            )
-        },
-    ),
-    INTERACTIONS: ("interactions", {InteractionRecorded.event_type}),
-    SCORES: (
-        "scores",
-        {t.event_type for t in (ScoreChanged, LeadQualified, LeadDisqualified)},
-    ),
-    AUTOMATION: (
-        "automation",
-        {t.event_type for t in (WorkflowActionPerformed, WorkflowEnrollmentChanged, TaskChanged)},
-    ),
-}
+# Every event type reporting projects (from the contacts, interactions, scores and
+# automation topics).
+REPORTED: tuple[type[EventPayload], ...] = (
+    ContactCreated,
+    ContactUpdated,
+    ContactStageChanged,
+    ContactOwnerAssigned,
+    ContactSegmentsChanged,
+    ContactMerged,
+    ContactErased,
+    InteractionRecorded,
+    ScoreChanged,
+    LeadQualified,
+    LeadDisqualified,
+    WorkflowActionPerformed,
+    WorkflowEnrollmentChanged,
+    TaskChanged,
+)
 
 FUNNEL = (
     "subscriber",

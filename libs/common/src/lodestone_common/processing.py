@@ -1,0 +1,189 @@
+"""The batch-first processor: a service's handler table over one consumer group.
+
+A service declares what it does with each event type (`{ContactCreated: on_contacts, ...}`);
+the processor derives the topics to read from that table and, for each batch Kafka hands it,
+owns everything around the handlers that each service used to write by hand:
+
+- one transaction per batch (retried as a whole on a transient error, by `BatchRunner`);
+- deduplication: events already applied (by event id, remembered in the same transaction as
+  their effects) are dropped, so a redelivered batch or an event the upstream relay
+  republished after a crash changes nothing;
+- the erased filter: events about a contact erased under GDPR are dropped (a service that
+  keeps an `Erased` register), so a late event cannot bring the person's data back;
+- events the handlers emit are buffered and written to the outbox once, in the batch's
+  transaction, and the relay is woken after the commit;
+- handlers see the batch in order; consecutive events with the same handler go to it as one
+  list, so a handler batches its reads and writes, and per-contact order holds.
+
+Handlers are `async def handler(events, uow) -> {event_id: reason} | None`. They read and
+write through `uow.session` and call `uow.emit(topic, envelope)`; rejected events are
+dead-lettered by the runner and not remembered (a re-drive applies them). Tests of handlers
+pass a `UnitOfWork()` with no session to stores that keep their data in memory.
+
+One consumer group per service reads all its topics with the range assignor: every topic is
+keyed by contact id and has the same partition count, so partition p of every topic goes to
+the same member, and one contact's events are written by one process at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from .admin import adopt_offsets
+from .consumer import EnvelopeEvent, Rejections, envelope_parser, subscribe_batch
+from .envelope import Envelope
+from .events import TOPIC_OF, ContactErased, EventPayload
+from .http import Runtime
+from .mongo import Erased, Inbox, in_transaction
+from .outbox import Outbox
+
+
+class UnitOfWork:
+    """What a handler may touch during one batch: the transaction's session and the events it
+    emits. Without a session (tests of handlers) stores keep their data in memory."""
+
+    def __init__(self, session: AsyncClientSession | None = None) -> None:
+        self.session = session
+        self.emitted: list[tuple[str, Envelope]] = []
+
+    def emit(self, topic: str, envelope: Envelope) -> None:
+        """Publish `envelope` on `topic` if, and only if, the batch commits."""
+        self.emitted.append((topic, envelope))
+
+    def emit_all(self, items: Iterable[tuple[str, Envelope]]) -> None:
+        self.emitted.extend(items)
+
+    def emitted_types(self) -> list[str]:
+        return [envelope.event_type for _, envelope in self.emitted]
+
+
+Handler = Callable[[list[EnvelopeEvent], UnitOfWork], Awaitable[Rejections]]
+HandlerTable = Mapping[type[EventPayload], Handler]
+
+
+@dataclass
+class Processor:
+    """Applies batches of events to one service's database through its handler table."""
+
+    service: str
+    handlers: HandlerTable
+    client: Any
+    db: AsyncDatabase[dict[str, Any]]
+    outbox: Outbox | None = None
+    # The service keeps an `erased` register: drop events about erased contacts.
+    erase_filter: bool = False
+    _by_type: dict[str, Handler] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_type = {t.event_type: h for t, h in self.handlers.items()}
+        self.inbox = Inbox(self.db["inbox"])
+        self.erased = Erased(self.db["erased"])
+
+    @property
+    def event_types(self) -> set[str]:
+        return set(self._by_type)
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({TOPIC_OF[t] for t in self._by_type})
+
+    async def process(self, events: list[EnvelopeEvent]) -> Rejections:
+        """Apply the events not applied before in one transaction; what was rejected, why."""
+        if not events:
+            return None
+        uow_box: list[UnitOfWork] = []
+
+        async def work(session: AsyncClientSession) -> dict[str, str]:
+            uow = UnitOfWork(session)
+            uow_box[:] = [uow]
+            return await self._apply(events, uow)
+
+        rejected = await in_transaction(self.client, work)
+        if self.outbox is not None and uow_box and uow_box[0].emitted:
+            self.outbox.wake()
+        return rejected or None
+
+    async def _apply(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> dict[str, str]:
+        unseen = await self.inbox.unseen([e.event_id for e in events], session=uow.session)
+        # In order, each event once: a batch may hold a resend of one of its events.
+        fresh = list({e.event_id: e for e in events if e.event_id in unseen}.values())
+        if self.erase_filter:
+            fresh = not_after_erasure(await self.erased.without(fresh, uow.session))
+        rejected: dict[str, str] = {}
+        for handler, run in runs(fresh, self._by_type):
+            rejected.update(await handler(run, uow) or {})
+        if uow.emitted:
+            assert self.outbox is not None, f"{self.service} emits events but has no outbox"
+            await self.outbox.add(uow.emitted, session=uow.session)
+        await self.inbox.remember(unseen - rejected.keys(), session=uow.session)
+        return rejected
+
+
+def not_after_erasure(events: list[EnvelopeEvent]) -> list[EnvelopeEvent]:
+    """Drop what follows a contact's erasure in the same batch (the register only knows of
+    erasures committed before it)."""
+    gone: set[str] = set()
+    kept = []
+    for event in events:
+        contact = event.envelope.contact_id
+        if contact in gone:
+            continue
+        if isinstance(event.payload, ContactErased):
+            gone.add(contact)
+        kept.append(event)
+    return kept
+
+
+def runs(
+    events: list[EnvelopeEvent], table: Mapping[str, Handler]
+) -> list[tuple[Handler, list[EnvelopeEvent]]]:
+    """The events cut into consecutive runs with the same handler, in order."""
+    out: list[tuple[Handler, list[EnvelopeEvent]]] = []
+    for event in events:
+        handler = table[event.envelope.event_type]
+        if out and out[-1][0] is handler:
+            out[-1][1].append(event)
+        else:
+            out.append((handler, [event]))
+    return out
+
+
+def subscribe(
+    runtime: Runtime,
+    processor: Processor,
+    *,
+    description: str,
+    retired: Mapping[str, str] | None = None,
+) -> str:
+    """Consume every topic of the processor's table in the service's one group; the group.
+    `retired` names the groups ({topic: group suffix}) the service read with before: the new
+    group starts where they ended, and they are deleted."""
+    group = runtime.settings.consumer_group  # the service's one group
+    if retired:
+        prefix = runtime.settings.consumer_group
+        old = {topic: f"{prefix}.{suffix}" for topic, suffix in retired.items()}
+
+        async def adopt() -> None:
+            await adopt_offsets(runtime.settings.kafka_bootstrap, group, old)
+
+        runtime.startup.append(adopt)
+    subscribe_batch(
+        runtime.broker,
+        *processor.topics,
+        group=group,
+        handler=processor.process,
+        parse=envelope_parser(processor.event_types),
+        key_of=lambda e: e.event_id,
+        max_records=runtime.settings.consumer_max_records,
+        title=processor.service,
+        description=description,
+        progress=runtime.progress,
+        assignor=RangePartitionAssignor,
+    )
+    return group

@@ -1,0 +1,185 @@
+"""The batch-first processor: handler runs in order (no I/O), and against a real database one
+transaction per batch, duplicates dropped, the erased filter, emitted events in the outbox,
+rejections not remembered; the move from per-topic groups to one group on real Kafka."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+
+from lodestone_common.admin import adopt_offsets, commit_offsets, ensure_topics
+from lodestone_common.consumer import EnvelopeEvent
+from lodestone_common.events import ContactErased, InteractionRecorded, ScoreChanged
+from lodestone_common.processing import Processor, UnitOfWork, runs
+from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES, TopicSpec
+
+
+def visit(contact: str, name: str = "page") -> EnvelopeEvent:
+    payload = InteractionRecorded(interaction_type="page_visit", name=name)
+    return EnvelopeEvent(payload.envelope(contact_id=contact, producer="test"), payload)
+
+
+def erased(contact: str) -> EnvelopeEvent:
+    payload = ContactErased(requested_by="test")
+    return EnvelopeEvent(payload.envelope(contact_id=contact, producer="test"), payload)
+
+
+def test_runs_keep_the_batch_order_and_group_neighbours_of_one_handler() -> None:
+    async def a(events: list[EnvelopeEvent], uow: UnitOfWork) -> None: ...
+
+    async def b(events: list[EnvelopeEvent], uow: UnitOfWork) -> None: ...
+
+    table = {"interaction.recorded": a, "contact.erased": b}
+    batch = [visit("c1"), visit("c2"), erased("c1"), visit("c1")]
+    cut = runs(batch, table)
+    assert [(h, [e.event_id for e in run]) for h, run in cut] == [
+        (a, [batch[0].event_id, batch[1].event_id]),
+        (b, [batch[2].event_id]),
+        (a, [batch[3].event_id]),
+    ]
+
+
+def test_the_subscription_is_derived_from_the_handler_table() -> None:
+    async def h(events: list[EnvelopeEvent], uow: UnitOfWork) -> None: ...
+
+    processor = Processor(
+        "test", {InteractionRecorded: h, ContactErased: h, ScoreChanged: h}, None, _NoDb()
+    )
+    assert processor.topics == sorted([INTERACTIONS, CONTACTS, SCORES])
+    assert processor.event_types == {"interaction.recorded", "contact.erased", "score.changed"}
+
+
+class _NoDb:
+    def __getitem__(self, name: str) -> Any:
+        return None
+
+
+class _Relay:
+    """The outbox's two duties the processor uses; rows go to the real collection."""
+
+    def __init__(self, db: Any) -> None:
+        self.rows_collection = db["outbox"]
+        self.woken = 0
+
+    async def add(self, items: list[tuple[str, Any]], session: Any = None) -> None:
+        from lodestone_common.outbox import Outbox
+
+        await self.rows_collection.bulk_write(Outbox.rows(items), session=session)
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+async def test_one_batch_one_transaction_each_event_once(mongo: AsyncMongoClient) -> None:
+    db = mongo[f"test_processing_{uuid4().hex[:10]}"]
+    relay = _Relay(db)
+    calls: list[list[str]] = []
+
+    async def count(events: list[EnvelopeEvent], uow: UnitOfWork) -> dict[str, str]:
+        calls.append([e.event_id for e in events])
+        rejected = {e.event_id: "no name" for e in events if e.payload.name == "bad"}
+        for event in events:
+            if event.event_id in rejected:
+                continue
+            await db["visits"].update_one(
+                {"_id": event.envelope.contact_id},
+                {"$inc": {"n": 1}},
+                upsert=True,
+                session=uow.session,
+            )
+            uow.emit(
+                SCORES,
+                ScoreChanged(model_id="m", score=1, previous_score=0).envelope(
+                    contact_id=event.envelope.contact_id, producer="test"
+                ),
+            )
+        return rejected
+
+    async def forget(events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
+        for event in events:
+            await db["erased"].update_one(
+                {"_id": event.envelope.contact_id},
+                {"$set": {"at": 1}},
+                upsert=True,
+                session=uow.session,
+            )
+            await db["visits"].delete_one({"_id": event.envelope.contact_id}, session=uow.session)
+
+    processor = Processor(
+        "test",
+        {InteractionRecorded: count, ContactErased: forget},
+        mongo,
+        db,
+        outbox=relay,  # type: ignore[arg-type]
+        erase_filter=True,
+    )
+    first, bad = visit("c1"), visit("c1", name="bad")
+    batch = [first, visit("c2"), first, bad]  # a resend inside the batch too
+    assert await processor.process(batch) == {bad.event_id: "no name"}
+    assert calls == [[first.event_id, batch[1].event_id, bad.event_id]]
+    assert {d["_id"]: d["n"] async for d in db["visits"].find()} == {"c1": 1, "c2": 1}
+    assert await db["outbox"].count_documents({}) == 2 and relay.woken == 1
+
+    # Redelivered: nothing moves, except the rejected event, which is tried again.
+    assert await processor.process(batch) == {bad.event_id: "no name"}
+    assert calls[-1] == [bad.event_id]
+    assert {d["_id"]: d["n"] async for d in db["visits"].find()} == {"c1": 1, "c2": 1}
+    assert await db["outbox"].count_documents({}) == 2
+
+    # After the erasure, a late event about c1 has no effect.
+    await processor.process([erased("c1"), visit("c1")])
+    await processor.process([visit("c1")])
+    assert {d["_id"]: d["n"] async for d in db["visits"].find()} == {"c2": 1}
+    await mongo.drop_database(db.name)
+
+
+async def test_a_failing_handler_leaves_nothing_of_the_batch(mongo: AsyncMongoClient) -> None:
+    db = mongo[f"test_processing_{uuid4().hex[:10]}"]
+
+    async def write_then_fail(events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
+        await db["visits"].insert_one({"_id": "half"}, session=uow.session)
+        raise RuntimeError("boom")
+
+    processor = Processor("test", {InteractionRecorded: write_then_fail}, mongo, db)
+    await db.create_collection("visits")
+    await db.create_collection("inbox")
+    with pytest.raises(RuntimeError):
+        await processor.process([visit("c1")])
+    assert await db["visits"].count_documents({}) == 0
+    assert await db["inbox"].count_documents({}) == 0
+    await mongo.drop_database(db.name)
+
+
+async def test_one_group_starts_where_the_retired_groups_ended_and_they_go(infra) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:8]
+    topics = [f"test.adopt.{tag}.a", f"test.adopt.{tag}.b"]
+    await ensure_topics(infra.kafka_bootstrap, tuple(TopicSpec(t, 2, "test") for t in topics))
+    old = {topics[0]: f"test-adopt-{tag}.a", topics[1]: f"test-adopt-{tag}.b"}
+    at = {
+        TopicPartition(topics[0], 0): 3,
+        TopicPartition(topics[0], 1): 5,
+        TopicPartition(topics[1], 1): 7,
+    }
+    for topic, group in old.items():
+        await commit_offsets(
+            infra.kafka_bootstrap, group, {tp: o for tp, o in at.items() if tp.topic == topic}
+        )
+    new = f"test-adopt-{tag}"  # not lodestone-…: settled() would wait on its lag
+    assert await adopt_offsets(infra.kafka_bootstrap, new, old) == 3
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(new)
+        assert {tp: o.offset for tp, o in offsets.items()} == at
+        listed = {g for g, _ in await admin.list_consumer_groups()}
+        assert new in listed and not set(old.values()) & listed
+    finally:
+        await admin.close()
+    # The retired groups are gone: the next start adopts nothing.
+    assert await adopt_offsets(infra.kafka_bootstrap, new, old) == 0

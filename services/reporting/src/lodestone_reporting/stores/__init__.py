@@ -1,0 +1,55 @@
+"""Reporting's database, one store per read model; stores load and save, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from lodestone_common.consumer import EnvelopeEvent
+
+from ..domain.projector import State, contact_ids, task_ids
+from .counters import Counters
+from .goals import Goals
+from .tasks import Tasks
+from .views import Views
+from .workflows import Workflows
+
+# Projections, dropped and rebuilt by `lodestone-reporting-rebuild` (goals are input).
+PROJECTED = ("counters", "views", "scores", "tasks", "workflows", "inbox")
+
+
+class ReadModels:
+    """Every read model a batch of events moves, loaded and saved together."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+        self.counters = Counters(db)
+        self.views = Views(db)
+        self.tasks = Tasks(db)
+        self.workflows = Workflows(db)
+        self.goals = Goals(db)
+
+    async def ensure_indexes(self) -> None:
+        await self.counters.ensure_indexes()
+        await self.views.ensure_indexes()
+        await self.tasks.ensure_indexes()
+
+    async def wipe(self) -> None:
+        for name in PROJECTED:
+            await self.db[name].drop()
+        await self.ensure_indexes()
+
+    async def load(self, events: list[EnvelopeEvent], session: AsyncClientSession | None) -> State:
+        """The views, score rows and tasks these events touch, one `$in` read each."""
+        state = State()
+        await self.views.load(state, sorted(contact_ids(events)), session)
+        await self.tasks.load(state, sorted(task_ids(events)), session)
+        return state
+
+    async def save(self, state: State, session: AsyncClientSession | None) -> None:
+        await self.counters.add(state.deltas, session)
+        await self.views.save(state, session)
+        await self.tasks.save(state, session)
+        await self.workflows.save(state.workflow_names, session)
