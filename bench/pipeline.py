@@ -48,11 +48,9 @@ SERVICES = ["contacts", "scoring", "automation", "reporting"]
 # lodestone-<service> for a service's one group, named after the service).
 GROUPS: dict[str, dict[str, list[str]]] = {
     "contacts": {"contacts-ingest": [INGEST_RAW], "contacts-scores": [SCORES]},
-    "scoring": {"scoring-interactions": [INTERACTIONS], "scoring-contacts": [CONTACTS]},
+    "scoring": {"scoring": [INTERACTIONS, CONTACTS]},
     "automation": {
-        "automation-interactions": [INTERACTIONS],
-        "automation-contacts": [CONTACTS],
-        "automation-scores": [SCORES],
+        "automation": [INTERACTIONS, CONTACTS, SCORES],
     },
     "reporting": {"reporting": [CONTACTS, INTERACTIONS, SCORES, AUTOMATION]},
 }
@@ -265,8 +263,8 @@ async def end_to_end(
 # already on its topics. Contacts comes back last for the scores its own consumer reads.
 STAGES = [
     ("contacts", ["contacts-ingest"]),
-    ("scoring", ["scoring-interactions", "scoring-contacts"]),
-    ("automation", ["automation-interactions", "automation-contacts", "automation-scores"]),
+    ("scoring", ["scoring"]),
+    ("automation", ["automation"]),
     ("reporting", [g for g in GROUPS["reporting"]]),
     ("contacts", ["contacts-scores"]),
 ]

@@ -185,8 +185,8 @@ async def test_malformed_messages_on_the_topics_are_dead_lettered_and_the_rest_f
     by_group = Counter(letter.headers.get("x-dlq-group", "?").split(".")[-1] for letter in letters)
     assert by_group == {
         "contacts-ingest": len(raw),
-        "scoring-interactions": len(interactions),
-        "automation-interactions": len(interactions),
+        "lodestone-scoring": len(interactions),
+        "lodestone-automation": len(interactions),
         "lodestone-reporting": len(interactions),
     }
     assert all(letter.headers.get("x-dlq-reason") for letter in letters)

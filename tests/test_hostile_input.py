@@ -204,7 +204,7 @@ async def test_every_answer_carries_security_headers(services) -> None:  # type:
 
 
 async def test_guessing_keys_is_slowed_down(in_process) -> None:  # type: ignore[no-untyped-def]
-    from lodestone_scoring.main import create_app
+    from lodestone_scoring.bootstrap import create_app
     from lodestone_scoring.settings import ScoringSettings
 
     real = {"Authorization": "Bearer the-real-key"}

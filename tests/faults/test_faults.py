@@ -449,8 +449,8 @@ def _check_dead_letters(totals: Totals, letters: list[tuple[str, str]]) -> None:
         by_group[group] = by_group.get(group, 0) + 1
     want = {
         "contacts-ingest": 3,
-        "scoring-interactions": 2,
-        "automation-interactions": 2,
+        "scoring": 2,
+        "automation": 2,
         "reporting": 2,
     }
     effect = totals.effect("dead letters")

@@ -79,9 +79,15 @@ async def test_one_batch_one_transaction_each_event_once(mongo: AsyncMongoClient
     db = mongo[f"test_processing_{uuid4().hex[:10]}"]
     relay = _Relay(db)
     calls: list[list[str]] = []
+    woken: list[int] = []
+
+    def wake() -> None:
+        woken.append(len(calls))
 
     async def count(events: list[EnvelopeEvent], uow: UnitOfWork) -> dict[str, str]:
         calls.append([e.event_id for e in events])
+        uow.on_commit(wake)
+        uow.on_commit(wake)  # asked twice in a batch: woken once
         rejected = {e.event_id: "no name" for e in events if e.payload.name == "bad"}
         for event in events:
             if event.event_id in rejected:
@@ -124,6 +130,7 @@ async def test_one_batch_one_transaction_each_event_once(mongo: AsyncMongoClient
     assert calls == [[first.event_id, batch[1].event_id, bad.event_id]]
     assert {d["_id"]: d["n"] async for d in db["visits"].find()} == {"c1": 1, "c2": 1}
     assert await db["outbox"].count_documents({}) == 2 and relay.woken == 1
+    assert woken == [1]  # after the commit
 
     # Redelivered: nothing moves, except the rejected event, which is tried again.
     assert await processor.process(batch) == {bad.event_id: "no name"}
@@ -141,8 +148,11 @@ async def test_one_batch_one_transaction_each_event_once(mongo: AsyncMongoClient
 async def test_a_failing_handler_leaves_nothing_of_the_batch(mongo: AsyncMongoClient) -> None:
     db = mongo[f"test_processing_{uuid4().hex[:10]}"]
 
+    woken: list[str] = []
+
     async def write_then_fail(events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         await db["visits"].insert_one({"_id": "half"}, session=uow.session)
+        uow.on_commit(lambda: woken.append("runner"))
         raise RuntimeError("boom")
 
     processor = Processor("test", {InteractionRecorded: write_then_fail}, mongo, db)
@@ -152,6 +162,7 @@ async def test_a_failing_handler_leaves_nothing_of_the_batch(mongo: AsyncMongoCl
         await processor.process([visit("c1")])
     assert await db["visits"].count_documents({}) == 0
     assert await db["inbox"].count_documents({}) == 0
+    assert woken == []  # nothing committed: nobody is told there is work
     await mongo.drop_database(db.name)
 
 

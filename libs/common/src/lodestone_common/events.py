@@ -247,8 +247,8 @@ class TaskChanged(EventPayload):
     outcome: str | None = None
 
 
-PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
-    InteractionRecorded,
+# The event types of each topic (all keyed by contact id).
+CONTACT_EVENTS: tuple[type[EventPayload], ...] = (
     ContactCreated,
     ContactUpdated,
     ContactStageChanged,
@@ -256,34 +256,25 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     ContactMerged,
     ContactErased,
     ContactSegmentsChanged,
-    ScoreChanged,
-    LeadQualified,
-    LeadDisqualified,
+)
+SCORE_EVENTS: tuple[type[EventPayload], ...] = (ScoreChanged, LeadQualified, LeadDisqualified)
+AUTOMATION_EVENTS: tuple[type[EventPayload], ...] = (
     WorkflowActionPerformed,
     WorkflowEnrollmentChanged,
     TaskChanged,
 )
-
-# The one topic each event type is published on (all keyed by contact id).
+PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
+    InteractionRecorded,
+    *CONTACT_EVENTS,
+    *SCORE_EVENTS,
+    *AUTOMATION_EVENTS,
+)
+# The one topic each event type is published on.
 TOPIC_OF: dict[str, str] = {
     InteractionRecorded.event_type: INTERACTIONS,
-    **{
-        t.event_type: CONTACTS
-        for t in (
-            ContactCreated,
-            ContactUpdated,
-            ContactStageChanged,
-            ContactOwnerAssigned,
-            ContactMerged,
-            ContactErased,
-            ContactSegmentsChanged,
-        )
-    },
-    **{t.event_type: SCORES for t in (ScoreChanged, LeadQualified, LeadDisqualified)},
-    **{
-        t.event_type: AUTOMATION
-        for t in (WorkflowActionPerformed, WorkflowEnrollmentChanged, TaskChanged)
-    },
+    **{t.event_type: CONTACTS for t in CONTACT_EVENTS},
+    **{t.event_type: SCORES for t in SCORE_EVENTS},
+    **{t.event_type: AUTOMATION for t in AUTOMATION_EVENTS},
 }
 
 REGISTRY: dict[tuple[str, int], type[EventPayload]] = {
@@ -306,8 +297,11 @@ def parse_payload(envelope: Envelope) -> EventPayload:
 
 
 __all__ = [
+    "AUTOMATION_EVENTS",
+    "CONTACT_EVENTS",
     "PAYLOAD_TYPES",
     "REGISTRY",
+    "SCORE_EVENTS",
     "TOPIC_OF",
     "ContactCreated",
     "ContactErased",

@@ -18,7 +18,7 @@ owns everything around the handlers that each service used to write by hand:
 Handlers are `async def handler(events, uow) -> {event_id: reason} | None`. They read and
 write through `uow.session` and call `uow.emit(topic, envelope)`; rejected events are
 dead-lettered by the runner and not remembered (a re-drive applies them). Tests of handlers
-pass a `UnitOfWork()` with no session to stores that keep their data in memory.
+pass a `UnitOfWork()` with no session (and `MemoryTransactions`) to in-memory stores.
 
 One consumer group per service reads all its topics with the range assignor: every topic is
 keyed by contact id and has the same partition count, so partition p of every topic goes to
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -51,6 +51,12 @@ class UnitOfWork:
     def __init__(self, session: AsyncClientSession | None = None) -> None:
         self.session = session
         self.emitted: list[tuple[str, Envelope]] = []
+        self.committed: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the work is durable (wake a loop that has work now)."""
+        if callback not in self.committed:
+            self.committed.append(callback)
 
     def emit(self, topic: str, envelope: Envelope) -> None:
         """Publish `envelope` on `topic` if, and only if, the batch commits."""
@@ -65,6 +71,54 @@ class UnitOfWork:
 
 Handler = Callable[[list[EnvelopeEvent], UnitOfWork], Awaitable[Rejections]]
 HandlerTable = Mapping[type[EventPayload], Handler]
+T = TypeVar("T")
+
+
+class Transactions:
+    """Work as one unit: a transaction, the events it emitted written to the outbox inside it,
+    the relay woken once it committed. Consumers get theirs from the `Processor`; API calls
+    and background jobs (recomputes, sweeps) run theirs here."""
+
+    def __init__(self, client: Any, outbox: Outbox | None = None) -> None:
+        self.client = client
+        self.outbox = outbox
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        last: list[UnitOfWork] = []
+
+        async def attempt(session: AsyncClientSession) -> T:
+            uow = UnitOfWork(session)  # a fresh one per attempt: a retry starts clean
+            last[:] = [uow]
+            result = await work(uow)
+            if uow.emitted:
+                assert self.outbox is not None, "events emitted where there is no outbox"
+                await self.outbox.add(uow.emitted, session=session)
+            return result
+
+        result = await in_transaction(self.client, attempt)
+        uow = last[0]
+        if uow.emitted and self.outbox is not None:
+            self.outbox.wake()
+        for callback in uow.committed:
+            callback()
+        return result
+
+
+class MemoryTransactions(Transactions):
+    """For tests of use cases over in-memory stores: work runs on a session-less unit of
+    work, and what it emitted is kept in `emitted`."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.emitted: list[tuple[str, Envelope]] = []
+
+    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        uow = UnitOfWork()
+        result = await work(uow)
+        self.emitted += uow.emitted
+        for callback in uow.committed:
+            callback()
+        return result
 
 
 @dataclass
@@ -82,6 +136,7 @@ class Processor:
 
     def __post_init__(self) -> None:
         self._by_type = {t.event_type: h for t, h in self.handlers.items()}
+        self.transactions = Transactions(self.client, self.outbox)
         self.inbox = Inbox(self.db["inbox"])
         self.erased = Erased(self.db["erased"])
 
@@ -97,17 +152,11 @@ class Processor:
         """Apply the events not applied before in one transaction; what was rejected, why."""
         if not events:
             return None
-        uow_box: list[UnitOfWork] = []
 
-        async def work(session: AsyncClientSession) -> dict[str, str]:
-            uow = UnitOfWork(session)
-            uow_box[:] = [uow]
+        async def work(uow: UnitOfWork) -> dict[str, str]:
             return await self._apply(events, uow)
 
-        rejected = await in_transaction(self.client, work)
-        if self.outbox is not None and uow_box and uow_box[0].emitted:
-            self.outbox.wake()
-        return rejected or None
+        return await self.transactions.run(work) or None
 
     async def _apply(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> dict[str, str]:
         unseen = await self.inbox.unseen([e.event_id for e in events], session=uow.session)
@@ -118,9 +167,6 @@ class Processor:
         rejected: dict[str, str] = {}
         for handler, run in runs(fresh, self._by_type):
             rejected.update(await handler(run, uow) or {})
-        if uow.emitted:
-            assert self.outbox is not None, f"{self.service} emits events but has no outbox"
-            await self.outbox.add(uow.emitted, session=uow.session)
         await self.inbox.remember(unseen - rejected.keys(), session=uow.session)
         return rejected
 

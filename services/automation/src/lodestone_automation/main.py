@@ -8,15 +8,24 @@ from lodestone_common.cli import serve
 from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.http import Runtime, build_app
 from lodestone_common.outbox import Outbox
-from lodestone_common.topics import AUTOMATION
+from lodestone_common.processing import Processor, subscribe
+from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
-from . import consumers
 from .api import routers
 from .catalog import Catalog
 from .effects import ContactsClient, Mailer
+from .handlers import Triggers, handlers
 from .repository import AutomationRepository
 from .runner import Runner
 from .settings import AutomationSettings
+
+SERVICE = "automation"
+# The consumer groups, one per topic, automation read with before it had one group.
+RETIRED = {
+    INTERACTIONS: "automation-interactions",
+    CONTACTS: "automation-contacts",
+    SCORES: "automation-scores",
+}
 
 
 def create_app(settings: AutomationSettings | None = None) -> FastAPI:
@@ -38,7 +47,17 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
             runner.wake()
             outbox.wake()
 
-        consumers.register(runtime, consumers.Triggers(runtime, repo, catalog, committed))
+        triggers = Triggers(repo, catalog, committed)
+        processor = Processor(
+            SERVICE, handlers(triggers), runtime.mongo, runtime.db, outbox, erase_filter=True
+        )
+        subscribe(
+            runtime,
+            processor,
+            description="Enrolls contacts whose interactions, contact changes or scores meet "
+            "a trigger; keeps the audience current; ends `wait_for` steps",
+            retired=RETIRED,
+        )
     runtime.broker.publisher(
         AUTOMATION,
         title="automation-actions",

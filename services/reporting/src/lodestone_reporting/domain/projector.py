@@ -18,6 +18,7 @@ from typing import Any
 
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import (
+    PAYLOAD_TYPES,
     ContactCreated,
     ContactErased,
     ContactMerged,
@@ -25,7 +26,6 @@ from lodestone_common.events import (
     ContactSegmentsChanged,
     ContactStageChanged,
     ContactUpdated,
-    EventPayload,
     InteractionRecorded,
     LeadDisqualified,
     LeadQualified,
@@ -37,24 +37,9 @@ from lodestone_common.events import (
 
 from .counters import NOW, Deltas, duration_bucket, score_bucket
 
-# Every event type reporting projects (from the contacts, interactions, scores and
-# automation topics).
-REPORTED: tuple[type[EventPayload], ...] = (
-    ContactCreated,
-    ContactUpdated,
-    ContactStageChanged,
-    ContactOwnerAssigned,
-    ContactSegmentsChanged,
-    ContactMerged,
-    ContactErased,
-    InteractionRecorded,
-    ScoreChanged,
-    LeadQualified,
-    LeadDisqualified,
-    WorkflowActionPerformed,
-    WorkflowEnrollmentChanged,
-    TaskChanged,
-)
+# Reporting projects every event type of the contacts, interactions, scores and automation
+# topics.
+REPORTED = PAYLOAD_TYPES
 
 FUNNEL = (
     "subscriber",

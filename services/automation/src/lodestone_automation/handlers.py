@@ -1,6 +1,7 @@
-"""Kafka subscribers of automation: they keep the audience current and enroll contacts whose
-events meet a workflow's trigger — in the same transaction as the inbox, so a redelivered
-event never enrolls anyone twice."""
+"""What automation does with each event it reads: keep the audience current and enroll
+contacts whose events meet a workflow's trigger. The processor runs each batch in one
+transaction with its inbox, so a redelivered event never enrolls anyone twice; the runner is
+woken once what it has to do is durable."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from collections.abc import Callable
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from lodestone_common.consumer import EnvelopeEvent, subscribe_events
+from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import (
+    CONTACT_EVENTS,
     ContactCreated,
     ContactErased,
     ContactMerged,
-    ContactOwnerAssigned,
     ContactSegmentsChanged,
     ContactStageChanged,
     ContactUpdated,
@@ -23,9 +24,7 @@ from lodestone_common.events import (
     LeadQualified,
     ScoreChanged,
 )
-from lodestone_common.http import Runtime
-from lodestone_common.mongo import in_transaction
-from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
+from lodestone_common.processing import HandlerTable, UnitOfWork
 
 from .catalog import Catalog
 from .domain.triggers import (
@@ -44,48 +43,21 @@ from .domain.workflows import (
 )
 from .repository import AutomationRepository, Candidate
 
-CONTACT_EVENTS = {
-    t.event_type
-    for t in (
-        ContactCreated,
-        ContactUpdated,
-        ContactStageChanged,
-        ContactOwnerAssigned,
-        ContactErased,
-        ContactMerged,
-        ContactSegmentsChanged,
-    )
-}
-
 
 class Triggers:
     def __init__(
-        self,
-        runtime: Runtime,
-        repo: AutomationRepository,
-        catalog: Catalog,
-        wake: Callable[[], None],
+        self, repo: AutomationRepository, catalog: Catalog, wake: Callable[[], None]
     ) -> None:
-        self.client = runtime.mongo
         self.repo = repo
         self.catalog = catalog
-        self.wake = wake
+        self.wake = wake  # the runner (and the relay): enrollments are durable
 
-    async def _handle(self, events: list[EnvelopeEvent], work) -> None:  # type: ignore[no-untyped-def]
-        async def tx(session: AsyncClientSession) -> int:
-            unseen = await self.repo.inbox.unseen([e.event_id for e in events], session=session)
-            fresh = await self.repo.erased.without(
-                [e for e in events if e.event_id in unseen], session
-            )
-            enrolled = await work(fresh, session) if fresh else 0
-            await self.repo.inbox.remember(unseen, session=session)
-            return enrolled
-
+    async def _handle(self, events: list[EnvelopeEvent], uow: UnitOfWork, work) -> None:  # type: ignore[no-untyped-def]
         await self.catalog.current()
-        if await in_transaction(self.client, tx):
-            self.wake()
+        if await work(events, uow.session):
+            uow.on_commit(self.wake)
 
-    async def on_interactions(self, events: list[EnvelopeEvent]) -> None:
+    async def on_interactions(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
             counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             enrolled = 0
@@ -136,7 +108,7 @@ class Triggers:
             await self.repo.count_activity(counts, session)
             return enrolled + await self._end_waits(fresh, session)
 
-        await self._handle(events, work)
+        await self._handle(events, uow, work)
 
     async def _end_waits(self, fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
         """Wake enrollments whose `wait_for` step waits for one of these interactions."""
@@ -196,7 +168,7 @@ class Triggers:
             enrolled += made is not None
         return enrolled
 
-    async def on_contacts(self, events: list[EnvelopeEvent]) -> None:
+    async def on_contacts(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
             await self.repo.apply_audience(fresh, session)
             # Counted with enrollments: either way the runner has work now.
@@ -241,9 +213,9 @@ class Triggers:
                         enrolled += made is not None
             return enrolled
 
-        await self._handle(events, work)
+        await self._handle(events, uow, work)
 
-    async def on_scores(self, events: list[EnvelopeEvent]) -> None:
+    async def on_scores(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
             await self.repo.apply_audience(fresh, session)
             workflows = self.catalog.with_trigger("lead_qualified")
@@ -269,42 +241,16 @@ class Triggers:
             made = await self.repo.enroll_many(candidates, session)
             return sum(enrollment is not None for enrollment, _ in made)
 
-        await self._handle(events, work)
+        await self._handle(events, uow, work)
 
 
-def register(runtime: Runtime, triggers: Triggers) -> None:
-    group = runtime.settings.consumer_group
-    batch = runtime.settings.consumer_max_records
-    subscribe_events(
-        runtime.broker,
-        INTERACTIONS,
-        group=f"{group}.automation-interactions",
-        handler=triggers.on_interactions,
-        event_types={InteractionRecorded.event_type},
-        max_records=batch,
-        progress=runtime.progress,
-        title="automation-interactions",
-        description="Enrolls contacts whose interactions meet a trigger",
-    )
-    subscribe_events(
-        runtime.broker,
-        CONTACTS,
-        group=f"{group}.automation-contacts",
-        handler=triggers.on_contacts,
-        event_types=CONTACT_EVENTS,
-        max_records=batch,
-        progress=runtime.progress,
-        title="automation-contacts",
-        description="Keeps the audience current; stage, field and segment triggers",
-    )
-    subscribe_events(
-        runtime.broker,
-        SCORES,
-        group=f"{group}.automation-scores",
-        handler=triggers.on_scores,
-        event_types={ScoreChanged.event_type, LeadQualified.event_type},
-        max_records=batch,
-        progress=runtime.progress,
-        title="automation-scores",
-        description="Scores for conditions; lead-qualified triggers",
-    )
+def handlers(triggers: Triggers) -> HandlerTable:
+    return {
+        # Interaction triggers (single and counted in a window) and `wait_for` steps.
+        InteractionRecorded: triggers.on_interactions,
+        # The audience; stage, field, segment and date triggers; merges and erasures.
+        **dict.fromkeys(CONTACT_EVENTS, triggers.on_contacts),
+        # Scores for conditions; lead-qualified triggers.
+        ScoreChanged: triggers.on_scores,
+        LeadQualified: triggers.on_scores,
+    }

@@ -1,4 +1,4 @@
-"""Process entrypoint: the scoring API, its consumers, the outbox relay and the decay sweep."""
+"""Composition root: scoring's stores, registry, use cases, consumer group, relay, sweep, API."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ from lodestone_common.cli import serve
 from lodestone_common.events import LeadQualified, ScoreChanged
 from lodestone_common.http import Runtime, build_app
 from lodestone_common.outbox import Outbox
-from lodestone_common.topics import SCORES
+from lodestone_common.processing import Processor, Transactions, subscribe
+from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
 
-from . import consumers
-from .api import models_router, router
+from .api import models, scores
+from .handlers import handlers
 from .jobs import RecomputeJobs
 from .registry import ModelRegistry
-from .repository import ScoringRepository
+from .service import Scoring
 from .settings import ScoringSettings
+from .stores import Stores
+
+SERVICE = "scoring"
+# The consumer groups, one per topic, scoring read with before it had one group.
+RETIRED = {INTERACTIONS: "scoring-interactions", CONTACTS: "scoring-contacts"}
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
@@ -26,10 +32,11 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     outbox = Outbox(
         runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
     )
+    stores = Stores(runtime.db)
     registry = ModelRegistry(runtime.db)
-    scoring = ScoringRepository(runtime, outbox, registry)
+    scoring = Scoring(stores, registry, Transactions(runtime.mongo, outbox))
     jobs = RecomputeJobs(scoring, registry)
-    runtime.startup += [scoring.ensure_indexes, registry.ensure_default]
+    runtime.startup += [stores.ensure_indexes, registry.ensure_default]
     runtime.loops += [outbox.run, registry.watch]
     runtime.drains.append(outbox.drain)
 
@@ -40,7 +47,16 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
 
     runtime.loops.append(sweep)
     if settings.consumers_enabled:
-        consumers.register(runtime, scoring)
+        processor = Processor(
+            SERVICE, handlers(scoring), runtime.mongo, runtime.db, outbox, erase_filter=True
+        )
+        subscribe(
+            runtime,
+            processor,
+            description="Scores every interaction under every active model into the ledger; "
+            "keeps contact fields for fit grades, merges ledgers, forgets erased people",
+            retired=RETIRED,
+        )
     runtime.broker.publisher(
         SCORES,
         title="scores",
@@ -57,13 +73,12 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         runtime,
         title="Lodestone scoring",
         description="Explainable lead scores, grades and qualification thresholds.",
-        routers=[router, models_router],
+        routers=[scores.router, models.router],
     )
     app.state.scoring = scoring
-    app.state.registry = registry
     app.state.jobs = jobs
     return app
 
 
 def run() -> None:
-    serve("lodestone_scoring.main:create_app", ScoringSettings())
+    serve("lodestone_scoring.bootstrap:create_app", ScoringSettings())

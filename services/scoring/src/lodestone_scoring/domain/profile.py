@@ -1,0 +1,53 @@
+"""Which contact fields scoring keeps (for fit rules and outcomes), from contact events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lodestone_common.events import (
+    ContactCreated,
+    ContactOwnerAssigned,
+    ContactStageChanged,
+    ContactUpdated,
+    EventPayload,
+)
+
+PROFILE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "country",
+    "source",
+    "lifecycle_stage",
+    "owner_id",
+    "tags",
+    "company_size",
+    "industry",
+    "age",
+    "gender",
+    "income_band",
+    "preferred_payment_method",
+    "purchase_purpose",
+    "custom",
+    "unsubscribed",
+)
+
+
+def fit_fields(profile: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (profile or {}).items() if k != "_id"}
+
+
+def profile_change(payload: EventPayload) -> dict[str, Any]:
+    """The kept fields an event sets (dotted paths for nested changes)."""
+    if isinstance(payload, ContactCreated):
+        data = payload.contact.model_dump(mode="json")
+        return {k: data[k] for k in PROFILE_FIELDS if data.get(k) is not None}
+    if isinstance(payload, ContactUpdated):
+        return {k: v for k, v in payload.changes.items() if k.split(".", 1)[0] in PROFILE_FIELDS}
+    if isinstance(payload, ContactStageChanged):
+        return {"lifecycle_stage": payload.to_stage}
+    if isinstance(payload, ContactOwnerAssigned):
+        return {"owner_id": payload.owner_id}
+    return {}

@@ -1,0 +1,45 @@
+"""Points used of each rule's cap per contact, model and window (day or week)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+Session = AsyncClientSession | None
+
+
+class Caps:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.collection = db["caps"]
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("contact_id", ASCENDING)], name="contact")
+
+    async def load(
+        self, contacts: list[str], windows: list[str], session: Session
+    ) -> dict[str, float]:
+        """{contact:model:rule:window: points used}."""
+        found = self.collection.find(
+            {"contact_id": {"$in": contacts}, "window": {"$in": windows}}, session=session
+        )
+        return {d["_id"]: d["used"] async for d in found}
+
+    async def save(self, used: dict[str, float], session: Session) -> None:
+        ops = []
+        for key, points in used.items():
+            contact, model_id, _, window = key.split(":", 3)
+            fields = {"used": points, "contact_id": contact, "model_id": model_id, "window": window}
+            ops.append(UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
+        if ops:
+            await self.collection.bulk_write(ops, ordered=False, session=session)
+
+    async def delete(
+        self, contacts: list[str], session: Session, models: list[str] | None = None
+    ) -> None:
+        query: dict[str, Any] = {"contact_id": {"$in": contacts}}
+        if models is not None:
+            query["model_id"] = {"$in": models}
+        await self.collection.delete_many(query, session=session)

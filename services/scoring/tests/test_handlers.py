@@ -1,0 +1,118 @@
+"""Scoring's handlers in memory: what each event type does to the stores and what it emits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lodestone_common.consumer import EnvelopeEvent
+from lodestone_common.events import (
+    ContactCreated,
+    ContactErased,
+    ContactMerged,
+    ContactSnapshot,
+    ContactStageChanged,
+    EventPayload,
+    InteractionRecorded,
+)
+from lodestone_common.processing import MemoryTransactions, UnitOfWork
+from lodestone_common.topics import SCORES
+from lodestone_scoring.domain.defaults import DEFAULT_MODEL, DEFAULT_MODEL_ID
+from lodestone_scoring.handlers import CONTACT_CHANGES, handlers
+from lodestone_scoring.service import Scoring
+
+from .memory import MemoryStores
+
+AT = datetime.now(UTC)  # scores decay (30-day half-life): seconds apart change nothing
+
+
+class Registry:
+    def active(self) -> dict[str, Any]:
+        return {DEFAULT_MODEL_ID: (1, DEFAULT_MODEL)}
+
+
+def event(contact: str, payload: EventPayload, seconds: int = 0) -> EnvelopeEvent:
+    envelope = payload.envelope(
+        contact_id=contact, producer="test", occurred_at=AT + timedelta(seconds=seconds)
+    )
+    return EnvelopeEvent(envelope, payload)
+
+
+def pricing(contact: str, seconds: int = 0) -> EnvelopeEvent:
+    payload = InteractionRecorded(
+        interaction_type="page_visit", name="Pricing", properties={"url": "/pricing"}
+    )
+    return event(contact, payload, seconds)
+
+
+def setup() -> tuple[MemoryStores, Scoring, Any]:
+    stores = MemoryStores()
+    scoring = Scoring(stores, Registry(), MemoryTransactions())  # type: ignore[arg-type]
+    return stores, scoring, handlers(scoring)
+
+
+def scores(uow: UnitOfWork) -> list[tuple[str, float]]:
+    return [
+        (env.contact_id, env.payload["score"])
+        for topic, env in uow.emitted
+        if topic == SCORES and env.event_type == "score.changed"
+    ]
+
+
+async def test_interactions_score_into_the_ledger_and_announce_the_change() -> None:
+    stores, _, table = setup()
+    uow = UnitOfWork()
+    batch = [pricing("c1", 0), pricing("c1", 1), pricing("c2", 2)]
+    await table[InteractionRecorded](batch, uow)
+    # pricing 10 + visit 1 per view; one announcement per contact with the batch's last score
+    assert sorted(scores(uow)) == [("c1", 22.0), ("c2", 11.0)]
+    ledger = await stores.ledger.of_contact("c1", None)
+    assert sorted(e["rule_id"] for e in ledger[DEFAULT_MODEL_ID]) == ["pricing"] * 2 + ["visit"] * 2
+    assert stores.profiles.docs["c1"]["activity"] == {"page_visit": 2}
+    assert len(stores.history.docs) == 3
+    # The week's pricing cap (30) holds across batches.
+    later = UnitOfWork()
+    await table[InteractionRecorded]([pricing("c1", m) for m in range(5, 9)], later)
+    assert scores(later) == [("c1", 36.0)]
+
+
+async def test_contact_events_grade_merge_learn_and_forget() -> None:
+    stores, scoring, table = setup()
+    assert set(table) == {InteractionRecorded, *CONTACT_CHANGES}
+    await table[InteractionRecorded]([pricing("old", 0), pricing("keep", 1)], UnitOfWork())
+    created = ContactCreated(
+        contact=ContactSnapshot(email="a@example.com", title="Chief Executive", company="Acme")
+    )
+    uow = UnitOfWork()
+    await table[ContactCreated]([event("keep", created)], uow)
+    assert stores.profiles.docs["keep"]["title"] == "Chief Executive"
+    state = stores.states.docs[f"keep:{DEFAULT_MODEL_ID}"]
+    assert (state["fit"], state["grade"]) == (40, "B")  # chief 30 + company known 10
+
+    # A merge moves the history to the survivor and re-scores it from there.
+    merged = UnitOfWork()
+    await table[ContactMerged](
+        [event("keep", ContactMerged(merged_ids=["old"], merged_by="rep"))], merged
+    )
+    assert scores(merged) == [("keep", 22.0)]
+    assert {c for c, _ in stores.history.docs.values()} == {"keep"}
+    assert f"old:{DEFAULT_MODEL_ID}" not in stores.states.docs
+
+    # An outcome teaches the predictive model; erasing the contact unlearns it.
+    won = ContactStageChanged(from_stage="lead", to_stage="customer", changed_by="rep")
+    await table[ContactStageChanged]([event("keep", won)], UnitOfWork())
+    assert stores.outcomes.outcomes["keep"]["outcome"] and await stores.outcomes.all_counts()
+    await table[ContactErased]([event("keep", ContactErased(requested_by="dpo"))], UnitOfWork())
+    assert await scoring.contact_view("keep") is None
+    assert not stores.history.docs and not stores.ledger.docs and not stores.caps.used
+    assert stores.erased.ids == {"keep"} and await stores.outcomes.all_counts() == {}
+
+
+async def test_a_recompute_replays_history_and_announces_only_real_changes() -> None:
+    stores, scoring, table = setup()
+    await table[InteractionRecorded]([pricing("c1", 0)], UnitOfWork())
+    await scoring.recompute(["c1"], Registry().active())
+    assert scoring.transactions.emitted == []  # same model, same history: nothing new to say
+    stores.ledger.docs.clear()
+    await scoring.recompute(["c1"], Registry().active())
+    assert len(stores.ledger.docs) == 2 and scoring.transactions.emitted == []
