@@ -100,7 +100,9 @@ class LeaseLog:
         self.renewed: list[list[str]] = []
         self.thrice = asyncio.Event()
 
-    async def claim_due(self, token: str, limit: int, lease: float) -> list[dict[str, Any]]:
+    async def claim_due(
+        self, token: str, limit: int, lease: float, partitions: frozenset[int] | None = None
+    ) -> list[dict[str, Any]]:
         taken, self.due = self.due, []
         return taken
 

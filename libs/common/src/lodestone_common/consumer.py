@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -224,6 +225,7 @@ def subscribe_batch(
     description: str,
     progress: Progress | None = None,
     assignor: type[AbstractPartitionAssignor] = RoundRobinPartitionAssignor,
+    listener: ConsumerRebalanceListener | None = None,
 ) -> BatchRunner[T]:
     """Register a batch subscriber that commits only after `handler` made its effects durable
     and reports its progress to `progress` (the runtime's, so a stall is seen)."""
@@ -250,6 +252,7 @@ def subscribe_batch(
         decoder=_raw_bodies,
         max_poll_interval_ms=600_000,
         partition_assignment_strategy=(assignor,),
+        listener=listener,
         title=title,
         description=description,
     )

@@ -42,6 +42,7 @@ from .events import TOPIC_OF, ContactErased, EventPayload
 from .http import Runtime
 from .mongo import Erased, Inbox, in_transaction
 from .outbox import Outbox
+from .ownership import Ownership
 
 
 class UnitOfWork:
@@ -206,10 +207,12 @@ def subscribe(
     *,
     description: str,
     retired: Mapping[str, str] | None = None,
+    ownership: Ownership | None = None,
 ) -> str:
     """Consume every topic of the processor's table in the service's one group; the group.
     `retired` names the groups ({topic: group suffix}) the service read with before: the new
-    group starts where they ended, and they are deleted."""
+    group starts where they ended, and they are deleted. `ownership` is kept current with the
+    partitions this process holds (for work no message drives, like timers)."""
     group = runtime.settings.consumer_group  # the service's one group
     if retired:
         prefix = runtime.settings.consumer_group
@@ -231,5 +234,6 @@ def subscribe(
         description=description,
         progress=runtime.progress,
         assignor=RangePartitionAssignor,
+        listener=ownership,
     )
     return group

@@ -20,6 +20,7 @@ from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
 from lodestone_common.http import Runtime
 from lodestone_common.mongo import Erased, Inbox, MergedSets, in_transaction
 from lodestone_common.outbox import Outbox
+from lodestone_common.ownership import partition_of
 from lodestone_common.topics import AUTOMATION
 
 from .domain.audience import audience_change
@@ -68,6 +69,10 @@ class AutomationRepository:
         # Only runnable enrollments have a due_at, so "what is due now" is a bounded range
         # scan of this index however many timers are pending.
         await self.enrollments.create_index([("due_at", ASCENDING)], name="due_at")
+        # A runner takes only what is due in the partitions its process owns.
+        await self.enrollments.create_index(
+            [("partition", ASCENDING), ("due_at", ASCENDING)], name="partition_due_at"
+        )
         await self.enrollments.create_index(
             [("workflow_id", ASCENDING), ("contact_id", ASCENDING)], name="workflow_contact"
         )
@@ -225,6 +230,8 @@ class AutomationRepository:
                 "workflow_id": c.workflow["_id"],
                 "version": c.workflow["version"],
                 "contact_id": c.contact_id,
+                # Advanced by the process that owns the contact's partition (ownership.py).
+                "partition": partition_of(c.contact_id),
                 # A date-offset enrollment is "scheduled" until its day comes.
                 "status": "scheduled" if c.due_at else "active",
                 "step": 0,
@@ -284,12 +291,21 @@ class AutomationRepository:
         return await self.enrollments.find(query).sort("enrolled_at", -1).to_list(limit)
 
     async def claim_due(
-        self, token: str, limit: int = 100, lease: float = 30.0
+        self,
+        token: str,
+        limit: int = 100,
+        lease: float = 30.0,
+        partitions: frozenset[int] | None = None,
     ) -> list[dict[str, Any]]:
-        """Take up to `limit` due enrollments for this runner; no other replica runs them
-        until the lease lapses (and actions are idempotent even then)."""
+        """Take up to `limit` due enrollments of these partitions (None: of every one) for this
+        runner; no other replica runs them until the lease lapses (and actions are idempotent
+        even then). The lease also fences a partition's hand-over to another process."""
+        if partitions is not None and not partitions:
+            return []
         now = utcnow()
+        owned = _in_partitions(partitions)
         due = {
+            **owned,
             "due_at": {"$lte": now},
             "status": {"$in": list(LIVE)},
             # Unclaimed or lease lapsed. Not a top-level $or: next to `_id $in` SecantusDB
@@ -300,7 +316,7 @@ class AutomationRepository:
         # there cost SecantusDB ~100x); the claim below re-checks them atomically.
         candidates = (
             self.enrollments.find(
-                {"due_at": {"$lte": now}}, {"_id": 1, "status": 1, "claimed_until": 1}
+                {**owned, "due_at": {"$lte": now}}, {"_id": 1, "status": 1, "claimed_until": 1}
             )
             .sort("due_at", 1)
             .limit(limit * 2)
@@ -316,14 +332,43 @@ class AutomationRepository:
             {"_id": {"$in": ids}, "claimed_by": token, "claimed_until": until}
         ).to_list(limit)
 
-    async def overdue(self, before: datetime, limit: int = 100) -> int:
-        """How many live enrollments (up to `limit`) were due before `before` and are held by
-        no runner: work a runner should have taken already."""
+    async def overdue(
+        self, before: datetime, limit: int = 100, partitions: frozenset[int] | None = None
+    ) -> int:
+        """How many live enrollments of these partitions (up to `limit`) were due before
+        `before` and are held by no runner: work a runner should have taken already."""
+        if partitions is not None and not partitions:
+            return 0
         now = utcnow()
         sample = self.enrollments.find(
-            {"due_at": {"$lte": before}}, {"status": 1, "claimed_until": 1}
+            {**_in_partitions(partitions), "due_at": {"$lte": before}},
+            {"status": 1, "claimed_until": 1},
         ).sort("due_at", 1)
         return len([d async for d in sample.limit(limit) if _claimable(d, now)])
+
+    async def assign_partitions(self, chunk: int = 500) -> int:
+        """Give enrollments written before partition ownership their contact's partition
+        (one statement per document; a merge meanwhile sets it itself)."""
+        done = 0
+        while True:
+            docs = await self.enrollments.find(
+                {"partition": {"$exists": False}}, {"contact_id": 1}
+            ).to_list(chunk)
+            if not docs:
+                return done
+            ops = [
+                UpdateOne(
+                    {
+                        "_id": d["_id"],
+                        "contact_id": d["contact_id"],
+                        "partition": {"$exists": False},
+                    },
+                    {"$set": {"partition": partition_of(d["contact_id"])}},
+                )
+                for d in docs
+            ]
+            await self.enrollments.bulk_write(ops, ordered=False)
+            done += len(docs)
 
     async def renew_claims(self, token: str, ids: list[str], lease: float) -> None:
         """Extend this runner's leases on the enrollments it is still advancing, in one
@@ -646,8 +691,12 @@ class AutomationRepository:
 
     async def rekey(self, survivor: str, merged: list[str], session: AsyncClientSession) -> None:
         query = {"contact_id": {"$in": merged}}
-        for collection in (self.enrollments, self.tasks, self.actions):
-            await collection.update_many(query, {"$set": {"contact_id": survivor}}, session=session)
+        moved = {"contact_id": survivor}
+        await self.enrollments.update_many(
+            query, {"$set": {**moved, "partition": partition_of(survivor)}}, session=session
+        )
+        for collection in (self.tasks, self.actions):
+            await collection.update_many(query, {"$set": moved}, session=session)
         by_workflow: dict[str, list[datetime]] = defaultdict(list)
         async for doc in self.hits.find(
             {"contact_id": {"$in": [survivor, *merged]}}, session=session
@@ -661,6 +710,10 @@ class AutomationRepository:
 
 
 _TASK_EVENT_FIELDS = ("status", "owner_id", "due_at", "outcome")
+
+
+def _in_partitions(partitions: frozenset[int] | None) -> dict[str, Any]:
+    return {} if partitions is None else {"partition": {"$in": sorted(partitions)}}
 
 
 def _claimable(enrollment: dict[str, Any], now: datetime) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,8 +64,12 @@ class Runner:
         mailer: Mailer,
         contacts: ContactsClient,
         progress: Progress | None = None,
+        owned: Callable[[], frozenset[int] | None] = lambda: None,
     ) -> None:
         self.repo = repo
+        # The partitions whose contacts this process advances (None: every partition, for
+        # a process that consumes nothing).
+        self.owned = owned
         # Steps taken are reported here; work overdue with none taken is a stall (liveness).
         self.progress = progress or Progress()
         self.progress.watch_loop(RUNNER, self.overdue)
@@ -117,7 +122,7 @@ class Runner:
             if free < CLAIM_WHEN_FREE:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            claimed = await self.repo.claim_due(self.token, free, CLAIM_LEASE_SECONDS)
+            claimed = await self.repo.claim_due(self.token, free, CLAIM_LEASE_SECONDS, self.owned())
             self.progress.beat(RUNNER)
             for enrollment in claimed:
                 task = asyncio.create_task(self._advance_logged(enrollment))
@@ -149,7 +154,8 @@ class Runner:
 
     async def overdue(self) -> int:
         """Enrollments due for longer than a stall and held by no runner (a sample)."""
-        return await self.repo.overdue(utcnow() - timedelta(seconds=self.progress.stall_after))
+        before = utcnow() - timedelta(seconds=self.progress.stall_after)
+        return await self.repo.overdue(before, partitions=self.owned())
 
     def _host_slots(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()

@@ -9,34 +9,35 @@ import base64
 import hashlib
 import html
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lodestone_common.envelope import utcnow
 
+from ..effects import ContactsClient
 from ..links import LinkSigner
+from ..runner import Runner
+from .deps import ContactsDep, RunnerDep
 
 router = APIRouter(tags=["email links"])
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-def _links(request: Request) -> LinkSigner:
-    return request.app.state.runner.links
-
-
-def _parts(request: Request, token: str) -> list[str]:
-    parts = _links(request).verify(token)
+def _parts(links: LinkSigner, token: str) -> list[str]:
+    parts = links.verify(token)
     if parts is None or len(parts) != 3:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown or expired link")
     return parts
 
 
-async def _track(request: Request, token: str, name: str, extra: dict[str, str]) -> None:
-    parts = _parts(request, token)
+async def _track(
+    runner: Runner, contacts: ContactsClient, token: str, name: str, extra: dict[str, str]
+) -> None:
+    parts = _parts(runner.links, token)
     contact_id, workflow_id, action = parts
     # One id per (action, kind): reopening the same email records one open.
     event_id = hashlib.sha256(f"{action}|{name}|{extra.get('url', '')}".encode()).hexdigest()
-    await request.app.state.contacts.track(
+    await contacts.track(
         {
             "event_id": event_id,
             "type": "track",
@@ -60,8 +61,8 @@ color:#fff;cursor:pointer}}</style></head><body>{body}</body></html>"""
     response_class=HTMLResponse,
     summary="Recipient's unsubscribe link: asks to confirm (link scanners only look)",
 )
-async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
-    _parts(request, token)
+async def unsubscribe_page(token: str, runner: RunnerDep) -> HTMLResponse:
+    _parts(runner.links, token)
     body = (
         "<h1>Unsubscribe?</h1><p>You will not get these emails any more.</p>"
         f'<form method="post" action="/unsubscribe/{html.escape(token)}">'
@@ -75,24 +76,26 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
     response_class=HTMLResponse,
     summary="Unsubscribe: the confirmation's button, or a mail client's RFC 8058 one-click POST",
 )
-async def unsubscribe(token: str, request: Request) -> HTMLResponse:
-    await _track(request, token, "Email Unsubscribed", {})
+async def unsubscribe(token: str, runner: RunnerDep, contacts: ContactsDep) -> HTMLResponse:
+    await _track(runner, contacts, token, "Email Unsubscribed", {})
     body = "<h1>You are unsubscribed</h1><p>You will not get these emails again.</p>"
     return HTMLResponse(_PAGE.format(title="Unsubscribed", body=body))
 
 
 @router.get("/t/open/{token}", summary="Open-tracking pixel")
-async def opened(token: str, request: Request) -> Response:
-    await _track(request, token, "Email Opened", {})
+async def opened(token: str, runner: RunnerDep, contacts: ContactsDep) -> Response:
+    await _track(runner, contacts, token, "Email Opened", {})
     return Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/t/click/{token}", summary="Click-tracking redirect (to the URL signed in the link)")
-async def clicked(token: str, url: str, sig: str, request: Request) -> RedirectResponse:
+async def clicked(
+    token: str, url: str, sig: str, runner: RunnerDep, contacts: ContactsDep
+) -> RedirectResponse:
     if not url.startswith(("http://", "https://")):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "url: must be http(s)")
     # Only where the email pointed: not an open redirect, and no new "clicks" for new URLs.
-    if not _links(request).url_signed(token, url, sig):
+    if not runner.links.url_signed(token, url, sig):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown link")
-    await _track(request, token, "Email Clicked", {"url": url})
+    await _track(runner, contacts, token, "Email Clicked", {"url": url})
     return RedirectResponse(url, status_code=302)

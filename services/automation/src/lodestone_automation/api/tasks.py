@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import uuid4
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
+
+from .deps import RepoDep
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -75,7 +77,7 @@ class TaskChange(BaseModel):
 
 @router.get("", response_model=list[Task], summary="Tasks, soonest due first")
 async def list_tasks(
-    request: Request,
+    repo: RepoDep,
     owner_id: str | None = None,
     contact_id: str | None = None,
     status_: Literal["open", "done"] | None = Query(None, alias="status"),
@@ -95,7 +97,7 @@ async def list_tasks(
         query["due_at"] = {"$lt": due_before}
     if overdue:
         query.update(status="open", due_at={"$lt": utcnow()})
-    return [Task.of(d) for d in await request.app.state.repo.list_tasks(query, limit)]
+    return [Task.of(d) for d in await repo.list_tasks(query, limit)]
 
 
 @router.post(
@@ -104,8 +106,7 @@ async def list_tasks(
     status_code=status.HTTP_201_CREATED,
     summary="Set a task for a contact (a call, visit, meeting)",
 )
-async def create(body: TaskDraft, request: Request, key: ApiKey = Scope("tasks:write")) -> Task:
-    repo = request.app.state.repo
+async def create(body: TaskDraft, repo: RepoDep, key: ApiKey = Scope("tasks:write")) -> Task:
     contact = await repo.contact(body.contact_id)
     if set(contact) == {"_id"}:  # not (yet) in automation's audience
         raise HTTPException(
@@ -131,7 +132,7 @@ async def create(body: TaskDraft, request: Request, key: ApiKey = Scope("tasks:w
 
 @router.patch("/{task_id}", response_model=Task, summary="Complete, reopen, snooze or reassign")
 async def change(
-    task_id: str, body: TaskChange, request: Request, key: ApiKey = Scope("tasks:write")
+    task_id: str, body: TaskChange, repo: RepoDep, key: ApiKey = Scope("tasks:write")
 ) -> Task:
     fields: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"status"})
     if body.status is not None:
@@ -144,7 +145,7 @@ async def change(
         if not done:
             fields["outcome"] = None
     fields["updated_at"] = utcnow()
-    doc = await request.app.state.repo.update_task(task_id, fields)
+    doc = await repo.update_task(task_id, fields)
     if doc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
     return Task.of(doc)

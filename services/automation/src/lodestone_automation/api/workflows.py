@@ -6,16 +6,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 
+from ..catalog import Catalog
 from ..domain.destinations import DestinationPolicy
 from ..domain.templates_library import LIBRARY
 from ..domain.workflows import WebhookStep, WorkflowDefinition
 from ..repository import AutomationRepository, Conflict
+from .deps import CatalogDep, RepoDep, RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
 
@@ -48,10 +50,6 @@ class ManualEnrollment(BaseModel):
     contact_id: str = Field(min_length=1, max_length=100)
 
 
-def _repo(request: Request) -> AutomationRepository:
-    return request.app.state.repo
-
-
 # Secrets are write-only: what any read shows instead of a webhook's signing secret. Sent back
 # unchanged in a PUT, it keeps the secret the step (same id) has.
 MASK = "********"
@@ -67,9 +65,8 @@ def masked(definition: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_destinations(body: WorkflowDefinition, request: Request) -> None:
+def check_destinations(body: WorkflowDefinition, policy: DestinationPolicy) -> None:
     """Webhook URLs given as an address the policy refuses: 422 when saving, not at run time."""
-    policy: DestinationPolicy = request.app.state.runner.policy
     for index, step in enumerate(body.steps):
         if isinstance(step, WebhookStep):
             why = policy.literal_refusal(urlsplit(step.url).hostname or "")
@@ -144,23 +141,26 @@ async def validate(
     summary="Create a workflow (as a draft; activate it to start enrolling)",
 )
 async def create(
-    body: WorkflowDefinition, request: Request, key: ApiKey = Scope("workflows:write")
+    body: WorkflowDefinition,
+    repo: RepoDep,
+    runner: RunnerDep,
+    key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    check_destinations(body, request)
+    check_destinations(body, runner.policy)
     keep_secrets(body, None)
-    return _workflow(await _repo(request).create_workflow(body, key.name))
+    return _workflow(await repo.create_workflow(body, key.name))
 
 
 @router.get("/workflows", response_model=list[Workflow], summary="Every workflow")
-async def list_all(request: Request, key: ApiKey = Scope("workflows:read")) -> list[Workflow]:
-    return [_workflow(d) for d in await _repo(request).all_workflows()]
+async def list_all(repo: RepoDep, key: ApiKey = Scope("workflows:read")) -> list[Workflow]:
+    return [_workflow(d) for d in await repo.all_workflows()]
 
 
 @router.get("/workflows/{workflow_id}", response_model=Workflow, summary="One workflow")
 async def get_one(
-    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+    workflow_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
 ) -> Workflow:
-    doc = await _repo(request).workflow(workflow_id)
+    doc = await repo.workflow(workflow_id)
     if doc is None:
         raise _missing(workflow_id)
     return _workflow(doc)
@@ -174,29 +174,33 @@ async def get_one(
 async def replace(
     workflow_id: str,
     body: WorkflowDefinition,
-    request: Request,
+    repo: RepoDep,
+    runner: RunnerDep,
+    catalog: CatalogDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    check_destinations(body, request)
-    keep_secrets(body, await _repo(request).workflow(workflow_id))
+    check_destinations(body, runner.policy)
+    keep_secrets(body, await repo.workflow(workflow_id))
     try:
-        doc = await _repo(request).replace_workflow(workflow_id, body, key.name)
+        doc = await repo.replace_workflow(workflow_id, body, key.name)
     except Conflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if doc is None:
         raise _missing(workflow_id)
-    await request.app.state.catalog.reload()
+    await catalog.reload()
     return _workflow(doc)
 
 
-async def _status(request: Request, workflow_id: str, new: str) -> Workflow:
+async def _status(
+    repo: AutomationRepository, catalog: Catalog, workflow_id: str, new: str
+) -> Workflow:
     try:
-        doc = await _repo(request).set_status(workflow_id, new)
+        doc = await repo.set_status(workflow_id, new)
     except Conflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if doc is None:
         raise _missing(workflow_id)
-    await request.app.state.catalog.reload()
+    await catalog.reload()
     return _workflow(doc)
 
 
@@ -206,9 +210,9 @@ async def _status(request: Request, workflow_id: str, new: str) -> Workflow:
     summary="Start enrolling contacts whose events meet the trigger",
 )
 async def activate(
-    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:write")
+    workflow_id: str, repo: RepoDep, catalog: CatalogDep, key: ApiKey = Scope("workflows:write")
 ) -> Workflow:
-    return await _status(request, workflow_id, "active")
+    return await _status(repo, catalog, workflow_id, "active")
 
 
 @router.post(
@@ -217,9 +221,9 @@ async def activate(
     summary="Stop enrolling and hold running enrollments where they are",
 )
 async def pause(
-    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:write")
+    workflow_id: str, repo: RepoDep, catalog: CatalogDep, key: ApiKey = Scope("workflows:write")
 ) -> Workflow:
-    return await _status(request, workflow_id, "paused")
+    return await _status(repo, catalog, workflow_id, "paused")
 
 
 @router.post(
@@ -228,16 +232,16 @@ async def pause(
     summary="Retire a workflow for good",
 )
 async def archive(
-    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:write")
+    workflow_id: str, repo: RepoDep, catalog: CatalogDep, key: ApiKey = Scope("workflows:write")
 ) -> Workflow:
-    return await _status(request, workflow_id, "archived")
+    return await _status(repo, catalog, workflow_id, "archived")
 
 
 @router.get("/workflows/{workflow_id}/versions", summary="Every version, newest first")
 async def versions(
-    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+    workflow_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
 ) -> list[dict[str, Any]]:
-    found = await _repo(request).history(workflow_id)
+    found = await repo.history(workflow_id)
     if not found:
         raise _missing(workflow_id)
     return [
@@ -257,13 +261,11 @@ async def versions(
     summary="Who is in this workflow, where, and why",
 )
 async def workflow_enrollments(
-    workflow_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+    workflow_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
 ) -> list[Enrollment]:
-    if await _repo(request).workflow(workflow_id) is None:
+    if await repo.workflow(workflow_id) is None:
         raise _missing(workflow_id)
-    return [
-        _enrollment(d) for d in await _repo(request).enrollments_of({"workflow_id": workflow_id})
-    ]
+    return [_enrollment(d) for d in await repo.enrollments_of({"workflow_id": workflow_id})]
 
 
 @router.post(
@@ -276,10 +278,10 @@ async def workflow_enrollments(
 async def enroll(
     workflow_id: str,
     body: ManualEnrollment,
-    request: Request,
+    repo: RepoDep,
+    runner: RunnerDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Enrollment:
-    repo = _repo(request)
     doc = await repo.workflow(workflow_id)
     if doc is None:
         raise _missing(workflow_id)
@@ -291,7 +293,7 @@ async def enroll(
     )
     if made is None:
         raise HTTPException(status.HTTP_409_CONFLICT, why)
-    request.app.state.runner.wake()
+    runner.wake()
     repo.outbox.wake()
     return _enrollment(made)
 
@@ -302,9 +304,9 @@ async def enroll(
     summary="Every workflow a contact is or was in, and why",
 )
 async def contact_enrollments(
-    contact_id: str, request: Request, key: ApiKey = Scope("workflows:read")
+    contact_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
 ) -> list[Enrollment]:
-    return [_enrollment(d) for d in await _repo(request).enrollments_of({"contact_id": contact_id})]
+    return [_enrollment(d) for d in await repo.enrollments_of({"contact_id": contact_id})]
 
 
 @router.get("/workflow-templates", summary="Ready-made workflows to start from")
@@ -319,9 +321,9 @@ async def templates(key: ApiKey = Scope("workflows:read")) -> list[dict[str, Any
     summary="Create a draft workflow from a template",
 )
 async def from_template(
-    name: str, request: Request, key: ApiKey = Scope("workflows:write")
+    name: str, repo: RepoDep, key: ApiKey = Scope("workflows:write")
 ) -> Workflow:
     if name not in LIBRARY:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no template {name!r}")
     definition = WorkflowDefinition.model_validate(LIBRARY[name])
-    return _workflow(await _repo(request).create_workflow(definition, key.name))
+    return _workflow(await repo.create_workflow(definition, key.name))

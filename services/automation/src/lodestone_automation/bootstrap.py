@@ -1,4 +1,4 @@
-"""Process entrypoint: the automation API, its consumers, the runner and the outbox relay."""
+"""Composition root: the automation API, its consumer group, the runner and the outbox relay."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from lodestone_common.cli import serve
 from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.http import Runtime, build_app
 from lodestone_common.outbox import Outbox
+from lodestone_common.ownership import Ownership
 from lodestone_common.processing import Processor, subscribe
 from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
@@ -37,8 +38,19 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     repo = AutomationRepository(runtime, outbox)
     catalog = Catalog(repo)
     contacts = ContactsClient(settings)
-    runner = Runner(repo, catalog, settings, Mailer(settings), contacts, runtime.progress)
-    runtime.startup += [repo.ensure_indexes, catalog.reload]
+    ownership = Ownership() if settings.consumers_enabled else None
+    runner = Runner(
+        repo,
+        catalog,
+        settings,
+        Mailer(settings),
+        contacts,
+        runtime.progress,
+        # One writer per contact: the runner advances the contacts whose partition this
+        # process's consumer holds; a process that consumes nothing advances them all.
+        owned=(lambda: ownership.owned) if ownership else (lambda: None),
+    )
+    runtime.startup += [repo.ensure_indexes, repo.assign_partitions, catalog.reload]
     runtime.loops += [outbox.run, catalog.watch, runner.run]
     runtime.drains += [runner.drain, outbox.drain]  # the runner's last events go out too
     if settings.consumers_enabled:
@@ -57,6 +69,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
             description="Enrolls contacts whose interactions, contact changes or scores meet "
             "a trigger; keeps the audience current; ends `wait_for` steps",
             retired=RETIRED,
+            ownership=ownership,
         )
     runtime.broker.publisher(
         AUTOMATION,
@@ -79,4 +92,4 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
 
 
 def run() -> None:
-    serve("lodestone_automation.main:create_app", AutomationSettings())
+    serve("lodestone_automation.bootstrap:create_app", AutomationSettings())
