@@ -52,8 +52,14 @@ def test_each_service_builds_from_its_dockerfile_and_scales() -> None:
 
 
 def test_every_dockerfile_installs_only_its_own_service() -> None:
+    from lodestone_common.settings import ServiceSettings
+
+    # Outside a container a service listens on this machine only; inside, on every
+    # interface of the container's own network.
+    assert ServiceSettings(service_name="x").http_host == "127.0.0.1"
     for name in SERVICES:
         text = (ROOT / "services" / name / "Dockerfile").read_text()
+        assert "LODESTONE_HTTP_HOST=0.0.0.0" in text
         assert f"--package lodestone-{name}" in text
         assert f'"lodestone-{name}"' in text or f"lodestone-{name}" in text.split("CMD", 1)[1]
         assert "HEALTHCHECK" in text

@@ -247,3 +247,35 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
 
     assert seen is not None  # the progress bar was there while the import ran
     assert not errors, errors
+
+
+async def test_a_viewer_changes_their_own_password(services) -> None:  # type: ignore[no-untyped-def]
+    from playwright.async_api import async_playwright, expect
+
+    tag = uuid4().hex[:6]
+    email, password = await _user(services, "viewer", tag)
+    new = f"fresh-{tag}-password"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = services.url("console")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+        await _sign_in(page, base, email, password)
+        await page.get_by_role("button", name="Password").click()
+        dialog = page.get_by_role("dialog", name="Change your password")
+        await dialog.get_by_label("Current password").fill("not-my-password")
+        await dialog.get_by_label("New password").first.fill(new)  # then "... again"
+        await dialog.get_by_label("New password again").fill(new)
+        await dialog.get_by_role("button", name="Change password").click()
+        await expect(dialog.get_by_text("The current password is not right.")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        await page.screenshot(path=str(SHOTS / "change-password-refused.png"))
+        await dialog.get_by_label("Current password").fill(password)
+        await dialog.get_by_role("button", name="Change password").click()
+        await expect(page.get_by_text("Password changed")).to_be_visible(timeout=WAIT_MS)
+        await expect(dialog).to_be_hidden()
+        await page.screenshot(path=str(SHOTS / "change-password-done.png"))
+        await page.get_by_role("button", name="Sign out").click()
+        await _sign_in(page, base, email, new)  # the new one works
+        await browser.close()

@@ -5,9 +5,11 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 |---------------------------------------------------|----------------------------------------|
 | webhook signing secrets returned on read          | test_webhook_secrets_are_write_only    |
 | webhooks to loopback, private, metadata addresses | test_webhooks_may_not_call_the_inside  |
+|   (also CGNAT, 6to4, and through `/validate`)     |                                        |
 | CSV formula injection in report exports           | test_csv_exports_never_hold_formulas   |
 | a lone surrogate in a trait gave a 500            | test_text_that_is_not_text_is_a_422    |
 | very deep nesting                                 | test_text_that_is_not_text_is_a_422    |
+| a 30-digit integer: 202, then dead-lettered       | test_text_that_is_not_text_is_a_422    |
 | a non-ASCII link token gave a 500                 | test_forged_link_tokens_are_refused    |
 | a comma in an email made a second recipient       | test_an_address_list_is_not_an_email   |
 | custom field names such as `$where` were stored   | test_custom_field_names_are_identifiers|
@@ -18,6 +20,13 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 | a browser's write key unsubscribed anyone         | test_a_write_key_cannot_unsubscribe... |
 | an identify with `company: [..]`, `title: 123`    | test_a_poisoned_record_stays_readable  |
 |   made a contact every read answered 500 for      |                                        |
+| `http://[::1` gave a 500, `http://a:99999/` saved | test_a_webhook_url_is_a_url            |
+| CR/LF in a subject; any sender in `from`          | test_an_email_step_cannot_forge_headers|
+| sign-in limit per address only (105 wrong        | test_passwords_cannot_be_guessed_...   |
+|   passwords, X-Forwarded-For trusted from         |                                        |
+|   loopback); `aaaaaaaaaa` a valid password        |                                        |
+| the console proxy climbed to `/metrics` with `..`;| test_the_console_serves_only_its_own_..|
+|   `/assets/%00` gave a 500                        |                                        |
 """
 
 from __future__ import annotations
@@ -77,15 +86,18 @@ async def test_webhook_secrets_are_write_only(services, mongo) -> None:  # type:
         "http://10.0.0.5:8080/admin",
         "http://[::1]:9200/",
         "http://192.168.1.1/",
+        "http://100.64.0.1/",  # carrier-grade NAT
+        "http://[2002:a9fe:a9fe::]/",  # 6to4 around the metadata address
     ],
 )
 async def test_webhooks_may_not_call_the_inside(services, url: str) -> None:  # type: ignore[no-untyped-def]
     # (The test stack allows only 127.0.0.0/8, where its own receivers listen.)
     async with services.client("automation") as http:
-        refused = await http.post("/v1/workflows", json=webhook_workflow(url, "s3cret-key"))
-    assert refused.status_code == 422, refused.text
-    assert "refused by policy" in refused.json()["message"]
-    assert "steps.0.url" in refused.json()["message"]
+        for path in ("/v1/workflows", "/v1/workflows/validate"):
+            refused = await http.post(path, json=webhook_workflow(url, "s3cret-key"))
+            assert refused.status_code == 422, (path, refused.text)
+            assert "refused by policy" in refused.json()["message"]
+            assert "steps.0.url" in refused.json()["message"]
 
 
 async def test_csv_exports_never_hold_formulas(services, eventually) -> None:  # type: ignore[no-untyped-def]
@@ -123,6 +135,11 @@ async def test_csv_exports_never_hold_formulas(services, eventually) -> None:  #
         # Nesting deeper than a map may hold (32 levels).
         b'{"events": [{"event_id": "s3", "type": "page", "contact": {"email": "s@x.io"},'
         b' "properties": {"a": ' + b"[" * 40 + b"]" * 40 + b"}}]}",
+        # An integer past 64 bits: accepted, then every write of its event failed.
+        b'{"events": [{"event_id": "s4", "type": "page", "contact": {"email": "s@x.io"},'
+        b' "properties": {"n": 123456789012345678901234567890}}]}',
+        b'{"events": [{"event_id": "s5", "type": "identify", "contact": {"email": "s@x.io"},'
+        b' "traits": {"deep": [{"n": -99999999999999999999}]}}]}',
     ],
 )
 async def test_text_that_is_not_text_is_a_422(services, body: bytes) -> None:  # type: ignore[no-untyped-def]
@@ -324,3 +341,93 @@ async def test_a_write_key_cannot_unsubscribe_anyone_nor_date_events_in_year_999
         assert refused.status_code == 422 and "future" in refused.text
         contact = (await http.get(f"/v1/contacts/{made.json()['id']}")).json()
         assert not contact.get("unsubscribed") and not contact.get("email_bounced")
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://a:99999/", "http:///nohost"])
+async def test_a_webhook_url_is_a_url(services, url: str) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("automation") as http:
+        refused = await http.post("/v1/workflows", json=webhook_workflow(url, "s3cret-key"))
+    assert refused.status_code == 422, refused.text
+    assert "steps.0.webhook.url" in refused.json()["message"]
+
+
+def mail_workflow(**step: str) -> dict[str, Any]:
+    return {
+        "name": f"mail {uuid4().hex[:6]}",
+        "trigger": {"type": "manual"},
+        "steps": [{"id": "mail", "type": "send_email", "subject": "Hi", "body": "Hello", **step}],
+    }
+
+
+async def test_an_email_step_cannot_forge_headers(services) -> None:  # type: ignore[no-untyped-def]
+    async with services.client("automation") as http:
+        injected = await http.post(
+            "/v1/workflows", json=mail_workflow(subject="Hi\r\nBcc: everyone@example.com")
+        )
+        assert injected.status_code == 422 and "subject" in injected.text
+        for sender in ("ceo@bank.example", "a@lodestone.local, b@evil.example", "not an address"):
+            spoofed = await http.post("/v1/workflows", json=mail_workflow(**{"from": sender}))
+            assert spoofed.status_code == 422, (sender, spoofed.text)
+            assert "from" in spoofed.json()["message"]
+        # The installation's own domain (of LODESTONE_MAIL_FROM) is a sender's.
+        own = await http.post(
+            "/v1/workflows", json=mail_workflow(**{"from": "Ada <ada@lodestone.local>"})
+        )
+        assert own.status_code == 201, own.text
+
+
+async def test_the_console_serves_only_its_own_files_and_the_services_v1(services) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:6]
+    email, password = f"viewer.{tag}@example.com", f"viewer-{tag}-password"
+    async with services.client("console") as admin:
+        made = await admin.post(
+            "/v1/users",
+            json={"email": email, "name": f"Vic {tag}", "role": "viewer", "password": password},
+        )
+        assert made.status_code == 201, made.text
+    async with services.client("console", key=None) as browser:
+        signed = await browser.post("/auth/sign-in", json={"email": email, "password": password})
+        assert signed.status_code == 200, signed.text
+        for climb in ("v1/%2e%2e/%2e%2e/metrics", "v1/%2E%2E/healthz", "v1/./../docs"):
+            answer = await browser.get(f"/api/contacts/{climb}")
+            assert answer.status_code == 404, (climb, answer.status_code)
+        assert (await browser.get("/api/contacts/v1/contacts")).status_code == 200
+        for name in ("%00", "%2e%2e", "a%00.js"):
+            assert (await browser.get(f"/assets/{name}")).status_code == 404, name
+
+
+async def test_passwords_cannot_be_guessed_per_account_nor_be_trivial(in_process) -> None:  # type: ignore[no-untyped-def]
+    from lodestone_common.cli import options
+    from lodestone_console.main import create_app
+    from lodestone_console.settings import ConsoleSettings
+
+    tag = uuid4().hex[:6]
+    settings = {"api_key": "the-admin-key", "sign_in_account_limit": "5/minute"}
+    async with in_process(create_app, ConsoleSettings, **settings) as served:
+        admin = {"Authorization": "Bearer the-admin-key"}
+        async with served.client(headers=admin) as http:
+            for weak in ("aaaaaaaaaa", "1212121212", "abcabcabca"):
+                body = {"email": f"w.{tag}@example.com", "name": "W", "role": "viewer"}
+                refused = await http.post("/v1/users", json={**body, "password": weak})
+                assert refused.status_code == 422, (weak, refused.text)
+            for who in ("ann", "bob"):
+                body = {"email": f"{who}.{tag}@example.com", "name": who, "role": "viewer"}
+                made = await http.post("/v1/users", json={**body, "password": f"{who}-pass-{tag}"})
+                assert made.status_code == 201, made.text
+        ann = {"email": f"ann.{tag}@example.com"}
+        # Five wrong passwords for ann, each from another address: her account now waits,
+        # the right password too, from anywhere; bob's does not.
+        for i in range(5):
+            async with served.client(f"203.0.113.{i + 1}") as http:
+                wrong = await http.post("/auth/sign-in", json={**ann, "password": f"guess-{i}"})
+                assert wrong.status_code == 401
+        async with served.client("198.51.100.9") as http:
+            right = await http.post("/auth/sign-in", json={**ann, "password": f"ann-pass-{tag}"})
+            assert right.status_code == 429 and int(right.headers["Retry-After"]) >= 1
+            bob = {"email": f"bob.{tag}@example.com", "password": f"bob-pass-{tag}"}
+            assert (await http.post("/auth/sign-in", json=bob)).status_code == 200
+    # A client may not pick the address it is limited by: X-Forwarded-For is believed only
+    # from proxies the operator names.
+    assert options(ConsoleSettings())["proxy_headers"] is False
+    trusted = options(ConsoleSettings(trusted_proxies="10.0.0.5"))
+    assert trusted["proxy_headers"] is True and trusted["forwarded_allow_ips"] == "10.0.0.5"

@@ -60,6 +60,13 @@ def test_forged_expired_and_odd_tokens_are_nobody() -> None:
     unsigned = jwt.encode({**claims, "role": "admin", "iat": now, "exp": now + 60}, None, "none")
     assert tokens.verify(unsigned) is None
     assert tokens.verify("eyJ.not.a-token") is None
+    # Signed with the right secret but for ten years, or issued in the future: nobody.
+    decade = {**claims, "role": "admin", "iat": now, "exp": now + 10 * 365 * 86400}
+    assert tokens.verify(jwt.encode(decade, SECRET, algorithm="HS256")) is None
+    ahead = {**claims, "role": "admin", "iat": now + 3600, "exp": now + 3630}
+    assert tokens.verify(jwt.encode(ahead, SECRET, algorithm="HS256")) is None
+    just_so = {**claims, "role": "admin", "iat": now, "exp": now + tokens.seconds}
+    assert tokens.verify(jwt.encode(just_so, SECRET, algorithm="HS256")) is not None
     with pytest.raises(ValueError):
         PersonTokens("short")
 

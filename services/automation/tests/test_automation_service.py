@@ -649,3 +649,39 @@ async def test_a_date_offset_trigger_schedules_or_fires(services, eventually) ->
 
         made = await automation.post("/v1/workflow-templates/new-lead-cadence")
         assert made.status_code == 201 and made.json()["status"] == "draft"
+
+
+async def test_a_contact_enrolled_by_hand_is_advanced_once_and_announced(  # type: ignore[no-untyped-def]
+    services, eventually, settled
+) -> None:
+    tag = uuid4().hex[:6]
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        made = await contacts.post("/v1/contacts", json={"email": f"hand.{tag}@example.com"})
+        contact_id = made.json()["id"]
+        workflow_id = await active_workflow(
+            automation,
+            {
+                "name": f"by hand {tag}",
+                "trigger": {"type": "interaction", "interaction_type": "form_submitted"},
+                "enrollment": {"policy": "once"},
+                "steps": [{"id": "call", "type": "create_task", "title": f"Call {tag}"}],
+            },
+        )
+        path = f"/v1/workflows/{workflow_id}/enrollments"
+        enrolled = await automation.post(path, json={"contact_id": contact_id})
+        assert enrolled.status_code == 201, enrolled.text
+        assert enrolled.json()["cause"].startswith("enrolled by ")
+        again = await automation.post(path, json={"contact_id": contact_id})
+        assert again.status_code == 409  # the policy: once
+
+        async def task() -> list[dict[str, Any]]:
+            found = await automation.get("/v1/tasks", params={"contact_id": contact_id})
+            return [t for t in found.json() if t["title"] == f"Call {tag}"]
+
+        assert len(await eventually(task, timeout=30)) == 1
+        await settled()
+        # The enrollment's event went out with it: reporting counted it.
+        async with services.client("reporting") as reporting:
+            rows = (await reporting.get("/v1/reports/workflows")).json()
+        mine = [w for w in rows["workflows"] if w["workflow_id"] == workflow_id]
+        assert mine and mine[0]["enrolled"] == 1, rows

@@ -23,6 +23,12 @@ from lodestone_automation.effects import Refused, pinned
         ("::ffff:127.0.0.1", "loopback"),
         ("224.0.0.1", "multicast"),
         ("0.0.0.0", "unspecified"),
+        ("100.64.0.1", "non-public"),  # carrier-grade NAT
+        ("198.18.0.1", "private"),  # benchmarking
+        ("2002:7f00:1::", "loopback"),  # 6to4 around 127.0.0.1
+        ("2002:a9fe:a9fe::", "metadata"),  # 6to4 around 169.254.169.254
+        ("64:ff9b::a9fe:a9fe", "metadata"),  # NAT64 around 169.254.169.254
+        ("2001:0:4136:e378:8000:63bf:f5fe:fffe", "private"),  # Teredo, client 10.1.0.1
     ],
 )
 def test_the_inside_is_refused(address: str, why: str) -> None:
@@ -32,6 +38,8 @@ def test_the_inside_is_refused(address: str, why: str) -> None:
 
 def test_public_addresses_pass_and_allowed_networks_are_let_through() -> None:
     assert DestinationPolicy().refusal([ipaddress.ip_address("93.184.216.34")]) is None
+    assert DestinationPolicy().refusal([ipaddress.ip_address("2606:2800:220:1::1")]) is None
+    assert DestinationPolicy().refusal([ipaddress.ip_address("2002:5db8:d822::")]) is None
     policy = DestinationPolicy.from_setting("10.1.0.0/16, 127.0.0.1")
     assert policy.refusal([ipaddress.ip_address("10.1.9.9")]) is None
     assert policy.refusal([ipaddress.ip_address("127.0.0.1")]) is None

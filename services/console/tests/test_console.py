@@ -219,3 +219,41 @@ async def test_a_rep_sets_a_task_that_is_theirs_and_moves_it(services, eventuall
     finally:
         await rep.close()
         await admin.close()
+
+
+async def test_anyone_changes_their_own_password_and_their_other_sessions_end(services) -> None:  # type: ignore[no-untyped-def]
+    admin = await signed_in(services, *ADMIN)
+    email, password = await new_user(admin, "rep", rep_id=f"r-{uuid4().hex[:6]}")
+    here, elsewhere = Browser(services.url("console")), Browser(services.url("console"))
+    try:
+        assert (await here.sign_in(email, password)).status_code == 200
+        assert (await elsewhere.sign_in(email, password)).status_code == 200
+        new = f"new-{uuid4().hex}"
+        forged = await here.http.post(
+            "/auth/password", json={"current_password": password, "new_password": new}
+        )
+        assert forged.status_code == 403  # no CSRF token: another site's form
+        wrong = await here.call(
+            "POST", "/auth/password", json={"current_password": "guess", "new_password": new}
+        )
+        assert wrong.status_code == 403 and "current password" in wrong.json()["message"]
+        weak = await here.call(
+            "POST",
+            "/auth/password",
+            json={"current_password": password, "new_password": "aaaaaaaaaaaa"},
+        )
+        assert weak.status_code == 422
+        done = await here.call(
+            "POST", "/auth/password", json={"current_password": password, "new_password": new}
+        )
+        assert done.status_code == 204, done.text
+        assert (await here.http.get("/auth/me")).status_code == 200  # this session stays
+        assert (await elsewhere.http.get("/auth/me")).status_code == 401  # the others end
+        again = Browser(services.url("console"))
+        assert (await again.sign_in(email, password)).status_code == 401
+        assert (await again.sign_in(email, new)).status_code == 200
+        await again.close()
+    finally:
+        await here.close()
+        await elsewhere.close()
+        await admin.close()

@@ -12,6 +12,7 @@ slips through (see outbox.py) rather than block the events behind it.
 | a free-form map whole (a contact's custom fields, an   | 32 KiB as JSON, 200 keys |
 | event's properties, an event's traits)                 |                          |
 | nesting of objects and lists in such a map             | 32 levels                |
+| an integer in such a map                               | 64 bits (as databases)   |
 | a request body                                         | 5 MiB (413)              |
 """
 
@@ -27,6 +28,9 @@ MAX_VALUE_BYTES = 16 * 1024
 MAX_MAP_BYTES = 32 * 1024
 MAX_MAP_KEYS = 200
 MAX_DEPTH = 32  # objects and lists inside one another
+# BSON (and so MongoDB) stores integers of up to 64 bits; a larger one would be accepted and
+# then fail every write of the event that carries it.
+INT64 = (-(2**63), 2**63 - 1)
 
 
 def json_bytes(value: Any, sort_keys: bool = False) -> bytes:
@@ -59,8 +63,8 @@ def check_map(value: dict[str, Any], what: str = "the map") -> dict[str, Any]:
 
 
 def _check_tree(value: Any, what: str) -> None:
-    """No deeper than MAX_DEPTH, and only text that is text (no unpaired surrogates, which
-    JSON can carry and no database or Kafka message can)."""
+    """No deeper than MAX_DEPTH, only text that is text (no unpaired surrogates, which JSON
+    can carry and no database or Kafka message can) and integers a database can store."""
     pending = [(value, 1)]
     while pending:  # iterative: a hostile value must not exhaust the stack here either
         item, level = pending.pop()
@@ -74,6 +78,10 @@ def _check_tree(value: Any, what: str) -> None:
             pending.extend((inner, level + 1) for inner in item)
         elif isinstance(item, str):
             _text(item, what)
+        elif isinstance(item, int) and not INT64[0] <= item <= INT64[1]:
+            raise ValueError(
+                f"{what} holds an integer past 64 bits ({str(item)[:30]}…); send it as text"
+            )
 
 
 def _text(text: Any, what: str, key: bool = False) -> None:

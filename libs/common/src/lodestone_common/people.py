@@ -123,6 +123,11 @@ class PersonTokens:
             )
         except jwt.PyJWTError:
             return None
+        # Only tokens as short-lived as the console makes them: one signed (with a leaked or
+        # shared secret) for ten years, or issued in the future, is not honoured.
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int | float) or exp - iat > self.seconds or iat > time.time() + 5:
+            return None
         role = claims.get("role")
         if role not in ROLE_SCOPES or not isinstance(claims.get("email"), str):
             return None

@@ -20,29 +20,34 @@ from .auth import ApiKey
 
 
 class FailedAuthLimit:
-    """Failed key checks per client address: past the limit every request from it is told to
-    come back later (429), so keys cannot be guessed at speed."""
+    """Failed checks per client address (or per account, with `by`): past the limit every
+    request from it (for it) is told to come back later (429), so keys and passwords cannot
+    be guessed at speed. The address is the connection's: X-Forwarded-For counts only from
+    the proxies LODESTONE_TRUSTED_PROXIES names (see cli.py)."""
 
-    def __init__(self, limit: str) -> None:
+    def __init__(self, limit: str, what: str = "failed key checks from this address") -> None:
         self.item: RateLimitItem = parse(limit)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.what = what
 
-    def _client(self, request: Request) -> str:
+    def _client(self, request: Request, by: str | None) -> str:
+        if by is not None:
+            return f"by:{by}"
         return request.client.host if request.client else "unknown"
 
-    def check(self, request: Request) -> None:
-        if not self.limiter.test(self.item, self._client(request)):
-            raise self._refusal(request)
+    def check(self, request: Request, by: str | None = None) -> None:
+        if not self.limiter.test(self.item, self._client(request, by)):
+            raise self._refusal(request, by)
 
-    def failed(self, request: Request) -> None:
-        self.limiter.hit(self.item, self._client(request))
+    def failed(self, request: Request, by: str | None = None) -> None:
+        self.limiter.hit(self.item, self._client(request, by))
 
-    def _refusal(self, request: Request) -> HTTPException:
-        stats = self.limiter.get_window_stats(self.item, self._client(request))
+    def _refusal(self, request: Request, by: str | None) -> HTTPException:
+        stats = self.limiter.get_window_stats(self.item, self._client(request, by))
         wait = max(math.ceil(stats.reset_time - time.time()), 1)
         return HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed key checks from this address; retry after {wait} s",
+            f"too many {self.what}; retry after {wait} s",
             headers={"Retry-After": str(wait)},
         )
 

@@ -39,7 +39,9 @@ class ServiceSettings(BaseSettings):
     mongo_timeout_seconds: float = Field(default=60.0, gt=0)
     # Each service owns one database; the default is `lodestone_<service>`.
     mongo_db: str | None = None
-    http_host: str = "0.0.0.0"
+    # This machine only by default; a container listens on every interface (its Dockerfile
+    # sets LODESTONE_HTTP_HOST=0.0.0.0), behind the network the orchestrator gives it.
+    http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
     # The admin key (every scope). In production it must be set explicitly.
@@ -51,6 +53,9 @@ class ServiceSettings(BaseSettings):
     person_token_secret: str | None = None
     # Wrong keys tolerated per client address before it gets 429s (as `limits` reads it).
     failed_auth_limit: str = "100/minute"
+    # Proxies whose X-Forwarded-For names the client (comma-separated addresses, "*" for
+    # any); none by default, so a client cannot pick the address it is limited by.
+    trusted_proxies: str = ""
     # Run this process's Kafka consumers; an API-only replica sets this to false.
     consumers_enabled: bool = True
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)

@@ -9,7 +9,7 @@ from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.http import Runtime, build_app
 from lodestone_common.outbox import Outbox
 from lodestone_common.ownership import Ownership
-from lodestone_common.processing import Processor, subscribe
+from lodestone_common.processing import Processor, Transactions, subscribe
 from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
 from .api import routers
@@ -87,6 +87,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.runner = runner
     app.state.contacts = contacts
+    app.state.transactions = Transactions(runtime.mongo, outbox)
     app.state.settings = settings
     return app
 

@@ -4,6 +4,8 @@ from pydantic import model_validator
 
 from lodestone_common.settings import ServiceSettings, production_secret
 
+from .domain.workflows import sender_domain
+
 DEV_LINK_SECRET = "lodestone-dev-link-secret"
 
 
@@ -16,6 +18,9 @@ class AutomationSettings(ServiceSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "Lodestone <hello@lodestone.local>"
+    # Domains a workflow's email may name as its sender (comma-separated); the domain of
+    # mail_from always. A sender elsewhere would fail SPF/DKIM and spoof someone else.
+    mail_sender_domains: str = ""
     # Where recipients' unsubscribe, open and click links point (this service's public URL).
     public_url: str = "http://127.0.0.1:8003"
     # Signs unsubscribe and tracking links. Production refuses to start without one; rotate
@@ -30,6 +35,11 @@ class AutomationSettings(ServiceSettings):
     # "10.1.0.0/16"); loopback, private, link-local and metadata addresses are refused
     # otherwise (see domain/destinations.py).
     webhook_allowed_networks: str = ""
+
+    def sender_domains(self) -> set[str]:
+        own = sender_domain(self.mail_from)
+        extra = {d.strip().lower() for d in self.mail_sender_domains.split(",") if d.strip()}
+        return extra | ({own} if own else set())
 
     @model_validator(mode="after")
     def _link_secret(self) -> AutomationSettings:

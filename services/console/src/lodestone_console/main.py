@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from lodestone_common.cli import serve
 from lodestone_common.http import Runtime, build_app
 from lodestone_common.people import PersonTokens
+from lodestone_common.ratelimit import FailedAuthLimit
 
 from .api import auth, proxy, users, web
 from .service import People
@@ -57,6 +58,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.people = people
     app.state.tokens = tokens
     app.state.http = http
+    app.state.failed_sign_ins = FailedAuthLimit(
+        settings.sign_in_account_limit, "wrong passwords for this account"
+    )
     return app
 
 

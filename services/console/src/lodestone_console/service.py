@@ -110,6 +110,17 @@ class People:
             await self.sessions.remove_for(user_id)
         return changed
 
+    async def change_own_password(self, signed: SignedIn, current: str, new: str) -> bool:
+        """A signed-in person's new password, given the current one. Every other session of
+        theirs ends (a stolen cookie dies with the old password); this one stays."""
+        user = await self.users.get(signed.person.user_id)
+        stored = user.get("password_hash") if user else None
+        if user is None or not await verify_password(stored, current):
+            return False
+        await self.users.change(user["_id"], {"password_hash": await hash_password(new)})
+        await self.sessions.remove_for(user["_id"], keep=signed.session_id)
+        return True
+
     async def remove(self, user_id: str) -> bool:
         await self.sessions.remove_for(user_id)
         return await self.users.remove(user_id)

@@ -18,6 +18,8 @@ class ConsoleSettings(ServiceSettings):
     automation_url: str = "http://127.0.0.1:8003"
     reporting_url: str = "http://127.0.0.1:8004"
     session_hours: float = 12.0
+    # Wrong passwords for one account, from anywhere, before it is told to wait.
+    sign_in_account_limit: str = "10/15 minutes"
     # Cookies only over HTTPS; on by default in production (behind TLS).
     secure_cookies: bool | None = None
     # Outside production an admin is created on first start when there is no user at all.

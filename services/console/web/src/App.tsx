@@ -5,13 +5,16 @@ import {
   IconCalendarCheck,
   IconChartBar,
   IconFileImport,
+  IconKey,
   IconLogout,
   IconUsers,
   IconUsersGroup,
 } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { useState } from "react";
 import { useAuth } from "./auth";
+import { ChangePassword } from "./components/ChangePassword";
 import { ContactPage } from "./pages/Contact";
 import { ContactsPage } from "./pages/Contacts";
 import { ImportPage } from "./pages/Import";
@@ -48,6 +51,7 @@ const ROLE_NAMES: Record<string, string> = {
 export function App() {
   const { me, loading, signOut, can } = useAuth();
   const [opened, { toggle, close }] = useDisclosure();
+  const [changing, setChanging] = useState(false);
   const location = useLocation();
 
   if (loading) {
@@ -79,6 +83,9 @@ export function App() {
                 {ROLE_NAMES[me.role] ?? me.role}
               </Badge>
             </Stack>
+            <Button variant="subtle" leftSection={<IconKey size={16} />} onClick={() => setChanging(true)}>
+              Password
+            </Button>
             <Button variant="subtle" leftSection={<IconLogout size={16} />} onClick={signOut}>
               Sign out
             </Button>
@@ -98,6 +105,7 @@ export function App() {
           />
         ))}
       </AppShell.Navbar>
+      {changing && <ChangePassword onClose={() => setChanging(false)} />}
       <AppShell.Main>
         <Routes>
           <Route path="/" element={<Navigate to={me.rep_id ? "/day" : places[0]?.to ?? "/contacts"} replace />} />

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lodestone_common.processing import Transactions
+
 from ..catalog import Catalog
 from ..effects import ContactsClient
 from ..repository import AutomationRepository
@@ -28,7 +30,12 @@ def contacts(request: Request) -> ContactsClient:
     return request.app.state.contacts
 
 
+def transactions(request: Request) -> Transactions:
+    return request.app.state.transactions
+
+
 RepoDep = Annotated[AutomationRepository, Depends(repo)]
 CatalogDep = Annotated[Catalog, Depends(catalog)]
 RunnerDep = Annotated[Runner, Depends(runner)]
 ContactsDep = Annotated[ContactsClient, Depends(contacts)]
+TransactionsDep = Annotated[Transactions, Depends(transactions)]

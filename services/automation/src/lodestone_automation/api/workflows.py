@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
+from lodestone_common.processing import UnitOfWork
 
 from ..catalog import Catalog
 from ..domain.destinations import DestinationPolicy
 from ..domain.templates_library import LIBRARY
-from ..domain.workflows import WebhookStep, WorkflowDefinition
+from ..domain.workflows import SendEmailStep, WebhookStep, WorkflowDefinition, sender_domain
 from ..repository import AutomationRepository, Conflict
-from .deps import CatalogDep, RepoDep, RunnerDep
+from .deps import CatalogDep, RepoDep, RunnerDep, TransactionsDep
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
 
@@ -63,6 +64,19 @@ def masked(definition: dict[str, Any]) -> dict[str, Any]:
             for step in definition.get("steps", [])
         ],
     }
+
+
+def check_senders(body: WorkflowDefinition, allowed: set[str]) -> None:
+    """An email step's sender on a domain this installation sends from, or 422."""
+    for index, step in enumerate(body.steps):
+        if isinstance(step, SendEmailStep) and step.from_:
+            domain = sender_domain(step.from_)
+            if domain not in allowed:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    f"steps.{index}.from: {domain} is not a sending domain here (allowed: "
+                    f"{', '.join(sorted(allowed))}; LODESTONE_MAIL_SENDER_DOMAINS adds more)",
+                )
 
 
 def check_destinations(body: WorkflowDefinition, policy: DestinationPolicy) -> None:
@@ -129,8 +143,11 @@ def _missing(workflow_id: str) -> HTTPException:
 
 @router.post("/workflows/validate", summary="Check a definition; errors name the bad step")
 async def validate(
-    body: WorkflowDefinition, key: ApiKey = Scope("workflows:read")
+    body: WorkflowDefinition, runner: RunnerDep, key: ApiKey = Scope("workflows:read")
 ) -> dict[str, Any]:
+    # What saving would refuse, refused here too (a webhook to 169.254.169.254 is not valid).
+    check_destinations(body, runner.policy)
+    check_senders(body, runner.settings.sender_domains())
     return {"valid": True, "steps": [s.id for s in body.steps], "trigger": body.trigger.type}
 
 
@@ -147,6 +164,7 @@ async def create(
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
     check_destinations(body, runner.policy)
+    check_senders(body, runner.settings.sender_domains())
     keep_secrets(body, None)
     return _workflow(await repo.create_workflow(body, key.name))
 
@@ -180,6 +198,7 @@ async def replace(
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
     check_destinations(body, runner.policy)
+    check_senders(body, runner.settings.sender_domains())
     keep_secrets(body, await repo.workflow(workflow_id))
     try:
         doc = await repo.replace_workflow(workflow_id, body, key.name)
@@ -280,6 +299,7 @@ async def enroll(
     body: ManualEnrollment,
     repo: RepoDep,
     runner: RunnerDep,
+    transactions: TransactionsDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Enrollment:
     doc = await repo.workflow(workflow_id)
@@ -288,13 +308,19 @@ async def enroll(
     if doc["status"] != "active":
         raise HTTPException(status.HTTP_409_CONFLICT, f"the workflow is {doc['status']}")
     definition = WorkflowDefinition.model_validate(doc["definition"])
-    made, why = await repo.enroll(
-        doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}"
-    )
+
+    async def work(uow: UnitOfWork) -> tuple[dict[str, Any] | None, str]:
+        # The enrollment and its event in one transaction; the runner and the relay are
+        # woken once both are durable.
+        uow.on_commit(runner.wake)
+        uow.on_commit(repo.outbox.wake)  # enroll() writes its event's outbox row itself
+        return await repo.enroll(
+            doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}", uow.session
+        )
+
+    made, why = await transactions.run(work)
     if made is None:
         raise HTTPException(status.HTTP_409_CONFLICT, why)
-    runner.wake()
-    repo.outbox.wake()
     return _enrollment(made)
 
 

@@ -13,7 +13,9 @@ Steps run in order; `if` and `wait_for` may jump to another step by id; `exit` e
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -141,9 +143,29 @@ class IfStep(_Step):
 
 class SendEmailStep(_Step):
     type: Literal["send_email"]
-    subject: str = Field(min_length=1, max_length=300)
+    # One header line: a line break would let a subject add headers of its own.
+    subject: str = Field(min_length=1, max_length=300, pattern=r"^[^\r\n]*$")
     body: str = Field(min_length=1, max_length=50_000)
-    from_: str | None = Field(default=None, alias="from")
+    # One sender on a domain this installation may send from (checked when saving).
+    from_: str | None = Field(default=None, alias="from", max_length=300)
+
+    @field_validator("from_")
+    @classmethod
+    def _one_sender(cls, value: str | None) -> str | None:
+        if value is not None and sender_domain(value) is None:
+            raise ValueError("one sender, e.g. 'Ada <ada@example.com>'")
+        return value
+
+
+def sender_domain(value: str) -> str | None:
+    """The domain of a single `Name <address>` or bare address, None for anything else."""
+    if any(c in value for c in "\r\n,;"):
+        return None
+    _, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain and "." in domain) or " " in address:
+        return None
+    return domain.lower()
 
 
 class TaskStep(_Step):
@@ -185,6 +207,19 @@ class WebhookStep(_Step):
     type: Literal["webhook"]
     url: str = Field(pattern=r"^https?://", max_length=2000)
     secret: str = Field(min_length=8, max_length=200)
+
+    @field_validator("url")
+    @classmethod
+    def _reachable_shape(cls, value: str) -> str:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a port out of range)
+        except ValueError as exc:
+            raise ValueError(f"not a URL: {exc}") from None
+        if not parts.hostname:
+            raise ValueError("a URL names a host")
+        return value
+
     fields: list[str] = Field(
         default_factory=lambda: [
             "email",

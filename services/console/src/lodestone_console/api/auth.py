@@ -1,4 +1,4 @@
-"""`/auth`: sign in, sign out, and who is signed in."""
+"""`/auth`: sign in, sign out, who is signed in, and changing one's own password."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lodestone_common.people import ROLE_SCOPES
 
+from ..domain.users import valid_password
 from ..service import SignedIn
 from .deps import COOKIE, PeopleDep, SessionDep
 
@@ -21,6 +22,18 @@ class Credentials(BaseModel):
 
     email: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str
+
+    @field_validator("new_password")
+    @classmethod
+    def _strong(cls, value: str) -> str:
+        return valid_password(value)
 
 
 class Me(BaseModel):
@@ -58,11 +71,15 @@ def _same_origin(request: Request) -> None:
 @router.post("/sign-in", response_model=Me, summary="Sign in with email and password")
 async def sign_in(body: Credentials, request: Request, response: Response, people: PeopleDep) -> Me:
     _same_origin(request)
-    guard = request.app.state.failed_auth
+    guard = request.app.state.failed_auth  # per address
+    per_account = request.app.state.failed_sign_ins  # per account, from any address
+    account = body.email.strip().lower()
     guard.check(request)
+    per_account.check(request, by=account)
     found = await people.sign_in(body.email, body.password)
     if found is None:
         guard.failed(request)
+        per_account.failed(request, by=account)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password")
     token, signed = found
     settings = request.app.state.settings
@@ -91,3 +108,21 @@ async def me(signed: SessionDep) -> Me | Any:
     if signed is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
     return _me(signed)
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change your own password (every other session of yours ends)",
+)
+async def change_password(
+    body: PasswordChange, request: Request, people: PeopleDep, signed: SessionDep
+) -> None:
+    if signed is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
+    # Wrong current passwords count like wrong sign-ins: a borrowed session cannot guess.
+    per_account = request.app.state.failed_sign_ins
+    per_account.check(request, by=signed.person.name)
+    if not await people.change_own_password(signed, body.current_password, body.new_password):
+        per_account.failed(request, by=signed.person.name)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "The current password is not right.")

@@ -29,7 +29,8 @@ RESPONSE_HEADERS = ("content-type", "content-disposition", "retry-after", "x-tot
 async def call(service: Service, path: str, request: Request, signed: SessionDep):  # type: ignore[no-untyped-def]
     if signed is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
-    if not path.startswith("v1/"):
+    # Dot segments would climb out of /v1 once the URL is normalised (to /metrics, say).
+    if not path.startswith("v1/") or any(part in (".", "..") for part in path.split("/")):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "only the services' /v1 APIs are here")
     base = request.app.state.settings.service_url(service)
     client: httpx.AsyncClient = request.app.state.http

@@ -3,6 +3,7 @@ index.html for every page path so the app's own router takes over."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, status
@@ -10,6 +11,7 @@ from fastapi.responses import FileResponse
 
 APP = Path(__file__).resolve().parents[1] / "static" / "app"
 router = APIRouter(include_in_schema=False)
+_ASSET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 
 
 def _index() -> FileResponse:
@@ -25,6 +27,8 @@ def _index() -> FileResponse:
 
 @router.get("/assets/{name}")
 async def asset(name: str) -> FileResponse:
+    if not _ASSET.fullmatch(name):  # a bundle's name; "%00" would make resolve() raise
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset {name!r}")
     found = (APP / "assets" / name).resolve()
     if found.parent != (APP / "assets").resolve() or not found.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no asset {name!r}")

@@ -11,6 +11,7 @@ from lodestone_common.people import Role
 
 EMAIL = re.compile(r"^[^@\s\"'<>,;]+@[^@\s\"'<>,;]+\.[^@\s\"'<>,;]+$")
 MIN_PASSWORD = 10
+MIN_DISTINCT = 5
 
 
 def valid_email(value: str) -> str:
@@ -25,6 +26,9 @@ def valid_password(value: str) -> str:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
     if len(value) > 256:
         raise ValueError("a password may have at most 256 characters")
+    # Length alone lets "aaaaaaaaaa" or "1212121212" through: guessed among the first.
+    if len(set(value.lower())) < MIN_DISTINCT:
+        raise ValueError(f"a password needs at least {MIN_DISTINCT} different characters")
     return value
 
 

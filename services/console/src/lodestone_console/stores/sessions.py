@@ -40,5 +40,9 @@ class Sessions:
     async def remove(self, token: str) -> None:
         await self.sessions.delete_one({"_id": session_id(token)})
 
-    async def remove_for(self, user_id: str) -> None:
-        await self.sessions.delete_many({"user_id": user_id})
+    async def remove_for(self, user_id: str, keep: str | None = None) -> None:
+        """End every session of this user (but `keep`, a session id)."""
+        query: dict[str, Any] = {"user_id": user_id}
+        if keep is not None:
+            query["_id"] = {"$ne": keep}
+        await self.sessions.delete_many(query)
