@@ -44,6 +44,9 @@ def test_each_service_builds_from_its_dockerfile_and_scales() -> None:
         env = svc["environment"]
         assert env["LODESTONE_KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert env["LODESTONE_MONGO_URL"].startswith("mongodb://mongodb:27017")
+        if name == "automation":  # what production refuses to start without
+            assert env["LODESTONE_LINK_SECRET"].startswith("${LODESTONE_LINK_SECRET:?")
+            assert env["LODESTONE_SECRETS_KEY"].startswith("${LODESTONE_SECRETS_KEY:?")
         assert "LODESTONE_API_KEY" in env
         assert svc["healthcheck"]["test"]
         depends = svc["depends_on"]

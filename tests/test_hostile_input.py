@@ -3,7 +3,8 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 
 | finding                                           | test                                   |
 |---------------------------------------------------|----------------------------------------|
-| webhook signing secrets returned on read          | test_webhook_secrets_are_write_only    |
+| webhook signing secrets returned on read, stored  | test_webhook_secrets_are_write_only    |
+|   in plain text                                   |                                        |
 | webhooks to loopback, private, metadata addresses | test_webhooks_may_not_call_the_inside  |
 |   (also CGNAT, 6to4, and through `/validate`)     |                                        |
 | CSV formula injection in report exports           | test_csv_exports_never_hold_formulas   |
@@ -25,6 +26,7 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 | sign-in limit per address only (105 wrong        | test_passwords_cannot_be_guessed_...   |
 |   passwords, X-Forwarded-For trusted from         |                                        |
 |   loopback); `aaaaaaaaaa` a valid password        |                                        |
+| `/docs` loaded its scripts from a CDN             | test_the_api_docs_load_nothing_from_...|
 | the console proxy climbed to `/metrics` with `..`;| test_the_console_serves_only_its_own_..|
 |   `/assets/%00` gave a 500                        |                                        |
 """
@@ -38,6 +40,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
+from lodestone_automation.settings import DEV_SECRETS_KEY
+from lodestone_common.sealing import Sealer
 
 MASK = "********"
 
@@ -71,12 +76,25 @@ async def test_webhook_secrets_are_write_only(services, mongo) -> None:  # type:
         definition = {**reads[1]["definition"], "name": "crm sync, renamed"}
         kept = await http.put(f"/v1/workflows/{workflow_id}", json=definition)
         assert kept.status_code == 200, kept.text
-        stored = await mongo["lodestone_automation"]["workflows"].find_one({"_id": workflow_id})
-        assert stored["definition"]["steps"][0]["secret"] == secret
+        db = mongo["lodestone_automation"]
+        stored = await db["workflows"].find_one({"_id": workflow_id})
+        sealed = stored["definition"]["steps"][0]["secret"]
+        # At rest the secret is sealed, in the workflow and in every version of it.
+        assert sealed.startswith("sealed:") and secret not in str(stored)
+        old = await db["workflow_versions"].find({"workflow_id": workflow_id}).to_list(None)
+        assert len(old) == 2 and secret not in str(old)
+        assert Sealer(DEV_SECRETS_KEY).open(sealed) == secret  # the kept one, not a new one
         # ...but a new step cannot borrow one.
         renamed = {**definition, "steps": [{**definition["steps"][0], "id": "other"}]}
         refused = await http.put(f"/v1/workflows/{workflow_id}", json=renamed)
         assert refused.status_code == 422 and "steps.0.secret" in refused.json()["message"]
+        # Nor can a sealed value be planted from outside.
+        planted = {**definition, "steps": [{**definition["steps"][0], "secret": sealed}]}
+        # (this step's own stored value is kept as it is; any other sealed value is refused)
+        assert (await http.put(f"/v1/workflows/{workflow_id}", json=planted)).status_code == 200
+        other = {**renamed, "steps": [{**renamed["steps"][0], "secret": "sealed:gAAAAforged"}]}
+        forged = await http.put(f"/v1/workflows/{workflow_id}", json=other)
+        assert forged.status_code == 422 and "steps.0.secret" in forged.json()["message"]
 
 
 @pytest.mark.parametrize(
@@ -218,6 +236,22 @@ async def test_every_answer_carries_security_headers(services) -> None:  # type:
                 assert response.headers["x-frame-options"] == "DENY"
                 assert response.headers["referrer-policy"] == "no-referrer"
                 assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_the_api_docs_load_nothing_from_elsewhere(services) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    for service in ("contacts", "scoring", "automation", "reporting", "console"):
+        async with services.client(service, key=None) as http:
+            for page in ("/docs", "/redoc"):
+                answer = await http.get(page)
+                assert answer.status_code == 200, (service, page)
+                policy = answer.headers["content-security-policy"]
+                assert "http" not in policy and "default-src 'self'" in policy
+                sources = re.findall(r'(?:src|href)="([^"]+)"', answer.text)
+                assert sources and all(s.startswith("/") for s in sources), (page, sources)
+                for source in sources:
+                    assert (await http.get(source)).status_code == 200, source
 
 
 async def test_guessing_keys_is_slowed_down(in_process) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from bson.errors import InvalidDocument
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -140,13 +141,20 @@ _SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 # Pages and answers load only what their own service serves (the dashboard vendors its chart
-# library); the interactive API docs are left out, as FastAPI's load Swagger UI from a CDN.
+# library, the API docs come with fastapi-offline). The docs pages start Swagger UI and ReDoc
+# with an inline script (and ReDoc runs a worker from a blob): allowed there, nowhere else.
 _CSP = (
     b"content-security-policy",
     b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 )
-_NO_CSP = ("/docs", "/redoc")
+_DOCS_CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; "
+    b"img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+    b"base-uri 'none'; frame-ancestors 'none'",
+)
+_DOCS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
@@ -161,8 +169,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         extra = list(_SECURITY_HEADERS)
-        if not scope["path"].startswith(_NO_CSP):
-            extra.append(_CSP)
+        extra.append(_DOCS_CSP if scope["path"].startswith(_DOCS) else _CSP)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -358,7 +365,13 @@ def build_app(
                 await runtime.broker.stop()
             await runtime.mongo.close()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        static_url="/docs-assets",
+    )
     app.state.runtime = runtime
     app.state.keyring = runtime.keyring
     app.state.failed_auth = FailedAuthLimit(settings.failed_auth_limit)

@@ -86,6 +86,8 @@ class Runner:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.policy = DestinationPolicy.from_setting(settings.webhook_allowed_networks)
         self.links = link_signer(settings)
+        # Webhook secrets are stored sealed; opened only to sign a request.
+        self.sealer = settings.sealer()
 
     def wake(self) -> None:
         self._wake.set()
@@ -374,7 +376,8 @@ class Runner:
             "attempt": attempt,
         }
         try:
-            status = await post_webhook(step.url, step.secret, key, payload, policy=self.policy)
+            secret = self.sealer.open(step.secret)
+            status = await post_webhook(step.url, secret, key, payload, policy=self.policy)
         except Refused as exc:
             # Final, and no more than that in the history: the address itself, or whether it
             # answered, would make webhooks a port scanner of the inside.

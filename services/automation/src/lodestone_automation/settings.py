@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
+from lodestone_common.sealing import Sealer
 from lodestone_common.settings import ServiceSettings, production_secret
 
 from .domain.workflows import sender_domain
 
 DEV_LINK_SECRET = "lodestone-dev-link-secret"
+DEV_SECRETS_KEY = "lodestone-dev-secrets-key-not-for-production"
 
 
 class AutomationSettings(ServiceSettings):
@@ -35,11 +37,30 @@ class AutomationSettings(ServiceSettings):
     # "10.1.0.0/16"); loopback, private, link-local and metadata addresses are refused
     # otherwise (see domain/destinations.py).
     webhook_allowed_networks: str = ""
+    # Encrypts webhook signing secrets in the database (sealing.py). Production refuses to
+    # start without one; rotate by moving the old one to secrets_previous_keys.
+    secrets_key: str | None = None
+    secrets_previous_keys: str = ""
 
     def sender_domains(self) -> set[str]:
         own = sender_domain(self.mail_from)
         extra = {d.strip().lower() for d in self.mail_sender_domains.split(",") if d.strip()}
         return extra | ({own} if own else set())
+
+    @model_validator(mode="after")
+    def _secrets_key(self) -> AutomationSettings:
+        if not self.secrets_key:
+            if self.environment == "production":
+                raise ValueError("production settings need LODESTONE_SECRETS_KEY")
+            self.secrets_key = DEV_SECRETS_KEY
+        elif self.environment == "production":
+            production_secret("LODESTONE_SECRETS_KEY", self.secrets_key, DEV_SECRETS_KEY)
+        return self
+
+    def sealer(self) -> Sealer:
+        assert self.secrets_key
+        previous = [k.strip() for k in self.secrets_previous_keys.split(",") if k.strip()]
+        return Sealer(self.secrets_key, previous)
 
     @model_validator(mode="after")
     def _link_secret(self) -> AutomationSettings:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.processing import UnitOfWork
+from lodestone_common.sealing import Sealer
 
 from ..catalog import Catalog
 from ..domain.destinations import DestinationPolicy
@@ -54,6 +55,7 @@ class ManualEnrollment(BaseModel):
 # Secrets are write-only: what any read shows instead of a webhook's signing secret. Sent back
 # unchanged in a PUT, it keeps the secret the step (same id) has.
 MASK = "********"
+MAX_SECRET = 200
 
 
 def masked(definition: dict[str, Any]) -> dict[str, Any]:
@@ -93,13 +95,32 @@ def check_destinations(body: WorkflowDefinition, policy: DestinationPolicy) -> N
                 )
 
 
-def keep_secrets(body: WorkflowDefinition, current: dict[str, Any] | None) -> None:
-    """Fill each masked secret from the stored step of the same id; 422 when there is none."""
-    stored = {
+def seal_secrets(body: WorkflowDefinition, current: dict[str, Any] | None, sealer: Sealer) -> None:
+    """Webhook secrets as they are stored: a masked one is the stored step's (of the same id,
+    else 422), a new one is sealed (encrypted, so the database never holds it readable)."""
+    keep_secrets(body, current)
+    stored = _stored(current)
+    for index, step in enumerate(body.steps):
+        if isinstance(step, WebhookStep) and step.secret != stored.get(step.id):
+            if sealer.is_sealed(step.secret) or len(step.secret) > MAX_SECRET:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    f"steps.{index}.secret: 8 to {MAX_SECRET} characters of your own",
+                )
+            step.secret = sealer.seal(step.secret)
+
+
+def _stored(current: dict[str, Any] | None) -> dict[str, str]:
+    return {
         step.get("id"): step.get("secret")
         for step in (current or {}).get("definition", {}).get("steps", [])
         if step.get("type") == "webhook"
     }
+
+
+def keep_secrets(body: WorkflowDefinition, current: dict[str, Any] | None) -> None:
+    """Fill each masked secret from the stored step of the same id; 422 when there is none."""
+    stored = _stored(current)
     for index, step in enumerate(body.steps):
         if isinstance(step, WebhookStep) and step.secret == MASK:
             if not stored.get(step.id):
@@ -165,7 +186,7 @@ async def create(
 ) -> Workflow:
     check_destinations(body, runner.policy)
     check_senders(body, runner.settings.sender_domains())
-    keep_secrets(body, None)
+    seal_secrets(body, None, runner.sealer)
     return _workflow(await repo.create_workflow(body, key.name))
 
 
@@ -199,7 +220,7 @@ async def replace(
 ) -> Workflow:
     check_destinations(body, runner.policy)
     check_senders(body, runner.settings.sender_domains())
-    keep_secrets(body, await repo.workflow(workflow_id))
+    seal_secrets(body, await repo.workflow(workflow_id), runner.sealer)
     try:
         doc = await repo.replace_workflow(workflow_id, body, key.name)
     except Conflict as exc:

@@ -206,7 +206,8 @@ class WebhookStep(_Step):
 
     type: Literal["webhook"]
     url: str = Field(pattern=r"^https?://", max_length=2000)
-    secret: str = Field(min_length=8, max_length=200)
+    # As given: 8 to 200 characters (the API checks); as stored: sealed, so longer.
+    secret: str = Field(min_length=8, max_length=1000)
 
     @field_validator("url")
     @classmethod
