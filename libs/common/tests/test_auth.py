@@ -89,15 +89,25 @@ def test_production_refuses_public_or_short_secrets(
 
 
 def test_production_refuses_the_development_link_secret_and_admin_password() -> None:
-    from lodestone_automation.settings import DEV_LINK_SECRET, AutomationSettings
+    from lodestone_automation.settings import DEV_LINK_SECRET, DEV_SECRETS_KEY, AutomationSettings
     from lodestone_console.settings import DEV_ADMIN_PASSWORD, ConsoleSettings
 
     secrets = {"environment": "production", "api_key": "k" * 32, "person_token_secret": "s" * 32}
+    sealing = {**secrets, "secrets_key": "z" * 32}
     for link, refused in ((DEV_LINK_SECRET, "public development"), ("short", "at least 32")):
         with pytest.raises(ValueError, match=refused):
-            AutomationSettings(**secrets, link_secret=link)
+            AutomationSettings(**sealing, link_secret=link)
     with pytest.raises(ValueError, match="at least 32"):
-        AutomationSettings(**secrets, link_secret="l" * 32, link_previous_secrets="old")
+        AutomationSettings(**sealing, link_secret="l" * 32, link_previous_secrets="old")
+    # The key that seals webhook secrets in the database: required, not public, not short.
+    for key, refused in (
+        (None, "need LODESTONE_SECRETS_KEY"),
+        (DEV_SECRETS_KEY, "public development"),
+        ("short", "at least 32"),
+    ):
+        with pytest.raises(ValueError, match=refused):
+            AutomationSettings(**secrets, link_secret="l" * 32, secrets_key=key)
+    assert AutomationSettings(**sealing, link_secret="l" * 32).sealer()
     for password, refused in ((DEV_ADMIN_PASSWORD, "public development"), ("aaaa", "12")):
         with pytest.raises(ValueError, match=refused):
             ConsoleSettings(**secrets, bootstrap_admin_password=password)
