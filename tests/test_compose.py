@@ -47,6 +47,15 @@ def test_each_service_builds_from_its_dockerfile_and_scales() -> None:
         if name == "automation":  # what production refuses to start without
             assert env["LODESTONE_LINK_SECRET"].startswith("${LODESTONE_LINK_SECRET:?")
             assert env["LODESTONE_SECRETS_KEY"].startswith("${LODESTONE_SECRETS_KEY:?")
+            automation_key = env["LODESTONE_CONTACTS_API_KEY"]
+            assert automation_key.startswith("${LODESTONE_AUTOMATION_KEY:?")
+        if name == "contacts":  # automation's key, with only the scopes its steps use
+            import json
+
+            listed = json.loads(env["LODESTONE_API_KEYS"])
+            assert [(k["name"], sorted(k["scopes"])) for k in listed] == [
+                ("automation", ["contacts:write", "events:write"])
+            ]
         assert "LODESTONE_API_KEY" in env
         assert svc["healthcheck"]["test"]
         depends = svc["depends_on"]

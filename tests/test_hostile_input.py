@@ -27,6 +27,7 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 |   passwords, X-Forwarded-For trusted from         |                                        |
 |   loopback); `aaaaaaaaaa` a valid password        |                                        |
 | `/docs` loaded its scripts from a CDN             | test_the_api_docs_load_nothing_from_...|
+| automation called contacts with the admin key     | test_automation_reaches_contacts_with..|
 | the console proxy climbed to `/metrics` with `..`;| test_the_console_serves_only_its_own_..|
 |   `/assets/%00` gave a 500                        |                                        |
 """
@@ -465,3 +466,21 @@ async def test_passwords_cannot_be_guessed_per_account_nor_be_trivial(in_process
     assert options(ConsoleSettings())["proxy_headers"] is False
     trusted = options(ConsoleSettings(trusted_proxies="10.0.0.5"))
     assert trusted["proxy_headers"] is True and trusted["forwarded_allow_ips"] == "10.0.0.5"
+
+
+async def test_automation_reaches_contacts_with_a_key_of_its_own(services) -> None:  # type: ignore[no-untyped-def]
+    key = services.stack.automation_key
+    assert key != services.stack.api_key
+    async with services.client("contacts", key=key) as http:
+        # What its steps and email links do...
+        event = {
+            "event_id": uuid4().hex,
+            "type": "track",
+            "name": "Email Opened",
+            "contact": {"email": f"k.{uuid4().hex[:6]}@example.com"},
+        }
+        assert (await http.post("/v1/events", json={"events": [event]})).status_code == 202
+        # ...and nothing else: no reading people, no erasing them, no segments.
+        assert (await http.get("/v1/contacts")).status_code == 403
+        assert (await http.delete("/v1/contacts/ct_x")).status_code == 403
+        assert (await http.get("/v1/segments")).status_code == 403

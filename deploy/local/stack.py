@@ -15,6 +15,7 @@ imports this module to start a private stack on other ports.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -39,6 +40,9 @@ SERVICES = {"contacts": 8001, "scoring": 8002, "automation": 8003, "reporting": 
 # counts "the services" (fault phases, fuzzing) stays the four that own the domain data.
 CONSOLE_PORT = 8000
 DEV_API_KEY = "lodestone-dev-key"
+# What automation may do at contacts: its update_contact steps, and the email events
+# (opened, clicked, unsubscribed, bounced) its links and mailer report.
+AUTOMATION_SCOPES = ("contacts:write", "events:write")
 CACHE = Path(os.environ.get("LODESTONE_CACHE", Path.home() / ".cache" / "lodestone"))
 SECANTUS_RS_VERSION = "0.5.3-beta.196"
 SECANTUS_RS = CACHE / "secantus" / SECANTUS_RS_VERSION / "bin" / "secantusd-rs"
@@ -87,6 +91,25 @@ class Stack:
         """Every process serving HTTP: the four services and the console."""
         return {**self.service_ports, "console": self.console_port}
 
+    @property
+    def automation_key(self) -> str:
+        """Automation's key for contacts: only what its steps do there (change contacts,
+        report email events), never the admin key. Derived from the admin key so that every
+        process of the stack, however often restarted, agrees on it."""
+        return hashlib.sha256(f"automation->contacts:{self.api_key}".encode()).hexdigest()
+
+    def keys_json(self) -> str:
+        """LODESTONE_API_KEYS: the configured keys and automation's key for contacts."""
+        keys = json.loads(self.api_keys) if self.api_keys.strip() else []
+        keys.append(
+            {
+                "name": "automation",
+                "sha256": hashlib.sha256(self.automation_key.encode()).hexdigest(),
+                "scopes": list(AUTOMATION_SCOPES),
+            }
+        )
+        return json.dumps(keys)
+
     def service_env(self, service: str, replica: int = 0) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -95,7 +118,8 @@ class Stack:
             LODESTONE_HTTP_PORT=str(self.replica(service, replica)[1]),
             LODESTONE_HTTP_HOST="127.0.0.1",
             LODESTONE_API_KEY=self.api_key,
-            LODESTONE_API_KEYS=self.api_keys,
+            LODESTONE_API_KEYS=self.keys_json(),
+            LODESTONE_CONTACTS_API_KEY=self.automation_key,
             LODESTONE_SMTP_HOST="127.0.0.1",
             LODESTONE_SMTP_PORT=str(self.smtp_port),
             LODESTONE_PUBLIC_URL=f"http://127.0.0.1:{self.replica(service, replica)[1]}",

@@ -93,7 +93,7 @@ def test_production_refuses_the_development_link_secret_and_admin_password() -> 
     from lodestone_console.settings import DEV_ADMIN_PASSWORD, ConsoleSettings
 
     secrets = {"environment": "production", "api_key": "k" * 32, "person_token_secret": "s" * 32}
-    sealing = {**secrets, "secrets_key": "z" * 32}
+    sealing = {**secrets, "secrets_key": "z" * 32, "contacts_api_key": "c" * 32}
     for link, refused in ((DEV_LINK_SECRET, "public development"), ("short", "at least 32")):
         with pytest.raises(ValueError, match=refused):
             AutomationSettings(**sealing, link_secret=link)
@@ -106,8 +106,12 @@ def test_production_refuses_the_development_link_secret_and_admin_password() -> 
         ("short", "at least 32"),
     ):
         with pytest.raises(ValueError, match=refused):
-            AutomationSettings(**secrets, link_secret="l" * 32, secrets_key=key)
+            AutomationSettings(**{**sealing, "secrets_key": key}, link_secret="l" * 32)
     assert AutomationSettings(**sealing, link_secret="l" * 32).sealer()
+    # Its key at contacts: its own, never the admin key.
+    for key, refused in ((None, "CONTACTS_API_KEY"), ("k" * 32, "not be the admin key")):
+        with pytest.raises(ValueError, match=refused):
+            AutomationSettings(**{**sealing, "contacts_api_key": key}, link_secret="l" * 32)
     for password, refused in ((DEV_ADMIN_PASSWORD, "public development"), ("aaaa", "12")):
         with pytest.raises(ValueError, match=refused):
             ConsoleSettings(**secrets, bootstrap_admin_password=password)

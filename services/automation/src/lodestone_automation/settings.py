@@ -30,7 +30,9 @@ class AutomationSettings(ServiceSettings):
     link_secret: str | None = None
     link_previous_secrets: str = ""
     link_lifetime_days: int = 365
-    # Contacts stays the only writer of contacts: steps change them through its API.
+    # Contacts stays the only writer of contacts: steps change them through its API, with a
+    # key of their own (scopes contacts:write and events:write at contacts). Production
+    # refuses to start without one; elsewhere the admin key stands in.
     contacts_url: str = "http://127.0.0.1:8001"
     contacts_api_key: str | None = None
     # Networks webhooks may reach although private or local (comma-separated CIDRs, e.g.
@@ -46,6 +48,19 @@ class AutomationSettings(ServiceSettings):
         own = sender_domain(self.mail_from)
         extra = {d.strip().lower() for d in self.mail_sender_domains.split(",") if d.strip()}
         return extra | ({own} if own else set())
+
+    @model_validator(mode="after")
+    def _contacts_key(self) -> AutomationSettings:
+        if self.environment == "production":
+            if not self.contacts_api_key:
+                raise ValueError(
+                    "production settings need LODESTONE_CONTACTS_API_KEY (a contacts key with "
+                    "the scopes contacts:write and events:write, not the admin key)"
+                )
+            if self.contacts_api_key == self.api_key:
+                raise ValueError("LODESTONE_CONTACTS_API_KEY may not be the admin key")
+            production_secret("LODESTONE_CONTACTS_API_KEY", self.contacts_api_key, "")
+        return self
 
     @model_validator(mode="after")
     def _secrets_key(self) -> AutomationSettings:

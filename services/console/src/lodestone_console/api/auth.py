@@ -12,7 +12,7 @@ from lodestone_common.people import ROLE_SCOPES
 
 from ..domain.users import valid_password
 from ..service import SignedIn
-from .deps import COOKIE, PeopleDep, SessionDep
+from .deps import COOKIE, PeopleDep, SessionDep, SignedInDep
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
@@ -116,10 +116,8 @@ async def me(signed: SessionDep) -> Me | Any:
     summary="Change your own password (every other session of yours ends)",
 )
 async def change_password(
-    body: PasswordChange, request: Request, people: PeopleDep, signed: SessionDep
+    body: PasswordChange, request: Request, people: PeopleDep, signed: SignedInDep
 ) -> None:
-    if signed is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
     # Wrong current passwords count like wrong sign-ins: a borrowed session cannot guess.
     per_account = request.app.state.failed_sign_ins
     per_account.check(request, by=signed.person.name)

@@ -53,6 +53,9 @@ async def signed_in(signed: SessionDep) -> SignedIn:
     return signed
 
 
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
 def allowed(scope: str) -> Callable[..., object]:
     """A signed-in person or an API key, which must hold `scope` (401 / 403 otherwise)."""
 
