@@ -87,6 +87,14 @@ async def test_import_refuses_what_is_not_a_utf8_csv(services) -> None:  # type:
             headers={"content-type": "text/csv"},
         )
         assert latin1.status_code == 422 and "UTF-8" in latin1.json()["message"]
+        # Text for its first 64 KiB and more, then not: refused where it stops being text.
+        rows = b"email\n" + b"x@example.com\n" * 20_000
+        tail = await http.post(
+            "/v1/contacts/imports",
+            content=rows + b"\x00\xff binary" + rows,
+            headers={"content-type": "text/csv"},
+        )
+        assert tail.status_code == 422, tail.text
         empty = await http.post(
             "/v1/contacts/imports", content=b"", headers={"content-type": "text/csv"}
         )

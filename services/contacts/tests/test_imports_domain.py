@@ -42,3 +42,29 @@ def test_a_good_row_becomes_a_draft() -> None:
 def test_a_bad_row_is_rejected_whole_with_the_field_named(values: list[str], field: str) -> None:
     draft, errors = parse_row(column_names(["email", "first_name", "age"]), values)
     assert draft is None and errors[0]["field"] == field
+
+
+def test_an_upload_is_checked_as_text_all_the_way_through() -> None:
+    import pytest
+
+    from lodestone_contacts.imports import NotCsv, TextCheck
+
+    good = ("email,first_name\n" + "zoë@example.com,Zoë\n" * 20_000).encode()
+    check = TextCheck()
+    for i in range(0, len(good), 7):  # chunks that split "ë" in two
+        check.feed(good[i : i + 7])
+    check.feed(b"", final=True)
+
+    late = good + b"\xff" + good  # valid for the first 400 KB, then not
+    with pytest.raises(NotCsv, match=f"byte {len(good):,}"):
+        checker = TextCheck()
+        for i in range(0, len(late), 65_536):
+            checker.feed(late[i : i + 65_536])
+    with pytest.raises(NotCsv, match="NUL"):
+        TextCheck().feed(b"email\n\x00\x01\x02")
+    with pytest.raises(NotCsv, match="header row"):
+        TextCheck().feed(b"a" * 70_000)
+    with pytest.raises(NotCsv, match="not UTF-8"):  # cut inside a character at the end
+        cut = TextCheck()
+        cut.feed("email\nzo\u00eb".encode()[:-1])
+        cut.feed(b"", final=True)

@@ -122,7 +122,34 @@ class ImportJobs:
         )
 
 
-def decode_check(sample: bytes) -> None:
-    """Refuse a file that is not UTF-8 text before importing any of it."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    decoder.decode(sample, final=False)
+HEADER_WITHIN = 65_536  # the header row must end within the first 64 KiB
+
+
+class NotCsv(ValueError):
+    """The upload is not UTF-8 CSV text; the message says why, for the 422."""
+
+
+class TextCheck:
+    """Checks an upload as it streams in, chunk by chunk, so a file that stops being CSV
+    text at byte 900,000,000 is refused there, not stored whole and found out row by row:
+    UTF-8 throughout (a chunk may end inside a character), no NUL (a binary file), and a
+    header row that ends within the first 64 KiB."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._seen = 0
+        self._header = False
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        try:
+            text = self._decoder.decode(chunk, final=final)
+        except UnicodeDecodeError as exc:
+            where = self._seen + exc.start
+            raise NotCsv(f"the file is not UTF-8 text (byte {where:,})") from exc
+        if "\x00" in text:
+            raise NotCsv("the file holds NUL bytes: a binary file, not CSV text")
+        if not self._header:
+            self._header = "\n" in text or "\r" in text
+            if not self._header and self._seen + len(chunk) > HEADER_WITHIN:
+                raise NotCsv("no header row within the first 64 KiB: not a CSV file")
+        self._seen += len(chunk)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from lodestone_common.auth import ApiKey, Scope
 
-from ..imports import ImportJobs, decode_check
+from ..imports import ImportJobs, NotCsv, TextCheck
 
 router = APIRouter(prefix="/v1/contacts/imports", tags=["imports"])
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
@@ -65,12 +65,12 @@ async def start_import(request: Request, key: ApiKey = Scope("contacts:write")) 
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send the file as Content-Type: text/csv"
         )
     size = 0
+    check = TextCheck()
     with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as out:
         path = Path(out.name)
         try:
             async for chunk in request.stream():
-                if size == 0 and chunk:
-                    decode_check(chunk[:65536])
+                check.feed(chunk)  # every byte, as it arrives: stops at the first bad one
                 size += len(chunk)
                 if size > MAX_IMPORT_BYTES:
                     raise HTTPException(
@@ -78,11 +78,10 @@ async def start_import(request: Request, key: ApiKey = Scope("contacts:write")) 
                         f"imports are limited to {MAX_IMPORT_BYTES} bytes",
                     )
                 out.write(chunk)
-        except UnicodeDecodeError as exc:
+            check.feed(b"", final=True)
+        except NotCsv as exc:
             _discard(path)
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY, "the file is not UTF-8 text"
-            ) from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
         except BaseException:
             _discard(path)
             raise
