@@ -306,7 +306,10 @@ async def staged(
         memory[service] = rss(stack)[service]
         print(
             f"  {service}: "
-            + ", ".join(f"{g.split('.')[1]} {drains[g].rate:,.0f}/s" for g in mine),
+            + ", ".join(
+                f"{name} {drains[group].rate:,.0f}/s"
+                for name, group in zip(names, mine, strict=True)
+            ),
             flush=True,
         )
         if service == "contacts" and len(running) == 1:
