@@ -17,6 +17,8 @@ from aiokafka.protocol.admin import DeleteGroupsRequest
 from .liveness import group_offsets
 from .topics import TOPICS, TopicSpec
 
+log = logging.getLogger(__name__)
+
 
 async def ensure_topics(
     bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS, timeout: float = 60.0
@@ -68,7 +70,6 @@ async def consumer_lag(
         await admin.close()
 
 
-log = logging.getLogger(__name__)
 GROUP_NOT_EMPTY = 68
 
 

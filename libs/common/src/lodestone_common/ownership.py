@@ -31,9 +31,6 @@ class Ownership(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self) -> None:
         self.owned: frozenset[int] = frozenset()
 
-    def owns(self, contact_id: str) -> bool:
-        return partition_of(contact_id) in self.owned
-
     async def on_partitions_revoked(self, revoked: object) -> None:
         # Work already taken keeps its lease (claims fence the hand-over); nothing new is
         # taken for these partitions from now on.

@@ -27,7 +27,7 @@ the same member, and one contact's events are written by one process at a time.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -62,12 +62,6 @@ class UnitOfWork:
     def emit(self, topic: str, envelope: Envelope) -> None:
         """Publish `envelope` on `topic` if, and only if, the batch commits."""
         self.emitted.append((topic, envelope))
-
-    def emit_all(self, items: Iterable[tuple[str, Envelope]]) -> None:
-        self.emitted.extend(items)
-
-    def emitted_types(self) -> list[str]:
-        return [envelope.event_type for _, envelope in self.emitted]
 
 
 Handler = Callable[[list[EnvelopeEvent], UnitOfWork], Awaitable[Rejections]]

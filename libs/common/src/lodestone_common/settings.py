@@ -17,6 +17,23 @@ DEV_PERSON_SECRET = "lodestone-dev-person-token-secret"
 MIN_SECRET = 32
 
 
+def comma_list(text: str) -> list[str]:
+    """A comma-separated setting as its items, blanks dropped."""
+    return [item for item in (part.strip() for part in text.split(",")) if item]
+
+
+def required_secret(name: str, value: str | None, development_value: str, environment: str) -> str:
+    """A secret setting as used: in production the one given (required, not the public
+    development value, not short), elsewhere the development value when none is given."""
+    if not value:
+        if environment == "production":
+            raise ValueError(f"production settings need {name}")
+        return development_value
+    if environment == "production":
+        production_secret(name, value, development_value)
+    return value
+
+
 def production_secret(name: str, value: str | None, development_value: str) -> None:
     """Refuse a production secret that is public (the repository's development value) or
     short enough to guess."""

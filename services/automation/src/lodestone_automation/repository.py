@@ -18,7 +18,7 @@ from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import Erased, Inbox, MergedSets, in_transaction
+from lodestone_common.mongo import Erased, MergedSets, in_transaction
 from lodestone_common.outbox import Outbox
 from lodestone_common.ownership import partition_of
 from lodestone_common.topics import AUTOMATION
@@ -61,7 +61,6 @@ class AutomationRepository:
         self.reps = db["reps"]
         self.turns = db["turns"]
         self.meta = db["meta"]
-        self.inbox = Inbox(db["inbox"])
         self.erased = Erased(db["erased"])
         self.outbox = outbox
 

@@ -15,6 +15,7 @@ from uuid import uuid4
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import WorkflowActionPerformed, WorkflowEnrollmentChanged
 from lodestone_common.liveness import Progress
+from lodestone_common.settings import comma_list
 
 from .catalog import Catalog
 from .domain.assignment import choose_owner
@@ -481,7 +482,7 @@ class Runner:
 
 def link_signer(settings: AutomationSettings) -> LinkSigner:
     assert settings.link_secret  # the settings give a development secret outside production
-    previous = tuple(s.strip() for s in settings.link_previous_secrets.split(",") if s.strip())
+    previous = tuple(comma_list(settings.link_previous_secrets))
     return LinkSigner(settings.link_secret, previous, settings.link_lifetime_days * 86_400)
 
 

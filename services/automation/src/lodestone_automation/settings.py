@@ -3,7 +3,12 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from lodestone_common.sealing import Sealer
-from lodestone_common.settings import ServiceSettings, production_secret
+from lodestone_common.settings import (
+    ServiceSettings,
+    comma_list,
+    production_secret,
+    required_secret,
+)
 
 from .domain.workflows import sender_domain
 
@@ -46,7 +51,7 @@ class AutomationSettings(ServiceSettings):
 
     def sender_domains(self) -> set[str]:
         own = sender_domain(self.mail_from)
-        extra = {d.strip().lower() for d in self.mail_sender_domains.split(",") if d.strip()}
+        extra = {d.lower() for d in comma_list(self.mail_sender_domains)}
         return extra | ({own} if own else set())
 
     @model_validator(mode="after")
@@ -63,28 +68,19 @@ class AutomationSettings(ServiceSettings):
         return self
 
     @model_validator(mode="after")
-    def _secrets_key(self) -> AutomationSettings:
-        if not self.secrets_key:
-            if self.environment == "production":
-                raise ValueError("production settings need LODESTONE_SECRETS_KEY")
-            self.secrets_key = DEV_SECRETS_KEY
-        elif self.environment == "production":
-            production_secret("LODESTONE_SECRETS_KEY", self.secrets_key, DEV_SECRETS_KEY)
+    def _secrets(self) -> AutomationSettings:
+        env = self.environment
+        self.secrets_key = required_secret(
+            "LODESTONE_SECRETS_KEY", self.secrets_key, DEV_SECRETS_KEY, env
+        )
+        self.link_secret = required_secret(
+            "LODESTONE_LINK_SECRET", self.link_secret, DEV_LINK_SECRET, env
+        )
+        if env == "production":
+            for previous in comma_list(self.link_previous_secrets):
+                production_secret("LODESTONE_LINK_PREVIOUS_SECRETS", previous, DEV_LINK_SECRET)
         return self
 
     def sealer(self) -> Sealer:
         assert self.secrets_key
-        previous = [k.strip() for k in self.secrets_previous_keys.split(",") if k.strip()]
-        return Sealer(self.secrets_key, previous)
-
-    @model_validator(mode="after")
-    def _link_secret(self) -> AutomationSettings:
-        if not self.link_secret:
-            if self.environment == "production":
-                raise ValueError("production settings need LODESTONE_LINK_SECRET")
-            self.link_secret = DEV_LINK_SECRET
-        elif self.environment == "production":
-            production_secret("LODESTONE_LINK_SECRET", self.link_secret, DEV_LINK_SECRET)
-            for previous in filter(None, map(str.strip, self.link_previous_secrets.split(","))):
-                production_secret("LODESTONE_LINK_PREVIOUS_SECRETS", previous, DEV_LINK_SECRET)
-        return self
+        return Sealer(self.secrets_key, comma_list(self.secrets_previous_keys))

@@ -19,6 +19,7 @@ from ..domain.destinations import DestinationPolicy
 from ..domain.templates_library import LIBRARY
 from ..domain.workflows import SendEmailStep, WebhookStep, WorkflowDefinition, sender_domain
 from ..repository import AutomationRepository, Conflict
+from ..runner import Runner
 from .deps import CatalogDep, RepoDep, RunnerDep, TransactionsDep
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
@@ -66,6 +67,13 @@ def masked(definition: dict[str, Any]) -> dict[str, Any]:
             for step in definition.get("steps", [])
         ],
     }
+
+
+def check_definition(body: WorkflowDefinition, runner: Runner) -> None:
+    """What this installation refuses to save (and so to validate): webhooks to the inside,
+    senders on other domains; 422 naming the step."""
+    check_destinations(body, runner.policy)
+    check_senders(body, runner.settings.sender_domains())
 
 
 def check_senders(body: WorkflowDefinition, allowed: set[str]) -> None:
@@ -167,8 +175,7 @@ async def validate(
     body: WorkflowDefinition, runner: RunnerDep, key: ApiKey = Scope("workflows:read")
 ) -> dict[str, Any]:
     # What saving would refuse, refused here too (a webhook to 169.254.169.254 is not valid).
-    check_destinations(body, runner.policy)
-    check_senders(body, runner.settings.sender_domains())
+    check_definition(body, runner)
     return {"valid": True, "steps": [s.id for s in body.steps], "trigger": body.trigger.type}
 
 
@@ -184,8 +191,7 @@ async def create(
     runner: RunnerDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    check_destinations(body, runner.policy)
-    check_senders(body, runner.settings.sender_domains())
+    check_definition(body, runner)
     seal_secrets(body, None, runner.sealer)
     return _workflow(await repo.create_workflow(body, key.name))
 
@@ -218,8 +224,7 @@ async def replace(
     catalog: CatalogDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    check_destinations(body, runner.policy)
-    check_senders(body, runner.settings.sender_domains())
+    check_definition(body, runner)
     seal_secrets(body, await repo.workflow(workflow_id), runner.sealer)
     try:
         doc = await repo.replace_workflow(workflow_id, body, key.name)
