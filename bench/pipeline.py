@@ -47,7 +47,7 @@ SERVICES = ["contacts", "scoring", "automation", "reporting"]
 # What each service's consumer groups read (group = lodestone-<service>.<name>, or just
 # lodestone-<service> for a service's one group, named after the service).
 GROUPS: dict[str, dict[str, list[str]]] = {
-    "contacts": {"contacts-ingest": [INGEST_RAW], "contacts-scores": [SCORES]},
+    "contacts": {"contacts": [INGEST_RAW, SCORES]},
     "scoring": {"scoring": [INTERACTIONS, CONTACTS]},
     "automation": {
         "automation": [INTERACTIONS, CONTACTS, SCORES],
@@ -260,13 +260,14 @@ async def end_to_end(
 
 
 # The order services meet their backlog in: each group is measured where its whole input is
-# already on its topics. Contacts comes back last for the scores its own consumer reads.
+# already on its topics. Contacts comes back last for the scores its own group reads (its
+# two turns are told apart by what they read).
 STAGES = [
-    ("contacts", ["contacts-ingest"]),
-    ("scoring", ["scoring"]),
-    ("automation", ["automation"]),
-    ("reporting", [g for g in GROUPS["reporting"]]),
-    ("contacts", ["contacts-scores"]),
+    ("contacts", ["contacts"], "ingest"),
+    ("scoring", ["scoring"], ""),
+    ("automation", ["automation"], ""),
+    ("reporting", [g for g in GROUPS["reporting"]], ""),
+    ("contacts", ["contacts"], "scores"),
 ]
 
 
@@ -295,13 +296,16 @@ async def staged(
     drains: dict[str, Drain] = {}
     memory: dict[str, dict[str, float]] = {}
     running: list[str] = []
-    for service, names in STAGES:
+    for service, names, turn in STAGES:
         running = [*dict.fromkeys([*running, service])]
         mine = [group_name(service, g) for g in names]
         everyone = [group_name(s, g) for s in running for g in GROUPS[s]]
-        drains |= await drain(
+        drained = await drain(
             offsets, mine, everyone, starting=lambda s=service: restart(stack, [s], env)
         )
+        labels = {g: f"{g} ({turn})" if turn else g for g in mine}
+        drains |= {labels[g]: d for g, d in drained.items()}
+        mine = list(labels.values())
         await quiet(offsets)
         memory[service] = rss(stack)[service]
         print(

@@ -184,7 +184,7 @@ async def test_malformed_messages_on_the_topics_are_dead_lettered_and_the_rest_f
     ]
     by_group = Counter(letter.headers.get("x-dlq-group", "?").split(".")[-1] for letter in letters)
     assert by_group == {
-        "contacts-ingest": len(raw),
+        "lodestone-contacts": len(raw),
         "lodestone-scoring": len(interactions),
         "lodestone-automation": len(interactions),
         "lodestone-reporting": len(interactions),

@@ -62,7 +62,7 @@ class Watched(Stack):
 
 def test_the_supervisor_restarts_a_stalled_service_after_three_failed_probes() -> None:
     stack = Watched()
-    stalled = {"status": "stalled", "stalled": ["lodestone-contacts.contacts-ingest"]}
+    stalled = {"status": "stalled", "stalled": ["lodestone-contacts"]}
     stack.answers["contacts"] = stalled
     stack.alive = {"contacts"}  # scoring was stopped on purpose: left alone
     stack.supervise(every=10, failures=3, rounds=2, clock=stack)

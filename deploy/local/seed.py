@@ -242,7 +242,7 @@ async def seed(
                     batch = []
                     shown.update(task, completed=i + 1)
         if bootstrap:  # the identities resolved before stages move
-            await caught_up(bootstrap, ["lodestone-contacts.contacts-ingest"], "contacts resolve")
+            await caught_up(bootstrap, ["lodestone-contacts"], "contacts resolve")
         await _stages(api, contacts, people, rng)
     if bootstrap:
         await caught_up(bootstrap, None, "every service catches up")

@@ -448,7 +448,7 @@ def _check_dead_letters(totals: Totals, letters: list[tuple[str, str]]) -> None:
         assert reason, f"a dead letter of {group} has no reason"
         by_group[group] = by_group.get(group, 0) + 1
     want = {
-        "contacts-ingest": 3,
+        "contacts": 3,
         "scoring": 2,
         "automation": 2,
         "reporting": 2,

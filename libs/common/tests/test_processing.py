@@ -15,7 +15,7 @@ from pymongo import AsyncMongoClient
 from lodestone_common.admin import adopt_offsets, commit_offsets, ensure_topics
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import ContactErased, InteractionRecorded, ScoreChanged
-from lodestone_common.processing import Processor, UnitOfWork, runs
+from lodestone_common.processing import Edge, Inbound, Processor, UnitOfWork, runs
 from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES, TopicSpec
 
 
@@ -36,7 +36,7 @@ def test_runs_keep_the_batch_order_and_group_neighbours_of_one_handler() -> None
 
     table = {"interaction.recorded": a, "contact.erased": b}
     batch = [visit("c1"), visit("c2"), erased("c1"), visit("c1")]
-    cut = runs(batch, table)
+    cut = runs(batch, lambda e: table[e.envelope.event_type])
     assert [(h, [e.event_id for e in run]) for h, run in cut] == [
         (a, [batch[0].event_id, batch[1].event_id]),
         (b, [batch[2].event_id]),
@@ -52,6 +52,40 @@ def test_the_subscription_is_derived_from_the_handler_table() -> None:
     )
     assert processor.topics == sorted([INTERACTIONS, CONTACTS, SCORES])
     assert processor.event_types == {"interaction.recorded", "contact.erased", "score.changed"}
+
+
+def test_an_edge_topic_shares_the_batch_in_order_with_its_own_parser_and_key() -> None:
+    seen: list[tuple[str, list[Any]]] = []
+
+    async def on_visits(events: list[Any], uow: UnitOfWork) -> None:
+        seen.append(("visits", [e.event_id for e in events]))
+
+    async def on_raw(values: list[Any], uow: UnitOfWork) -> dict[str, str]:
+        seen.append(("raw", values))
+        return {"k:bad": "no"}
+
+    edge = Edge(parse=lambda raw: raw.decode(), key=lambda v: f"k:{v}", handler=on_raw)
+    processor = Processor(
+        "test", {InteractionRecorded: on_visits}, None, _NoDb(), edges={"raw": edge}
+    )
+    assert processor.topics == sorted(["raw", INTERACTIONS])
+    parsed = processor.parsers()["raw"](b"bad")
+    assert parsed == Inbound("raw", "k:bad", "bad")
+    batch = [visit("c1"), parsed, processor.parsers()["raw"](b"ok"), visit("c2")]
+    cut = runs(batch, processor.handler_of)
+    assert len(cut) == 3
+    import asyncio
+
+    async def drive() -> list[Any]:
+        return [await h(run, UnitOfWork()) for h, run in cut]
+
+    results = asyncio.run(drive())
+    assert results[1] == {"k:bad": "no"}  # rejections keyed as the edge keys its messages
+    assert seen == [
+        ("visits", [batch[0].event_id]),
+        ("raw", ["bad", "ok"]),
+        ("visits", [batch[3].event_id]),
+    ]
 
 
 class _NoDb:

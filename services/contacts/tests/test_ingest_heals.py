@@ -15,7 +15,7 @@ from uuid import uuid4
 from aiokafka.errors import OutOfOrderSequenceNumber
 
 from lodestone_common.metrics import PRODUCER_REBUILDS
-from lodestone_contacts.main import create_app
+from lodestone_contacts.bootstrap import create_app
 from lodestone_contacts.settings import ContactsSettings
 
 

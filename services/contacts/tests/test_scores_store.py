@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
+from lodestone_common.processing import Transactions
 from lodestone_contacts.repository import ContactsRepository
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -22,9 +23,8 @@ def verdict(contact: str, minutes: int, score: float) -> tuple[str, str, datetim
 async def test_a_batch_keeps_each_contacts_latest_verdict(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_scores_{uuid4().hex[:8]}"
     db = mongo[name]
-    repo = ContactsRepository(
-        SimpleNamespace(mongo=mongo, db=db), outbox=SimpleNamespace(wake=lambda: None)
-    )  # type: ignore[arg-type]
+    transactions = Transactions(mongo)
+    repo = ContactsRepository(SimpleNamespace(db=db), transactions)  # type: ignore[arg-type]
     await db["contacts"].insert_many(
         [
             {"_id": "a"},
@@ -33,16 +33,15 @@ async def test_a_batch_keeps_each_contacts_latest_verdict(mongo) -> None:  # typ
         ]
     )
     try:
-        await repo.apply_scores(
-            [
-                verdict("a", 2, 20),  # newest first
-                verdict("a", 1, 10),
-                verdict("b", 1, 10),  # oldest first
-                verdict("b", 3, 30),
-                verdict("b", 2, 25),
-                verdict("c", 5, 50),  # older than what c has
-            ]
-        )
+        batch = [
+            verdict("a", 2, 20),  # newest first
+            verdict("a", 1, 10),
+            verdict("b", 1, 10),  # oldest first
+            verdict("b", 3, 30),
+            verdict("b", 2, 25),
+            verdict("c", 5, 50),  # older than what c has
+        ]
+        await transactions.run(lambda uow: repo.apply_scores(batch, uow))
         scores = {d["_id"]: d.get("score") async for d in db["contacts"].find({})}
         assert scores == {"a": 20, "b": 30, "c": None}
     finally:

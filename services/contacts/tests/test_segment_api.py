@@ -18,7 +18,7 @@ import orjson
 
 from lodestone_common.deadletters import read as read_dead_letters
 from lodestone_common.topics import DEAD_LETTER
-from lodestone_contacts.main import create_app
+from lodestone_contacts.bootstrap import create_app
 from lodestone_contacts.settings import ContactsSettings
 
 WRITE = "events:write"

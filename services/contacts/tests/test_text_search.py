@@ -95,6 +95,7 @@ async def test_text_search_follows_every_write(services, mongo, eventually, tmp_
         assert bad.json()["details"][0]["field"] == "query.q", bad.text
 
     # Records stored before search existed get their terms on start-up.
+    from lodestone_common.processing import Transactions
     from lodestone_contacts.repository import ContactsRepository
 
     db = mongo["lodestone_contacts"]
@@ -102,6 +103,6 @@ async def test_text_search_follows_every_write(services, mongo, eventually, tmp_
     await db["contacts"].update_one({"_id": old}, {"$unset": {"terms": ""}})
     async with services.client("contacts") as http:
         assert await _found(http, f"yann {tag}") == set()
-        repo = ContactsRepository(SimpleNamespace(mongo=mongo, db=db), outbox=None)  # type: ignore[arg-type]
+        repo = ContactsRepository(SimpleNamespace(db=db), Transactions(mongo))  # type: ignore[arg-type]
         await repo.backfill_terms(batch=2)
         assert await _found(http, f"yann {tag}") == {old}

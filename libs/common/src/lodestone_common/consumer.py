@@ -99,8 +99,11 @@ class BatchRunner(Generic[T]):
         max_backoff: float = 5.0,
         progress: Progress | None = None,
         topics: Sequence[str] = (),
+        parsers: Mapping[str, Callable[[bytes], T]] | None = None,
     ) -> None:
         self.group = group
+        # A topic with messages of another shape (an edge topic beside envelope topics).
+        self.parsers = dict(parsers or {})
         # Where the batches' progress is reported (the process's, so stalls are seen).
         self.progress = progress or Progress()
         self.progress.watch_group(group, topics)
@@ -118,7 +121,7 @@ class BatchRunner(Generic[T]):
         seen: set[str] = set()
         for record in records:
             try:
-                value = self.parse(record.value or b"")
+                value = self.parsers.get(record.topic, self.parse)(record.value or b"")
             except Skip:
                 CONSUMED.labels(self.group, record.topic, "ignored").inc()
                 continue
@@ -226,6 +229,7 @@ def subscribe_batch(
     progress: Progress | None = None,
     assignor: type[AbstractPartitionAssignor] = RoundRobinPartitionAssignor,
     listener: ConsumerRebalanceListener | None = None,
+    parsers: Mapping[str, Callable[[bytes], T]] | None = None,
 ) -> BatchRunner[T]:
     """Register a batch subscriber that commits only after `handler` made its effects durable
     and reports its progress to `progress` (the runtime's, so a stall is seen)."""
@@ -237,6 +241,7 @@ def subscribe_batch(
         dead_letter=DeadLetterSink(broker, group),
         progress=progress,
         topics=topics,
+        parsers=parsers,
     )
 
     @broker.subscriber(

@@ -15,6 +15,10 @@ owns everything around the handlers that each service used to write by hand:
 - handlers see the batch in order; consecutive events with the same handler go to it as one
   list, so a handler batches its reads and writes, and per-contact order holds.
 
+A service at the edge also reads a topic of outside messages (contacts reads integrators' raw
+events): an `Edge` says how to parse one, its deduplication key and its handler; those
+messages share the batch, the transaction and the deduplication with the envelopes.
+
 Handlers are `async def handler(events, uow) -> {event_id: reason} | None`. They read and
 write through `uow.session` and call `uow.emit(topic, envelope)`; rejected events are
 dead-lettered by the runner and not remembered (a re-drive applies them). Tests of handlers
@@ -67,6 +71,32 @@ class UnitOfWork:
 Handler = Callable[[list[EnvelopeEvent], UnitOfWork], Awaitable[Rejections]]
 HandlerTable = Mapping[type[EventPayload], Handler]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A topic of outside messages: how to read one (raise to dead-letter it), the key it is
+    deduplicated by, and the handler of a run of them (rejections keyed by that key)."""
+
+    parse: Callable[[bytes], Any]
+    key: Callable[[Any], str]
+    handler: Callable[[list[Any], UnitOfWork], Awaitable[Rejections]]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message of an edge topic, parsed."""
+
+    topic: str
+    key: str
+    value: Any
+
+
+Item = EnvelopeEvent | Inbound
+
+
+def key_of(item: Item) -> str:
+    return item.key if isinstance(item, Inbound) else item.event_id
 
 
 class Transactions:
@@ -127,10 +157,13 @@ class Processor:
     outbox: Outbox | None = None
     # The service keeps an `erased` register: drop events about erased contacts.
     erase_filter: bool = False
+    edges: Mapping[str, Edge] = field(default_factory=dict)
     _by_type: dict[str, Handler] = field(init=False, repr=False)
+    _by_edge: dict[str, Handler] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_type = {t.event_type: h for t, h in self.handlers.items()}
+        self._by_edge = {topic: _unwrapping(edge) for topic, edge in self.edges.items()}
         self.transactions = Transactions(self.client, self.outbox)
         self.inbox = Inbox(self.db["inbox"])
         self.erased = Erased(self.db["erased"])
@@ -141,9 +174,26 @@ class Processor:
 
     @property
     def topics(self) -> list[str]:
-        return sorted({TOPIC_OF[t] for t in self._by_type})
+        return sorted({TOPIC_OF[t] for t in self._by_type} | set(self.edges))
 
-    async def process(self, events: list[EnvelopeEvent]) -> Rejections:
+    def parsers(self) -> dict[str, Callable[[bytes], Item]]:
+        """A parser for each edge topic (the others carry envelopes)."""
+
+        def reader(topic: str, edge: Edge) -> Callable[[bytes], Item]:
+            def parse(raw: bytes) -> Item:
+                value = edge.parse(raw)
+                return Inbound(topic, edge.key(value), value)
+
+            return parse
+
+        return {topic: reader(topic, edge) for topic, edge in self.edges.items()}
+
+    def handler_of(self, item: Item) -> Handler:
+        if isinstance(item, Inbound):
+            return self._by_edge[item.topic]
+        return self._by_type[item.envelope.event_type]
+
+    async def process(self, events: list[Item]) -> Rejections:
         """Apply the events not applied before in one transaction; what was rejected, why."""
         if not events:
             return None
@@ -153,25 +203,30 @@ class Processor:
 
         return await self.transactions.run(work) or None
 
-    async def _apply(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> dict[str, str]:
-        unseen = await self.inbox.unseen([e.event_id for e in events], session=uow.session)
+    async def _apply(self, events: list[Item], uow: UnitOfWork) -> dict[str, str]:
+        unseen = await self.inbox.unseen([key_of(e) for e in events], session=uow.session)
         # In order, each event once: a batch may hold a resend of one of its events.
-        fresh = list({e.event_id: e for e in events if e.event_id in unseen}.values())
+        fresh = list({key_of(e): e for e in events if key_of(e) in unseen}.values())
         if self.erase_filter:
-            fresh = not_after_erasure(await self.erased.without(fresh, uow.session))
+            envelopes = [e for e in fresh if isinstance(e, EnvelopeEvent)]
+            kept = {id(e) for e in await self.erased.without(envelopes, uow.session)}
+            fresh = not_after_erasure([e for e in fresh if isinstance(e, Inbound) or id(e) in kept])
         rejected: dict[str, str] = {}
-        for handler, run in runs(fresh, self._by_type):
+        for handler, run in runs(fresh, self.handler_of):
             rejected.update(await handler(run, uow) or {})
         await self.inbox.remember(unseen - rejected.keys(), session=uow.session)
         return rejected
 
 
-def not_after_erasure(events: list[EnvelopeEvent]) -> list[EnvelopeEvent]:
+def not_after_erasure(events: list[Item]) -> list[Item]:
     """Drop what follows a contact's erasure in the same batch (the register only knows of
     erasures committed before it)."""
     gone: set[str] = set()
     kept = []
     for event in events:
+        if isinstance(event, Inbound):
+            kept.append(event)
+            continue
         contact = event.envelope.contact_id
         if contact in gone:
             continue
@@ -181,13 +236,20 @@ def not_after_erasure(events: list[EnvelopeEvent]) -> list[EnvelopeEvent]:
     return kept
 
 
+def _unwrapping(edge: Edge) -> Handler:
+    async def handle(items: list[Any], uow: UnitOfWork) -> Rejections:
+        return await edge.handler([i.value for i in items], uow)
+
+    return handle
+
+
 def runs(
-    events: list[EnvelopeEvent], table: Mapping[str, Handler]
-) -> list[tuple[Handler, list[EnvelopeEvent]]]:
+    events: list[Any], handler_of: Callable[[Any], Handler]
+) -> list[tuple[Handler, list[Any]]]:
     """The events cut into consecutive runs with the same handler, in order."""
-    out: list[tuple[Handler, list[EnvelopeEvent]]] = []
+    out: list[tuple[Handler, list[Any]]] = []
     for event in events:
-        handler = table[event.envelope.event_type]
+        handler = handler_of(event)
         if out and out[-1][0] is handler:
             out[-1][1].append(event)
         else:
@@ -222,7 +284,8 @@ def subscribe(
         group=group,
         handler=processor.process,
         parse=envelope_parser(processor.event_types),
-        key_of=lambda e: e.event_id,
+        parsers=processor.parsers(),
+        key_of=key_of,
         max_records=runtime.settings.consumer_max_records,
         title=processor.service,
         description=description,

@@ -30,8 +30,8 @@ from lodestone_common.events import (
 )
 from lodestone_common.http import Runtime
 from lodestone_common.ingest import IngestEvent
-from lodestone_common.mongo import Inbox, duplicate_only, in_transaction
-from lodestone_common.outbox import Outbox
+from lodestone_common.mongo import duplicate_only
+from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS, INTERACTIONS
 
 from .domain.identity import Known, identity_keys, resolve
@@ -72,27 +72,25 @@ def _change(contact_id: str, at: datetime, what: str, detail: dict[str, Any]) ->
     return {"contact_id": contact_id, "at": at, "kind": "change", "type": what, "detail": detail}
 
 
+def _emit(uow: UnitOfWork, events: list[tuple[str, Envelope]]) -> None:
+    for topic, envelope in events:
+        uow.emit(topic, envelope)
+
+
 class ContactsRepository:
-    def __init__(self, runtime: Runtime, outbox: Outbox) -> None:
-        self.client = runtime.mongo
+    def __init__(self, runtime: Runtime, transactions: Transactions) -> None:
         db = runtime.db
         self.contacts = db["contacts"]
         self.identities = db["identities"]
         self.timeline = db["timeline"]
         self.ingested = db["ingested"]
-        self.inbox = Inbox(db["inbox"])
-        self.outbox = outbox
+        self.transactions = transactions
         # Set by main: re-evaluates saved segments inside every write transaction.
         self.segments: SegmentRegistry | None = None
 
-    async def _refresh(
-        self,
-        contact_ids: Any,
-        session: AsyncClientSession,
-        announce: list[tuple[str, Envelope]] | None = None,
-    ) -> None:
+    async def _refresh(self, contact_ids: Any, uow: UnitOfWork) -> None:
         if self.segments is not None:
-            await self.segments.refresh(contact_ids, session, announce=announce)
+            await self.segments.refresh(contact_ids, uow)
 
     async def _contexts(
         self, contact_ids: set[str], session: AsyncClientSession
@@ -227,7 +225,9 @@ class ContactsRepository:
             query = {**query, "_id": {"$gt": after}}
         return await self.contacts.find(query).sort("_id", ASCENDING).to_list(limit)
 
-    async def apply_scores(self, updates: list[tuple[str, str, datetime, dict[str, Any]]]) -> None:
+    async def apply_scores(
+        self, updates: list[tuple[str, str, datetime, dict[str, Any]]], uow: UnitOfWork
+    ) -> None:
         """Keep each model's latest verdict; an older (redelivered) one never overwrites it."""
         # Only a batch's latest verdict per contact and model can win: one statement each
         # (the first of equally recent ones, as applying them in order would keep).
@@ -257,13 +257,8 @@ class ContactsRepository:
         ]
         if not ops:
             return
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.contacts.bulk_write(ops, ordered=True, session=session)
-            await self._refresh([u[0] for u in updates], session)
-
-        await in_transaction(self.client, work)
-        self.outbox.wake()
+        await self.contacts.bulk_write(ops, ordered=True, session=uow.session)
+        await self._refresh([u[0] for u in updates], uow)
 
     async def existing_ids(self, contact_ids: list[str]) -> set[str]:
         cursor = self.contacts.find({"_id": {"$in": contact_ids}}, {"_id": 1})
@@ -277,7 +272,8 @@ class ContactsRepository:
         if contact.get("external_id"):
             keys.append(f"ext:{contact['external_id']}")
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(uow: UnitOfWork) -> None:
+            session = uow.session
             for key in keys:
                 try:
                     await self.identities.insert_one(
@@ -291,11 +287,10 @@ class ContactsRepository:
                 session=session,
             )
             created = ContactCreated(contact=snapshot(contact))
-            await self.outbox.add([(CONTACTS, _event(created, contact["_id"]))], session=session)
-            await self._refresh([contact["_id"]], session)
+            uow.emit(CONTACTS, _event(created, contact["_id"]))
+            await self._refresh([contact["_id"]], uow)
 
-        await in_transaction(self.client, work)
-        self.outbox.wake()
+        await self.transactions.run(work)
 
     async def update(
         self,
@@ -307,7 +302,8 @@ class ContactsRepository:
     ) -> dict[str, Any]:
         now = utcnow()
 
-        async def work(session: AsyncClientSession) -> dict[str, Any]:
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            session = uow.session
             current = await self.get(contact_id, session=session)
             if current is None:
                 raise NotFound(contact_id)
@@ -383,18 +379,17 @@ class ContactsRepository:
                 return current
             await self.contacts.update_one({"_id": cid}, update, session=session)
             await self.timeline.insert_many(timeline, session=session)
-            await self.outbox.add(events, session=session)
-            await self._refresh([cid], session)
+            _emit(uow, events)
+            await self._refresh([cid], uow)
             return await self.contacts.find_one({"_id": cid}, session=session)  # type: ignore[return-value]
 
-        result = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return result
+        return await self.transactions.run(work)
 
     async def merge(self, survivor_id: str, merged_ids: list[str], by: str) -> dict[str, Any]:
         """Explicit merge: every other contact folds into the survivor, with an audit trail."""
 
-        async def work(session: AsyncClientSession) -> dict[str, Any]:
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            session = uow.session
             survivor = await self.get(survivor_id, session=session)
             if survivor is None:
                 raise NotFound(survivor_id)
@@ -406,17 +401,16 @@ class ContactsRepository:
                 if other["_id"] != survivor["_id"] and other not in others:
                     others.append(other)
             for other in others:
-                await self._fold(survivor["_id"], other, by, session)
-            await self._refresh([survivor["_id"]], session)
+                await self._fold(survivor["_id"], other, by, uow)
+            await self._refresh([survivor["_id"]], uow)
             return await self.contacts.find_one({"_id": survivor["_id"]}, session=session)  # type: ignore[return-value]
 
-        result = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return result
+        return await self.transactions.run(work)
 
     async def _fold(
-        self, survivor_id: str, other: dict[str, Any], by: str, session: AsyncClientSession
+        self, survivor_id: str, other: dict[str, Any], by: str, uow: UnitOfWork
     ) -> None:
+        session = uow.session
         survivor = await self.contacts.find_one({"_id": survivor_id}, session=session)
         assert survivor is not None
         now = utcnow()
@@ -450,20 +444,14 @@ class ContactsRepository:
             _change(survivor_id, now, "contact.merged", {"merged_id": other["_id"], "by": by}),
             session=session,
         )
-        await self.outbox.add(
-            [
-                (
-                    CONTACTS,
-                    _event(ContactMerged(merged_ids=[other["_id"]], merged_by=by), survivor_id),
-                )
-            ],
-            session=session,
-        )
+        merged = ContactMerged(merged_ids=[other["_id"]], merged_by=by)
+        uow.emit(CONTACTS, _event(merged, survivor_id))
 
     async def erase(self, contact_id: str, by: str) -> str:
         """GDPR erase: the person, their identities and timeline go; every service is told."""
 
-        async def work(session: AsyncClientSession) -> str:
+        async def work(uow: UnitOfWork) -> str:
+            session = uow.session
             current = await self.get(contact_id, session=session)
             if current is None:
                 raise NotFound(contact_id)
@@ -479,14 +467,10 @@ class ContactsRepository:
             await self.contacts.replace_one(
                 {"_id": cid}, {"_id": cid, "erased": True, "erased_at": utcnow()}, session=session
             )
-            await self.outbox.add(
-                [(CONTACTS, _event(ContactErased(requested_by=by), cid))], session=session
-            )
+            uow.emit(CONTACTS, _event(ContactErased(requested_by=by), cid))
             return cid
 
-        result = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return result
+        return await self.transactions.run(work)
 
     async def import_batch(self, drafts: list[ContactDraft], by: str) -> tuple[int, int]:
         """Create or update one batch of imported rows atomically: (created, updated).
@@ -495,7 +479,8 @@ class ContactsRepository:
         validated before they get here, so the transaction holds only whole rows.
         """
 
-        async def work(session: AsyncClientSession) -> tuple[int, int]:
+        async def work(uow: UnitOfWork) -> tuple[int, int]:
+            session = uow.session
             now = utcnow()
             emails = {e for d in drafts for e in [d.email, *(d.emails or [])] if e}
             owners = {
@@ -571,13 +556,11 @@ class ContactsRepository:
                     events.append((CONTACTS, _event(changed, cid)))
             if ops:
                 await self.contacts.bulk_write(ops, ordered=False, session=session)
-            await self.outbox.add(events, session=session)
-            await self._refresh([*created, *updates], session)
+            _emit(uow, events)
+            await self._refresh([*created, *updates], uow)
             return len(created), len(updates)
 
-        result = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return result
+        return await self.transactions.run(work)
 
     # -- ingestion -------------------------------------------------------------------------
 
@@ -604,44 +587,34 @@ class ContactsRepository:
                     pending.add(doc["merged_into"])
         return known
 
-    async def apply_ingest(self, events: list[IngestEvent]) -> dict[str, str]:
-        """Resolve, record and announce a batch of ingested events; {id: why} of rejects."""
+    async def apply_ingest(self, events: list[IngestEvent], uow: UnitOfWork) -> dict[str, str]:
+        """Resolve, record and announce a batch of ingested events (each new: the processor
+        dropped the ones applied before); {envelope id: why} of those rejected."""
+        session = uow.session
+        keys: set[str] = set()
+        refs: set[str] = set()
+        for event in events:
+            try:
+                found = identity_keys(event)
+            except ValueError:
+                continue
+            refs.update(v for k, v in found.items() if k == "id")
+            keys.update(v for k, v in found.items() if k != "id")
+        identities = {
+            d["_id"]: d["contact_id"]
+            async for d in self.identities.find({"_id": {"$in": list(keys)}}, session=session)
+        }
+        known = await self._known(set(identities.values()) | refs, session)
+        plan = resolve(events, identities, known)
+        await self._write_plan(plan, uow)
+        return {
+            str(e.envelope_id()): plan.rejected[e.event_id]
+            for e in events
+            if e.event_id in plan.rejected
+        }
 
-        async def work(session: AsyncClientSession) -> dict[str, str]:
-            by_id = {str(e.envelope_id()): e for e in events}
-            unseen = await self.inbox.unseen(by_id, session=session)
-            fresh = [e for i, e in by_id.items() if i in unseen]
-            if not fresh:
-                return {}
-            keys: set[str] = set()
-            refs: set[str] = set()
-            for event in fresh:
-                try:
-                    found = identity_keys(event)
-                except ValueError:
-                    continue
-                refs.update(v for k, v in found.items() if k == "id")
-                keys.update(v for k, v in found.items() if k != "id")
-            identities = {
-                d["_id"]: d["contact_id"]
-                async for d in self.identities.find({"_id": {"$in": list(keys)}}, session=session)
-            }
-            known = await self._known(set(identities.values()) | refs, session)
-            plan = resolve(fresh, identities, known)
-            await self._write_plan(plan, session)
-            rejected = {
-                str(e.envelope_id()): plan.rejected[e.event_id]
-                for e in fresh
-                if e.event_id in plan.rejected
-            }
-            await self.inbox.remember([i for i in unseen if i not in rejected], session=session)
-            return rejected
-
-        result = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return result
-
-    async def _write_plan(self, plan: Any, session: AsyncClientSession) -> None:
+    async def _write_plan(self, plan: Any, uow: UnitOfWork) -> None:
+        session = uow.session
         events: list[tuple[str, Envelope]] = []
         if plan.new_contacts:
             await self.contacts.insert_many(
@@ -664,12 +637,12 @@ class ContactsRepository:
                 session=session,
             )
         if plan.merges:  # a merge announces itself: what came before goes out before it
-            await self.outbox.add(events, session=session)
+            _emit(uow, events)
             events = []
         for survivor, merged in plan.merges:
             other = await self.contacts.find_one({"_id": merged}, session=session)
             if other is not None and not other.get("merged_into"):
-                await self._fold(survivor, other, "identity-resolution", session)
+                await self._fold(survivor, other, "identity-resolution", uow)
         ops: list[Any] = []
         now = utcnow()
         touched = set(plan.updates) | set(plan.activity)
@@ -734,10 +707,12 @@ class ContactsRepository:
         if timeline:
             await self.timeline.bulk_write(timeline, ordered=False, session=session)
         touched = {*plan.new_contacts, *touched, *(survivor for survivor, _ in plan.merges)}
-        await self._refresh(touched, session, announce=events)
+        _emit(uow, events)  # segment changes follow the changes that caused them
+        events = []
+        await self._refresh(touched, uow)
         # After the segment refresh, so each interaction carries the contact as it now stands.
         contexts = await self._contexts({cid for cid, *_ in interactions}, session)
-        events += [
+        events = [
             (
                 INTERACTIONS,
                 _event(
@@ -749,6 +724,6 @@ class ContactsRepository:
             )
             for cid, recorded, envelope_id, occurred_at in interactions
         ]
-        # One outbox write per batch, in the order things happened: each contact's creation,
-        # updates and segment changes, then the interactions (on their own topic).
-        await self.outbox.add(events, session=session)
+        # In the order things happened: each contact's creation, updates and segment changes,
+        # then the interactions (on their own topic).
+        _emit(uow, events)

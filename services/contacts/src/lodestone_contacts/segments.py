@@ -15,13 +15,11 @@ from typing import Any
 from uuid import uuid4
 
 from pymongo import UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from lodestone_common.envelope import Envelope, utcnow
+from lodestone_common.envelope import utcnow
 from lodestone_common.events import ContactSegmentsChanged
-from lodestone_common.mongo import in_transaction
-from lodestone_common.outbox import Outbox
+from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
 from .domain.search import ContactFilter
@@ -32,11 +30,10 @@ BACKFILL_BATCH = 1000
 
 
 class SegmentRegistry:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], outbox: Outbox) -> None:
-        self.client = db.client
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], transactions: Transactions) -> None:
         self.segments = db["segments"]
         self.contacts = db["contacts"]
-        self.outbox = outbox
+        self.transactions = transactions
         self._filters: dict[str, ContactFilter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -107,12 +104,12 @@ class SegmentRegistry:
             )
         ]:
 
-            async def leave(session: AsyncClientSession, ids: list[str] = batch) -> None:
+            async def leave(uow: UnitOfWork, ids: list[str] = batch) -> None:
                 await self.contacts.update_many(
-                    {"_id": {"$in": ids}}, {"$pull": {"segments": segment_id}}, session=session
+                    {"_id": {"$in": ids}}, {"$pull": {"segments": segment_id}}, session=uow.session
                 )
 
-            await in_transaction(self.client, leave)
+            await self.transactions.run(leave)
         return True
 
     async def get(self, segment_id: str) -> dict[str, Any] | None:
@@ -129,19 +126,17 @@ class SegmentRegistry:
     async def refresh(
         self,
         contact_ids: Iterable[str],
-        session: AsyncClientSession,
+        uow: UnitOfWork,
         only: dict[str, ContactFilter] | None = None,
-        announce: list[tuple[str, Envelope]] | None = None,
     ) -> int:
-        """Re-evaluate these contacts inside the caller's transaction; how many changed. The
-        `contact.segments_changed` events go to the outbox, or onto `announce` for a caller
-        that writes its outbox rows once."""
+        """Re-evaluate these contacts inside the caller's unit of work, which announces the
+        changes (`contact.segments_changed`); how many changed."""
         filters = only if only is not None else self._filters
         ids = list(set(contact_ids))
         if not filters or not ids:
             return 0
-        ops, events = [], []
-        cursor = self.contacts.find({"_id": {"$in": ids}}, session=session)
+        ops = []
+        cursor = self.contacts.find({"_id": {"$in": ids}}, session=uow.session)
         async for doc in cursor:
             joined, left = membership_change(doc, filters)
             if not joined and not left:
@@ -149,13 +144,9 @@ class SegmentRegistry:
             members = sorted((set(doc.get("segments") or []) - set(left)) | set(joined))
             ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"segments": members}}))
             change = ContactSegmentsChanged(joined=joined, left=left)
-            events.append((CONTACTS, change.envelope(contact_id=doc["_id"], producer="contacts")))
+            uow.emit(CONTACTS, change.envelope(contact_id=doc["_id"], producer="contacts"))
         if ops:
-            await self.contacts.bulk_write(ops, ordered=False, session=session)
-            if announce is None:
-                await self.outbox.add(events, session=session)
-            else:
-                announce += events
+            await self.contacts.bulk_write(ops, ordered=False, session=uow.session)
         return len(ops)
 
     # -- backfill --------------------------------------------------------------------------
@@ -186,11 +177,10 @@ class SegmentRegistry:
                 if not batch:
                     break
 
-                async def work(session: AsyncClientSession, ids: list[str] = batch) -> int:
-                    return await self.refresh(ids, session, only={segment_id: flt})
+                async def work(uow: UnitOfWork, ids: list[str] = batch) -> int:
+                    return await self.refresh(ids, uow, only={segment_id: flt})
 
-                changed += await in_transaction(self.client, work)
-                self.outbox.wake()
+                changed += await self.transactions.run(work)
                 scanned += len(batch)
                 after = batch[-1]
                 await self._progress(segment_id, version, {"build.scanned": scanned})

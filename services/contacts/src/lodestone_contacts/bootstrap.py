@@ -1,4 +1,5 @@
-"""Process entrypoint: the HTTP API, the ingest consumer and the outbox relay in one process.
+"""Composition root: contacts' repository, segments, imports, its one consumer group (raw
+ingest and scoring's verdicts), the outbox relay and the API.
 
 `lodestone-contacts` serves it; replicas share the work through Kafka's consumer group and
 a lease on the outbox relay.
@@ -12,17 +13,22 @@ from lodestone_common.cli import serve
 from lodestone_common.events import ContactCreated, InteractionRecorded
 from lodestone_common.http import PathCORS, Runtime, build_app, install_rate_headers
 from lodestone_common.outbox import Outbox
+from lodestone_common.processing import Processor, Transactions, subscribe
 from lodestone_common.ratelimit import RateLimits
-from lodestone_common.topics import CONTACTS, INTERACTIONS
+from lodestone_common.topics import CONTACTS, INGEST_RAW, INTERACTIONS, SCORES
 
-from . import consumers
 from .api import routers
 from .api.imports import MAX_IMPORT_BYTES
 from .api.segment import BROWSER_PATHS
+from .handlers import edges, handlers
 from .imports import ImportJobs
 from .repository import ContactsRepository
 from .segments import SegmentRegistry
 from .settings import ContactsSettings
+
+SERVICE = "contacts"
+# The consumer groups, one per topic, contacts read with before it had one group.
+RETIRED = {INGEST_RAW: "contacts-ingest", SCORES: "contacts-scores"}
 
 
 def create_app(settings: ContactsSettings | None = None) -> FastAPI:
@@ -31,8 +37,9 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     outbox = Outbox(
         runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
     )
-    contacts = ContactsRepository(runtime, outbox)
-    segments = SegmentRegistry(runtime.db, outbox)
+    transactions = Transactions(runtime.mongo, outbox)
+    contacts = ContactsRepository(runtime, transactions)
+    segments = SegmentRegistry(runtime.db, transactions)
     contacts.segments = segments
     runtime.startup.append(contacts.ensure_indexes)
     runtime.startup.append(segments.reload)
@@ -41,7 +48,17 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     runtime.drains.append(outbox.drain)
     runtime.loops.append(segments.watch)
     if settings.consumers_enabled:
-        consumers.register(runtime, contacts)
+        processor = Processor(
+            SERVICE, handlers(contacts), runtime.mongo, runtime.db, outbox, edges=edges(contacts)
+        )
+        subscribe(
+            runtime,
+            processor,
+            description="Resolves integrators' events to contacts and republishes them as "
+            "interaction.recorded keyed by contact_id; keeps each contact's score, grade and "
+            "band in step for search and segments",
+            retired=RETIRED,
+        )
     # Documented in the AsyncAPI document; the outbox relay does the actual sending.
     runtime.broker.publisher(
         CONTACTS,
@@ -73,4 +90,4 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
 
 
 def run() -> None:
-    serve("lodestone_contacts.main:create_app", ContactsSettings())
+    serve("lodestone_contacts.bootstrap:create_app", ContactsSettings())
