@@ -12,13 +12,14 @@ from lodestone_automation.repository import AutomationRepository
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.outbox import Outbox
+from lodestone_common.processing import Transactions
 
 
 async def test_a_task_action_is_done_once_with_its_events(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_actions_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(mongo=mongo, db=db), outbox)  # type: ignore[arg-type]
+    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
     key = "wf:enr:call"
     detail = {"contact_id": "c1", "workflow_id": "wf", "enrollment_id": "enr", "step_id": "call"}
     now = utcnow()

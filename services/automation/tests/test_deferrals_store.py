@@ -10,12 +10,13 @@ from uuid import uuid4
 from lodestone_automation.repository import AutomationRepository
 from lodestone_common.envelope import utcnow
 from lodestone_common.mongo import in_transaction
+from lodestone_common.processing import Transactions
 
 
 async def test_a_contact_arriving_brings_its_deferred_enrollments_forward(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_deferrals_{uuid4().hex[:8]}"
     runtime = SimpleNamespace(mongo=mongo, db=mongo[name])
-    repo = AutomationRepository(runtime, outbox=None)  # type: ignore[arg-type]
+    repo = AutomationRepository(runtime, Transactions(mongo))  # type: ignore[arg-type]
     later = utcnow() + timedelta(minutes=10)
     base = {"status": "active", "step": 0, "due_at": later, "claimed_by": "runner"}
     try:

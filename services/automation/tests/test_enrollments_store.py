@@ -9,8 +9,8 @@ from uuid import uuid4
 
 from lodestone_automation.domain.workflows import WorkflowDefinition
 from lodestone_automation.repository import AutomationRepository, Candidate
-from lodestone_common.mongo import in_transaction
 from lodestone_common.outbox import Outbox
+from lodestone_common.processing import Transactions
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ async def test_a_batch_enrolls_once_per_policy_in_one_read_and_write(mongo) -> N
     name = f"test_enrollments_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(mongo=mongo, db=db), outbox)  # type: ignore[arg-type]
+    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
     once, once_def = workflow("once")
     every, every_def = workflow("every_time")
     try:
@@ -53,7 +53,7 @@ async def test_a_batch_enrolls_once_per_policy_in_one_read_and_write(mongo) -> N
             Candidate(every, every_def, "a", T + timedelta(minutes=1), "form again"),
         ]
 
-        made = await in_transaction(mongo, lambda s: repo.enroll_many(batch, s))
+        made = await repo.transactions.run(lambda uow: repo.enroll_many(batch, uow))
 
         assert [(doc is not None, why) for doc, why in made] == [
             (True, "enrolled"),
@@ -65,6 +65,6 @@ async def test_a_batch_enrolls_once_per_policy_in_one_read_and_write(mongo) -> N
         stored = {(d["workflow_id"], d["contact_id"]) async for d in db["enrollments"].find({})}
         assert stored == {("wf-once", "a"), ("wf-once", "b"), ("wf-every_time", "a")}
         assert await db["outbox"].count_documents({}) == 2
-        assert await in_transaction(mongo, lambda s: repo.enroll_many([], s)) == []
+        assert await repo.transactions.run(lambda uow: repo.enroll_many([], uow)) == []
     finally:
         await mongo.drop_database(name)

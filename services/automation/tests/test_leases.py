@@ -18,13 +18,14 @@ from lodestone_automation.runner import Runner
 from lodestone_automation.settings import AutomationSettings
 from lodestone_common.envelope import utcnow
 from lodestone_common.outbox import Outbox
+from lodestone_common.processing import Transactions
 
 
 async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_leases_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(mongo=mongo, db=db), outbox)  # type: ignore[arg-type]
+    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
     now = utcnow()
     try:
         await db["enrollments"].insert_many(
@@ -62,7 +63,7 @@ async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) ->
 async def test_overdue_counts_live_unheld_enrollments_due_before_the_cutoff(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_overdue_{uuid4().hex[:8]}"
     db = mongo[name]
-    repo = AutomationRepository(SimpleNamespace(mongo=mongo, db=db), None)  # type: ignore[arg-type]
+    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo))  # type: ignore[arg-type]
     now = utcnow()
     long_ago, just_now = now - timedelta(minutes=5), now - timedelta(seconds=5)
     try:

@@ -14,6 +14,7 @@ from lodestone_common.envelope import utcnow
 from lodestone_common.mongo import in_transaction
 from lodestone_common.outbox import Outbox
 from lodestone_common.ownership import partition_of
+from lodestone_common.processing import Transactions, UnitOfWork
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -29,7 +30,7 @@ async def test_claims_follow_the_partitions_a_process_owns(mongo) -> None:  # ty
     name = f"test_ownership_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(mongo=mongo, db=db), outbox)  # type: ignore[arg-type]
+    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
     definition = WorkflowDefinition.model_validate(
         {
             "name": "follow up",
@@ -43,12 +44,12 @@ async def test_claims_follow_the_partitions_a_process_owns(mongo) -> None:  # ty
     try:
         await repo.ensure_indexes()
 
-        async def enroll(session) -> None:  # type: ignore[no-untyped-def]
+        async def enroll(uow: UnitOfWork) -> None:
             await repo.enroll_many(
-                [Candidate(workflow, definition, c, T, "form") for c in people.values()], session
+                [Candidate(workflow, definition, c, T, "form") for c in people.values()], uow
             )
 
-        await in_transaction(mongo, enroll)
+        await repo.transactions.run(enroll)
         partitions = {d["contact_id"]: d["partition"] async for d in db["enrollments"].find()}
         assert partitions == {c: p for p, c in people.items()}
 

@@ -9,12 +9,13 @@ from uuid import uuid4
 
 from lodestone_automation.repository import AutomationRepository
 from lodestone_common.mongo import in_transaction
+from lodestone_common.processing import Transactions
 
 
 async def test_windows_round_trip_and_merge_into_the_survivor(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_windows_{uuid4().hex[:8]}"
     runtime = SimpleNamespace(mongo=mongo, db=mongo[name])
-    repo = AutomationRepository(runtime, outbox=None)  # type: ignore[arg-type]
+    repo = AutomationRepository(runtime, Transactions(mongo))  # type: ignore[arg-type]
     t = datetime(2026, 11, 1, tzinfo=UTC)
     try:
         await in_transaction(

@@ -27,6 +27,7 @@ from lodestone_automation.repository import AutomationRepository, Candidate
 from lodestone_common.envelope import utcnow
 from lodestone_common.mongo import in_transaction
 from lodestone_common.outbox import Outbox
+from lodestone_common.processing import Transactions, UnitOfWork
 
 PEOPLE = 20
 # Far above what either writer takes even on a loaded machine (milliseconds); on the code that
@@ -47,7 +48,7 @@ async def test_the_runner_and_a_consumer_transaction_both_finish(mongo, runner_w
     name = f"test_writers_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(mongo=mongo, db=db), outbox)  # type: ignore[arg-type]
+    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
     now = utcnow()
     # Deferred until their people's records arrive: due (the runner may claim them) and, for
     # the renewal, held by the runner.
@@ -81,7 +82,7 @@ async def test_the_runner_and_a_consumer_transaction_both_finish(mongo, runner_w
         await asyncio.sleep(0.5)
         made = await repo.enroll_many(
             [Candidate(workflow, WORKFLOW, f"c{i}", now, "test") for i in range(PEOPLE)],
-            session,
+            UnitOfWork(session),
         )
         return moved + len(made)
 

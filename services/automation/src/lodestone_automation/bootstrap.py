@@ -35,7 +35,8 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     outbox = Outbox(
         runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
     )
-    repo = AutomationRepository(runtime, outbox)
+    transactions = Transactions(runtime.mongo, outbox)
+    repo = AutomationRepository(runtime, transactions)
     catalog = Catalog(repo)
     contacts = ContactsClient(settings)
     ownership = Ownership() if settings.consumers_enabled else None
@@ -54,12 +55,8 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     runtime.loops += [outbox.run, catalog.watch, runner.run]
     runtime.drains += [runner.drain, outbox.drain]  # the runner's last events go out too
     if settings.consumers_enabled:
-
-        def committed() -> None:  # enrollments (and their events) are durable
-            runner.wake()
-            outbox.wake()
-
-        triggers = Triggers(repo, catalog, committed)
+        # Enrollments are durable: the runner has work (the processor wakes the relay).
+        triggers = Triggers(repo, catalog, runner.wake)
         processor = Processor(
             SERVICE, handlers(triggers), runtime.mongo, runtime.db, outbox, erase_filter=True
         )
@@ -87,7 +84,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.runner = runner
     app.state.contacts = contacts
-    app.state.transactions = Transactions(runtime.mongo, outbox)
+    app.state.transactions = transactions
     app.state.settings = settings
     return app
 

@@ -54,11 +54,12 @@ class Triggers:
 
     async def _handle(self, events: list[EnvelopeEvent], uow: UnitOfWork, work) -> None:  # type: ignore[no-untyped-def]
         await self.catalog.current()
-        if await work(events, uow.session):
+        if await work(events, uow):
             uow.on_commit(self.wake)
 
     async def on_interactions(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
-        async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
+        async def work(fresh: list[EnvelopeEvent], uow: UnitOfWork) -> int:
+            session = uow.session
             counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             enrolled = 0
             workflows = self.catalog.with_trigger("interaction", "interaction_count")
@@ -102,7 +103,7 @@ class Triggers:
                 else:
                     cause = f"interaction {event.payload.name!r}"  # type: ignore[union-attr]
                 candidates.append(Candidate(doc, definition, contact, at, cause))
-            made = await self.repo.enroll_many(candidates, session)
+            made = await self.repo.enroll_many(candidates, uow)
             enrolled += sum(enrollment is not None for enrollment, _ in made)
             await self.repo.save_hits({key: windows[key] for key in moved}, session)
             await self.repo.count_activity(counts, session)
@@ -142,7 +143,8 @@ class Triggers:
                     break
         return woken
 
-    async def _date_offsets(self, event: EnvelopeEvent, session: AsyncClientSession) -> int:
+    async def _date_offsets(self, event: EnvelopeEvent, uow: UnitOfWork) -> int:
+        session = uow.session
         payload = event.payload
         if isinstance(payload, ContactCreated):
             fields = payload.contact.model_dump(mode="json")
@@ -163,13 +165,14 @@ class Triggers:
             if await self.repo.reschedule(doc["_id"], contact, fire_at, session):
                 continue
             made, _ = await self.repo.enroll(
-                doc, definition, contact, event.envelope.occurred_at, why, session, due_at=fire_at
+                doc, definition, contact, event.envelope.occurred_at, why, uow, due_at=fire_at
             )
             enrolled += made is not None
         return enrolled
 
     async def on_contacts(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
-        async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
+        async def work(fresh: list[EnvelopeEvent], uow: UnitOfWork) -> int:
+            session = uow.session
             await self.repo.apply_audience(fresh, session)
             # Counted with enrollments: either way the runner has work now.
             enrolled = await self.repo.contacts_arrived(
@@ -186,7 +189,7 @@ class Triggers:
                 if isinstance(payload, ContactMerged):
                     await self.repo.rekey(contact, payload.merged_ids, session)
                     continue
-                enrolled += await self._date_offsets(event, session)
+                enrolled += await self._date_offsets(event, uow)
                 for doc, definition in self.catalog.active:
                     trigger = definition.trigger
                     cause = None
@@ -207,16 +210,15 @@ class Triggers:
                         if trigger.segment_id in payload.joined:
                             cause = f"joined segment {trigger.segment_id}"
                     if cause:
-                        made, _ = await self.repo.enroll(
-                            doc, definition, contact, at, cause, session
-                        )
+                        made, _ = await self.repo.enroll(doc, definition, contact, at, cause, uow)
                         enrolled += made is not None
             return enrolled
 
         await self._handle(events, uow, work)
 
     async def on_scores(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
-        async def work(fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
+        async def work(fresh: list[EnvelopeEvent], uow: UnitOfWork) -> int:
+            session = uow.session
             await self.repo.apply_audience(fresh, session)
             workflows = self.catalog.with_trigger("lead_qualified")
             candidates: list[Candidate] = []
@@ -238,7 +240,7 @@ class Triggers:
                             f"qualified under {payload.model_id} at {payload.score:g}",
                         )
                     )
-            made = await self.repo.enroll_many(candidates, session)
+            made = await self.repo.enroll_many(candidates, uow)
             return sum(enrollment is not None for enrollment, _ in made)
 
         await self._handle(events, uow, work)

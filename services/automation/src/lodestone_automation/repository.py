@@ -4,10 +4,9 @@ action records that make every effect happen once, tasks, trigger windows, the a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import uuid4
 
 from pymongo import ASCENDING, DeleteMany, ReturnDocument, UpdateOne
@@ -18,9 +17,9 @@ from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
 from lodestone_common.http import Runtime
-from lodestone_common.mongo import Erased, MergedSets, in_transaction
-from lodestone_common.outbox import Outbox
+from lodestone_common.mongo import Erased, MergedSets
 from lodestone_common.ownership import partition_of
+from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import AUTOMATION
 
 from .domain.audience import audience_change
@@ -28,7 +27,6 @@ from .domain.triggers import may_enroll
 from .domain.workflows import WorkflowDefinition
 
 LIVE = ("active", "waiting", "scheduled")
-T = TypeVar("T")
 
 
 class Conflict(Exception):
@@ -48,8 +46,7 @@ class Candidate:
 
 
 class AutomationRepository:
-    def __init__(self, runtime: Runtime, outbox: Outbox) -> None:
-        self.client = runtime.mongo
+    def __init__(self, runtime: Runtime, transactions: Transactions) -> None:
         db = runtime.db
         self.workflows = db["workflows"]
         self.versions = db["workflow_versions"]
@@ -62,7 +59,7 @@ class AutomationRepository:
         self.turns = db["turns"]
         self.meta = db["meta"]
         self.erased = Erased(db["erased"])
-        self.outbox = outbox
+        self.transactions = transactions
 
     async def ensure_indexes(self) -> None:
         # Only runnable enrollments have a due_at, so "what is due now" is a bounded range
@@ -184,21 +181,22 @@ class AutomationRepository:
         contact_id: str,
         at: datetime,
         cause: str,
-        session: AsyncClientSession | None = None,
+        uow: UnitOfWork,
         due_at: datetime | None = None,
     ) -> tuple[dict[str, Any] | None, str]:
         """Enroll unless the workflow's policy forbids it: (enrollment or None, why)."""
         candidate = Candidate(workflow, definition, contact_id, at, cause, due_at)
-        return (await self.enroll_many([candidate], session))[0]
+        return (await self.enroll_many([candidate], uow))[0]
 
     async def enroll_many(
-        self, candidates: list[Candidate], session: AsyncClientSession | None = None
+        self, candidates: list[Candidate], uow: UnitOfWork
     ) -> list[tuple[dict[str, Any] | None, str]]:
         """Enroll each candidate the workflow's policy allows, in order (a contact triggering
         twice in one batch meets its first enrollment): one read, one insert and one outbox
         write for all of them. (enrollment or None, why) per candidate."""
         if not candidates:
             return []
+        session = uow.session
         earlier: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         async for d in self.enrollments.find(
             {
@@ -256,8 +254,8 @@ class AutomationRepository:
             results.append((doc, why))
         if docs:
             await self.enrollments.insert_many(docs, ordered=True, session=session)
-            # The caller wakes the relay once its transaction has committed.
-            await self.outbox.add(events, session=session)
+            for topic, event in events:
+                uow.emit(topic, event)
         return results
 
     async def reschedule(
@@ -412,26 +410,14 @@ class AutomationRepository:
             await self.enrollments.update_one({"_id": enrollment_id, "claimed_by": token}, update)
             return
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(uow: UnitOfWork) -> None:
             done = await self.enrollments.update_one(
-                {"_id": enrollment_id, "claimed_by": token}, update, session=session
+                {"_id": enrollment_id, "claimed_by": token}, update, session=uow.session
             )
             if done.modified_count:
-                await self._announce(announce, session)
+                uow.emit(AUTOMATION, announce)
 
-        await self._atomically(work)
-
-    # -- events ----------------------------------------------------------------------------
-
-    async def _announce(self, event: Envelope, session: AsyncClientSession | None) -> None:
-        """Queue an automation event in the outbox, inside the caller's transaction."""
-        await self.outbox.add([(AUTOMATION, event)], session=session)
-
-    async def _atomically(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run `work` (state change plus its events) in one transaction, then wake the relay."""
-        result = await in_transaction(self.client, work)
-        self.outbox.wake()
-        return result
+        await self.transactions.run(work)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -475,16 +461,16 @@ class AutomationRepository:
         """Record an action's outcome and, in the same transaction, the event announcing it,
         so reporting never misses a sent email nor counts one that was not recorded."""
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(uow: UnitOfWork) -> None:
             await self.actions.update_one(
                 {"_id": key},
                 {"$set": {"status": status, "finished_at": utcnow(), **detail}},
-                session=session,
+                session=uow.session,
             )
             if announce is not None:
-                await self._announce(announce, session)
+                uow.emit(AUTOMATION, announce)
 
-        await self._atomically(work)
+        await self.transactions.run(work)
 
     async def task_action(
         self,
@@ -497,16 +483,16 @@ class AutomationRepository:
         events in one transaction (nothing leaves the database, so there is no "started"
         state to guard). The outcome, or "already <outcome>" when the action was done."""
 
-        async def work(session: AsyncClientSession) -> str:
+        async def work(uow: UnitOfWork) -> str:
+            session = uow.session
             # Checked, not caught: a duplicate-key error would abort the whole transaction.
             earlier = await self.actions.find_one({"_id": key}, {"status": 1}, session=session)
             if earlier is not None:
                 return f"already {earlier['status']}"
-            events = []
             status = "exists"
             if not await self.tasks.find_one({"_id": key}, {"_id": 1}, session=session):
                 await self.tasks.insert_one({"_id": key, **task}, session=session)
-                events.append((AUTOMATION, _task_event({"_id": key, **task})))
+                uow.emit(AUTOMATION, _task_event({"_id": key, **task}))
                 status = "created"
             now = utcnow()
             await self.actions.insert_one(
@@ -520,11 +506,10 @@ class AutomationRepository:
                 },
                 session=session,
             )
-            events.append((AUTOMATION, announce))
-            await self.outbox.add(events, session=session)
+            uow.emit(AUTOMATION, announce)
             return status
 
-        return await self._atomically(work)
+        return await self.transactions.run(work)
 
     async def list_tasks(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         return await self.tasks.find(query).sort("due_at", 1).to_list(limit)
@@ -532,30 +517,30 @@ class AutomationRepository:
     async def add_task(self, task: dict[str, Any]) -> dict[str, Any]:
         """A task a person created by hand, and its event, in one transaction."""
 
-        async def work(session: AsyncClientSession) -> dict[str, Any]:
-            await self.tasks.insert_one(task, session=session)
-            await self._announce(_task_event(task), session)
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            await self.tasks.insert_one(task, session=uow.session)
+            uow.emit(AUTOMATION, _task_event(task))
             return task
 
-        return await self._atomically(work)
+        return await self.transactions.run(work)
 
     async def task(self, task_id: str) -> dict[str, Any] | None:
         return await self.tasks.find_one({"_id": task_id})
 
     async def update_task(self, task_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-        async def work(session: AsyncClientSession) -> dict[str, Any] | None:
+        async def work(uow: UnitOfWork) -> dict[str, Any] | None:
             before = await self.tasks.find_one_and_update(
-                {"_id": task_id}, {"$set": fields}, session=session
+                {"_id": task_id}, {"$set": fields}, session=uow.session
             )
             if before is None:
                 return None
             after = {**before, **fields}
             # What the other services read of a task (reporting counts it per owner).
             if any(before.get(k) != after.get(k) for k in _TASK_EVENT_FIELDS):
-                await self._announce(_task_event(after), session)
+                uow.emit(AUTOMATION, _task_event(after))
             return after
 
-        return await self._atomically(work)
+        return await self.transactions.run(work)
 
     # -- reps ------------------------------------------------------------------------------
 

@@ -339,9 +339,8 @@ async def enroll(
         # The enrollment and its event in one transaction; the runner and the relay are
         # woken once both are durable.
         uow.on_commit(runner.wake)
-        uow.on_commit(repo.outbox.wake)  # enroll() writes its event's outbox row itself
         return await repo.enroll(
-            doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}", uow.session
+            doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}", uow
         )
 
     made, why = await transactions.run(work)
