@@ -82,6 +82,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     install_rate_headers(app)
     app.add_middleware(PathCORS, paths=BROWSER_PATHS)
     app.state.settings = settings
+    app.state.broker = runtime.broker
     app.state.rate_limits = RateLimits(settings.ingest_rate_limit)
     app.state.contacts = contacts
     app.state.imports = ImportJobs(runtime.db, contacts)

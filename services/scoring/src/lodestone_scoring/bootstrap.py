@@ -76,6 +76,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         routers=[scores.router, models.router],
     )
     app.state.scoring = scoring
+    app.state.registry = registry
     app.state.jobs = jobs
     return app
 

@@ -12,7 +12,15 @@ from lodestone_common.people import ROLE_SCOPES
 
 from ..domain.users import valid_password
 from ..service import SignedIn
-from .deps import COOKIE, PeopleDep, SessionDep, SignedInDep
+from .deps import (
+    COOKIE,
+    FailedByAccountDep,
+    FailedByAddressDep,
+    PeopleDep,
+    SessionDep,
+    SettingsDep,
+    SignedInDep,
+)
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
@@ -69,10 +77,16 @@ def _same_origin(request: Request) -> None:
 
 
 @router.post("/sign-in", response_model=Me, summary="Sign in with email and password")
-async def sign_in(body: Credentials, request: Request, response: Response, people: PeopleDep) -> Me:
+async def sign_in(
+    body: Credentials,
+    request: Request,
+    response: Response,
+    people: PeopleDep,
+    settings: SettingsDep,
+    guard: FailedByAddressDep,
+    per_account: FailedByAccountDep,
+) -> Me:
     _same_origin(request)
-    guard = request.app.state.failed_auth  # per address
-    per_account = request.app.state.failed_sign_ins  # per account, from any address
     account = body.email.strip().lower()
     guard.check(request)
     per_account.check(request, by=account)
@@ -82,7 +96,6 @@ async def sign_in(body: Credentials, request: Request, response: Response, peopl
         per_account.failed(request, by=account)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password")
     token, signed = found
-    settings = request.app.state.settings
     response.set_cookie(
         COOKIE,
         token,
@@ -116,10 +129,13 @@ async def me(signed: SessionDep) -> Me | Any:
     summary="Change your own password (every other session of yours ends)",
 )
 async def change_password(
-    body: PasswordChange, request: Request, people: PeopleDep, signed: SignedInDep
+    body: PasswordChange,
+    request: Request,
+    people: PeopleDep,
+    signed: SignedInDep,
+    per_account: FailedByAccountDep,
 ) -> None:
     # Wrong current passwords count like wrong sign-ins: a borrowed session cannot guess.
-    per_account = request.app.state.failed_sign_ins
     per_account.check(request, by=signed.person.name)
     if not await people.change_own_password(signed, body.current_password, body.new_password):
         per_account.failed(request, by=signed.person.name)

@@ -7,22 +7,29 @@ import hmac
 from collections.abc import Callable
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, HTTPException, Request, status
 
 from lodestone_common.auth import ApiKey, _bearer, authorize
+from lodestone_common.people import PersonTokens
+from lodestone_common.provided import provided
+from lodestone_common.ratelimit import FailedAuthLimit
 
 from ..service import People, SignedIn
+from ..settings import ConsoleSettings
 
 COOKIE = "lodestone_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def people(request: Request) -> People:
-    return request.app.state.people
-
-
-PeopleDep = Annotated[People, Depends(people)]
+PeopleDep = Annotated[People, provided("people")]
+SettingsDep = Annotated[ConsoleSettings, provided("settings")]
+TokensDep = Annotated[PersonTokens, provided("tokens")]
+HttpDep = Annotated[httpx.AsyncClient, provided("http")]
+# Failed sign-ins counted per address (every service's guard) and per account.
+FailedByAddressDep = Annotated[FailedAuthLimit, provided("failed_auth")]
+FailedByAccountDep = Annotated[FailedAuthLimit, provided("failed_sign_ins")]
 
 
 async def session(request: Request, found: PeopleDep) -> SignedIn | None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from .deps import SessionDep
+from .deps import HttpDep, SessionDep, SettingsDep, TokensDep
 
 router = APIRouter(tags=["services"])
 Service = Literal["contacts", "scoring", "automation", "reporting"]
@@ -26,16 +26,23 @@ RESPONSE_HEADERS = ("content-type", "content-disposition", "retry-after", "x-tot
     summary="Call a service as the signed-in person",
     include_in_schema=True,
 )
-async def call(service: Service, path: str, request: Request, signed: SessionDep):  # type: ignore[no-untyped-def]
+async def call(  # type: ignore[no-untyped-def]
+    service: Service,
+    path: str,
+    request: Request,
+    signed: SessionDep,
+    settings: SettingsDep,
+    client: HttpDep,
+    tokens: TokensDep,
+):
     if signed is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
     # Dot segments would climb out of /v1 once the URL is normalised (to /metrics, say).
     if not path.startswith("v1/") or any(part in (".", "..") for part in path.split("/")):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "only the services' /v1 APIs are here")
-    base = request.app.state.settings.service_url(service)
-    client: httpx.AsyncClient = request.app.state.http
+    base = settings.service_url(service)
     headers = {k: v for k in REQUEST_HEADERS if (v := request.headers.get(k))}
-    headers["authorization"] = f"Bearer {request.app.state.tokens.sign(signed.person)}"
+    headers["authorization"] = f"Bearer {tokens.sign(signed.person)}"
     outgoing = client.build_request(
         request.method,
         f"{base}/{path}",

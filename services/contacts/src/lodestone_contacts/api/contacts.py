@@ -28,7 +28,8 @@ from ..domain.records import (
 )
 from ..domain.search import decode_cursor, encode_cursor, from_query
 from ..domain.terms import terms_query
-from ..repository import ContactsRepository, EmailTaken, NotFound
+from ..repository import EmailTaken, NotFound
+from .deps import ContactsDep
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -87,10 +88,6 @@ class MergeRequest(BaseModel):
     merge_ids: list[str] = Field(min_length=1, max_length=50)
 
 
-def _repo(request: Request) -> ContactsRepository:
-    return request.app.state.contacts
-
-
 def _not_found(contact_id: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id!r}")
 
@@ -103,11 +100,11 @@ def _not_found(contact_id: str) -> HTTPException:
     responses={409: {"description": "a contact with this email exists"}},
 )
 async def create_contact(
-    draft: ContactDraft, request: Request, key: ApiKey = Scope("contacts:write")
+    draft: ContactDraft, contacts: ContactsDep, key: ApiKey = Scope("contacts:write")
 ) -> Contact:
     contact = new_contact(draft, utcnow(), created_by=key.name)
     try:
-        await _repo(request).create(contact)
+        await contacts.create(contact)
     except EmailTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return Contact.of(contact)
@@ -115,9 +112,9 @@ async def create_contact(
 
 @router.get("/contacts/{contact_id}", response_model=Contact, summary="Read one contact")
 async def get_contact(
-    contact_id: str, request: Request, key: ApiKey = Scope("contacts:read")
+    contact_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:read")
 ) -> Contact:
-    doc = await _repo(request).get(contact_id)
+    doc = await contacts.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
     return Contact.of(doc)
@@ -130,10 +127,12 @@ async def get_contact(
     description="A backward stage move (e.g. customer → lead) needs `allow_backward` and a reason.",
 )
 async def patch_contact(
-    contact_id: str, patch: ContactPatch, request: Request, key: ApiKey = Scope("contacts:write")
+    contact_id: str,
+    patch: ContactPatch,
+    contacts: ContactsDep,
+    key: ApiKey = Scope("contacts:write"),
 ) -> Contact:
-    repo = _repo(request)
-    current = await repo.get(contact_id)
+    current = await contacts.get(contact_id)
     if current is None or current.get("erased"):
         raise _not_found(contact_id)
     stage = None
@@ -148,7 +147,7 @@ async def patch_contact(
     except ValueError as exc:  # the custom fields it adds would outgrow the record's limit
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"custom: {exc}") from exc
     try:
-        doc = await repo.update(current["_id"], changes, previous, key.name, stage)
+        doc = await contacts.update(current["_id"], changes, previous, key.name, stage)
     except EmailTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except NotFound as exc:
@@ -164,10 +163,10 @@ async def patch_contact(
     "service to forget the person (contact.erased).",
 )
 async def erase_contact(
-    contact_id: str, request: Request, key: ApiKey = Scope("contacts:erase")
+    contact_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:erase")
 ) -> dict[str, str]:
     try:
-        erased = await _repo(request).erase(contact_id, key.name)
+        erased = await contacts.erase(contact_id, key.name)
     except NotFound as exc:
         raise _not_found(contact_id) from exc
     return {"erased": erased}
@@ -181,10 +180,13 @@ async def erase_contact(
     "resolving to this contact; a contact.merged event tells every service to re-key.",
 )
 async def merge_contacts(
-    contact_id: str, body: MergeRequest, request: Request, key: ApiKey = Scope("contacts:write")
+    contact_id: str,
+    body: MergeRequest,
+    contacts: ContactsDep,
+    key: ApiKey = Scope("contacts:write"),
 ) -> Contact:
     try:
-        doc = await _repo(request).merge(contact_id, body.merge_ids, key.name)
+        doc = await contacts.merge(contact_id, body.merge_ids, key.name)
     except NotFound as exc:
         raise _not_found(str(exc)) from exc
     return Contact.of(doc)
@@ -210,17 +212,16 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
 )
 async def timeline(
     contact_id: str,
-    request: Request,
+    contacts: ContactsDep,
     limit: int = Query(50, ge=1, le=500),
     before: str | None = Query(None, description="cursor from the previous page"),
     kind: Literal["interaction", "change", "note"] | None = Query(None),
     key: ApiKey = Scope("contacts:read"),
 ) -> TimelinePage:
-    repo = _repo(request)
-    doc = await repo.get(contact_id)
+    doc = await contacts.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
-    entries = await repo.timeline_page(
+    entries = await contacts.timeline_page(
         doc["_id"], limit, _parse_cursor(before) if before else None, kind
     )
     return TimelinePage(
@@ -255,6 +256,7 @@ class ContactPage(BaseModel):
 )
 async def search_contacts(
     request: Request,
+    contacts: ContactsDep,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None),
     q: str | None = Query(
@@ -281,7 +283,7 @@ async def search_contacts(
         ) from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    docs = await _repo(request).search(query, after, limit)
+    docs = await contacts.search(query, after, limit)
     return ContactPage(
         items=[Contact.of(d) for d in docs],
         next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
@@ -311,14 +313,13 @@ class Duplicate(BaseModel):
     "Merge with `POST /v1/contacts/{id}/merge`.",
 )
 async def duplicates(
-    contact_id: str, request: Request, key: ApiKey = Scope("contacts:read")
+    contact_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:read")
 ) -> list[Duplicate]:
-    repo = _repo(request)
-    doc = await repo.get(contact_id)
+    doc = await contacts.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
     found = []
-    for other in await repo.duplicate_candidates(doc):
+    for other in await contacts.duplicate_candidates(doc):
         reasons = duplicate_reasons(doc, other)
         if reasons:
             found.append(Duplicate(contact=Contact.of(other), reasons=reasons))
@@ -338,11 +339,10 @@ class NoteRequest(BaseModel):
     summary="Add a note (shown on the timeline; `?kind=note` lists notes only)",
 )
 async def add_note(
-    contact_id: str, body: NoteRequest, request: Request, key: ApiKey = Scope("contacts:write")
+    contact_id: str, body: NoteRequest, contacts: ContactsDep, key: ApiKey = Scope("contacts:write")
 ) -> TimelineEntry:
-    repo = _repo(request)
-    doc = await repo.get(contact_id)
+    doc = await contacts.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
-    entry = await repo.add_note(doc["_id"], body.text, key.name)
+    entry = await contacts.add_note(doc["_id"], body.text, key.name)
     return TimelineEntry(id=entry["_id"], **{k: v for k, v in entry.items() if k != "_id"})

@@ -18,6 +18,7 @@ from lodestone_common.topics import INGEST_RAW
 
 from ..domain.interactions import interaction_type, property_errors
 from ..domain.records import normalize_email
+from .deps import Ingest, IngestDep, RateLimitsDep
 
 PUBLISH_TIMEOUT = 15.0
 
@@ -101,9 +102,13 @@ def validate_batch(
     },
 )
 async def ingest(
-    batch: IngestBatch, request: Request, key: ApiKey = Scope("events:write")
+    batch: IngestBatch,
+    request: Request,
+    ingest: IngestDep,
+    limits: RateLimitsDep,
+    key: ApiKey = Scope("events:write"),
 ) -> IngestAccepted | JSONResponse:
-    request.app.state.rate_limits.check(request, key)
+    limits.check(request, key)
     if not batch.events:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "events: the batch is empty")
     if len(batch.events) > MAX_EVENTS:
@@ -112,10 +117,9 @@ async def ingest(
             f"events: {len(batch.events)} in one batch; the limit is {MAX_EVENTS}",
         )
     events, errors = validate_batch(batch.events, key)
-    repo = request.app.state.contacts
     refs = sorted({e.contact.contact_id for e in events if e.contact.contact_id})
     if refs:
-        missing = set(refs) - await repo.existing_ids(refs)
+        missing = set(refs) - await ingest.contacts.existing_ids(refs)
         for index, event in enumerate(events):
             if event.contact.contact_id in missing:
                 errors.append(
@@ -135,23 +139,22 @@ async def ingest(
             },
             status_code=422,
         )
-    return await accept(request, events)
+    return await accept(ingest, events)
 
 
-async def accept(request: Request, events: list[IngestEvent]) -> IngestAccepted:
+async def accept(ingest: Ingest, events: list[IngestEvent]) -> IngestAccepted:
     """Publish the events not seen before to the raw topic; durable on Kafka on return.
     Shared by every front door (this one, Segment's API, webhook destinations)."""
-    repo = request.app.state.contacts
     now = utcnow()
     unique: dict[str, IngestEvent] = {}
     for event in events:
         unique.setdefault(str(event.envelope_id()), stamp(event, now))
-    known = await repo.known_event_ids(list(unique))
+    known = await ingest.contacts.known_event_ids(list(unique))
     fresh = {i: e for i, e in unique.items() if i not in known}
     # Durable on Kafka before we answer; the consumer dedupes by id if this races a resend.
     try:
         await publish_all(
-            request.app.state.runtime.broker,
+            ingest.broker,
             [
                 Outgoing(
                     INGEST_RAW, e.partition_key(), e.model_dump_json(exclude_none=True).encode()
@@ -167,5 +170,5 @@ async def accept(request: Request, events: list[IngestEvent]) -> IngestAccepted:
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "ingestion is unavailable (Kafka did not acknowledge); retry with the same event ids",
         ) from exc
-    await repo.remember_ingested(list(fresh))
+    await ingest.contacts.remember_ingested(list(fresh))
     return IngestAccepted(accepted=len(fresh), duplicates=len(events) - len(fresh))

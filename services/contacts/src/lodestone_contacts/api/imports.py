@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from lodestone_common.auth import ApiKey, Scope
 
-from ..imports import ImportJobs, NotCsv, TextCheck
+from ..imports import NotCsv, TextCheck
+from .deps import ImportsDep
 
 router = APIRouter(prefix="/v1/contacts/imports", tags=["imports"])
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
@@ -41,10 +42,6 @@ def _discard(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-def _jobs(request: Request) -> ImportJobs:
-    return request.app.state.imports
-
-
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
@@ -58,7 +55,9 @@ def _jobs(request: Request) -> ImportJobs:
         "progress at `GET /v1/contacts/imports/{id}`."
     ),
 )
-async def start_import(request: Request, key: ApiKey = Scope("contacts:write")) -> ImportJob:
+async def start_import(
+    request: Request, jobs: ImportsDep, key: ApiKey = Scope("contacts:write")
+) -> ImportJob:
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "application/csv"):
         raise HTTPException(
@@ -88,15 +87,15 @@ async def start_import(request: Request, key: ApiKey = Scope("contacts:write")) 
     if size == 0:
         _discard(path)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "the file is empty")
-    job = await _jobs(request).start(path, size, key.name)
+    job = await jobs.start(path, size, key.name)
     return ImportJob.of(job)
 
 
 @router.get("/{job_id}", response_model=ImportJob, summary="Progress of an import")
 async def get_import(
-    job_id: str, request: Request, key: ApiKey = Scope("contacts:read")
+    job_id: str, jobs: ImportsDep, key: ApiKey = Scope("contacts:read")
 ) -> ImportJob:
-    job = await _jobs(request).get(job_id)
+    job = await jobs.get(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no import {job_id!r}")
     return ImportJob.of(job)

@@ -49,6 +49,7 @@ from ..domain.segment import (
     message_id,
     to_event,
 )
+from .deps import Ingest, IngestDep, RateLimitsDep, SettingsDep
 from .events import PUBLISH_TIMEOUT, accept, event_problems
 
 router = APIRouter(prefix="/v1", tags=["segment"])
@@ -139,12 +140,12 @@ def _presented_key(request: Request, body: Any) -> str | None:
     return None
 
 
-async def segment_request(request: Request) -> tuple[ApiKey, Any]:
+async def segment_request(request: Request, limits: RateLimitsDep) -> tuple[ApiKey, Any]:
     """FastAPI dependency: the body and the write key it came with (401 / 403 otherwise),
     counted against the key's rate limit (429)."""
     body = await _body(request)
     key = authorize(request, _presented_key(request, body), SCOPE, 'Basic realm="lodestone"')
-    request.app.state.rate_limits.check(request, key)
+    limits.check(request, key)
     return key, body
 
 
@@ -154,6 +155,7 @@ Segment = Depends(segment_request)
 
 async def ingest_messages(
     request: Request,
+    ingest: Ingest,
     messages: list[Any],
     context: Any = None,
     kind: str | None = None,
@@ -182,10 +184,10 @@ async def ingest_messages(
             letters.append(_letter(request, message, str(exc)))
             continue
         events.append(event)
-    accepted = await accept(request, events) if events else None
+    accepted = await accept(ingest, events) if events else None
     if letters:
         try:
-            await publish_all(request.app.state.runtime.broker, letters, timeout=PUBLISH_TIMEOUT)
+            await publish_all(ingest.broker, letters, timeout=PUBLISH_TIMEOUT)
         except Exception as exc:  # what was valid is in; the answer still names the rejects
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "could not dead-letter invalid messages"
@@ -213,7 +215,9 @@ def _letter(request: Request, message: Any, reason: str) -> Outgoing:
     return Outgoing(DEAD_LETTER, key, value, headers)
 
 
-async def _batch(request: Request, sent: tuple[ApiKey, Any] = Segment) -> JSONResponse:
+async def _batch(
+    request: Request, ingest: IngestDep, sent: tuple[ApiKey, Any] = Segment
+) -> JSONResponse:
     body = sent[1]
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, 'expected {"batch": [messages]}')
@@ -221,16 +225,19 @@ async def _batch(request: Request, sent: tuple[ApiKey, Any] = Segment) -> JSONRe
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, f"{len(body['batch'])} messages; at most {MAX_MESSAGES}"
         )
-    answer = await ingest_messages(request, body["batch"], body.get("context"), key=sent[0])
+    answer = await ingest_messages(request, ingest, body["batch"], body.get("context"), key=sent[0])
     return JSONResponse(answer)
 
 
 def _single(kind: str):  # type: ignore[no-untyped-def]
-    async def one(request: Request, sent: tuple[ApiKey, Any] = Segment) -> JSONResponse:
+    async def one(
+        request: Request, ingest: IngestDep, sent: tuple[ApiKey, Any] = Segment
+    ) -> JSONResponse:
         body = sent[1]
         if not isinstance(body, dict):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a Segment message")
-        return JSONResponse(await ingest_messages(request, [body], None, kind, key=sent[0]))
+        answer = await ingest_messages(request, ingest, [body], None, kind, key=sent[0])
+        return JSONResponse(answer)
 
     one.__name__ = f"segment_{kind}"
     return one
@@ -276,8 +283,8 @@ for _short, _kind in SHORT_PATHS.items():
 
 
 def _webhook(source: str):  # type: ignore[no-untyped-def]
-    async def receive(request: Request) -> JSONResponse:
-        secret = getattr(request.app.state.settings, f"{source}_webhook_secret", None)
+    async def receive(request: Request, ingest: IngestDep, settings: SettingsDep) -> JSONResponse:
+        secret = getattr(settings, f"{source}_webhook_secret", None)
         if not secret:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND,
@@ -300,7 +307,7 @@ def _webhook(source: str):  # type: ignore[no-untyped-def]
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a Segment message")
         if len(messages) > MAX_MESSAGES:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, f"at most {MAX_MESSAGES} messages")
-        return JSONResponse(await ingest_messages(request, messages, context))
+        return JSONResponse(await ingest_messages(request, ingest, messages, context))
 
     receive.__name__ = f"{source}_webhook"
     return receive

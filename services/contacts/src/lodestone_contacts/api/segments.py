@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
 
 from ..domain.search import ContactFilter, decode_cursor, encode_cursor
 from ..segments import SegmentRegistry
-from .contacts import Contact, ContactPage, _repo
+from .contacts import Contact, ContactPage
+from .deps import ContactsDep, SegmentsDep
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
 
@@ -36,10 +37,6 @@ class Segment(BaseModel):
     build: dict[str, Any] = Field(description="backfill progress: status, candidates, scanned")
     created_at: datetime
     updated_at: datetime
-
-
-def _registry(request: Request) -> SegmentRegistry:
-    return request.app.state.segments
 
 
 async def _view(registry: SegmentRegistry, doc: dict[str, Any]) -> Segment:
@@ -66,23 +63,22 @@ def _not_found(segment_id: str) -> HTTPException:
     summary="Save a segment; existing contacts are added in the background",
 )
 async def create_segment(
-    body: SegmentDefinition, request: Request, key: ApiKey = Scope("segments:write")
+    body: SegmentDefinition, registry: SegmentsDep, key: ApiKey = Scope("segments:write")
 ) -> Segment:
-    registry = _registry(request)
     return await _view(registry, await registry.create(body.name, body.filter, key.name))
 
 
 @router.get("", response_model=list[Segment], summary="Every segment with its member count")
-async def list_segments(request: Request, key: ApiKey = Scope("segments:read")) -> list[Segment]:
-    registry = _registry(request)
+async def list_segments(
+    registry: SegmentsDep, key: ApiKey = Scope("segments:read")
+) -> list[Segment]:
     return [await _view(registry, doc) for doc in await registry.all()]
 
 
 @router.get("/{segment_id}", response_model=Segment, summary="One segment and its build progress")
 async def get_segment(
-    segment_id: str, request: Request, key: ApiKey = Scope("segments:read")
+    segment_id: str, registry: SegmentsDep, key: ApiKey = Scope("segments:read")
 ) -> Segment:
-    registry = _registry(request)
     doc = await registry.get(segment_id)
     if doc is None:
         raise _not_found(segment_id)
@@ -97,10 +93,9 @@ async def get_segment(
 async def replace_segment(
     segment_id: str,
     body: SegmentDefinition,
-    request: Request,
+    registry: SegmentsDep,
     key: ApiKey = Scope("segments:write"),
 ) -> Segment:
-    registry = _registry(request)
     doc = await registry.replace(segment_id, body.name, body.filter)
     if doc is None:
         raise _not_found(segment_id)
@@ -113,28 +108,29 @@ async def replace_segment(
     summary="Delete a segment (contacts are not touched otherwise)",
 )
 async def delete_segment(
-    segment_id: str, request: Request, key: ApiKey = Scope("segments:write")
+    segment_id: str, registry: SegmentsDep, key: ApiKey = Scope("segments:write")
 ) -> None:
-    if not await _registry(request).delete(segment_id):
+    if not await registry.delete(segment_id):
         raise _not_found(segment_id)
 
 
 @router.get("/{segment_id}/members", response_model=ContactPage, summary="A segment's members")
 async def members(
     segment_id: str,
-    request: Request,
+    contacts: ContactsDep,
+    registry: SegmentsDep,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None),
     key: ApiKey = Scope("segments:read"),
 ) -> ContactPage:
-    if await _registry(request).get(segment_id) is None:
+    if await registry.get(segment_id) is None:
         raise _not_found(segment_id)
     try:
         after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
     query = ContactFilter(segment=segment_id).to_mongo()
-    docs = await _repo(request).search(query, after, limit)
+    docs = await contacts.search(query, after, limit)
     return ContactPage(
         items=[Contact.of(d) for d in docs],
         next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from lodestone_common.provided import provided
 
 from ..stores import ReadModels
 
-
-def read_models(request: Request) -> ReadModels:
-    return request.app.state.read_models
-
-
-ReadModelsDep = Annotated[ReadModels, Depends(read_models)]
+ReadModelsDep = Annotated[ReadModels, provided("read_models")]

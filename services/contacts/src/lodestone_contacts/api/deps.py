@@ -1,0 +1,40 @@
+"""Typed dependencies of contacts' routes: what the composition root built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from faststream.kafka import KafkaBroker
+
+from lodestone_common.provided import provided
+from lodestone_common.ratelimit import RateLimits
+
+from ..imports import ImportJobs
+from ..repository import ContactsRepository
+from ..segments import SegmentRegistry
+from ..settings import ContactsSettings
+
+ContactsDep = Annotated[ContactsRepository, provided("contacts")]
+SegmentsDep = Annotated[SegmentRegistry, provided("segments")]
+ImportsDep = Annotated[ImportJobs, provided("imports")]
+SettingsDep = Annotated[ContactsSettings, provided("settings")]
+# Ingestion's front doors: each key's rate limit, and the broker events are published to.
+RateLimitsDep = Annotated[RateLimits, provided("rate_limits")]
+BrokerDep = Annotated[KafkaBroker, provided("broker")]
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """What every front door of ingestion needs: who was seen before, and the broker."""
+
+    contacts: ContactsRepository
+    broker: KafkaBroker
+
+
+def _ingest(contacts: ContactsDep, broker: BrokerDep) -> Ingest:
+    return Ingest(contacts, broker)
+
+
+IngestDep = Annotated[Ingest, Depends(_ingest)]
