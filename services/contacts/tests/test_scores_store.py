@@ -4,12 +4,12 @@ several verdicts for one contact keeps the latest, whatever their order."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
 from lodestone_common.processing import Transactions
-from lodestone_contacts.repository import ContactsRepository
+from lodestone_contacts.service import Contacts
+from lodestone_contacts.stores import Stores
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -24,7 +24,7 @@ async def test_a_batch_keeps_each_contacts_latest_verdict(mongo) -> None:  # typ
     name = f"test_scores_{uuid4().hex[:8]}"
     db = mongo[name]
     transactions = Transactions(mongo)
-    repo = ContactsRepository(SimpleNamespace(db=db), transactions)  # type: ignore[arg-type]
+    repo = Contacts(Stores(db), None, transactions)
     await db["contacts"].insert_many(
         [
             {"_id": "a"},

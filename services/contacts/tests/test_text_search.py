@@ -4,7 +4,6 @@ records from before search existed get their terms."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -95,14 +94,12 @@ async def test_text_search_follows_every_write(services, mongo, eventually, tmp_
         assert bad.json()["details"][0]["field"] == "query.q", bad.text
 
     # Records stored before search existed get their terms on start-up.
-    from lodestone_common.processing import Transactions
-    from lodestone_contacts.repository import ContactsRepository
+    from lodestone_contacts.stores import Stores
 
     db = mongo["lodestone_contacts"]
     (old,) = yann
     await db["contacts"].update_one({"_id": old}, {"$unset": {"terms": ""}})
     async with services.client("contacts") as http:
         assert await _found(http, f"yann {tag}") == set()
-        repo = ContactsRepository(SimpleNamespace(db=db), Transactions(mongo))  # type: ignore[arg-type]
-        await repo.backfill_terms(batch=2)
+        await Stores(db).records.backfill_terms(batch=2)
         assert await _found(http, f"yann {tag}") == {old}

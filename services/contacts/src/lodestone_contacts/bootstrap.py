@@ -1,4 +1,4 @@
-"""Composition root: contacts' repository, segments, imports, its one consumer group (raw
+"""Composition root: contacts' stores, use cases, segments, imports, its one consumer group (raw
 ingest and scoring's verdicts), the outbox relay and the API.
 
 `lodestone-contacts` serves it; replicas share the work through Kafka's consumer group and
@@ -22,9 +22,11 @@ from .api.imports import MAX_IMPORT_BYTES
 from .api.segment import BROWSER_PATHS
 from .handlers import edges, handlers
 from .imports import ImportJobs
-from .repository import ContactsRepository
+from .ingestion import Ingestion
 from .segments import SegmentRegistry
+from .service import Contacts
 from .settings import ContactsSettings
+from .stores import Stores
 
 SERVICE = "contacts"
 # The consumer groups, one per topic, contacts read with before it had one group.
@@ -38,18 +40,23 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
         runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
     )
     transactions = Transactions(runtime.mongo, outbox)
-    contacts = ContactsRepository(runtime, transactions)
+    stores = Stores(runtime.db)
     segments = SegmentRegistry(runtime.db, transactions)
-    contacts.segments = segments
-    runtime.startup.append(contacts.ensure_indexes)
+    contacts = Contacts(stores, segments, transactions)
+    runtime.startup.append(stores.ensure_indexes)
     runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
-    runtime.loops.append(contacts.backfill_terms)
+    runtime.loops.append(stores.records.backfill_terms)
     runtime.drains.append(outbox.drain)
     runtime.loops.append(segments.watch)
     if settings.consumers_enabled:
         processor = Processor(
-            SERVICE, handlers(contacts), runtime.mongo, runtime.db, outbox, edges=edges(contacts)
+            SERVICE,
+            handlers(contacts),
+            runtime.mongo,
+            runtime.db,
+            outbox,
+            edges=edges(Ingestion(contacts)),
         )
         subscribe(
             runtime,
@@ -85,6 +92,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     app.state.broker = runtime.broker
     app.state.rate_limits = RateLimits(settings.ingest_rate_limit)
     app.state.contacts = contacts
+    app.state.stores = stores
     app.state.imports = ImportJobs(runtime.db, contacts)
     app.state.segments = segments
     return app

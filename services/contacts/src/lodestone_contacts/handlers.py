@@ -11,7 +11,8 @@ from lodestone_common.topics import INGEST_RAW
 
 from .domain.interactions import property_errors
 from .domain.scores import score_update
-from .repository import ContactsRepository
+from .ingestion import Ingestion
+from .service import Contacts
 
 
 def parse_ingest(raw: bytes) -> IngestEvent:
@@ -25,7 +26,7 @@ def parse_ingest(raw: bytes) -> IngestEvent:
     return event
 
 
-def handlers(contacts: ContactsRepository) -> HandlerTable:
+def handlers(contacts: Contacts) -> HandlerTable:
     async def on_scores(events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         updates = []
         for event in events:
@@ -38,13 +39,13 @@ def handlers(contacts: ContactsRepository) -> HandlerTable:
     return {ScoreChanged: on_scores}
 
 
-def edges(contacts: ContactsRepository) -> dict[str, Edge]:
+def edges(ingestion: Ingestion) -> dict[str, Edge]:
     """The raw topic: keyed by the sender's identity, resolved here to contacts and
     republished as `interaction.recorded` keyed by contact id."""
     return {
         INGEST_RAW: Edge(
             parse=parse_ingest,
             key=lambda event: str(event.envelope_id()),
-            handler=contacts.apply_ingest,
+            handler=ingestion.apply,
         )
     }

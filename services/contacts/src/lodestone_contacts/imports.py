@@ -16,13 +16,19 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from lodestone_common.envelope import utcnow
+from lodestone_common.envelope import Envelope, utcnow
+from lodestone_common.events import ContactCreated, ContactUpdated
+from lodestone_common.processing import UnitOfWork
+from lodestone_common.topics import CONTACTS
 
-from .domain.imports import column_names, parse_row
-from .domain.records import ContactDraft
-from .repository import ContactsRepository
+from .domain.imports import column_names, parse_row, update_fields
+from .domain.records import ContactDraft, new_contact, snapshot
+from .domain.terms import terms_of
+from .service import Contacts, emit, event
+from .stores.timeline import change
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 1000
@@ -30,7 +36,7 @@ MAX_REPORTED_ERRORS = 1000
 
 
 class ImportJobs:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], contacts: ContactsRepository) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], contacts: Contacts) -> None:
         self.jobs = db["imports"]
         self.contacts = contacts
         self._tasks: set[asyncio.Task[None]] = set()
@@ -106,7 +112,7 @@ class ImportJobs:
         rows_read: int,
         by: str,
     ) -> None:
-        created, updated = await self.contacts.import_batch(batch, by) if batch else (0, 0)
+        created, updated = await self._write(batch, by) if batch else (0, 0)
         failed_lines = len({e["line"] for e in errors})
         await self.jobs.update_one(
             {"_id": job_id},
@@ -120,6 +126,85 @@ class ImportJobs:
                 "$push": {"errors": {"$each": errors, "$slice": MAX_REPORTED_ERRORS}},
             },
         )
+
+    async def _write(self, drafts: list[ContactDraft], by: str) -> tuple[int, int]:
+        """Create or update one batch of imported rows atomically: (created, updated).
+
+        A row whose email belongs to a contact updates it; otherwise it creates one. Rows are
+        validated before they get here, so the transaction holds only whole rows.
+        """
+
+        async def work(uow: UnitOfWork) -> tuple[int, int]:
+            session = uow.session
+            now = utcnow()
+            emails = {e for d in drafts for e in [d.email, *(d.emails or [])] if e}
+            held = await self.contacts.stores.identities.owners(
+                [f"email:{e}" for e in emails], session
+            )
+            owners = {k.split(":", 1)[1]: c for k, c in held.items()}
+            created: dict[str, dict[str, Any]] = {}
+            updates: dict[str, dict[str, Any]] = {}
+            for draft in drafts:
+                mine = [e for e in [draft.email, *(draft.emails or [])] if e]
+                owner = next((owners[e] for e in mine if e in owners), None)
+                if owner is None:
+                    doc = new_contact(draft, now, by)
+                    doc["source"] = doc.get("source") or "import"
+                    created[doc["_id"]] = doc
+                    owners.update(dict.fromkeys(mine, doc["_id"]))
+                    continue
+                fields = update_fields(draft)
+                if owner in created:
+                    created[owner].update(fields)
+                    created[owner]["emails"] = sorted({*created[owner]["emails"], *mine})
+                else:
+                    updates.setdefault(owner, {}).update(fields)
+                    updates[owner].setdefault("$emails", set()).update(mine)
+                owners.update({e: owner for e in mine if e not in owners})
+            events: list[tuple[str, Envelope]] = []
+            if created:
+                docs = list(created.values())
+                await self.contacts.stores.records.insert(docs, session)
+                await self.contacts.stores.timeline.add(
+                    [change(d["_id"], now, "contact.created", {"via": "import"}) for d in docs],
+                    session,
+                )
+                events += [
+                    (CONTACTS, event(ContactCreated(contact=snapshot(d)), d["_id"])) for d in docs
+                ]
+            await self.contacts.stores.identities.add(
+                {
+                    f"email:{e}": cid
+                    for e, cid in owners.items()
+                    if e in emails and (cid in created or cid in updates)
+                },
+                session,
+            )
+            ops = []
+            for cid, fields in updates.items():
+                new_emails = sorted(fields.pop("$emails"))
+                words = terms_of({**fields, "emails": new_emails})
+                ops.append(
+                    UpdateOne(
+                        {"_id": cid},
+                        {
+                            "$set": {**fields, "updated_at": now},
+                            "$addToSet": {
+                                "emails": {"$each": new_emails},
+                                "terms": {"$each": words},
+                            },
+                        },
+                    )
+                )
+                if fields:
+                    changed = ContactUpdated(changes=fields, changed_by=by)
+                    events.append((CONTACTS, event(changed, cid)))
+            await self.contacts.stores.records.bulk(ops, session)
+            emit(uow, events)
+            await self.contacts.refresh([*created, *updates], uow)
+            return len(created), len(updates)
+
+        return await self.contacts.transactions.run(work)
 
 
 HEADER_WITHIN = 65_536  # the header row must end within the first 64 KiB

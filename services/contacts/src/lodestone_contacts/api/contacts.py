@@ -28,7 +28,8 @@ from ..domain.records import (
 )
 from ..domain.search import decode_cursor, encode_cursor, from_query
 from ..domain.terms import terms_query
-from ..repository import EmailTaken, NotFound
+from ..service import NotFound
+from ..stores import EmailTaken
 from .deps import ContactsDep
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
@@ -114,7 +115,7 @@ async def create_contact(
 async def get_contact(
     contact_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:read")
 ) -> Contact:
-    doc = await contacts.get(contact_id)
+    doc = await contacts.stores.records.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
     return Contact.of(doc)
@@ -132,7 +133,7 @@ async def patch_contact(
     contacts: ContactsDep,
     key: ApiKey = Scope("contacts:write"),
 ) -> Contact:
-    current = await contacts.get(contact_id)
+    current = await contacts.stores.records.get(contact_id)
     if current is None or current.get("erased"):
         raise _not_found(contact_id)
     stage = None
@@ -218,10 +219,10 @@ async def timeline(
     kind: Literal["interaction", "change", "note"] | None = Query(None),
     key: ApiKey = Scope("contacts:read"),
 ) -> TimelinePage:
-    doc = await contacts.get(contact_id)
+    doc = await contacts.stores.records.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
-    entries = await contacts.timeline_page(
+    entries = await contacts.stores.timeline.page(
         doc["_id"], limit, _parse_cursor(before) if before else None, kind
     )
     return TimelinePage(
@@ -283,7 +284,7 @@ async def search_contacts(
         ) from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    docs = await contacts.search(query, after, limit)
+    docs = await contacts.stores.records.search(query, after, limit)
     return ContactPage(
         items=[Contact.of(d) for d in docs],
         next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
@@ -315,11 +316,11 @@ class Duplicate(BaseModel):
 async def duplicates(
     contact_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:read")
 ) -> list[Duplicate]:
-    doc = await contacts.get(contact_id)
+    doc = await contacts.stores.records.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
     found = []
-    for other in await contacts.duplicate_candidates(doc):
+    for other in await contacts.stores.records.duplicate_candidates(doc):
         reasons = duplicate_reasons(doc, other)
         if reasons:
             found.append(Duplicate(contact=Contact.of(other), reasons=reasons))
@@ -341,7 +342,7 @@ class NoteRequest(BaseModel):
 async def add_note(
     contact_id: str, body: NoteRequest, contacts: ContactsDep, key: ApiKey = Scope("contacts:write")
 ) -> TimelineEntry:
-    doc = await contacts.get(contact_id)
+    doc = await contacts.stores.records.get(contact_id)
     if doc is None or doc.get("erased"):
         raise _not_found(contact_id)
     entry = await contacts.add_note(doc["_id"], body.text, key.name)

@@ -12,11 +12,13 @@ from lodestone_common.provided import provided
 from lodestone_common.ratelimit import RateLimits
 
 from ..imports import ImportJobs
-from ..repository import ContactsRepository
 from ..segments import SegmentRegistry
+from ..service import Contacts
 from ..settings import ContactsSettings
+from ..stores import Stores
 
-ContactsDep = Annotated[ContactsRepository, provided("contacts")]
+ContactsDep = Annotated[Contacts, provided("contacts")]
+StoresDep = Annotated[Stores, provided("stores")]
 SegmentsDep = Annotated[SegmentRegistry, provided("segments")]
 ImportsDep = Annotated[ImportJobs, provided("imports")]
 SettingsDep = Annotated[ContactsSettings, provided("settings")]
@@ -29,12 +31,12 @@ BrokerDep = Annotated[KafkaBroker, provided("broker")]
 class Ingest:
     """What every front door of ingestion needs: who was seen before, and the broker."""
 
-    contacts: ContactsRepository
+    stores: Stores
     broker: KafkaBroker
 
 
-def _ingest(contacts: ContactsDep, broker: BrokerDep) -> Ingest:
-    return Ingest(contacts, broker)
+def _ingest(stores: StoresDep, broker: BrokerDep) -> Ingest:
+    return Ingest(stores, broker)
 
 
 IngestDep = Annotated[Ingest, Depends(_ingest)]

@@ -119,7 +119,7 @@ async def ingest(
     events, errors = validate_batch(batch.events, key)
     refs = sorted({e.contact.contact_id for e in events if e.contact.contact_id})
     if refs:
-        missing = set(refs) - await ingest.contacts.existing_ids(refs)
+        missing = set(refs) - await ingest.stores.records.existing_ids(refs)
         for index, event in enumerate(events):
             if event.contact.contact_id in missing:
                 errors.append(
@@ -149,7 +149,7 @@ async def accept(ingest: Ingest, events: list[IngestEvent]) -> IngestAccepted:
     unique: dict[str, IngestEvent] = {}
     for event in events:
         unique.setdefault(str(event.envelope_id()), stamp(event, now))
-    known = await ingest.contacts.known_event_ids(list(unique))
+    known = await ingest.stores.ingested.known(list(unique))
     fresh = {i: e for i, e in unique.items() if i not in known}
     # Durable on Kafka before we answer; the consumer dedupes by id if this races a resend.
     try:
@@ -170,5 +170,5 @@ async def accept(ingest: Ingest, events: list[IngestEvent]) -> IngestAccepted:
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "ingestion is unavailable (Kafka did not acknowledge); retry with the same event ids",
         ) from exc
-    await ingest.contacts.remember_ingested(list(fresh))
+    await ingest.stores.ingested.remember(list(fresh))
     return IngestAccepted(accepted=len(fresh), duplicates=len(events) - len(fresh))

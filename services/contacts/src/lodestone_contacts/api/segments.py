@@ -130,7 +130,7 @@ async def members(
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
     query = ContactFilter(segment=segment_id).to_mongo()
-    docs = await contacts.search(query, after, limit)
+    docs = await contacts.stores.records.search(query, after, limit)
     return ContactPage(
         items=[Contact.of(d) for d in docs],
         next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,

@@ -1,4 +1,4 @@
-"""Identity resolution for a batch of ingested events, as a plan the repository writes.
+"""Identity resolution for a batch of ingested events, as a plan ingestion.py writes.
 
 Rules:
 - an identity (normalized email, external id, anonymous id) belongs to at most one contact;
