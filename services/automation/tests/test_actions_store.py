@@ -3,12 +3,12 @@ the task and both events in one transaction, and a replay of the step changes no
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from uuid import uuid4
 
 import orjson
 
-from lodestone_automation.repository import AutomationRepository
+from lodestone_automation.service import Automation
+from lodestone_automation.stores import Stores
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import WorkflowActionPerformed
 from lodestone_common.outbox import Outbox
@@ -19,7 +19,7 @@ async def test_a_task_action_is_done_once_with_its_events(mongo) -> None:  # typ
     name = f"test_actions_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
+    repo = Automation(Stores(db), Transactions(mongo, outbox))
     key = "wf:enr:call"
     detail = {"contact_id": "c1", "workflow_id": "wf", "enrollment_id": "enr", "step_id": "call"}
     now = utcnow()

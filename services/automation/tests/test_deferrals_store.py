@@ -7,7 +7,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 from uuid import uuid4
 
-from lodestone_automation.repository import AutomationRepository
+from lodestone_automation.service import Automation
+from lodestone_automation.stores import Stores
 from lodestone_common.envelope import utcnow
 from lodestone_common.mongo import in_transaction
 from lodestone_common.processing import Transactions
@@ -16,11 +17,12 @@ from lodestone_common.processing import Transactions
 async def test_a_contact_arriving_brings_its_deferred_enrollments_forward(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_deferrals_{uuid4().hex[:8]}"
     runtime = SimpleNamespace(mongo=mongo, db=mongo[name])
-    repo = AutomationRepository(runtime, Transactions(mongo))  # type: ignore[arg-type]
+    repo = Automation(Stores(runtime.db), Transactions(mongo))
+    enrollments = repo.stores.enrollments
     later = utcnow() + timedelta(minutes=10)
     base = {"status": "active", "step": 0, "due_at": later, "claimed_by": "runner"}
     try:
-        await repo.enrollments.insert_many(
+        await enrollments.collection.insert_many(
             [
                 {"_id": "deferred", "contact_id": "a", **base},
                 {"_id": "moved-on", "contact_id": "a", **base},
@@ -38,15 +40,15 @@ async def test_a_contact_arriving_brings_its_deferred_enrollments_forward(mongo)
         # Progress of any other kind ends the deferral.
         await repo.save_progress("moved-on", "runner", {"step": 1, "due_at": later}, [])
 
-        moved = await in_transaction(mongo, lambda s: repo.contacts_arrived(["a", "c"], s))
+        moved = await in_transaction(mongo, lambda s: enrollments.contacts_arrived(["a", "c"], s))
 
         assert moved == 1
-        docs = {d["_id"]: d async for d in repo.enrollments.find({})}
+        docs = {d["_id"]: d async for d in enrollments.collection.find({})}
         assert docs["deferred"]["due_at"] <= utcnow()
         assert "awaiting_contact" not in docs["deferred"]
         for untouched in ("moved-on", "waiting", "someone-else"):
             assert docs[untouched]["due_at"] > utcnow(), untouched
         assert docs["someone-else"]["awaiting_contact"] is True
-        assert await in_transaction(mongo, lambda s: repo.contacts_arrived([], s)) == 0
+        assert await in_transaction(mongo, lambda s: enrollments.contacts_arrived([], s)) == 0
     finally:
         await mongo.drop_database(name)

@@ -4,11 +4,11 @@ write for the whole batch, with each workflow's policy seeing what the batch enr
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from uuid import uuid4
 
 from lodestone_automation.domain.workflows import WorkflowDefinition
-from lodestone_automation.repository import AutomationRepository, Candidate
+from lodestone_automation.service import Automation, Candidate
+from lodestone_automation.stores import Stores
 from lodestone_common.outbox import Outbox
 from lodestone_common.processing import Transactions
 
@@ -31,7 +31,7 @@ async def test_a_batch_enrolls_once_per_policy_in_one_read_and_write(mongo) -> N
     name = f"test_enrollments_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
+    repo = Automation(Stores(db), Transactions(mongo, outbox))
     once, once_def = workflow("once")
     every, every_def = workflow("every_time")
     try:

@@ -13,9 +13,10 @@ from uuid import uuid4
 import pytest
 
 from lodestone_automation import runner as runner_module
-from lodestone_automation.repository import AutomationRepository
 from lodestone_automation.runner import Runner
+from lodestone_automation.service import Automation
 from lodestone_automation.settings import AutomationSettings
+from lodestone_automation.stores import Stores
 from lodestone_common.envelope import utcnow
 from lodestone_common.outbox import Outbox
 from lodestone_common.processing import Transactions
@@ -25,7 +26,8 @@ async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) ->
     name = f"test_leases_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
+    repo = Automation(Stores(db), Transactions(mongo, outbox))
+    enrollments = repo.stores.enrollments
     now = utcnow()
     try:
         await db["enrollments"].insert_many(
@@ -34,7 +36,7 @@ async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) ->
                 for i in range(4)
             ]
         )
-        claimed = await repo.claim_due("me", 10, lease=5.0)
+        claimed = await enrollments.claim_due("me", 10, lease=5.0)
         assert sorted(e["_id"] for e in claimed) == ["e0", "e1", "e2", "e3"]
         # e1 was saved meanwhile (its lease cleared); e2 lapsed and another runner took it.
         await db["enrollments"].update_one({"_id": "e1"}, {"$set": {"claimed_until": None}})
@@ -43,7 +45,7 @@ async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) ->
             {"$set": {"claimed_by": "other", "claimed_until": now + timedelta(seconds=5)}},
         )
 
-        await repo.renew_claims("me", ["e0", "e1", "e2", "e3"], lease=60.0)
+        await enrollments.renew_claims("me", ["e0", "e1", "e2", "e3"], lease=60.0)
 
         leases = {d["_id"]: d async for d in db["enrollments"].find({})}
         assert leases["e0"]["claimed_until"] > now + timedelta(seconds=50)
@@ -55,7 +57,10 @@ async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) ->
         await db["enrollments"].update_one(
             {"_id": "e0"}, {"$set": {"claimed_until": now - timedelta(seconds=1)}}
         )
-        assert [e["_id"] for e in await repo.claim_due("next", 10, lease=5.0)] == ["e0", "e1"]
+        assert [e["_id"] for e in await enrollments.claim_due("next", 10, lease=5.0)] == [
+            "e0",
+            "e1",
+        ]
     finally:
         await mongo.drop_database(name)
 
@@ -63,7 +68,8 @@ async def test_renewal_extends_only_the_leases_this_runner_still_holds(mongo) ->
 async def test_overdue_counts_live_unheld_enrollments_due_before_the_cutoff(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_overdue_{uuid4().hex[:8]}"
     db = mongo[name]
-    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo))  # type: ignore[arg-type]
+    repo = Automation(Stores(db), Transactions(mongo))
+    enrollments = repo.stores.enrollments
     now = utcnow()
     long_ago, just_now = now - timedelta(minutes=5), now - timedelta(seconds=5)
     try:
@@ -87,18 +93,19 @@ async def test_overdue_counts_live_unheld_enrollments_due_before_the_cutoff(mong
                 {"_id": "later", "status": "scheduled", "due_at": now + timedelta(days=1)},
             ]
         )
-        assert await repo.overdue(now - timedelta(seconds=60)) == 2
-        assert await repo.overdue(now) == 3
+        assert await enrollments.overdue(now - timedelta(seconds=60)) == 2
+        assert await enrollments.overdue(now) == 3
     finally:
         await mongo.drop_database(name)
 
 
 class LeaseLog:
-    """The runner's repository, reduced to claims and renewals."""
+    """The runner's view of the service, reduced to claims and renewals."""
 
     def __init__(self) -> None:
         self.due = [{"_id": "slow"}]
         self.renewed: list[list[str]] = []
+        self.stores = SimpleNamespace(enrollments=self)  # the runner's view of the service
         self.thrice = asyncio.Event()
 
     async def claim_due(

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from uuid import uuid4
 
-from lodestone_automation.repository import AutomationRepository
+from lodestone_automation.service import Automation
+from lodestone_automation.stores import Stores
 from lodestone_common.mongo import in_transaction
 from lodestone_common.processing import Transactions
 
@@ -15,23 +16,24 @@ from lodestone_common.processing import Transactions
 async def test_windows_round_trip_and_merge_into_the_survivor(mongo) -> None:  # type: ignore[no-untyped-def]
     name = f"test_windows_{uuid4().hex[:8]}"
     runtime = SimpleNamespace(mongo=mongo, db=mongo[name])
-    repo = AutomationRepository(runtime, Transactions(mongo))  # type: ignore[arg-type]
+    repo = Automation(Stores(runtime.db), Transactions(mongo))
+    audience = repo.stores.audience
     t = datetime(2026, 11, 1, tzinfo=UTC)
     try:
         await in_transaction(
             mongo,
-            lambda s: repo.save_hits(
+            lambda s: audience.save_hits(
                 {("wf", "a"): [t], ("wf", "b"): [t + timedelta(hours=2)], ("wf2", "b"): [t]}, s
             ),
         )
         found = await in_transaction(
-            mongo, lambda s: repo.window_hits({("wf", "a"), ("wf", "b"), ("wf", "x")}, s)
+            mongo, lambda s: audience.window_hits({("wf", "a"), ("wf", "b"), ("wf", "x")}, s)
         )
         assert found == {("wf", "a"): [t], ("wf", "b"): [t + timedelta(hours=2)]}
 
-        await in_transaction(mongo, lambda s: repo.rekey("a", ["b"], s))
+        await in_transaction(mongo, lambda s: repo.stores.rekey("a", ["b"], s))
         merged = await in_transaction(
-            mongo, lambda s: repo.window_hits({("wf", "a"), ("wf", "b"), ("wf2", "a")}, s)
+            mongo, lambda s: audience.window_hits({("wf", "a"), ("wf", "b"), ("wf2", "a")}, s)
         )
         assert merged == {("wf", "a"): [t, t + timedelta(hours=2)], ("wf2", "a"): [t]}
     finally:

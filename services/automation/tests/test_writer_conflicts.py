@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -23,7 +22,8 @@ import pytest
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from lodestone_automation.domain.workflows import WorkflowDefinition
-from lodestone_automation.repository import AutomationRepository, Candidate
+from lodestone_automation.service import Automation, Candidate
+from lodestone_automation.stores import Stores
 from lodestone_common.envelope import utcnow
 from lodestone_common.mongo import in_transaction
 from lodestone_common.outbox import Outbox
@@ -48,7 +48,8 @@ async def test_the_runner_and_a_consumer_transaction_both_finish(mongo, runner_w
     name = f"test_writers_{uuid4().hex[:8]}"
     db = mongo[name]
     outbox = Outbox(db, None, holder="test", service="automation")  # type: ignore[arg-type]
-    repo = AutomationRepository(SimpleNamespace(db=db), Transactions(mongo, outbox))  # type: ignore[arg-type]
+    repo = Automation(Stores(db), Transactions(mongo, outbox))
+    enrollments = repo.stores.enrollments
     now = utcnow()
     # Deferred until their people's records arrive: due (the runner may claim them) and, for
     # the renewal, held by the runner.
@@ -75,7 +76,7 @@ async def test_the_runner_and_a_consumer_transaction_both_finish(mongo, runner_w
     runner_started = asyncio.Event()
 
     async def consumer(session: AsyncClientSession) -> int:
-        moved = await repo.contacts_arrived([f"c{i}" for i in range(PEOPLE)], session)
+        moved = await enrollments.contacts_arrived([f"c{i}" for i in range(PEOPLE)], session)
         wrote_first.set()
         await runner_started.wait()
         # Let the runner's statement reach the server and meet the uncommitted writes.
@@ -90,8 +91,8 @@ async def test_the_runner_and_a_consumer_transaction_both_finish(mongo, runner_w
         await wrote_first.wait()
         runner_started.set()
         if held:
-            return await repo.renew_claims("runner", [f"e{i}" for i in range(PEOPLE)], 60.0)
-        return await repo.claim_due("runner", PEOPLE, 30.0)
+            return await enrollments.renew_claims("runner", [f"e{i}" for i in range(PEOPLE)], 60.0)
+        return await enrollments.claim_due("runner", PEOPLE, 30.0)
 
     wedged = False
     try:

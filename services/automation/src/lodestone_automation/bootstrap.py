@@ -16,9 +16,10 @@ from .api import routers
 from .catalog import Catalog
 from .effects import ContactsClient, Mailer
 from .handlers import Triggers, handlers
-from .repository import AutomationRepository
 from .runner import Runner
+from .service import Automation
 from .settings import AutomationSettings
+from .stores import Stores
 
 SERVICE = "automation"
 # The consumer groups, one per topic, automation read with before it had one group.
@@ -36,12 +37,13 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
         runtime.db, runtime.broker, holder=settings.instance_id, service=settings.service_name
     )
     transactions = Transactions(runtime.mongo, outbox)
-    repo = AutomationRepository(runtime, transactions)
-    catalog = Catalog(repo)
+    stores = Stores(runtime.db)
+    automation = Automation(stores, transactions)
+    catalog = Catalog(stores.workflows)
     contacts = ContactsClient(settings)
     ownership = Ownership() if settings.consumers_enabled else None
     runner = Runner(
-        repo,
+        automation,
         catalog,
         settings,
         Mailer(settings),
@@ -51,12 +53,16 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
         # process's consumer holds; a process that consumes nothing advances them all.
         owned=(lambda: ownership.owned) if ownership else (lambda: None),
     )
-    runtime.startup += [repo.ensure_indexes, repo.assign_partitions, catalog.reload]
+    runtime.startup += [
+        stores.ensure_indexes,
+        stores.enrollments.assign_partitions,
+        catalog.reload,
+    ]
     runtime.loops += [outbox.run, catalog.watch, runner.run]
     runtime.drains += [runner.drain, outbox.drain]  # the runner's last events go out too
     if settings.consumers_enabled:
         # Enrollments are durable: the runner has work (the processor wakes the relay).
-        triggers = Triggers(repo, catalog, runner.wake)
+        triggers = Triggers(automation, catalog, runner.wake)
         processor = Processor(
             SERVICE, handlers(triggers), runtime.mongo, runtime.db, outbox, erase_filter=True
         )
@@ -80,7 +86,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
         description="Workflows: triggers, waits, branches and exactly-once actions.",
         routers=routers,
     )
-    app.state.repo = repo
+    app.state.automation = automation
     app.state.catalog = catalog
     app.state.runner = runner
     app.state.contacts = contacts

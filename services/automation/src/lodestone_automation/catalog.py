@@ -8,12 +8,12 @@ import asyncio
 from typing import Any
 
 from .domain.workflows import WorkflowDefinition
-from .repository import AutomationRepository
+from .stores.workflows import Workflows
 
 
 class Catalog:
-    def __init__(self, repo: AutomationRepository) -> None:
-        self.repo = repo
+    def __init__(self, workflows: Workflows) -> None:
+        self.workflows = workflows
         self.active: list[tuple[dict[str, Any], WorkflowDefinition]] = []
         # Versions never change once written, so they are cached for good.
         self._versions: dict[tuple[str, int], WorkflowDefinition] = {}
@@ -22,9 +22,9 @@ class Catalog:
     async def reload(self) -> None:
         # Read the revision first: a change landing during the reload bumps it again and
         # the next current() reloads once more, never the other way round.
-        revision = await self.repo.catalog_revision()
+        revision = await self.workflows.revision()
         found = []
-        for doc in await self.repo.all_workflows():
+        for doc in await self.workflows.all():
             if doc["status"] == "active":
                 found.append((doc, WorkflowDefinition.model_validate(doc["definition"])))
         self.active = found
@@ -32,7 +32,7 @@ class Catalog:
 
     async def current(self) -> None:
         """Reload if any replica changed a workflow since the last load."""
-        if await self.repo.catalog_revision() != self.revision:
+        if await self.workflows.revision() != self.revision:
             await self.reload()
 
     async def watch(self, every: float = 2.0) -> None:
@@ -45,7 +45,7 @@ class Catalog:
         """The definition an enrollment runs under (its workflow's version at enrollment)."""
         key = (workflow_id, version)
         if key not in self._versions:
-            doc = await self.repo.version(workflow_id, version)
+            doc = await self.workflows.version(workflow_id, version)
             if doc is None:
                 return None
             self._versions[key] = WorkflowDefinition.model_validate(doc["definition"])

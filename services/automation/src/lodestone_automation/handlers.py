@@ -41,14 +41,12 @@ from .domain.workflows import (
     StageTrigger,
     WaitForStep,
 )
-from .repository import AutomationRepository, Candidate
+from .service import Automation, Candidate
 
 
 class Triggers:
-    def __init__(
-        self, repo: AutomationRepository, catalog: Catalog, wake: Callable[[], None]
-    ) -> None:
-        self.repo = repo
+    def __init__(self, automation: Automation, catalog: Catalog, wake: Callable[[], None]) -> None:
+        self.automation = automation
         self.catalog = catalog
         self.wake = wake  # the runner (and the relay): enrollments are durable
 
@@ -77,7 +75,7 @@ class Triggers:
                     if interaction_matches(definition.trigger, data):  # type: ignore[arg-type]
                         matches.append((event, doc, definition))
             # Sliding windows: one read and one bulk write per batch, applied in event order.
-            windows = await self.repo.window_hits(
+            windows = await self.automation.stores.audience.window_hits(
                 {
                     (doc["_id"], event.envelope.contact_id)
                     for event, doc, definition in matches
@@ -103,10 +101,12 @@ class Triggers:
                 else:
                     cause = f"interaction {event.payload.name!r}"  # type: ignore[union-attr]
                 candidates.append(Candidate(doc, definition, contact, at, cause))
-            made = await self.repo.enroll_many(candidates, uow)
+            made = await self.automation.enroll_many(candidates, uow)
             enrolled += sum(enrollment is not None for enrollment, _ in made)
-            await self.repo.save_hits({key: windows[key] for key in moved}, session)
-            await self.repo.count_activity(counts, session)
+            await self.automation.stores.audience.save_hits(
+                {key: windows[key] for key in moved}, session
+            )
+            await self.automation.stores.audience.count_activity(counts, session)
             return enrolled + await self._end_waits(fresh, session)
 
         await self._handle(events, uow, work)
@@ -115,7 +115,9 @@ class Triggers:
         """Wake enrollments whose `wait_for` step waits for one of these interactions."""
         contacts = sorted({e.envelope.contact_id for e in fresh})
         woken = 0
-        for enrollment in await self.repo.waiting_for_events(contacts, session):
+        for enrollment in await self.automation.stores.enrollments.waiting_for_events(
+            contacts, session
+        ):
             definition = await self.catalog.definition(
                 enrollment["workflow_id"], enrollment["version"]
             )
@@ -138,7 +140,9 @@ class Triggers:
                     "properties": payload.properties,
                 }
                 if waited_event(step, data):
-                    await self.repo.event_arrived(enrollment["_id"], session)
+                    await self.automation.stores.enrollments.event_arrived(
+                        enrollment["_id"], session
+                    )
                     woken += 1
                     break
         return woken
@@ -162,9 +166,11 @@ class Triggers:
             fire_at, why = date_offset_fire_at(trigger, fields[trigger.field], utcnow())
             if fire_at is None:
                 continue
-            if await self.repo.reschedule(doc["_id"], contact, fire_at, session):
+            if await self.automation.stores.enrollments.reschedule(
+                doc["_id"], contact, fire_at, session
+            ):
                 continue
-            made, _ = await self.repo.enroll(
+            made, _ = await self.automation.enroll(
                 doc, definition, contact, event.envelope.occurred_at, why, uow, due_at=fire_at
             )
             enrolled += made is not None
@@ -173,9 +179,9 @@ class Triggers:
     async def on_contacts(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         async def work(fresh: list[EnvelopeEvent], uow: UnitOfWork) -> int:
             session = uow.session
-            await self.repo.apply_audience(fresh, session)
+            await self.automation.stores.audience.apply(fresh, session)
             # Counted with enrollments: either way the runner has work now.
-            enrolled = await self.repo.contacts_arrived(
+            enrolled = await self.automation.stores.enrollments.contacts_arrived(
                 [e.envelope.contact_id for e in fresh if isinstance(e.payload, ContactCreated)],
                 session,
             )
@@ -184,10 +190,10 @@ class Triggers:
                 contact = event.envelope.contact_id
                 at = event.envelope.occurred_at
                 if isinstance(payload, ContactErased):
-                    await self.repo.forget([contact], session)
+                    await self.automation.stores.forget([contact], session)
                     continue
                 if isinstance(payload, ContactMerged):
-                    await self.repo.rekey(contact, payload.merged_ids, session)
+                    await self.automation.stores.rekey(contact, payload.merged_ids, session)
                     continue
                 enrolled += await self._date_offsets(event, uow)
                 for doc, definition in self.catalog.active:
@@ -210,7 +216,9 @@ class Triggers:
                         if trigger.segment_id in payload.joined:
                             cause = f"joined segment {trigger.segment_id}"
                     if cause:
-                        made, _ = await self.repo.enroll(doc, definition, contact, at, cause, uow)
+                        made, _ = await self.automation.enroll(
+                            doc, definition, contact, at, cause, uow
+                        )
                         enrolled += made is not None
             return enrolled
 
@@ -219,7 +227,7 @@ class Triggers:
     async def on_scores(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         async def work(fresh: list[EnvelopeEvent], uow: UnitOfWork) -> int:
             session = uow.session
-            await self.repo.apply_audience(fresh, session)
+            await self.automation.stores.audience.apply(fresh, session)
             workflows = self.catalog.with_trigger("lead_qualified")
             candidates: list[Candidate] = []
             for event in fresh:
@@ -240,7 +248,7 @@ class Triggers:
                             f"qualified under {payload.model_id} at {payload.score:g}",
                         )
                     )
-            made = await self.repo.enroll_many(candidates, uow)
+            made = await self.automation.enroll_many(candidates, uow)
             return sum(enrollment is not None for enrollment, _ in made)
 
         await self._handle(events, uow, work)

@@ -33,7 +33,7 @@ from .domain.workflows import (
 )
 from .effects import ContactsClient, Mailer, Refused, post_webhook
 from .links import LinkSigner
-from .repository import AutomationRepository
+from .service import Automation
 from .settings import AutomationSettings
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ RUNNER = "automation-runner"  # its name in liveness reports
 class Runner:
     def __init__(
         self,
-        repo: AutomationRepository,
+        automation: Automation,
         catalog: Catalog,
         settings: AutomationSettings,
         mailer: Mailer,
@@ -67,7 +67,7 @@ class Runner:
         progress: Progress | None = None,
         owned: Callable[[], frozenset[int] | None] = lambda: None,
     ) -> None:
-        self.repo = repo
+        self.automation = automation
         # The partitions whose contacts this process advances (None: every partition, for
         # a process that consumes nothing).
         self.owned = owned
@@ -110,7 +110,7 @@ class Runner:
         while True:
             await asyncio.sleep(RENEW_SECONDS)
             try:
-                await self.repo.renew_claims(
+                await self.automation.stores.enrollments.renew_claims(
                     self.token, sorted(self._leased.values()), CLAIM_LEASE_SECONDS
                 )
             except Exception as exc:  # the next renewal tries again; the lease has slack
@@ -125,7 +125,9 @@ class Runner:
             if free < CLAIM_WHEN_FREE:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            claimed = await self.repo.claim_due(self.token, free, CLAIM_LEASE_SECONDS, self.owned())
+            claimed = await self.automation.stores.enrollments.claim_due(
+                self.token, free, CLAIM_LEASE_SECONDS, self.owned()
+            )
             self.progress.beat(RUNNER)
             for enrollment in claimed:
                 task = asyncio.create_task(self._advance_logged(enrollment))
@@ -158,7 +160,7 @@ class Runner:
     async def overdue(self) -> int:
         """Enrollments due for longer than a stall and held by no runner (a sample)."""
         before = utcnow() - timedelta(seconds=self.progress.stall_after)
-        return await self.repo.overdue(before, partitions=self.owned())
+        return await self.automation.stores.enrollments.overdue(before, partitions=self.owned())
 
     def _host_slots(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -178,10 +180,10 @@ class Runner:
 
     async def advance(self, enrollment: dict[str, Any]) -> None:
         eid = enrollment["_id"]
-        workflow = await self.repo.workflow(enrollment["workflow_id"])
+        workflow = await self.automation.stores.workflows.get(enrollment["workflow_id"])
         if workflow is None or workflow["status"] in ("paused", "archived"):
             # A paused workflow holds its enrollments; they continue when it is resumed.
-            await self.repo.save_progress(
+            await self.automation.save_progress(
                 eid,
                 self.token,
                 {"due_at": utcnow() + timedelta(seconds=5), "claimed_until": None},
@@ -195,7 +197,7 @@ class Runner:
         arrived = bool(enrollment.get("event_arrived"))
         # Read once: a change this run asks contacts for comes back over Kafka later anyway,
         # and an owner it assigns is kept in this dict.
-        contact = await self.repo.contact(enrollment["contact_id"])
+        contact = await self.automation.stores.audience.contact(enrollment["contact_id"])
         # Steps taken in this run are saved once, with where the run stops (a wait, the end,
         # a deferral): one write per run instead of one per step. A crash before that save
         # replays them, and each action, keyed by its step, then answers "already …".
@@ -203,7 +205,9 @@ class Runner:
         notes: list[dict[str, Any]] = []
 
         async def stop(fields: dict[str, Any], announce: Envelope | None = None) -> None:
-            await self.repo.save_progress(eid, self.token, {**progress, **fields}, notes, announce)
+            await self.automation.save_progress(
+                eid, self.token, {**progress, **fields}, notes, announce
+            )
 
         for _ in range(MAX_STEPS_PER_RUN):
             now = utcnow()
@@ -326,25 +330,25 @@ class Runner:
         }
         if isinstance(step, TaskStep):  # all in the database: one transaction, no "started"
             task = self._task(step, enrollment, contact)
-            return await self.repo.task_action(
+            return await self.automation.task_action(
                 key,
                 detail,
                 task,
                 _announce(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
             )
-        earlier = await self.repo.begin_action(key, detail)
+        earlier = await self.automation.stores.actions.begin(key, detail)
         if earlier is not None:
             return f"already {earlier}"
         try:
             status, info = await self._do(step, key, enrollment, contact)
         except Exception as exc:
             info = {"error": repr(exc)}
-            await self.repo.finish_action(
+            await self.automation.finish_action(
                 key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
             )
             return "failed"
         outcome = "skipped" if status == "skipped" else "succeeded"
-        await self.repo.finish_action(
+        await self.automation.finish_action(
             key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
         )
         # A skip says why in the enrollment's history too (the API and the console show it).
@@ -355,7 +359,7 @@ class Runner:
     ) -> tuple[str, float | None]:
         """(outcome, seconds until the next attempt, or None when done)."""
         key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
-        record = await self.repo.webhook_attempt(
+        record = await self.automation.stores.actions.webhook_attempt(
             key,
             {
                 "contact_id": enrollment["contact_id"],
@@ -384,23 +388,25 @@ class Runner:
             # answered, would make webhooks a port scanner of the inside.
             info = {"attempts": attempt, "reason": "refused by policy"}
             log.warning("webhook refused by policy", extra={"step": key, "why": str(exc)})
-            await self.repo.finish_action(
+            await self.automation.finish_action(
                 key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
             )
             return "refused by policy", None
         if 200 <= status < 300:
             info = {"attempts": attempt, "http_status": status}
-            await self.repo.finish_action(
+            await self.automation.finish_action(
                 key, "delivered", info, _announce(enrollment, step.id, step.type, "succeeded", info)
             )
             return "delivered", None
         if attempt >= step.max_attempts:
             info = {"attempts": attempt, "http_status": status}
-            await self.repo.finish_action(
+            await self.automation.finish_action(
                 key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
             )
             return "failed", None
-        await self.repo.finish_action(key, "retrying", {"attempts": attempt, "http_status": status})
+        await self.automation.finish_action(
+            key, "retrying", {"attempts": attempt, "http_status": status}
+        )
         return f"retrying after HTTP {status or 'unreachable'}", backoff_seconds(attempt)
 
     @staticmethod
@@ -465,16 +471,16 @@ class Runner:
             return "updated", {"fields": sorted(body)}
         if isinstance(step, AssignOwnerStep):
             turn_key = f"{enrollment['workflow_id']}:{step.id}"
-            reps = await self.repo.all_reps()
+            reps = await self.automation.stores.reps.all()
             needs_turn = not (step.keep_existing and contact.get("owner_id"))
-            turn = await self.repo.next_turn(turn_key) if needs_turn else 0
+            turn = await self.automation.stores.reps.next_turn(turn_key) if needs_turn else 0
             owner, why = choose_owner(step, contact, reps, turn)
             if owner is None:
                 return "skipped", {"reason": why}
             response = await self.contacts.patch(contact_id, {"owner_id": owner})
             if response.status_code >= 400:
                 return "skipped", {"reason": f"contacts answered {response.status_code}"}
-            await self.repo.note_owner(contact_id, owner)
+            await self.automation.stores.audience.note_owner(contact_id, owner)
             contact["owner_id"] = owner
             return "assigned", {"owner_id": owner, "why": why}
         raise AssertionError(f"not an action: {step!r}")

@@ -9,10 +9,10 @@ from lodestone_common.provided import provided
 
 from ..catalog import Catalog
 from ..effects import ContactsClient
-from ..repository import AutomationRepository
 from ..runner import Runner
+from ..service import Automation
 
-RepoDep = Annotated[AutomationRepository, provided("repo")]
+AutomationDep = Annotated[Automation, provided("automation")]
 CatalogDep = Annotated[Catalog, provided("catalog")]
 RunnerDep = Annotated[Runner, provided("runner")]
 ContactsDep = Annotated[ContactsClient, provided("contacts")]

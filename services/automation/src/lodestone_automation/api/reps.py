@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
 
-from .deps import RepoDep
+from .deps import AutomationDep
 
 router = APIRouter(prefix="/v1/reps", tags=["reps"])
 
@@ -32,20 +32,22 @@ def _rep(doc: dict[str, Any]) -> Rep:
 
 
 @router.get("", response_model=list[Rep], summary="Every rep")
-async def list_reps(repo: RepoDep, key: ApiKey = Scope("reps:read")) -> list[Rep]:
-    return [_rep(d) for d in await repo.all_reps()]
+async def list_reps(automation: AutomationDep, key: ApiKey = Scope("reps:read")) -> list[Rep]:
+    return [_rep(d) for d in await automation.stores.reps.all()]
 
 
 @router.put("/{rep_id}", response_model=Rep, summary="Add or change a rep")
 async def put_rep(
-    rep_id: str, body: RepIn, repo: RepoDep, key: ApiKey = Scope("reps:write")
+    rep_id: str, body: RepIn, automation: AutomationDep, key: ApiKey = Scope("reps:write")
 ) -> Rep:
     if not 0 < len(rep_id) <= 100:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "rep id: 1 to 100 characters")
-    return _rep(await repo.put_rep(rep_id, body.model_dump()))
+    return _rep(await automation.stores.reps.put(rep_id, body.model_dump()))
 
 
 @router.delete("/{rep_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a rep")
-async def delete_rep(rep_id: str, repo: RepoDep, key: ApiKey = Scope("reps:write")) -> None:
-    if not await repo.delete_rep(rep_id):
+async def delete_rep(
+    rep_id: str, automation: AutomationDep, key: ApiKey = Scope("reps:write")
+) -> None:
+    if not await automation.stores.reps.delete(rep_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 
-from .deps import RepoDep
+from .deps import AutomationDep
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -77,7 +77,7 @@ class TaskChange(BaseModel):
 
 @router.get("", response_model=list[Task], summary="Tasks, soonest due first")
 async def list_tasks(
-    repo: RepoDep,
+    automation: AutomationDep,
     owner_id: str | None = None,
     contact_id: str | None = None,
     status_: Literal["open", "done"] | None = Query(None, alias="status"),
@@ -97,7 +97,7 @@ async def list_tasks(
         query["due_at"] = {"$lt": due_before}
     if overdue:
         query.update(status="open", due_at={"$lt": utcnow()})
-    return [Task.of(d) for d in await repo.list_tasks(query, limit)]
+    return [Task.of(d) for d in await automation.stores.tasks.list(query, limit)]
 
 
 @router.post(
@@ -106,8 +106,10 @@ async def list_tasks(
     status_code=status.HTTP_201_CREATED,
     summary="Set a task for a contact (a call, visit, meeting)",
 )
-async def create(body: TaskDraft, repo: RepoDep, key: ApiKey = Scope("tasks:write")) -> Task:
-    contact = await repo.contact(body.contact_id)
+async def create(
+    body: TaskDraft, automation: AutomationDep, key: ApiKey = Scope("tasks:write")
+) -> Task:
+    contact = await automation.stores.audience.contact(body.contact_id)
     if set(contact) == {"_id"}:  # not (yet) in automation's audience
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
@@ -127,12 +129,12 @@ async def create(body: TaskDraft, repo: RepoDep, key: ApiKey = Scope("tasks:writ
         "created_at": now,
         "created_by": key.name,
     }
-    return Task.of(await repo.add_task(task))
+    return Task.of(await automation.add_task(task))
 
 
 @router.patch("/{task_id}", response_model=Task, summary="Complete, reopen, snooze or reassign")
 async def change(
-    task_id: str, body: TaskChange, repo: RepoDep, key: ApiKey = Scope("tasks:write")
+    task_id: str, body: TaskChange, automation: AutomationDep, key: ApiKey = Scope("tasks:write")
 ) -> Task:
     fields: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"status"})
     if body.status is not None:
@@ -145,7 +147,7 @@ async def change(
         if not done:
             fields["outcome"] = None
     fields["updated_at"] = utcnow()
-    doc = await repo.update_task(task_id, fields)
+    doc = await automation.update_task(task_id, fields)
     if doc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
     return Task.of(doc)

@@ -18,9 +18,10 @@ from ..catalog import Catalog
 from ..domain.destinations import DestinationPolicy
 from ..domain.templates_library import LIBRARY
 from ..domain.workflows import SendEmailStep, WebhookStep, WorkflowDefinition, sender_domain
-from ..repository import AutomationRepository, Conflict
 from ..runner import Runner
-from .deps import CatalogDep, RepoDep, RunnerDep, TransactionsDep
+from ..service import Automation
+from ..stores import Conflict
+from .deps import AutomationDep, CatalogDep, RunnerDep, TransactionsDep
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
 
@@ -187,25 +188,27 @@ async def validate(
 )
 async def create(
     body: WorkflowDefinition,
-    repo: RepoDep,
+    automation: AutomationDep,
     runner: RunnerDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
     check_definition(body, runner)
     seal_secrets(body, None, runner.sealer)
-    return _workflow(await repo.create_workflow(body, key.name))
+    return _workflow(await automation.stores.workflows.create(body, key.name))
 
 
 @router.get("/workflows", response_model=list[Workflow], summary="Every workflow")
-async def list_all(repo: RepoDep, key: ApiKey = Scope("workflows:read")) -> list[Workflow]:
-    return [_workflow(d) for d in await repo.all_workflows()]
+async def list_all(
+    automation: AutomationDep, key: ApiKey = Scope("workflows:read")
+) -> list[Workflow]:
+    return [_workflow(d) for d in await automation.stores.workflows.all()]
 
 
 @router.get("/workflows/{workflow_id}", response_model=Workflow, summary="One workflow")
 async def get_one(
-    workflow_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
+    workflow_id: str, automation: AutomationDep, key: ApiKey = Scope("workflows:read")
 ) -> Workflow:
-    doc = await repo.workflow(workflow_id)
+    doc = await automation.stores.workflows.get(workflow_id)
     if doc is None:
         raise _missing(workflow_id)
     return _workflow(doc)
@@ -219,15 +222,15 @@ async def get_one(
 async def replace(
     workflow_id: str,
     body: WorkflowDefinition,
-    repo: RepoDep,
+    automation: AutomationDep,
     runner: RunnerDep,
     catalog: CatalogDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
     check_definition(body, runner)
-    seal_secrets(body, await repo.workflow(workflow_id), runner.sealer)
+    seal_secrets(body, await automation.stores.workflows.get(workflow_id), runner.sealer)
     try:
-        doc = await repo.replace_workflow(workflow_id, body, key.name)
+        doc = await automation.stores.workflows.replace(workflow_id, body, key.name)
     except Conflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if doc is None:
@@ -236,11 +239,9 @@ async def replace(
     return _workflow(doc)
 
 
-async def _status(
-    repo: AutomationRepository, catalog: Catalog, workflow_id: str, new: str
-) -> Workflow:
+async def _status(automation: Automation, catalog: Catalog, workflow_id: str, new: str) -> Workflow:
     try:
-        doc = await repo.set_status(workflow_id, new)
+        doc = await automation.stores.workflows.set_status(workflow_id, new)
     except Conflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if doc is None:
@@ -255,9 +256,12 @@ async def _status(
     summary="Start enrolling contacts whose events meet the trigger",
 )
 async def activate(
-    workflow_id: str, repo: RepoDep, catalog: CatalogDep, key: ApiKey = Scope("workflows:write")
+    workflow_id: str,
+    automation: AutomationDep,
+    catalog: CatalogDep,
+    key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    return await _status(repo, catalog, workflow_id, "active")
+    return await _status(automation, catalog, workflow_id, "active")
 
 
 @router.post(
@@ -266,9 +270,12 @@ async def activate(
     summary="Stop enrolling and hold running enrollments where they are",
 )
 async def pause(
-    workflow_id: str, repo: RepoDep, catalog: CatalogDep, key: ApiKey = Scope("workflows:write")
+    workflow_id: str,
+    automation: AutomationDep,
+    catalog: CatalogDep,
+    key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    return await _status(repo, catalog, workflow_id, "paused")
+    return await _status(automation, catalog, workflow_id, "paused")
 
 
 @router.post(
@@ -277,16 +284,19 @@ async def pause(
     summary="Retire a workflow for good",
 )
 async def archive(
-    workflow_id: str, repo: RepoDep, catalog: CatalogDep, key: ApiKey = Scope("workflows:write")
+    workflow_id: str,
+    automation: AutomationDep,
+    catalog: CatalogDep,
+    key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    return await _status(repo, catalog, workflow_id, "archived")
+    return await _status(automation, catalog, workflow_id, "archived")
 
 
 @router.get("/workflows/{workflow_id}/versions", summary="Every version, newest first")
 async def versions(
-    workflow_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
+    workflow_id: str, automation: AutomationDep, key: ApiKey = Scope("workflows:read")
 ) -> list[dict[str, Any]]:
-    found = await repo.history(workflow_id)
+    found = await automation.stores.workflows.history(workflow_id)
     if not found:
         raise _missing(workflow_id)
     return [
@@ -306,11 +316,13 @@ async def versions(
     summary="Who is in this workflow, where, and why",
 )
 async def workflow_enrollments(
-    workflow_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
+    workflow_id: str, automation: AutomationDep, key: ApiKey = Scope("workflows:read")
 ) -> list[Enrollment]:
-    if await repo.workflow(workflow_id) is None:
+    if await automation.stores.workflows.get(workflow_id) is None:
         raise _missing(workflow_id)
-    return [_enrollment(d) for d in await repo.enrollments_of({"workflow_id": workflow_id})]
+    return [
+        _enrollment(d) for d in await automation.stores.enrollments.of({"workflow_id": workflow_id})
+    ]
 
 
 @router.post(
@@ -323,12 +335,12 @@ async def workflow_enrollments(
 async def enroll(
     workflow_id: str,
     body: ManualEnrollment,
-    repo: RepoDep,
+    automation: AutomationDep,
     runner: RunnerDep,
     transactions: TransactionsDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Enrollment:
-    doc = await repo.workflow(workflow_id)
+    doc = await automation.stores.workflows.get(workflow_id)
     if doc is None:
         raise _missing(workflow_id)
     if doc["status"] != "active":
@@ -339,7 +351,7 @@ async def enroll(
         # The enrollment and its event in one transaction; the runner and the relay are
         # woken once both are durable.
         uow.on_commit(runner.wake)
-        return await repo.enroll(
+        return await automation.enroll(
             doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}", uow
         )
 
@@ -355,9 +367,11 @@ async def enroll(
     summary="Every workflow a contact is or was in, and why",
 )
 async def contact_enrollments(
-    contact_id: str, repo: RepoDep, key: ApiKey = Scope("workflows:read")
+    contact_id: str, automation: AutomationDep, key: ApiKey = Scope("workflows:read")
 ) -> list[Enrollment]:
-    return [_enrollment(d) for d in await repo.enrollments_of({"contact_id": contact_id})]
+    return [
+        _enrollment(d) for d in await automation.stores.enrollments.of({"contact_id": contact_id})
+    ]
 
 
 @router.get("/workflow-templates", summary="Ready-made workflows to start from")
@@ -372,9 +386,9 @@ async def templates(key: ApiKey = Scope("workflows:read")) -> list[dict[str, Any
     summary="Create a draft workflow from a template",
 )
 async def from_template(
-    name: str, repo: RepoDep, key: ApiKey = Scope("workflows:write")
+    name: str, automation: AutomationDep, key: ApiKey = Scope("workflows:write")
 ) -> Workflow:
     if name not in LIBRARY:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no template {name!r}")
     definition = WorkflowDefinition.model_validate(LIBRARY[name])
-    return _workflow(await repo.create_workflow(definition, key.name))
+    return _workflow(await automation.stores.workflows.create(definition, key.name))

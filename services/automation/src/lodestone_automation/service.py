@@ -1,0 +1,225 @@
+"""Automation's use cases that change state and announce it: enrolling, moving an
+enrollment on, recording an action's outcome, creating and editing tasks.
+
+Each runs in a unit of work (the consumer's batch, an API call's, or its own): what it
+writes and the events announcing it commit together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from lodestone_common.envelope import Envelope, utcnow
+from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
+from lodestone_common.ownership import partition_of
+from lodestone_common.processing import Transactions, UnitOfWork
+from lodestone_common.topics import AUTOMATION
+
+from .domain.triggers import may_enroll
+from .domain.workflows import WorkflowDefinition
+from .stores import LIVE, Stores
+
+PRODUCER = "automation"
+# What the other services read of a task (reporting counts it per owner).
+_TASK_EVENT_FIELDS = ("status", "owner_id", "due_at", "outcome")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Somebody a trigger fired for: enrolled if the workflow's policy allows."""
+
+    workflow: dict[str, Any]
+    definition: WorkflowDefinition
+    contact_id: str
+    at: datetime  # when the cause happened
+    cause: str
+    due_at: datetime | None = None  # a date-offset enrollment's day
+
+
+class Automation:
+    def __init__(self, stores: Stores, transactions: Transactions) -> None:
+        self.stores = stores
+        self.transactions = transactions
+
+    # -- enrolling -------------------------------------------------------------------------
+
+    async def enroll(
+        self,
+        workflow: dict[str, Any],
+        definition: WorkflowDefinition,
+        contact_id: str,
+        at: datetime,
+        cause: str,
+        uow: UnitOfWork,
+        due_at: datetime | None = None,
+    ) -> tuple[dict[str, Any] | None, str]:
+        """Enroll unless the workflow's policy forbids it: (enrollment or None, why)."""
+        candidate = Candidate(workflow, definition, contact_id, at, cause, due_at)
+        return (await self.enroll_many([candidate], uow))[0]
+
+    async def enroll_many(
+        self, candidates: list[Candidate], uow: UnitOfWork
+    ) -> list[tuple[dict[str, Any] | None, str]]:
+        """Enroll each candidate the workflow's policy allows, in order (a contact triggering
+        twice in one batch meets its first enrollment): one read, one insert and one outbox
+        write for all of them. (enrollment or None, why) per candidate."""
+        if not candidates:
+            return []
+        earlier = await self.stores.enrollments.earlier(
+            sorted({c.workflow["_id"] for c in candidates}),
+            sorted({c.contact_id for c in candidates}),
+            uow.session,
+        )
+        results: list[tuple[dict[str, Any] | None, str]] = []
+        docs: list[dict[str, Any]] = []
+        now = utcnow()
+        for c in candidates:
+            before = earlier[(c.workflow["_id"], c.contact_id)]
+            allowed, why = may_enroll(
+                c.definition.enrollment,
+                [d["enrolled_at"] for d in before],
+                c.at,
+                any(d["status"] in LIVE for d in before),
+            )
+            if not allowed:
+                results.append((None, why))
+                continue
+            doc = _enrollment(c, now)
+            before.append(doc)
+            docs.append(doc)
+            results.append((doc, why))
+        await self.stores.enrollments.insert(docs, uow.session)
+        for c, doc in zip(candidates, (d for d, _ in results), strict=True):
+            if doc is not None:
+                enrolled = WorkflowEnrollmentChanged(
+                    workflow_id=c.workflow["_id"],
+                    workflow_name=c.definition.name,
+                    enrollment_id=doc["_id"],
+                    status="enrolled",
+                    reason=c.cause,
+                )
+                uow.emit(AUTOMATION, enrolled.envelope(contact_id=c.contact_id, producer=PRODUCER))
+        return results
+
+    # -- the runner's progress -------------------------------------------------------------
+
+    async def save_progress(
+        self,
+        enrollment_id: str,
+        token: str,
+        fields: dict[str, Any],
+        notes: list[dict[str, Any]],
+        announce: Envelope | None = None,
+    ) -> None:
+        """Move an enrollment on (only while this runner holds it), adding `notes` to its
+        history; `announce` is published with the change in one transaction."""
+        enrollments = self.stores.enrollments
+        if announce is None:
+            await enrollments.save_progress(enrollment_id, token, fields, notes)
+            return
+
+        async def work(uow: UnitOfWork) -> None:
+            if await enrollments.save_progress(enrollment_id, token, fields, notes, uow.session):
+                uow.emit(AUTOMATION, announce)
+
+        await self.transactions.run(work)
+
+    async def finish_action(
+        self, key: str, status: str, detail: dict[str, Any], announce: Envelope | None = None
+    ) -> None:
+        """Record an action's outcome and, in the same transaction, the event announcing it,
+        so reporting never misses a sent email nor counts one that was not recorded."""
+
+        async def work(uow: UnitOfWork) -> None:
+            await self.stores.actions.finish(key, status, detail, uow.session)
+            if announce is not None:
+                uow.emit(AUTOMATION, announce)
+
+        await self.transactions.run(work)
+
+    async def task_action(
+        self, key: str, detail: dict[str, Any], task: dict[str, Any], announce: Envelope
+    ) -> str:
+        """Create a workflow's task as one action: the action record, the task and both
+        events in one transaction (nothing leaves the database, so there is no "started"
+        state to guard). The outcome, or "already <outcome>" when the action was done."""
+
+        async def work(uow: UnitOfWork) -> str:
+            earlier = await self.stores.actions.status(key, uow.session)
+            if earlier is not None:
+                return f"already {earlier}"
+            status = "exists"
+            if await self.stores.tasks.get(key, uow.session) is None:
+                await self.stores.tasks.insert({"_id": key, **task}, uow.session)
+                uow.emit(AUTOMATION, task_event({"_id": key, **task}))
+                status = "created"
+            now = utcnow()
+            record = {"_id": key, "status": status, "started_at": now, "finished_at": now}
+            await self.stores.actions.insert({**record, "task_id": key, **detail}, uow.session)
+            uow.emit(AUTOMATION, announce)
+            return status
+
+        return await self.transactions.run(work)
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    async def add_task(self, task: dict[str, Any]) -> dict[str, Any]:
+        """A task a person created by hand, and its event, in one transaction."""
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            await self.stores.tasks.insert(task, uow.session)
+            uow.emit(AUTOMATION, task_event(task))
+            return task
+
+        return await self.transactions.run(work)
+
+    async def update_task(self, task_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        async def work(uow: UnitOfWork) -> dict[str, Any] | None:
+            before = await self.stores.tasks.update(task_id, fields, uow.session)
+            if before is None:
+                return None
+            after = {**before, **fields}
+            if any(before.get(k) != after.get(k) for k in _TASK_EVENT_FIELDS):
+                uow.emit(AUTOMATION, task_event(after))
+            return after
+
+        return await self.transactions.run(work)
+
+
+def _enrollment(c: Candidate, now: datetime) -> dict[str, Any]:
+    return {
+        "_id": f"enr_{uuid4().hex[:20]}",
+        "workflow_id": c.workflow["_id"],
+        "version": c.workflow["version"],
+        "contact_id": c.contact_id,
+        # Advanced by the process that owns the contact's partition (ownership.py).
+        "partition": partition_of(c.contact_id),
+        # A date-offset enrollment is "scheduled" until its day comes.
+        "status": "scheduled" if c.due_at else "active",
+        "step": 0,
+        "waited_until": None,
+        "due_at": c.due_at or now,
+        "claimed_by": None,
+        "claimed_until": None,
+        "enrolled_at": c.at,  # when the cause happened
+        "created_at": now,  # when automation saw it
+        "cause": c.cause,
+        "history": [{"at": now, "what": "enrolled", "why": c.cause}],
+    }
+
+
+def task_event(task: dict[str, Any]) -> Envelope:
+    return TaskChanged(
+        task_id=task["_id"],
+        owner_id=task.get("owner_id"),
+        kind=task["kind"],
+        status=task["status"],
+        due_at=task["due_at"],
+        created_at=task["created_at"],
+        done_at=task.get("done_at"),
+        workflow_id=task.get("workflow_id"),
+        outcome=task.get("outcome"),
+    ).envelope(contact_id=task["contact_id"], producer=PRODUCER)

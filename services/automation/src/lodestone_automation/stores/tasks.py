@@ -1,0 +1,39 @@
+"""Tasks for people: follow-ups a workflow created or somebody added by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+
+Session = AsyncClientSession | None
+
+
+class Tasks:
+    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index(
+            [("owner_id", ASCENDING), ("status", ASCENDING), ("due_at", ASCENDING)], name="owner"
+        )
+        await self.collection.create_index([("contact_id", ASCENDING)], name="contact")
+
+    async def list(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+        return await self.collection.find(query).sort("due_at", 1).to_list(limit)
+
+    async def get(self, task_id: str, session: Session = None) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": task_id}, session=session)
+
+    async def insert(self, task: dict[str, Any], session: Session) -> None:
+        await self.collection.insert_one(task, session=session)
+
+    async def update(
+        self, task_id: str, fields: dict[str, Any], session: Session
+    ) -> dict[str, Any] | None:
+        """The task as it was before these fields changed (None: there is no such task)."""
+        return await self.collection.find_one_and_update(
+            {"_id": task_id}, {"$set": fields}, session=session
+        )
