@@ -8,7 +8,7 @@ import asyncio
 import time
 from uuid import uuid4
 
-from lodestone_automation.runner import PER_HOST
+from lodestone_automation.perform import PER_HOST
 
 from .test_automation_service import active_workflow, mails_to
 

@@ -9,30 +9,21 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
-from lodestone_common.events import WorkflowActionPerformed, WorkflowEnrollmentChanged
+from lodestone_common.events import WorkflowEnrollmentChanged
 from lodestone_common.liveness import Progress
-from lodestone_common.settings import comma_list
 
 from .catalog import Catalog
-from .domain.assignment import choose_owner
-from .domain.destinations import DestinationPolicy
-from .domain.engine import backoff_seconds, decide, email_blocked
-from .domain.templates import render, track_links, with_unsubscribe
+from .domain.engine import decide
 from .domain.workflows import (
-    AssignOwnerStep,
-    SendEmailStep,
-    TaskStep,
-    UpdateContactStep,
     WaitForStep,
     WebhookStep,
     WorkflowDefinition,
 )
-from .effects import ContactsClient, Mailer, Refused, post_webhook
-from .links import LinkSigner
+from .effects import ContactsClient, Mailer
+from .perform import HOST_BUSY_RETRY_SECONDS, Performer
 from .service import Automation
 from .settings import AutomationSettings
 
@@ -49,10 +40,6 @@ CLAIM_WHEN_FREE = PARALLEL // 4
 # database failover, a loaded machine) before another replica could take one over.
 CLAIM_LEASE_SECONDS = 20.0
 RENEW_SECONDS = CLAIM_LEASE_SECONDS / 4
-# Webhooks in flight to one host at once: a slow or dead receiver holds at most these slots;
-# its other enrollments wait their turn (re-due shortly, no attempt counted).
-PER_HOST = 4
-HOST_BUSY_RETRY_SECONDS = 1.0
 RUNNER = "automation-runner"  # its name in liveness reports
 
 
@@ -84,11 +71,11 @@ class Runner:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._leased: dict[asyncio.Task[None], str] = {}  # in flight -> its enrollment id
         self._renewing: asyncio.Task[None] | None = None
-        self._hosts: dict[str, asyncio.Semaphore] = {}
-        self.policy = DestinationPolicy.from_setting(settings.webhook_allowed_networks)
-        self.links = link_signer(settings)
-        # Webhook secrets are stored sealed; opened only to sign a request.
-        self.sealer = settings.sealer()
+        self.performer = Performer(automation, settings, mailer, contacts)
+        # What the API shares with the actions: signed links, the webhook policy, the sealer.
+        self.links = self.performer.links
+        self.policy = self.performer.policy
+        self.sealer = self.performer.sealer
 
     def wake(self) -> None:
         self._wake.set()
@@ -162,13 +149,6 @@ class Runner:
         before = utcnow() - timedelta(seconds=self.progress.stall_after)
         return await self.automation.stores.enrollments.overdue(before, partitions=self.owned())
 
-    def _host_slots(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
-        slots = self._hosts.get(host)
-        if slots is None:
-            slots = self._hosts[host] = asyncio.Semaphore(PER_HOST)
-        return slots
-
     async def _advance_logged(self, enrollment: dict[str, Any]) -> None:
         try:
             await self.advance(enrollment)
@@ -222,7 +202,7 @@ class Runner:
             }
             step = definition.steps[index] if index < len(definition.steps) else None
             if decision.kind == "act" and isinstance(step, WebhookStep):
-                slots = self._host_slots(step.url)
+                slots = self.performer.host_slots(step.url)
                 if slots.locked():
                     # Its host has PER_HOST deliveries in flight already: wait a turn, no
                     # attempt counted, no note (the step has not run).
@@ -234,7 +214,7 @@ class Runner:
                     )
                     return
                 async with slots:
-                    outcome, retry_in = await self.webhook(enrollment, step, contact)
+                    outcome, retry_in = await self.performer.webhook(enrollment, step, contact)
                 note["outcome"] = outcome
                 notes.append(note)
                 if retry_in is not None:  # durable retry: the enrollment waits on this step
@@ -250,7 +230,9 @@ class Runner:
                 progress.update({"step": index, "waited_until": None, "status": "active"})
             elif decision.kind in ("act", "goto"):
                 if decision.kind == "act":
-                    note["outcome"] = await self.perform(enrollment, definition, index, contact)
+                    note["outcome"] = await self.performer.perform(
+                        enrollment, definition, index, contact
+                    )
                     index += 1
                 else:
                     assert decision.step_index is not None
@@ -311,198 +293,6 @@ class Runner:
                 return
         if notes:  # a run this long is cut short: keep what it did; it goes on when re-claimed
             await stop({})
-
-    async def perform(
-        self,
-        enrollment: dict[str, Any],
-        definition: WorkflowDefinition,
-        index: int,
-        contact: dict[str, Any],
-    ) -> str:
-        step = definition.steps[index]
-        key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
-        detail = {
-            "contact_id": enrollment["contact_id"],
-            "workflow_id": enrollment["workflow_id"],
-            "enrollment_id": enrollment["_id"],
-            "step_id": step.id,
-            "type": step.type,
-        }
-        if isinstance(step, TaskStep):  # all in the database: one transaction, no "started"
-            task = self._task(step, enrollment, contact)
-            return await self.automation.task_action(
-                key,
-                detail,
-                task,
-                _announce(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
-            )
-        earlier = await self.automation.stores.actions.begin(key, detail)
-        if earlier is not None:
-            return f"already {earlier}"
-        try:
-            status, info = await self._do(step, key, enrollment, contact)
-        except Exception as exc:
-            info = {"error": repr(exc)}
-            await self.automation.finish_action(
-                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
-            )
-            return "failed"
-        outcome = "skipped" if status == "skipped" else "succeeded"
-        await self.automation.finish_action(
-            key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
-        )
-        # A skip says why in the enrollment's history too (the API and the console show it).
-        return f"skipped: {info['reason']}" if status == "skipped" else status
-
-    async def webhook(
-        self, enrollment: dict[str, Any], step: WebhookStep, contact: dict[str, Any]
-    ) -> tuple[str, float | None]:
-        """(outcome, seconds until the next attempt, or None when done)."""
-        key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
-        record = await self.automation.stores.actions.webhook_attempt(
-            key,
-            {
-                "contact_id": enrollment["contact_id"],
-                "workflow_id": enrollment["workflow_id"],
-                "enrollment_id": enrollment["_id"],
-                "step_id": step.id,
-                "type": step.type,
-            },
-        )
-        if record["status"] in ("delivered", "failed"):
-            return f"already {record['status']}", None
-        attempt = record.get("attempts", 0) + 1
-        payload = {
-            "workflow_id": enrollment["workflow_id"],
-            "enrollment_id": enrollment["_id"],
-            "step_id": step.id,
-            "contact_id": enrollment["contact_id"],
-            "contact": {f: contact.get(f) for f in step.fields},
-            "attempt": attempt,
-        }
-        try:
-            secret = self.sealer.open(step.secret)
-            status = await post_webhook(step.url, secret, key, payload, policy=self.policy)
-        except Refused as exc:
-            # Final, and no more than that in the history: the address itself, or whether it
-            # answered, would make webhooks a port scanner of the inside.
-            info = {"attempts": attempt, "reason": "refused by policy"}
-            log.warning("webhook refused by policy", extra={"step": key, "why": str(exc)})
-            await self.automation.finish_action(
-                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
-            )
-            return "refused by policy", None
-        if 200 <= status < 300:
-            info = {"attempts": attempt, "http_status": status}
-            await self.automation.finish_action(
-                key, "delivered", info, _announce(enrollment, step.id, step.type, "succeeded", info)
-            )
-            return "delivered", None
-        if attempt >= step.max_attempts:
-            info = {"attempts": attempt, "http_status": status}
-            await self.automation.finish_action(
-                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
-            )
-            return "failed", None
-        await self.automation.finish_action(
-            key, "retrying", {"attempts": attempt, "http_status": status}
-        )
-        return f"retrying after HTTP {status or 'unreachable'}", backoff_seconds(attempt)
-
-    @staticmethod
-    def _task(
-        step: TaskStep, enrollment: dict[str, Any], contact: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {
-            "contact_id": enrollment["contact_id"],
-            "owner_id": contact.get("owner_id"),
-            "kind": step.kind,
-            "title": render(step.title, contact, {}),
-            "status": "open",
-            "due_at": utcnow() + timedelta(hours=step.due_in_hours),
-            "workflow_id": enrollment["workflow_id"],
-            "enrollment_id": enrollment["_id"],
-            "created_at": utcnow(),
-        }
-
-    async def _do(
-        self, step: Any, key: str, enrollment: dict[str, Any], contact: dict[str, Any]
-    ) -> tuple[str, dict[str, Any]]:
-        contact_id = enrollment["contact_id"]
-        if isinstance(step, SendEmailStep):
-            blocked = email_blocked(contact)
-            if blocked:
-                return "skipped", {"reason": blocked}
-            base = self.settings.public_url
-            token = self.links.sign(contact_id, enrollment["workflow_id"], key)
-            links = {
-                "unsubscribe_url": f"{base}/unsubscribe/{token}",
-                "open_url": f"{base}/t/open/{token}",
-            }
-            # Every other link is a signed click-tracking redirect to where it pointed.
-            body = track_links(
-                render(step.body, contact, links),
-                lambda url: self.links.click_url(base, token, url),
-                keep=(f"{base}/unsubscribe/", f"{base}/t/"),
-            )
-            body = with_unsubscribe(body, links["unsubscribe_url"])
-            subject = render(step.subject, contact, links)
-            # RFC 8058 one-click unsubscribe, as Gmail and Yahoo require of bulk senders.
-            headers = {
-                "List-Unsubscribe": f"<{links['unsubscribe_url']}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            }
-            await self.mailer.send(contact["email"], subject, body, key, step.from_, headers)
-            return "sent", {"to": contact["email"], "subject": subject}
-        if isinstance(step, UpdateContactStep):
-            body: dict[str, Any] = dict(step.set)
-            if step.add_tags:
-                body["tags"] = sorted({*(contact.get("tags") or []), *step.add_tags})
-            if step.stage:
-                body["stage"] = {
-                    "to": step.stage,
-                    "reason": f"workflow {enrollment['workflow_id']}",
-                }
-            response = await self.contacts.patch(contact_id, body)
-            if response.status_code >= 400:
-                return "skipped", {
-                    "reason": f"contacts answered {response.status_code}: {response.text[:300]}"
-                }
-            return "updated", {"fields": sorted(body)}
-        if isinstance(step, AssignOwnerStep):
-            turn_key = f"{enrollment['workflow_id']}:{step.id}"
-            reps = await self.automation.stores.reps.all()
-            needs_turn = not (step.keep_existing and contact.get("owner_id"))
-            turn = await self.automation.stores.reps.next_turn(turn_key) if needs_turn else 0
-            owner, why = choose_owner(step, contact, reps, turn)
-            if owner is None:
-                return "skipped", {"reason": why}
-            response = await self.contacts.patch(contact_id, {"owner_id": owner})
-            if response.status_code >= 400:
-                return "skipped", {"reason": f"contacts answered {response.status_code}"}
-            await self.automation.stores.audience.note_owner(contact_id, owner)
-            contact["owner_id"] = owner
-            return "assigned", {"owner_id": owner, "why": why}
-        raise AssertionError(f"not an action: {step!r}")
-
-
-def link_signer(settings: AutomationSettings) -> LinkSigner:
-    assert settings.link_secret  # the settings give a development secret outside production
-    previous = tuple(comma_list(settings.link_previous_secrets))
-    return LinkSigner(settings.link_secret, previous, settings.link_lifetime_days * 86_400)
-
-
-def _announce(
-    enrollment: dict[str, Any], step_id: str, action: str, outcome: str, detail: dict[str, Any]
-) -> Envelope:
-    return WorkflowActionPerformed(
-        workflow_id=enrollment["workflow_id"],
-        enrollment_id=enrollment["_id"],
-        step_id=step_id,
-        action=action,
-        outcome=outcome,  # type: ignore[arg-type]
-        detail={k: v for k, v in detail.items() if isinstance(v, str | int | float | list)},
-    ).envelope(contact_id=enrollment["contact_id"], producer="automation")
 
 
 def _step_id(definition: WorkflowDefinition, index: int) -> str | None:
