@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from lodestone_common.envelope import Envelope, utcnow
@@ -180,26 +179,16 @@ class ImportJobs:
                 },
                 session,
             )
-            ops = []
+            changes = []
             for cid, fields in updates.items():
                 new_emails = sorted(fields.pop("$emails"))
                 words = terms_of({**fields, "emails": new_emails})
-                ops.append(
-                    UpdateOne(
-                        {"_id": cid},
-                        {
-                            "$set": {**fields, "updated_at": now},
-                            "$addToSet": {
-                                "emails": {"$each": new_emails},
-                                "terms": {"$each": words},
-                            },
-                        },
-                    )
-                )
+                added = {"emails": {"$each": new_emails}, "terms": {"$each": words}}
+                changes.append((cid, {"$set": {**fields, "updated_at": now}, "$addToSet": added}))
                 if fields:
                     changed = ContactUpdated(changes=fields, changed_by=by)
                     events.append((CONTACTS, event(changed, cid)))
-            await self.contacts.stores.records.bulk(ops, session)
+            await self.contacts.stores.records.update_each(changes, session)
             emit(uow, events)
             await self.contacts.refresh([*created, *updates], uow)
             return len(created), len(updates)

@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pymongo import UpdateOne
-
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import ContactCreated, ContactUpdated, InteractionRecorded
 from lodestone_common.ingest import IngestEvent
@@ -70,9 +68,9 @@ class Ingestion:
             if other is not None and not other.get("merged_into"):
                 await self.contacts.fold(survivor, other, "identity-resolution", uow)
         touched = set(plan.updates) | set(plan.activity)
-        ops, updated = _record_updates(plan, touched)
+        updates, updated = _record_updates(plan, touched)
         events += updated
-        await self.stores.records.bulk(ops, session)
+        await self.stores.records.update_each(updates, session)
         timeline, interactions = _interactions(plan)
         await self.stores.timeline.add_once(timeline, session)
         emit(uow, events)  # segment changes follow the changes that caused them
@@ -91,10 +89,10 @@ class Ingestion:
 
 def _record_updates(
     plan: Any, touched: set[str]
-) -> tuple[list[UpdateOne[Any]], list[tuple[str, Envelope]]]:
+) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, Envelope]]]:
     """Per touched contact one update (traits, activity counts, last activity) and, when
     traits changed, its contact.updated."""
-    ops: list[UpdateOne[Any]] = []
+    updates: list[tuple[str, dict[str, Any]]] = []
     events: list[tuple[str, Envelope]] = []
     now = utcnow()
     for cid in touched:
@@ -118,12 +116,12 @@ def _record_updates(
         if plan.activity.get(cid):
             update["$inc"] = {f"activity.{t}": n for t, n in plan.activity[cid].items()}
             update["$max"] = {"last_activity_at": plan.last_activity[cid]}
-        ops.append(UpdateOne({"_id": cid}, update))
+        updates.append((cid, update))
         if fields:
             public = {k: v for k, v in fields.items() if k != "anonymous"}
             changed = ContactUpdated(changes=public, changed_by="ingestion")
             events.append((CONTACTS, event(changed, cid)))
-    return ops, events
+    return updates, events
 
 
 def _interactions(

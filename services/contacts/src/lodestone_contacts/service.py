@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from pymongo import UpdateOne
-
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import (
     ContactCreated,
@@ -85,28 +83,9 @@ class Contacts:
             key = (update[0], update[1])
             if key not in latest or update[2] > latest[key][2]:
                 latest[key] = update
-        ops = [
-            UpdateOne(
-                {
-                    "_id": contact_id,
-                    "merged_into": {"$exists": False},
-                    "erased": {"$ne": True},
-                    "$and": [  # not a top-level $or: keeps the _id look-up on SecantusDB
-                        {
-                            "$or": [
-                                {f"scores.{model}.at": {"$lt": at}},
-                                {f"scores.{model}": {"$exists": False}},
-                            ]
-                        }
-                    ],
-                },
-                {"$set": fields},
-            )
-            for contact_id, model, at, fields in latest.values()
-        ]
-        if not ops:
+        if not latest:
             return
-        await self.stores.records.bulk(ops, uow.session, ordered=True)
+        await self.stores.records.keep_scores(list(latest.values()), uow.session)
         await self.refresh([u[0] for u in updates], uow)
 
     async def create(self, contact: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
@@ -139,9 +140,44 @@ class Records:
     async def update(self, contact_id: str, update: dict[str, Any], session: Session) -> None:
         await self.collection.update_one({"_id": contact_id}, update, session=session)
 
-    async def bulk(self, ops: list[Any], session: Session, ordered: bool = False) -> None:
-        if ops:
-            await self.collection.bulk_write(ops, ordered=ordered, session=session)
+    async def update_each(
+        self, updates: list[tuple[str, dict[str, Any]]], session: Session
+    ) -> None:
+        """One update document per contact, sent as one bulk write."""
+        if updates:
+            await self.collection.bulk_write(
+                [UpdateOne({"_id": cid}, update) for cid, update in updates],
+                ordered=False,
+                session=session,
+            )
+
+    async def keep_scores(
+        self, verdicts: list[tuple[str, str, datetime, dict[str, Any]]], session: Session
+    ) -> None:
+        """Each (contact, model, as of, fields) unless the contact holds a newer verdict of
+        that model (or is merged or erased)."""
+        if not verdicts:
+            return
+        ops = [
+            UpdateOne(
+                {
+                    "_id": contact_id,
+                    "merged_into": {"$exists": False},
+                    "erased": {"$ne": True},
+                    "$and": [  # not a top-level $or: keeps the _id look-up on SecantusDB
+                        {
+                            "$or": [
+                                {f"scores.{model}.at": {"$lt": at}},
+                                {f"scores.{model}": {"$exists": False}},
+                            ]
+                        }
+                    ],
+                },
+                {"$set": fields},
+            )
+            for contact_id, model, at, fields in verdicts
+        ]
+        await self.collection.bulk_write(ops, ordered=True, session=session)
 
     async def tombstone(
         self, other: dict[str, Any], survivor_id: str, at: Any, session: Session
