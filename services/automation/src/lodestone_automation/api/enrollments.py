@@ -1,0 +1,117 @@
+"""Enrollments: who is in a workflow, where and why; enrolling a contact by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from lodestone_common.auth import ApiKey, Scope
+from lodestone_common.envelope import utcnow
+from lodestone_common.processing import UnitOfWork
+
+from ..domain.workflows import WorkflowDefinition
+from .deps import AutomationDep, RunnerDep, TransactionsDep
+from .workflows import missing
+
+router = APIRouter(prefix="/v1", tags=["workflows"])
+
+
+class Enrollment(BaseModel):
+    id: str
+    workflow_id: str
+    version: int
+    contact_id: str
+    status: str = Field(description="active, waiting, completed, exited or goal_reached")
+    step: int
+    waiting_until: datetime | None
+    enrolled_at: datetime
+    cause: str
+    history: list[dict[str, Any]] = Field(description="what happened at each step and why")
+
+
+class ManualEnrollment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: str = Field(min_length=1, max_length=100)
+
+
+def _enrollment(doc: dict[str, Any]) -> Enrollment:
+    return Enrollment(
+        id=doc["_id"],
+        workflow_id=doc["workflow_id"],
+        version=doc["version"],
+        contact_id=doc["contact_id"],
+        status=doc["status"],
+        step=doc["step"],
+        waiting_until=doc.get("waited_until"),
+        enrolled_at=doc["enrolled_at"],
+        cause=doc["cause"],
+        history=doc.get("history", []),
+    )
+
+
+@router.get(
+    "/workflows/{workflow_id}/enrollments",
+    response_model=list[Enrollment],
+    summary="Who is in this workflow, where, and why",
+)
+async def workflow_enrollments(
+    workflow_id: str, automation: AutomationDep, key: ApiKey = Scope("workflows:read")
+) -> list[Enrollment]:
+    if await automation.stores.workflows.get(workflow_id) is None:
+        raise missing(workflow_id)
+    return [
+        _enrollment(d) for d in await automation.stores.enrollments.of({"workflow_id": workflow_id})
+    ]
+
+
+@router.post(
+    "/workflows/{workflow_id}/enrollments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Enrollment,
+    summary="Enroll a contact by hand",
+    responses={409: {"description": "the enrollment policy refused"}},
+)
+async def enroll(
+    workflow_id: str,
+    body: ManualEnrollment,
+    automation: AutomationDep,
+    runner: RunnerDep,
+    transactions: TransactionsDep,
+    key: ApiKey = Scope("workflows:write"),
+) -> Enrollment:
+    doc = await automation.stores.workflows.get(workflow_id)
+    if doc is None:
+        raise missing(workflow_id)
+    if doc["status"] != "active":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the workflow is {doc['status']}")
+    definition = WorkflowDefinition.model_validate(doc["definition"])
+
+    async def work(uow: UnitOfWork) -> tuple[dict[str, Any] | None, str]:
+        # The enrollment and its event in one transaction; the runner and the relay are
+        # woken once both are durable.
+        uow.on_commit(runner.wake)
+        return await automation.enroll(
+            doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}", uow
+        )
+
+    made, why = await transactions.run(work)
+    if made is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, why)
+    return _enrollment(made)
+
+
+@router.get(
+    "/contacts/{contact_id}/enrollments",
+    response_model=list[Enrollment],
+    summary="Every workflow a contact is or was in, and why",
+)
+async def contact_enrollments(
+    contact_id: str, automation: AutomationDep, key: ApiKey = Scope("workflows:read")
+) -> list[Enrollment]:
+    return [
+        _enrollment(d) for d in await automation.stores.enrollments.of({"contact_id": contact_id})
+    ]
