@@ -90,3 +90,12 @@ def test_an_ingested_events_envelope_id_is_its_uuid_or_derived_stably_from_its_i
     assert stamped.envelope_id() == derived
     once = event("order-44")
     assert once.envelope_id() is once.envelope_id()  # derived once per event, not per call
+
+
+def test_the_funnel_and_its_exits_are_every_lifecycle_stage_once() -> None:
+    from typing import get_args
+
+    from lodestone_common.events import EXITS, FUNNEL, LifecycleStage
+
+    assert sorted([*FUNNEL, *EXITS]) == sorted(get_args(LifecycleStage))
+    assert len({*FUNNEL, *EXITS}) == len(FUNNEL) + len(EXITS)

@@ -57,6 +57,17 @@ LifecycleStage = Literal[
     "lost",
     "disqualified",
 ]
+# The forward path a prospect walks (reports count it as the funnel); the exits can be
+# reached from any stage.
+FUNNEL: tuple[LifecycleStage, ...] = (
+    "subscriber",
+    "lead",
+    "marketing_qualified",
+    "sales_qualified",
+    "opportunity",
+    "customer",
+)
+EXITS: tuple[LifecycleStage, ...] = ("lost", "disqualified")
 
 InteractionType = Literal[
     "page_visit",

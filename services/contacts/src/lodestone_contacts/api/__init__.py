@@ -5,6 +5,16 @@ from .events import router as events_router
 from .imports import router as imports_router
 from .segment import router as segment_router
 from .segments import router as segments_router
+from .timeline import router as timeline_router
+from .webhooks import router as webhooks_router
 
 # Imports first: `/v1/contacts/imports/{id}` must win over `/v1/contacts/{id}/...`.
-routers = [events_router, segment_router, imports_router, contacts_router, segments_router]
+routers = [
+    events_router,
+    segment_router,
+    webhooks_router,
+    imports_router,
+    contacts_router,
+    timeline_router,
+    segments_router,
+]

@@ -1,12 +1,10 @@
-"""`/v1/contacts`: create, read, update, erase, merge, and the timeline."""
+"""`/v1/contacts`: create, read, update, erase, merge, search, duplicates."""
 
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -67,29 +65,13 @@ class Contact(BaseModel):
         )
 
 
-class TimelineEntry(BaseModel):
-    id: str
-    at: datetime
-    kind: str
-    type: str
-    name: str | None = None
-    channel: str | None = None
-    properties: dict[str, Any] = {}
-    detail: dict[str, Any] = {}
-
-
-class TimelinePage(BaseModel):
-    entries: list[TimelineEntry]
-    next_cursor: str | None = Field(description="pass as `before` for the next (older) page")
-
-
 class MergeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     merge_ids: list[str] = Field(min_length=1, max_length=50)
 
 
-def _not_found(contact_id: str) -> HTTPException:
+def not_found(contact_id: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id!r}")
 
 
@@ -117,7 +99,7 @@ async def get_contact(
 ) -> Contact:
     doc = await contacts.stores.records.get(contact_id)
     if doc is None or doc.get("erased"):
-        raise _not_found(contact_id)
+        raise not_found(contact_id)
     return Contact.of(doc)
 
 
@@ -135,7 +117,7 @@ async def patch_contact(
 ) -> Contact:
     current = await contacts.stores.records.get(contact_id)
     if current is None or current.get("erased"):
-        raise _not_found(contact_id)
+        raise not_found(contact_id)
     stage = None
     if patch.stage:
         try:
@@ -152,7 +134,7 @@ async def patch_contact(
     except EmailTaken as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except NotFound as exc:
-        raise _not_found(contact_id) from exc
+        raise not_found(contact_id) from exc
     return Contact.of(doc)
 
 
@@ -169,7 +151,7 @@ async def erase_contact(
     try:
         erased = await contacts.erase(contact_id, key.name)
     except NotFound as exc:
-        raise _not_found(contact_id) from exc
+        raise not_found(contact_id) from exc
     return {"erased": erased}
 
 
@@ -189,49 +171,8 @@ async def merge_contacts(
     try:
         doc = await contacts.merge(contact_id, body.merge_ids, key.name)
     except NotFound as exc:
-        raise _not_found(str(exc)) from exc
+        raise not_found(str(exc)) from exc
     return Contact.of(doc)
-
-
-def _cursor(entry: dict[str, Any]) -> str:
-    raw = orjson.dumps([entry["at"].isoformat(), str(entry["_id"])])
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, last = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), last
-    except Exception as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "before: not a cursor") from exc
-
-
-@router.get(
-    "/contacts/{contact_id}/timeline",
-    response_model=TimelinePage,
-    summary="Every interaction and change, newest first",
-)
-async def timeline(
-    contact_id: str,
-    contacts: ContactsDep,
-    limit: int = Query(50, ge=1, le=500),
-    before: str | None = Query(None, description="cursor from the previous page"),
-    kind: Literal["interaction", "change", "note"] | None = Query(None),
-    key: ApiKey = Scope("contacts:read"),
-) -> TimelinePage:
-    doc = await contacts.stores.records.get(contact_id)
-    if doc is None or doc.get("erased"):
-        raise _not_found(contact_id)
-    entries = await contacts.stores.timeline.page(
-        doc["_id"], limit, _parse_cursor(before) if before else None, kind
-    )
-    return TimelinePage(
-        entries=[
-            TimelineEntry(id=str(e["_id"]), **{k: v for k, v in e.items() if k != "_id"})
-            for e in entries
-        ],
-        next_cursor=_cursor(entries[-1]) if len(entries) == limit else None,
-    )
 
 
 class ContactPage(BaseModel):
@@ -318,32 +259,10 @@ async def duplicates(
 ) -> list[Duplicate]:
     doc = await contacts.stores.records.get(contact_id)
     if doc is None or doc.get("erased"):
-        raise _not_found(contact_id)
+        raise not_found(contact_id)
     found = []
     for other in await contacts.stores.records.duplicate_candidates(doc):
         reasons = duplicate_reasons(doc, other)
         if reasons:
             found.append(Duplicate(contact=Contact.of(other), reasons=reasons))
     return found
-
-
-class NoteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    text: str = Field(min_length=1, max_length=20_000)
-
-
-@router.post(
-    "/contacts/{contact_id}/notes",
-    status_code=status.HTTP_201_CREATED,
-    response_model=TimelineEntry,
-    summary="Add a note (shown on the timeline; `?kind=note` lists notes only)",
-)
-async def add_note(
-    contact_id: str, body: NoteRequest, contacts: ContactsDep, key: ApiKey = Scope("contacts:write")
-) -> TimelineEntry:
-    doc = await contacts.stores.records.get(contact_id)
-    if doc is None or doc.get("erased"):
-        raise _not_found(contact_id)
-    entry = await contacts.add_note(doc["_id"], body.text, key.name)
-    return TimelineEntry(id=entry["_id"], **{k: v for k, v in entry.items() if k != "_id"})

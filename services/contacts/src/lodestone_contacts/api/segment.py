@@ -12,10 +12,7 @@
 - one bad message never refuses the batch (the SDKs drop a whole batch on a 4xx): the valid
   ones are accepted, the invalid ones counted in the answer and dead-lettered with the reason.
 
-Beside them, receivers for Segment's and RudderStack's Webhook destinations
-(`/v1/sources/segment`, `/v1/sources/rudderstack`), which sign the body (`X-Signature`, the
-hex HMAC-SHA1 of the body with the shared secret set in LODESTONE_SEGMENT_WEBHOOK_SECRET /
-LODESTONE_RUDDERSTACK_WEBHOOK_SECRET) instead of sending a key.
+Segment's and RudderStack's Webhook destinations are received in `webhooks.py`.
 """
 
 from __future__ import annotations
@@ -23,8 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
-import hashlib
-import hmac
 import zlib
 from typing import Any
 
@@ -49,7 +44,7 @@ from ..domain.segment import (
     message_id,
     to_event,
 )
-from .deps import Ingest, IngestDep, RateLimitsDep, SettingsDep
+from .deps import Ingest, IngestDep, RateLimitsDep
 from .events import PUBLISH_TIMEOUT, accept, event_problems
 
 router = APIRouter(prefix="/v1", tags=["segment"])
@@ -76,7 +71,7 @@ _MESSAGE = {
         "writeKey": {"type": "string"},
     },
 }
-_BODY = {
+BODY = {
     "requestBody": {
         "required": True,
         "description": 'A Segment message, or for /batch `{"batch": [message, ...]}`. '
@@ -95,13 +90,13 @@ _BODY = {
         },
     }
 }
-_ANSWERS: dict[int | str, dict[str, Any]] = {
+ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "not JSON, over 500 KB, or not a Segment message"},
     429: {"description": "over the key's rate limit; see Retry-After"},
 }
 
 
-async def _body(request: Request) -> Any:
+async def read_body(request: Request) -> Any:
     """The request's JSON, gunzipped when sent so; 400 when it is neither."""
     raw = await request.body()
     if len(raw) > MAX_REQUEST_BYTES and request.headers.get("content-encoding") != "gzip":
@@ -143,7 +138,7 @@ def _presented_key(request: Request, body: Any) -> str | None:
 async def segment_request(request: Request, limits: RateLimitsDep) -> tuple[ApiKey, Any]:
     """FastAPI dependency: the body and the write key it came with (401 / 403 otherwise),
     counted against the key's rate limit (429)."""
-    body = await _body(request)
+    body = await read_body(request)
     key = authorize(request, _presented_key(request, body), SCOPE, 'Basic realm="lodestone"')
     limits.check(request, key)
     return key, body
@@ -250,8 +245,8 @@ def _route(path: str, endpoint: Any, summary: str, documented: bool = True) -> N
         methods=["POST"],
         summary=summary,
         response_class=JSONResponse,
-        responses=_ANSWERS,
-        openapi_extra=_BODY,
+        responses=ANSWERS,
+        openapi_extra=BODY,
         # analytics.js's short paths are aliases of the documented ones: same key check,
         # same handling (the tests drive them through analytics.js itself).
         include_in_schema=documented,
@@ -276,50 +271,4 @@ for _short, _kind in SHORT_PATHS.items():
         _single(_kind),
         f"Segment (analytics.js short path): one {_kind}",
         documented=False,
-    )
-
-
-# -- webhook destinations --------------------------------------------------------------
-
-
-def _webhook(source: str):  # type: ignore[no-untyped-def]
-    async def receive(request: Request, ingest: IngestDep, settings: SettingsDep) -> JSONResponse:
-        secret = getattr(settings, f"{source}_webhook_secret", None)
-        if not secret:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND,
-                f"the {source} webhook receiver is off: set LODESTONE_{source.upper()}"
-                "_WEBHOOK_SECRET",
-            )
-        raw = await request.body()
-        given = request.headers.get("x-signature", "")
-        expected = hmac.new(secret.encode(), raw, hashlib.sha1).hexdigest()
-        if not given or not hmac.compare_digest(given.lower().encode(), expected.encode()):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-Signature")
-        body = await _body(request)
-        if isinstance(body, dict) and isinstance(body.get("batch"), list):
-            messages, context = body["batch"], body.get("context")
-        elif isinstance(body, list):
-            messages, context = body, None
-        elif isinstance(body, dict):
-            messages, context = [body], None
-        else:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "expected a Segment message")
-        if len(messages) > MAX_MESSAGES:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"at most {MAX_MESSAGES} messages")
-        return JSONResponse(await ingest_messages(request, ingest, messages, context))
-
-    receive.__name__ = f"{source}_webhook"
-    return receive
-
-
-for _source, _title in (("segment", "Segment"), ("rudderstack", "RudderStack")):
-    router.add_api_route(
-        f"/sources/{_source}",
-        _webhook(_source),
-        methods=["POST"],
-        summary=f"{_title} Webhook destination (signed with X-Signature, no key)",
-        response_class=JSONResponse,
-        responses={401: {"description": "missing or wrong signature"}, **_ANSWERS},
-        openapi_extra=_BODY,
     )

@@ -9,24 +9,13 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from lodestone_common.events import ContactSnapshot, LifecycleStage
+from lodestone_common.events import EXITS, FUNNEL, ContactSnapshot, LifecycleStage
 from lodestone_common.limits import BoundedMap, check_map
 
 # No separators or quoting either: an address with a comma would become a second recipient.
 _NOT_IN_EMAIL = r"@\s,;:<>()\[\]\\\""
 _EMAIL = re.compile(rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\.[^{_NOT_IN_EMAIL}]+$")
 
-
-# The forward path; lost and disqualified can be reached from anywhere.
-STAGE_ORDER: tuple[LifecycleStage, ...] = (
-    "subscriber",
-    "lead",
-    "marketing_qualified",
-    "sales_qualified",
-    "opportunity",
-    "customer",
-)
-TERMINAL: tuple[LifecycleStage, ...] = ("lost", "disqualified")
 
 # Fields an `identify` event's traits may set directly; other traits land in `custom`.
 TRAIT_FIELDS = {
@@ -177,9 +166,9 @@ class StageError(ValueError):
 
 
 def check_stage_move(current: str | None, move: StageMove) -> None:
-    if current is None or move.to in TERMINAL or current in TERMINAL or current == move.to:
+    if current is None or move.to in EXITS or current in EXITS or current == move.to:
         return
-    if STAGE_ORDER.index(move.to) < STAGE_ORDER.index(current) and not move.allow_backward:  # type: ignore[arg-type]
+    if FUNNEL.index(move.to) < FUNNEL.index(current) and not move.allow_backward:  # type: ignore[arg-type]
         raise StageError(
             f"moving back from {current} to {move.to} needs allow_backward=true and a reason"
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import (
+    FUNNEL,
     PAYLOAD_TYPES,
     ContactCreated,
     ContactErased,
@@ -41,15 +42,6 @@ from .counters import NOW, Deltas, duration_bucket, score_bucket
 # topics.
 REPORTED = PAYLOAD_TYPES
 
-FUNNEL = (
-    "subscriber",
-    "lead",
-    "marketing_qualified",
-    "sales_qualified",
-    "opportunity",
-    "customer",
-)
-EXITS = ("lost", "disqualified")
 SALES_TOUCHES = ("call_logged", "meeting_held")
 PII = ("name", "email", "company")
 

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from lodestone_common.events import EXITS, FUNNEL
+
 from .counters import histogram_median
-from .projector import EXITS, FUNNEL
 
 Interval = Literal["day", "week", "month"]
 Rows = list[dict[str, Any]]
