@@ -99,3 +99,13 @@ def test_the_funnel_and_its_exits_are_every_lifecycle_stage_once() -> None:
 
     assert sorted([*FUNNEL, *EXITS]) == sorted(get_args(LifecycleStage))
     assert len({*FUNNEL, *EXITS}) == len(FUNNEL) + len(EXITS)
+
+
+def test_grades_are_declared_once_and_a_score_event_refuses_another() -> None:
+    from typing import get_args
+
+    from lodestone_common.events import GRADES, Grade, ScoreChanged
+
+    assert GRADES == get_args(Grade)
+    with pytest.raises(ValidationError):
+        ScoreChanged(model_id="default", score=1, previous_score=0, grade="Z")

@@ -68,6 +68,9 @@ FUNNEL: tuple[LifecycleStage, ...] = (
     "customer",
 )
 EXITS: tuple[LifecycleStage, ...] = ("lost", "disqualified")
+# Fit grades, best first; F is what a contact with no fit data gets.
+Grade = Literal["A", "B", "C", "D", "E", "F"]
+GRADES: tuple[Grade, ...] = ("A", "B", "C", "D", "E", "F")
 
 InteractionType = Literal[
     "page_visit",
@@ -197,7 +200,7 @@ class ScoreChanged(EventPayload):
     model_id: str
     score: float
     previous_score: float
-    grade: str | None = None
+    grade: Grade | None = None
     band: str | None = None
     cause_event_id: UUID | None = None
 
@@ -207,7 +210,7 @@ class LeadQualified(EventPayload):
 
     model_id: str
     score: float
-    grade: str | None = None
+    grade: Grade | None = None
     threshold: float
 
 
@@ -216,7 +219,7 @@ class LeadDisqualified(EventPayload):
 
     model_id: str
     score: float
-    grade: str | None = None
+    grade: Grade | None = None
     threshold: float
 
 

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from lodestone_common.conditions import holds
+from lodestone_common.events import GRADES
 
-from .models import GRADES, Decay, ModelDefinition
+from .models import Decay, ModelDefinition
 from .rules import rule_matches
 
 DAY = 86_400.0

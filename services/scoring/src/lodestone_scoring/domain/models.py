@@ -8,9 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lodestone_common.conditions import Condition
-from lodestone_common.events import InteractionType
+from lodestone_common.events import GRADES, Grade, InteractionType
 
-GRADES = ("A", "B", "C", "D", "E", "F")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -88,7 +87,7 @@ class Threshold(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     score: float
-    min_grade: Literal["A", "B", "C", "D", "E", "F"] = "F"
+    min_grade: Grade = "F"
 
 
 class ModelDefinition(BaseModel):
