@@ -223,12 +223,13 @@ class InProcess:
 
 @pytest.fixture
 def in_process(infra: Stack):  # type: ignore[no-untyped-def]
-    """`async with in_process(create_app, Settings, **settings) as served:` boots the app."""
+    """`async with in_process(create_app, Settings, **settings) as served:` boots the app
+    (and stops it, drains and all, on leaving; `keep=True` leaves its database)."""
     import contextlib
 
     @contextlib.asynccontextmanager
     async def serve(
-        create_app: Any, settings_class: Any, **settings: Any
+        create_app: Any, settings_class: Any, keep: bool = False, **settings: Any
     ) -> AsyncIterator[InProcess]:
         options = {
             "kafka_bootstrap": infra.kafka_bootstrap,
@@ -243,7 +244,8 @@ def in_process(infra: Stack):  # type: ignore[no-untyped-def]
             try:
                 yield InProcess(app)
             finally:
-                await app.state.runtime.mongo.drop_database(options["mongo_db"])
+                if not keep:  # kept: a second process takes over this one's database
+                    await app.state.runtime.mongo.drop_database(options["mongo_db"])
 
     return serve
 

@@ -131,3 +131,50 @@ async def test_a_100k_row_import(services, tmp_path) -> None:  # type: ignore[no
         job, progress = await run_import(http, tmp_path / "big.csv", timeout=1800)
     assert job["status"] == "done" and job["created"] == 100_000 and job["failed"] == 0
     assert len(progress) > 10
+
+
+async def test_an_import_stopped_with_its_process_resumes_in_the_next(
+    in_process, mongo, tmp_path, eventually
+) -> None:  # type: ignore[no-untyped-def]
+    from lodestone_contacts.bootstrap import create_app
+    from lodestone_contacts.settings import ContactsSettings
+
+    rows, tag = 30_000, f"resume{uuid4().hex[:6]}"
+    make_csv(tmp_path / "resume.csv", rows, tag)
+    name = f"test_import_resume_{uuid4().hex[:8]}"
+    db = mongo[name]
+    options = {"api_key": "import-key", "mongo_db": name}
+    headers = {"Authorization": "Bearer import-key"}
+    try:
+        async with in_process(create_app, ContactsSettings, keep=True, **options) as first:
+            async with first.client(headers=headers) as http:
+                response = await http.post(
+                    "/v1/contacts/imports",
+                    content=await asyncio.to_thread((tmp_path / "resume.csv").read_bytes),
+                    headers={"content-type": "text/csv"},
+                )
+                assert response.status_code == 202, response.text
+                job_id = response.json()["id"]
+
+                async def started() -> bool:
+                    job = (await http.get(f"/v1/contacts/imports/{job_id}")).json()
+                    return job["rows_read"] > 0
+
+                await eventually(started, timeout=120, interval=0.02)
+        # The process stopped (its drain ran): the job says so and where it got to.
+        stopped = await db["imports"].find_one({"_id": job_id})
+        assert stopped["status"] == "interrupted", stopped["status"]
+        assert 0 < stopped["checkpoint"] < rows
+        async with in_process(create_app, ContactsSettings, **options) as second:
+            async with second.client(headers=headers) as http:
+
+                async def finished() -> dict | None:  # type: ignore[type-arg]
+                    job = (await http.get(f"/v1/contacts/imports/{job_id}")).json()
+                    return job if job["status"] == "done" else None
+
+                job = await eventually(finished, timeout=900)
+            assert job["rows_read"] == rows and job["failed"] == 0
+            assert job["created"] + job["updated"] >= rows  # a batch redone updates
+            assert await db["contacts"].count_documents({"tags": tag}) == rows
+    finally:
+        await mongo.drop_database(name)

@@ -43,7 +43,10 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     stores = Stores(runtime.db)
     segments = SegmentRegistry(runtime.db, transactions)
     contacts = Contacts(stores, segments, transactions)
+    imports = ImportJobs(runtime.db, contacts, settings.instance_id)
     runtime.startup.append(stores.ensure_indexes)
+    runtime.loops.append(imports.jobs.watch)
+    runtime.drains.append(imports.jobs.drain)
     runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
     runtime.loops.append(stores.records.backfill_terms)
@@ -93,7 +96,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits(settings.ingest_rate_limit)
     app.state.contacts = contacts
     app.state.stores = stores
-    app.state.imports = ImportJobs(runtime.db, contacts)
+    app.state.imports = imports
     app.state.segments = segments
     return app
 

@@ -1,7 +1,8 @@
 """CSV import jobs: stream the upload to disk, then import it in whole-row batches with progress.
 
 Progress lives in the `imports` collection, so any replica answers
-`GET /v1/contacts/imports/{id}`. Re-running an interrupted import is safe: rows whose email
+`GET /v1/contacts/imports/{id}`. An import stopped with its process resumes after the last
+batch it recorded (lodestone_common.jobs); a batch done twice is harmless: rows whose email
 already exists update that contact instead of creating another.
 """
 
@@ -11,15 +12,14 @@ import asyncio
 import codecs
 import csv
 import logging
-import os
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import ContactCreated, ContactUpdated
+from lodestone_common.jobs import Job, Jobs
 from lodestone_common.processing import UnitOfWork
 from lodestone_common.topics import CONTACTS
 
@@ -35,50 +35,36 @@ MAX_REPORTED_ERRORS = 1000
 
 
 class ImportJobs:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], contacts: Contacts) -> None:
-        self.jobs = db["imports"]
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], contacts: Contacts, holder: str) -> None:
         self.contacts = contacts
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.jobs = Jobs(db["imports"], self._work, holder, prefix="imp")
 
     async def start(self, path: Path, size: int, by: str) -> dict[str, Any]:
-        job = {
-            "_id": f"imp_{uuid4().hex}",
-            "status": "running",
-            "bytes": size,
-            "rows_read": 0,
-            "created": 0,
-            "updated": 0,
-            "failed": 0,
-            "errors": [],
-            "started_at": utcnow(),
-            "finished_at": None,
-            "by": by,
-        }
-        await self.jobs.insert_one(job)
-        task = asyncio.create_task(self._run(job["_id"], path, by))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return job
+        counters = {"rows_read": 0, "created": 0, "updated": 0, "failed": 0, "errors": []}
+        return await self.jobs.start({"bytes": size, **counters, "by": by, "path": str(path)})
 
     async def get(self, job_id: str) -> dict[str, Any] | None:
-        return await self.jobs.find_one({"_id": job_id})
+        return await self.jobs.get(job_id)
 
-    async def _run(self, job_id: str, path: Path, by: str) -> None:
+    async def _work(self, job: Job) -> str:
+        path = Path(job.doc["path"])
+        if not _present(path):
+            raise ValueError(
+                "the uploaded file is gone (it was on another replica's disk, or that "
+                "machine was replaced): upload it again; rows already imported are kept"
+            )
         try:
-            await self._import(job_id, path, by)
-            await self.jobs.update_one(
-                {"_id": job_id}, {"$set": {"status": "done", "finished_at": utcnow()}}
-            )
-        except Exception as exc:
-            log.exception("import failed", extra={"job": job_id})
-            await self.jobs.update_one(
-                {"_id": job_id},
-                {"$set": {"status": "failed", "finished_at": utcnow(), "reason": str(exc)}},
-            )
-        finally:
-            os.unlink(path)
+            await self._import(job, path, job.doc["by"])
+        except asyncio.CancelledError:
+            raise  # stopped with the process: the file stays for the run that resumes it
+        except BaseException:
+            _discard(path)
+            raise
+        _discard(path)
+        return "done"
 
-    async def _import(self, job_id: str, path: Path, by: str) -> None:
+    async def _import(self, job: Job, path: Path, by: str) -> None:
+        done = job.checkpoint or 0  # data rows a run before this one imported
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
@@ -90,6 +76,8 @@ class ImportJobs:
             rows_read = 0
             for values in reader:
                 rows_read += 1
+                if rows_read <= done:
+                    continue
                 if not any(v.strip() for v in values):
                     continue
                 draft, problems = parse_row(names, values)
@@ -99,32 +87,29 @@ class ImportJobs:
                 else:
                     batch.append(draft)
                 if len(batch) >= BATCH_ROWS:
-                    await self._flush(job_id, batch, errors, rows_read, by)
-                    batch, errors, rows_read = [], [], 0
-            await self._flush(job_id, batch, errors, rows_read, by)
+                    await self._flush(job, batch, errors, rows_read, by, done)
+                    batch, errors, done = [], [], rows_read
+            await self._flush(job, batch, errors, rows_read, by, done)
 
     async def _flush(
         self,
-        job_id: str,
+        job: Job,
         batch: list[ContactDraft],
         errors: list[dict[str, Any]],
         rows_read: int,
         by: str,
+        before: int,
     ) -> None:
+        """A batch written, then the progress that says so (a crash in between imports the
+        batch again on resume: its rows then update the contacts they created)."""
         created, updated = await self._write(batch, by) if batch else (0, 0)
-        failed_lines = len({e["line"] for e in errors})
-        await self.jobs.update_one(
-            {"_id": job_id},
-            {
-                "$inc": {
-                    "rows_read": rows_read,
-                    "created": created,
-                    "updated": updated,
-                    "failed": failed_lines,
-                },
-                "$push": {"errors": {"$each": errors, "$slice": MAX_REPORTED_ERRORS}},
-            },
-        )
+        counts = {
+            "rows_read": rows_read - before,
+            "created": created,
+            "updated": updated,
+            "failed": len({e["line"] for e in errors}),
+        }
+        await job.advance(rows_read, inc=counts, push={"errors": (errors, MAX_REPORTED_ERRORS)})
 
     async def _write(self, drafts: list[ContactDraft], by: str) -> tuple[int, int]:
         """Create or update one batch of imported rows atomically: (created, updated).
@@ -194,6 +179,15 @@ class ImportJobs:
             return len(created), len(updates)
 
         return await self.contacts.transactions.run(work)
+
+
+# A local temp file: checking or unlinking it takes microseconds, not worth a thread hop.
+def _present(path: Path) -> bool:
+    return path.exists()
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 HEADER_WITHIN = 65_536  # the header row must end within the first 64 KiB

@@ -35,10 +35,10 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     stores = Stores(runtime.db)
     registry = ModelRegistry(runtime.db)
     scoring = Scoring(stores, registry, Transactions(runtime.mongo, outbox))
-    jobs = RecomputeJobs(scoring, registry)
+    jobs = RecomputeJobs(scoring, registry, settings.instance_id)
     runtime.startup += [stores.ensure_indexes, registry.ensure_default]
-    runtime.loops += [outbox.run, registry.watch]
-    runtime.drains.append(outbox.drain)
+    runtime.loops += [outbox.run, registry.watch, jobs.jobs.watch]
+    runtime.drains += [jobs.jobs.drain, outbox.drain]
 
     async def sweep() -> None:
         while True:

@@ -1,67 +1,43 @@
 """Background re-scoring after a model change: replays history, batch by batch, with progress,
-while the live consumers keep scoring (each contact's replay is one transaction)."""
+while the live consumers keep scoring (each contact's replay is one transaction). A job
+stopped with its process resumes at the last contact it finished, on any replica."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
-from uuid import uuid4
 
-from lodestone_common.envelope import utcnow
+from lodestone_common.jobs import Job, Jobs
 
 from .registry import ModelRegistry
 from .service import Scoring
 
-log = logging.getLogger(__name__)
 BATCH = 200
 
 
 class RecomputeJobs:
-    def __init__(self, scoring: Scoring, registry: ModelRegistry) -> None:
+    def __init__(self, scoring: Scoring, registry: ModelRegistry, holder: str) -> None:
         self.scoring = scoring
         self.registry = registry
-        self.jobs = scoring.stores.jobs
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.jobs = Jobs(scoring.stores.jobs, self._work, holder, prefix="job")
 
     async def start(self, model_id: str, version: int) -> dict[str, Any]:
-        job = {
-            "_id": f"job_{uuid4().hex[:16]}",
-            "model_id": model_id,
-            "version": version,
-            "status": "running",
-            "contacts": await self.scoring.stores.profiles.count(),
-            "done": 0,
-            "started_at": utcnow(),
-            "finished_at": None,
-        }
-        await self.jobs.add(job)
-        task = asyncio.create_task(self._run(job["_id"], model_id, version))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return job
+        contacts = await self.scoring.stores.profiles.count()
+        fields = {"model_id": model_id, "version": version, "contacts": contacts, "done": 0}
+        return await self.jobs.start(fields)
 
     async def get(self, job_id: str) -> dict[str, Any] | None:
         return await self.jobs.get(job_id)
 
-    async def _run(self, job_id: str, model_id: str, version: int) -> None:
-        try:
-            after = ""
-            while True:
-                current = self.registry.active().get(model_id)
-                if current is None or current[0] != version:
-                    await self._finish(job_id, "superseded")
-                    return
-                contacts = await self.scoring.stores.profiles.page(after, BATCH)
-                if not contacts:
-                    break
-                await self.scoring.recompute(contacts, {model_id: current})
-                after = contacts[-1]
-                await self.jobs.advance(job_id, len(contacts))
-            await self._finish(job_id, "done")
-        except Exception as exc:
-            log.exception("recompute failed", extra={"job": job_id})
-            await self._finish(job_id, "failed", str(exc))
-
-    async def _finish(self, job_id: str, status: str, reason: str | None = None) -> None:
-        await self.jobs.finish(job_id, status, reason)
+    async def _work(self, job: Job) -> str:
+        model_id, version = job.doc["model_id"], job.doc["version"]
+        after = job.checkpoint or ""
+        while True:
+            current = self.registry.active().get(model_id)
+            if current is None or current[0] != version:
+                return "superseded"
+            contacts = await self.scoring.stores.profiles.page(after, BATCH)
+            if not contacts:
+                return "done"
+            await self.scoring.recompute(contacts, {model_id: current})
+            after = contacts[-1]
+            await job.advance(after, inc={"done": len(contacts)})

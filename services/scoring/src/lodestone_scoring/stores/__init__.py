@@ -11,7 +11,6 @@ from lodestone_common.mongo import Erased
 
 from .caps import Caps
 from .history import History
-from .jobs import JobRecords
 from .ledger import Ledger
 from .outcomes import Outcomes
 from .profiles import Profiles
@@ -26,7 +25,8 @@ class Stores:
         self.history = History(db)
         self.profiles = Profiles(db)
         self.outcomes = Outcomes(db)
-        self.jobs = JobRecords(db)
+        # Re-scoring jobs and their progress (lodestone_common.jobs keeps them).
+        self.jobs = db["jobs"]
         self.erased = Erased(db["erased"])
 
     async def ensure_indexes(self) -> None:

@@ -1,0 +1,180 @@
+"""Background jobs (imports, recomputes, backfills): progress in the database, drained on
+shutdown, resumed after a restart — by any replica.
+
+A job is a document: its own fields (what to do, counters the API shows), `status`
+(running, interrupted, done, failed, superseded), a `checkpoint` (where its work resumes)
+and a lease (`holder`, `heartbeat_at`). The process running it renews the lease; a job
+whose lease lapsed (its process died) or that was interrupted (its process stopped) is
+taken over by the next replica that looks, and its work starts again at the checkpoint.
+Work is `async def work(job: Job) -> str | None`: it calls `job.advance(...)` after each
+durable step and returns how it ended ("done" unless it says otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from .envelope import utcnow
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 30.0
+LIVE = ("running", "interrupted")
+
+
+@dataclass
+class Job:
+    """A running job as its work sees it."""
+
+    id: str
+    doc: dict[str, Any]  # as it was when this run began
+    collection: AsyncCollection[dict[str, Any]]
+
+    @property
+    def checkpoint(self) -> Any:
+        """Where a resumed run starts (None: from the beginning)."""
+        return self.doc.get("checkpoint")
+
+    async def advance(
+        self,
+        checkpoint: Any,
+        inc: dict[str, int] | None = None,
+        push: dict[str, tuple[list[Any], int]] | None = None,
+    ) -> None:
+        """Record progress after a durable step: the new checkpoint, counters to add to,
+        lists to append to ({field: (items, keep at most)}), and a renewed lease."""
+        update: dict[str, Any] = {"$set": {"checkpoint": checkpoint, "heartbeat_at": utcnow()}}
+        if inc:
+            update["$inc"] = inc
+        if push:
+            update["$push"] = {
+                f: {"$each": items, "$slice": most} for f, (items, most) in push.items() if items
+            }
+        await self.collection.update_one({"_id": self.id}, update)
+
+
+Work = Callable[[Job], Awaitable[str | None]]
+
+
+class Jobs:
+    def __init__(
+        self,
+        collection: AsyncCollection[dict[str, Any]],
+        work: Work,
+        holder: str,
+        prefix: str = "job",
+        lease: float = LEASE_SECONDS,
+    ) -> None:
+        self.collection = collection
+        self.work = work
+        self.holder = holder
+        self.prefix = prefix
+        self.lease = lease
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._draining = False
+
+    async def start(self, fields: dict[str, Any]) -> dict[str, Any]:
+        now = utcnow()
+        doc = {
+            "_id": f"{self.prefix}_{uuid4().hex[:16]}",
+            **fields,
+            "status": "running",
+            "checkpoint": None,
+            "holder": self.holder,
+            "heartbeat_at": now,
+            "started_at": now,
+            "finished_at": None,
+        }
+        await self.collection.insert_one(doc)
+        self._spawn(doc)
+        return doc
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": job_id})
+
+    def _spawn(self, doc: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._run(Job(doc["_id"], doc, self.collection)))
+        self._tasks[doc["_id"]] = task
+        task.add_done_callback(lambda _: self._tasks.pop(doc["_id"], None))
+
+    async def _run(self, job: Job) -> None:
+        beat = asyncio.create_task(self._heartbeat(job.id))
+        try:
+            outcome = await self.work(job) or "done"
+            await self._finish(job.id, outcome)
+        except asyncio.CancelledError:
+            if self._draining:  # stopped with the process: the next start resumes it
+                await self._release(job.id)
+            raise
+        except Exception as exc:
+            log.exception("background job failed", extra={"job": job.id})
+            await self._finish(job.id, "failed", str(exc))
+        finally:
+            beat.cancel()
+
+    async def _heartbeat(self, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            with contextlib.suppress(Exception):  # the next beat tries again
+                await self.collection.update_one(
+                    {"_id": job_id, "holder": self.holder}, {"$set": {"heartbeat_at": utcnow()}}
+                )
+
+    async def _finish(self, job_id: str, status: str, reason: str | None = None) -> None:
+        fields: dict[str, Any] = {"status": status, "finished_at": utcnow(), "holder": None}
+        if reason is not None:
+            fields["reason"] = reason
+        await self.collection.update_one({"_id": job_id}, {"$set": fields})
+
+    async def _release(self, job_id: str) -> None:
+        await self.collection.update_one(
+            {"_id": job_id, "holder": self.holder},
+            {"$set": {"status": "interrupted", "holder": None, "heartbeat_at": None}},
+        )
+
+    async def take_over(self) -> int:
+        """Start every job that was interrupted or whose holder stopped renewing its lease;
+        how many. Each is taken atomically, so two replicas never run one job."""
+        taken = 0
+        while not self._draining:
+            lapsed = utcnow() - timedelta(seconds=self.lease)
+            doc = await self.collection.find_one_and_update(
+                {
+                    "status": {"$in": list(LIVE)},
+                    "$or": [{"heartbeat_at": None}, {"heartbeat_at": {"$lt": lapsed}}],
+                },
+                {"$set": {"status": "running", "holder": self.holder, "heartbeat_at": utcnow()}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is None:
+                return taken
+            log.info("resuming a background job", extra={"job": doc["_id"]})
+            self._spawn(doc)
+            taken += 1
+        return taken
+
+    async def watch(self) -> None:
+        """Take over lapsed jobs now and then (a runtime loop)."""
+        while True:
+            await self.take_over()
+            await asyncio.sleep(self.lease)
+
+    async def drain(self) -> None:
+        """On shutdown: stop the jobs running here at once, marked interrupted, so the next
+        process (this one restarted, or another replica) resumes them at their checkpoint."""
+        self._draining = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
