@@ -41,12 +41,12 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     )
     transactions = Transactions(runtime.mongo, outbox)
     stores = Stores(runtime.db)
-    segments = SegmentRegistry(runtime.db, transactions)
+    segments = SegmentRegistry(runtime.db, transactions, settings.instance_id)
     contacts = Contacts(stores, segments, transactions)
     imports = ImportJobs(runtime.db, contacts, settings.instance_id)
     runtime.startup.append(stores.ensure_indexes)
-    runtime.loops.append(imports.jobs.watch)
-    runtime.drains.append(imports.jobs.drain)
+    runtime.loops += [imports.jobs.watch, segments.builds.watch]
+    runtime.drains += [imports.jobs.drain, segments.builds.drain]
     runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
     runtime.loops.append(stores.records.backfill_terms)

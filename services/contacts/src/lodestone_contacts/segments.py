@@ -3,7 +3,8 @@
 Each write path re-evaluates the contacts it touched against every segment in the same
 transaction (`SegmentRegistry.refresh`), so membership never waits for a job. A new or
 changed segment is backfilled in the background over its candidates only (contacts that
-match its query or are members now), with progress on the segment.
+match its query or are members now), with progress on the segment; a build stopped with its
+process resumes where it stopped (lodestone_common.jobs).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import ContactSegmentsChanged
+from lodestone_common.jobs import Job, Jobs
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
@@ -30,12 +32,15 @@ BACKFILL_BATCH = 1000
 
 
 class SegmentRegistry:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], transactions: Transactions) -> None:
+    def __init__(
+        self, db: AsyncDatabase[dict[str, Any]], transactions: Transactions, holder: str
+    ) -> None:
         self.segments = db["segments"]
         self.contacts = db["contacts"]
         self.transactions = transactions
+        # Builds survive a restart: resumed where they stopped, by any replica.
+        self.builds = Jobs(db["segment_builds"], self._build, holder, prefix="build")
         self._filters: dict[str, ContactFilter] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -65,7 +70,7 @@ class SegmentRegistry:
         }
         await self.segments.insert_one(doc)
         await self.reload()
-        self._backfill(doc["_id"], 1)
+        await self._backfill(doc["_id"], 1)
         return doc
 
     async def replace(
@@ -86,7 +91,7 @@ class SegmentRegistry:
         )
         if doc is not None:
             await self.reload()
-            self._backfill(segment_id, doc["version"])
+            await self._backfill(segment_id, doc["version"])
         return doc
 
     async def delete(self, segment_id: str) -> bool:
@@ -151,21 +156,24 @@ class SegmentRegistry:
 
     # -- backfill --------------------------------------------------------------------------
 
-    def _backfill(self, segment_id: str, version: int) -> None:
-        task = asyncio.create_task(self._build(segment_id, version))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _backfill(self, segment_id: str, version: int) -> None:
+        await self.builds.start({"segment_id": segment_id, "version": version})
 
-    async def _build(self, segment_id: str, version: int) -> None:
+    async def _build(self, job: Job) -> str:
+        """Evaluate the segment over its candidates a batch at a time, resuming after the
+        last contact a stopped run finished."""
+        segment_id, version = job.doc["segment_id"], job.doc["version"]
         try:
             doc = await self.segments.find_one({"_id": segment_id, "version": version})
             if doc is None:
-                return  # replaced or deleted meanwhile: the newer build takes over
+                return "superseded"  # replaced or deleted meanwhile: the newer build takes over
             flt = ContactFilter.model_validate(doc["filter"])
             candidates = {"$or": [flt.to_mongo(), {"segments": segment_id}]}
-            total = await self.contacts.count_documents(candidates)
-            await self._progress(segment_id, version, {"build.candidates": total})
-            scanned, changed, after = 0, 0, ""
+            if job.checkpoint is None:
+                total = await self.contacts.count_documents(candidates)
+                await self._progress(segment_id, version, {"build.candidates": total})
+            after, scanned = job.checkpoint or ("", 0)
+            changed = doc["build"].get("changed", 0) if job.checkpoint else 0
             while True:
                 query = {**candidates, "_id": {"$gt": after}} if after else candidates
                 batch = [
@@ -183,17 +191,21 @@ class SegmentRegistry:
                 changed += await self.transactions.run(work)
                 scanned += len(batch)
                 after = batch[-1]
-                await self._progress(segment_id, version, {"build.scanned": scanned})
+                progress = {"build.scanned": scanned, "build.changed": changed}
+                await self._progress(segment_id, version, progress)
+                await job.advance((after, scanned))
             await self._progress(
                 segment_id,
                 version,
                 {"build.status": "ready", "build.changed": changed, "build.finished_at": utcnow()},
             )
+            return "done"
         except Exception as exc:
             log.exception("segment build failed", extra={"segment": segment_id})
             await self._progress(
                 segment_id, version, {"build.status": "failed", "build.reason": str(exc)}
             )
+            raise
 
     async def _progress(self, segment_id: str, version: int, fields: dict[str, Any]) -> None:
         await self.segments.update_one({"_id": segment_id, "version": version}, {"$set": fields})
