@@ -151,6 +151,19 @@ def test_thresholds_fire_once_per_crossing_each_way() -> None:
     assert settle("m", m, state, T0) == []
 
 
+def test_a_regrade_at_the_same_score_is_announced_and_nothing_else_is() -> None:
+    m = model()
+    state = ScoreState(grade="C")
+    apply_interaction("m", 1, m, state, {}, visit(1, "/pricing"))
+    assert [type(e) for e in settle("m", m, state, T0)] == [ScoreChanged]
+    assert settle("m", m, state, T0) == []  # nothing moved: nothing announced
+    state.grade = "A"  # the contact's fit changed: same score, a new grade
+    [regraded] = settle("m", m, state, T0)
+    assert isinstance(regraded, ScoreChanged) and regraded.grade == "A"
+    assert regraded.score == regraded.previous_score
+    assert settle("m", m, state, T0) == []
+
+
 def test_grade_below_the_minimum_blocks_qualification() -> None:
     m = model()
     state = ScoreState(grade="D")

@@ -250,6 +250,7 @@ class Scoring:
                 before = old.get(sid)
                 if before:  # keep what was announced, so only real changes are re-announced
                     state.reported, state.qualified = before.reported, before.qualified
+                    state.reported_grade = before.reported_grade
                 states[sid] = state
                 entries += [(contact, e) for e in made]
                 used |= {f"{contact}:{model_id}:{key}": n for key, n in caps.items()}

@@ -35,6 +35,7 @@ class ScoreState:
     grade: str = "F"
     qualified: bool = False
     reported: float | None = None  # the score last announced in score.changed
+    reported_grade: str | None = None  # and the grade announced with it
 
     def to_doc(self) -> dict[str, Any]:
         return dict(self.__dict__)

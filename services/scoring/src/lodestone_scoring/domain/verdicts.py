@@ -20,7 +20,10 @@ def settle(
 ) -> list[EventPayload]:
     score = round(score_at(state, model.decay, now), 2)
     out: list[EventPayload] = []
-    if state.reported is None or abs(score - state.reported) >= 0.01:
+    # Announced when the score or the grade moved (a fit change regrades at the same score);
+    # nothing that changes neither is announced.
+    moved = state.reported is None or abs(score - state.reported) >= 0.01
+    if moved or state.grade != state.reported_grade:
         out.append(
             ScoreChanged(
                 model_id=model_id,
@@ -31,7 +34,7 @@ def settle(
                 cause_event_id=cause,
             )
         )
-        state.reported = score
+        state.reported, state.reported_grade = score, state.grade
     now_qualified = qualifies(model, score, state.grade)
     if model.threshold and now_qualified != state.qualified:
         kind = LeadQualified if now_qualified else LeadDisqualified
