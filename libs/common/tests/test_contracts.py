@@ -109,3 +109,16 @@ def test_grades_are_declared_once_and_a_score_event_refuses_another() -> None:
     assert GRADES == get_args(Grade)
     with pytest.raises(ValidationError):
         ScoreChanged(model_id="default", score=1, previous_score=0, grade="Z")
+
+
+def test_an_envelope_built_from_a_payload_is_what_validation_would_make() -> None:
+    from lodestone_common.events import InteractionRecorded
+
+    payload = InteractionRecorded(interaction_type="page_visit", name="Pricing")
+    built = payload.envelope(contact_id="c1", producer="test")
+    assert Envelope.from_bytes(built.to_bytes()) == built
+    assert built.event_id and built.schema_version == 1 and built.occurred_at.tzinfo
+    with pytest.raises(ValueError):
+        payload.envelope(contact_id="c1", producer="test", occurred_at=datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        payload.envelope(contact_id="", producer="test")

@@ -33,18 +33,23 @@ class EventPayload(BaseModel):
         occurred_at: datetime | None = None,
         causation_id: UUID | None = None,
     ) -> Envelope:
+        at = occurred_at or utcnow()
+        if at.tzinfo is None or not contact_id or len(contact_id) > 100:
+            raise ValueError("an envelope needs an aware occurred_at and a contact id")
         fields: dict[str, Any] = {
             "event_type": self.event_type,
             "schema_version": self.schema_version,
             "producer": producer,
             "contact_id": contact_id,
             "payload": self.model_dump(mode="json", exclude_none=True),
-            "occurred_at": occurred_at or utcnow(),
+            "occurred_at": at,
             "causation_id": causation_id,
         }
         if event_id is not None:
             fields["event_id"] = event_id
-        return Envelope(**fields)
+        # Built from a payload validated as it was made: not validated a second time (the
+        # hot path of every service); consumers validate what they read.
+        return Envelope.model_construct(**fields)
 
 
 LifecycleStage = Literal[
