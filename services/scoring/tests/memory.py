@@ -79,9 +79,6 @@ class MemoryCaps:
             if k.split(":", 1)[0] in contacts and k.split(":", 3)[3] in windows
         }
 
-    async def save(self, used: dict[str, float], session: Session) -> None:
-        self.used.update(used)
-
     async def delete(
         self, contacts: list[str], session: Session, models: list[str] | None = None
     ) -> None:

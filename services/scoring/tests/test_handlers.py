@@ -18,6 +18,7 @@ from lodestone_common.events import (
 from lodestone_common.processing import MemoryTransactions, UnitOfWork
 from lodestone_common.topics import SCORES
 from lodestone_scoring.domain.defaults import DEFAULT_MODEL, DEFAULT_MODEL_ID
+from lodestone_scoring.domain.ledger import cap_window, recent_caps
 from lodestone_scoring.handlers import CONTACT_CHANGES, handlers
 from lodestone_scoring.service import Scoring
 
@@ -74,6 +75,39 @@ async def test_interactions_score_into_the_ledger_and_announce_the_change() -> N
     later = UnitOfWork()
     await table[InteractionRecorded]([pricing("c1", m) for m in range(5, 9)], later)
     assert scores(later) == [("c1", 36.0)]
+
+
+async def test_caps_live_in_the_state_and_a_legacy_states_caps_are_read_once() -> None:
+    stores, _, table = setup()
+    await table[InteractionRecorded]([pricing("c1", 0)], UnitOfWork())
+    state = stores.states.docs[f"c1:{DEFAULT_MODEL_ID}"]
+    week = cap_window("week", AT)
+    assert state["caps"] == {f"pricing:{week}": 10.0, f"visit:{AT.date().isoformat()}": 1.0}
+    assert stores.caps.used == {}  # no write of their own
+    # A state written before caps lived in it: its week's pricing points are in the old store.
+    legacy = f"c2:{DEFAULT_MODEL_ID}"
+    stores.states.docs[legacy] = {
+        **{k: v for k, v in state.items() if k != "caps"},
+        "contact_id": "c2",
+        "model_id": DEFAULT_MODEL_ID,
+    }
+    stores.caps.used[f"{legacy}:pricing:{week}"] = 30.0  # the week's cap is used up
+    uow = UnitOfWork()
+    await table[InteractionRecorded]([pricing("c2", 5)], uow)
+    assert scores(uow) == [("c2", 12.0)]  # 11 before, +1 for the visit, no pricing points
+    assert stores.states.docs[legacy]["caps"][f"pricing:{week}"] == 30.0
+
+
+def test_a_state_keeps_only_recent_cap_windows() -> None:
+    now = datetime(2026, 12, 20, tzinfo=UTC)
+    caps = {
+        "a:2026-12-20": 1.0,
+        "a:2026-12-05": 2.0,  # 15 days ago: kept
+        "a:2026-12-04": 3.0,
+        "b:2026-W49": 4.0,  # ended 2026-12-06
+        "b:2026-W48": 5.0,  # ended 2026-11-29
+    }
+    assert recent_caps(caps, now) == {"a:2026-12-20": 1.0, "a:2026-12-05": 2.0, "b:2026-W49": 4.0}
 
 
 async def test_contact_events_grade_merge_learn_and_forget() -> None:

@@ -32,6 +32,7 @@ from .domain.ledger import (
     cap_window,
     fit_points,
     grade_for,
+    recent_caps,
 )
 from .domain.predictive import OUTCOMES, NaiveBayes, features, training_deltas
 from .domain.profile import fit_fields, profile_change
@@ -78,26 +79,37 @@ class Scoring:
         contacts = sorted({c for c, _ in seen})
         states = await self.stores.states.load(contacts, models, uow.session)
         profiles = await self.stores.profiles.load(contacts, uow.session)
+        legacy = sorted(
+            {
+                c
+                for c in contacts
+                for m in models
+                if (st := states.get(state_id(c, m))) and st.caps is None
+            }
+        )
         windows = sorted({cap_window(per, i.at) for _, i in seen for per in ("day", "week")})
-        caps = await self.stores.caps.load(contacts, windows, uow.session)
-        used_before = dict(caps)
+        # States written before caps lived in them read theirs from the old store once.
+        old_caps = await self.stores.caps.load(legacy, windows, uow.session) if legacy else {}
         entries: list[tuple[str, Entry]] = []
         touched: dict[str, UUID | None] = {}
         for contact, interaction in seen:
             for model_id, (version, model) in models.items():
                 sid = state_id(contact, model_id)
-                state = states.setdefault(sid, ScoreState())
-                prefix = f"{contact}:{model_id}:"
-                local = {k[len(prefix) :]: v for k, v in caps.items() if k.startswith(prefix)}
-                made = apply_interaction(model_id, version, model, state, local, interaction)
-                caps.update({prefix + k: v for k, v in local.items()})
+                state = states.setdefault(sid, ScoreState(caps={}))
+                if state.caps is None:
+                    prefix = f"{sid}:"
+                    state.caps = {
+                        k[len(prefix) :]: v for k, v in old_caps.items() if k.startswith(prefix)
+                    }
+                made = apply_interaction(model_id, version, model, state, state.caps, interaction)
                 if made:
                     entries += [(contact, e) for e in made]
                     touched[sid] = UUID(interaction.event_id)
+        now = utcnow()
+        for sid in touched:  # the caps live in the state rewritten anyway: no write of their own
+            states[sid].caps = recent_caps(states[sid].caps or {}, now)
         await self._settle(states, profiles, models, touched, uow)
         await self.stores.ledger.add(entries, uow.session)
-        changed = {k: v for k, v in caps.items() if used_before.get(k) != v}
-        await self.stores.caps.save(changed, uow.session)
 
     async def _settle(
         self,
@@ -237,10 +249,10 @@ class Scoring:
         profiles = await self.stores.profiles.load(contacts, session)
         model_ids = list(models)
         await self.stores.ledger.delete(contacts, session, models=model_ids)
-        await self.stores.caps.delete(contacts, session, models=model_ids)
+        await self.stores.caps.delete(contacts, session, models=model_ids)  # legacy ones
         entries: list[tuple[str, Entry]] = []
-        used: dict[str, float] = {}
         states: dict[str, ScoreState] = {}
+        now = utcnow()
         for contact in contacts:
             for model_id, (version, model) in models.items():
                 state, made, caps = replay(
@@ -251,10 +263,9 @@ class Scoring:
                 if before:  # keep what was announced, so only real changes are re-announced
                     state.reported, state.qualified = before.reported, before.qualified
                     state.reported_grade = before.reported_grade
+                state.caps = recent_caps(caps, now)
                 states[sid] = state
                 entries += [(contact, e) for e in made]
-                used |= {f"{contact}:{model_id}:{key}": n for key, n in caps.items()}
-        await self.stores.caps.save(used, session)
         await self.stores.ledger.add(entries, session)
         await self._settle(states, profiles, models, dict.fromkeys(states), uow)
 

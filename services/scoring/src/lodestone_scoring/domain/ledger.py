@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from lodestone_common.conditions import holds
@@ -36,6 +36,9 @@ class ScoreState:
     qualified: bool = False
     reported: float | None = None  # the score last announced in score.changed
     reported_grade: str | None = None  # and the grade announced with it
+    # Points used of each capped rule per window ({rule:window: points}), recent windows only;
+    # None: a state written before caps lived in it (they are in the legacy `caps` store).
+    caps: dict[str, float] | None = None
 
     def to_doc(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -43,7 +46,7 @@ class ScoreState:
     @classmethod
     def of(cls, doc: dict[str, Any] | None) -> ScoreState:
         if not doc:
-            return cls()
+            return cls(caps={})
         return cls(**{k: doc[k] for k in cls.__dataclass_fields__ if k in doc})
 
 
@@ -93,6 +96,27 @@ def cap_window(per: str, at: datetime) -> str:
         return at.date().isoformat()
     year, week, _ = at.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+# Cap windows a state keeps: an interaction arriving more than this after its window ended
+# is scored as its window's first (events that late are rare; the state stays small).
+CAPS_KEPT = timedelta(days=15)
+
+
+def recent_caps(caps: dict[str, float], now: datetime) -> dict[str, float]:
+    """The caps of windows that ended within CAPS_KEPT of `now` (or end later)."""
+    oldest = (now - CAPS_KEPT).date()
+    kept = {}
+    for key, used in caps.items():
+        window = key.rsplit(":", 1)[1]
+        if "-W" in window:
+            year, week = window.split("-W")
+            end = date.fromisocalendar(int(year), int(week), 7)
+        else:
+            end = date.fromisoformat(window)
+        if end >= oldest:
+            kept[key] = used
+    return kept
 
 
 @dataclass

@@ -1,10 +1,11 @@
-"""Points used of each rule's cap per contact, model and window (day or week)."""
+"""Points used of each rule's cap, as states written before the caps moved into the score
+state kept them: read once for such a state, deleted with the contact."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -26,15 +27,6 @@ class Caps:
             {"contact_id": {"$in": contacts}, "window": {"$in": windows}}, session=session
         )
         return {d["_id"]: d["used"] async for d in found}
-
-    async def save(self, used: dict[str, float], session: Session) -> None:
-        ops = []
-        for key, points in used.items():
-            contact, model_id, _, window = key.split(":", 3)
-            fields = {"used": points, "contact_id": contact, "model_id": model_id, "window": window}
-            ops.append(UpdateOne({"_id": key}, {"$set": fields}, upsert=True))
-        if ops:
-            await self.collection.bulk_write(ops, ordered=False, session=session)
 
     async def delete(
         self, contacts: list[str], session: Session, models: list[str] | None = None
