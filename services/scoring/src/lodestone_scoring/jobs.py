@@ -33,8 +33,11 @@ class RecomputeJobs:
         after = job.checkpoint or ""
         while True:
             current = self.registry.active().get(model_id)
+            if current is None or current[0] < version:  # this replica has not seen it yet
+                await self.registry.reload()
+                current = self.registry.active().get(model_id)
             if current is None or current[0] != version:
-                return "superseded"
+                return "superseded"  # deactivated, or a newer version has its own job
             contacts = await self.scoring.stores.profiles.page(after, BATCH)
             if not contacts:
                 return "done"

@@ -25,6 +25,9 @@ class ModelRegistry:
         self.models = db["models"]
         self.versions = db["model_versions"]
         self._active: ActiveModels = {}
+        # One reload at a time: a periodic reload that read before a change must not land
+        # after the reload the change made (the cache would go back a version).
+        self._reloading = asyncio.Lock()
 
     def active(self) -> ActiveModels:
         return self._active
@@ -37,10 +40,12 @@ class ModelRegistry:
         await self.reload()
 
     async def reload(self) -> None:
-        active: ActiveModels = {}
-        async for doc in self.models.find({"definition.active": True}):
-            active[doc["_id"]] = (doc["version"], ModelDefinition.model_validate(doc["definition"]))
-        self._active = active
+        async with self._reloading:
+            active: ActiveModels = {}
+            async for doc in self.models.find({"definition.active": True}):
+                definition = ModelDefinition.model_validate(doc["definition"])
+                active[doc["_id"]] = (doc["version"], definition)
+            self._active = active
 
     async def watch(self, every: float = 2.0) -> None:
         while True:
