@@ -108,6 +108,9 @@ class LeaseLog:
         self.stores = SimpleNamespace(enrollments=self)  # the runner's view of the service
         self.thrice = asyncio.Event()
 
+    async def guarded(self, write: Any) -> Any:
+        return await write
+
     async def claim_due(
         self, token: str, limit: int, lease: float, partitions: frozenset[int] | None = None
     ) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ the same member, and one contact's events are written by one process at a time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -158,6 +159,9 @@ class Processor:
     # The service keeps an `erased` register: drop events about erased contacts.
     erase_filter: bool = False
     edges: Mapping[str, Edge] = field(default_factory=dict)
+    # Held for each batch's transaction: the service's other writers in this process (a
+    # runner) take it for their statements, so they never meet an open transaction.
+    guard: asyncio.Lock | None = None
     _by_type: dict[str, Handler] = field(init=False, repr=False)
     _by_edge: dict[str, Handler] = field(init=False, repr=False)
 
@@ -201,7 +205,10 @@ class Processor:
         async def work(uow: UnitOfWork) -> dict[str, str]:
             return await self._apply(events, uow)
 
-        return await self.transactions.run(work) or None
+        if self.guard is None:
+            return await self.transactions.run(work) or None
+        async with self.guard:
+            return await self.transactions.run(work) or None
 
     async def _apply(self, events: list[Item], uow: UnitOfWork) -> dict[str, str]:
         unseen = await self.inbox.unseen([key_of(e) for e in events], session=uow.session)

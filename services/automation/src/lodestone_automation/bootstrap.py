@@ -64,7 +64,13 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
         # Enrollments are durable: the runner has work (the processor wakes the relay).
         triggers = Triggers(automation, catalog, runner.wake)
         processor = Processor(
-            SERVICE, handlers(triggers), runtime.mongo, runtime.db, outbox, erase_filter=True
+            SERVICE,
+            handlers(triggers),
+            runtime.mongo,
+            runtime.db,
+            outbox,
+            erase_filter=True,
+            guard=automation.exclusive,
         )
         subscribe(
             runtime,

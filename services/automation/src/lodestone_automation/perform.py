@@ -83,26 +83,32 @@ class Performer:
         }
         if isinstance(step, TaskStep):  # all in the database: one transaction, no "started"
             task = self._task(step, enrollment, contact)
-            return await self.automation.task_action(
-                key,
-                detail,
-                task,
-                _announce(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
+            return await self.automation.guarded(
+                self.automation.task_action(
+                    key,
+                    detail,
+                    task,
+                    _announce(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
+                )
             )
-        earlier = await self.automation.stores.actions.begin(key, detail)
+        earlier = await self.automation.guarded(self.automation.stores.actions.begin(key, detail))
         if earlier is not None:
             return f"already {earlier}"
         try:
             status, info = await self._do(step, key, enrollment, contact)
         except Exception as exc:
             info = {"error": repr(exc)}
-            await self.automation.finish_action(
-                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+            await self.automation.guarded(
+                self.automation.finish_action(
+                    key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+                )
             )
             return "failed"
         outcome = "skipped" if status == "skipped" else "succeeded"
-        await self.automation.finish_action(
-            key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
+        await self.automation.guarded(
+            self.automation.finish_action(
+                key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
+            )
         )
         # A skip says why in the enrollment's history too (the API and the console show it).
         return f"skipped: {info['reason']}" if status == "skipped" else status
@@ -112,15 +118,17 @@ class Performer:
     ) -> tuple[str, float | None]:
         """(outcome, seconds until the next attempt, or None when done)."""
         key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
-        record = await self.automation.stores.actions.webhook_attempt(
-            key,
-            {
-                "contact_id": enrollment["contact_id"],
-                "workflow_id": enrollment["workflow_id"],
-                "enrollment_id": enrollment["_id"],
-                "step_id": step.id,
-                "type": step.type,
-            },
+        record = await self.automation.guarded(
+            self.automation.stores.actions.webhook_attempt(
+                key,
+                {
+                    "contact_id": enrollment["contact_id"],
+                    "workflow_id": enrollment["workflow_id"],
+                    "enrollment_id": enrollment["_id"],
+                    "step_id": step.id,
+                    "type": step.type,
+                },
+            )
         )
         if record["status"] in ("delivered", "failed"):
             return f"already {record['status']}", None
@@ -141,24 +149,35 @@ class Performer:
             # answered, would make webhooks a port scanner of the inside.
             info = {"attempts": attempt, "reason": "refused by policy"}
             log.warning("webhook refused by policy", extra={"step": key, "why": str(exc)})
-            await self.automation.finish_action(
-                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+            await self.automation.guarded(
+                self.automation.finish_action(
+                    key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+                )
             )
             return "refused by policy", None
         if 200 <= status < 300:
             info = {"attempts": attempt, "http_status": status}
-            await self.automation.finish_action(
-                key, "delivered", info, _announce(enrollment, step.id, step.type, "succeeded", info)
+            await self.automation.guarded(
+                self.automation.finish_action(
+                    key,
+                    "delivered",
+                    info,
+                    _announce(enrollment, step.id, step.type, "succeeded", info),
+                )
             )
             return "delivered", None
         if attempt >= step.max_attempts:
             info = {"attempts": attempt, "http_status": status}
-            await self.automation.finish_action(
-                key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+            await self.automation.guarded(
+                self.automation.finish_action(
+                    key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+                )
             )
             return "failed", None
-        await self.automation.finish_action(
-            key, "retrying", {"attempts": attempt, "http_status": status}
+        await self.automation.guarded(
+            self.automation.finish_action(
+                key, "retrying", {"attempts": attempt, "http_status": status}
+            )
         )
         return f"retrying after HTTP {status or 'unreachable'}", backoff_seconds(attempt)
 
@@ -233,7 +252,9 @@ class Performer:
             response = await self.contacts.patch(contact_id, {"owner_id": owner})
             if response.status_code >= 400:
                 return "skipped", {"reason": f"contacts answered {response.status_code}"}
-            await self.automation.stores.audience.note_owner(contact_id, owner)
+            await self.automation.guarded(
+                self.automation.stores.audience.note_owner(contact_id, owner)
+            )
             contact["owner_id"] = owner
             return "assigned", {"owner_id": owner, "why": why}
         raise AssertionError(f"not an action: {step!r}")

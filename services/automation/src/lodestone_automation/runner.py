@@ -55,6 +55,7 @@ class Runner:
         owned: Callable[[], frozenset[int] | None] = lambda: None,
     ) -> None:
         self.automation = automation
+        self.enrollments = automation.stores.enrollments
         # The partitions whose contacts this process advances (None: every partition, for
         # a process that consumes nothing).
         self.owned = owned
@@ -97,9 +98,9 @@ class Runner:
         while True:
             await asyncio.sleep(RENEW_SECONDS)
             try:
-                await self.automation.stores.enrollments.renew_claims(
-                    self.token, sorted(self._leased.values()), CLAIM_LEASE_SECONDS
-                )
+                held = sorted(self._leased.values())
+                renew = self.enrollments.renew_claims(self.token, held, CLAIM_LEASE_SECONDS)
+                await self.automation.guarded(renew)
             except Exception as exc:  # the next renewal tries again; the lease has slack
                 log.warning("could not renew enrollment leases", extra={"error": repr(exc)})
 
@@ -112,9 +113,8 @@ class Runner:
             if free < CLAIM_WHEN_FREE:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            claimed = await self.automation.stores.enrollments.claim_due(
-                self.token, free, CLAIM_LEASE_SECONDS, self.owned()
-            )
+            claim = self.enrollments.claim_due(self.token, free, CLAIM_LEASE_SECONDS, self.owned())
+            claimed = await self.automation.guarded(claim)
             self.progress.beat(RUNNER)
             for enrollment in claimed:
                 task = asyncio.create_task(self._advance_logged(enrollment))
@@ -163,12 +163,8 @@ class Runner:
         workflow = await self.automation.stores.workflows.get(enrollment["workflow_id"])
         if workflow is None or workflow["status"] in ("paused", "archived"):
             # A paused workflow holds its enrollments; they continue when it is resumed.
-            await self.automation.save_progress(
-                eid,
-                self.token,
-                {"due_at": utcnow() + timedelta(seconds=5), "claimed_until": None},
-                [],
-            )
+            later = {"due_at": utcnow() + timedelta(seconds=5), "claimed_until": None}
+            await self.automation.guarded(self.automation.save_progress(eid, self.token, later, []))
             return
         definition = await self.catalog.definition(enrollment["workflow_id"], enrollment["version"])
         if definition is None:
@@ -185,8 +181,9 @@ class Runner:
         notes: list[dict[str, Any]] = []
 
         async def stop(fields: dict[str, Any], announce: Envelope | None = None) -> None:
-            await self.automation.save_progress(
-                eid, self.token, {**progress, **fields}, notes, announce
+            saved = {**progress, **fields}
+            await self.automation.guarded(
+                self.automation.save_progress(eid, self.token, saved, notes, announce)
             )
 
         for _ in range(MAX_STEPS_PER_RUN):

@@ -7,9 +7,11 @@ writes and the events announcing it commit together.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
@@ -23,6 +25,7 @@ from .domain.workflows import WorkflowDefinition
 from .stores import LIVE, Stores
 
 PRODUCER = "automation"
+T = TypeVar("T")
 # What the other services read of a task (reporting counts it per owner).
 _TASK_EVENT_FIELDS = ("status", "owner_id", "due_at", "outcome")
 
@@ -43,6 +46,16 @@ class Automation:
     def __init__(self, stores: Stores, transactions: Transactions) -> None:
         self.stores = stores
         self.transactions = transactions
+        # One writer at a time in this process: the consumer's batch transaction and the
+        # runner's statements touch the same contacts' enrollments (the process owns their
+        # partitions), and a statement that meets a transaction's uncommitted write can wedge
+        # the local database until the transaction times out (bench/README, "Known limits").
+        self.exclusive = asyncio.Lock()
+
+    async def guarded(self, write: Awaitable[T]) -> T:
+        """`write`, with no consumer transaction of this process open meanwhile."""
+        async with self.exclusive:
+            return await write
 
     # -- enrolling -------------------------------------------------------------------------
 
