@@ -31,7 +31,6 @@ the same member, and one contact's events are written by one process at a time.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -44,6 +43,7 @@ from .admin import adopt_offsets
 from .consumer import EnvelopeEvent, Rejections, envelope_parser, subscribe_batch
 from .envelope import Envelope
 from .events import TOPIC_OF, ContactErased, EventPayload
+from .guard import Guard
 from .http import Runtime
 from .mongo import Erased, Inbox, in_transaction
 from .outbox import Outbox
@@ -159,9 +159,9 @@ class Processor:
     # The service keeps an `erased` register: drop events about erased contacts.
     erase_filter: bool = False
     edges: Mapping[str, Edge] = field(default_factory=dict)
-    # Held for each batch's transaction: the service's other writers in this process (a
-    # runner) take it for their statements, so they never meet an open transaction.
-    guard: asyncio.Lock | None = None
+    # Held exclusively for each batch's transaction: the service's other writers in this
+    # process (a runner) share it for their statements, so they never meet an open one.
+    guard: Guard | None = None
     _by_type: dict[str, Handler] = field(init=False, repr=False)
     _by_edge: dict[str, Handler] = field(init=False, repr=False)
 
@@ -207,7 +207,7 @@ class Processor:
 
         if self.guard is None:
             return await self.transactions.run(work) or None
-        async with self.guard:
+        async with self.guard.exclusive():
             return await self.transactions.run(work) or None
 
     async def _apply(self, events: list[Item], uow: UnitOfWork) -> dict[str, str]:

@@ -70,7 +70,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
             runtime.db,
             outbox,
             erase_filter=True,
-            guard=automation.exclusive,
+            guard=automation.guard,
         )
         subscribe(
             runtime,

@@ -7,7 +7,6 @@ writes and the events announcing it commit together.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
+from lodestone_common.guard import Guard
 from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import AUTOMATION
@@ -46,15 +46,14 @@ class Automation:
     def __init__(self, stores: Stores, transactions: Transactions) -> None:
         self.stores = stores
         self.transactions = transactions
-        # One writer at a time in this process: the consumer's batch transaction and the
-        # runner's statements touch the same contacts' enrollments (the process owns their
-        # partitions), and a statement that meets a transaction's uncommitted write can wedge
-        # the local database until the transaction times out (bench/README, "Known limits").
-        self.exclusive = asyncio.Lock()
+        # The consumer's batch transaction and the runner's statements touch the same
+        # contacts' enrollments (the process owns their partitions): the transaction holds
+        # the guard alone, the statements share it (lodestone_common.guard).
+        self.guard = Guard()
 
     async def guarded(self, write: Awaitable[T]) -> T:
         """`write`, with no consumer transaction of this process open meanwhile."""
-        async with self.exclusive:
+        async with self.guard.shared():
             return await write
 
     # -- enrolling -------------------------------------------------------------------------
