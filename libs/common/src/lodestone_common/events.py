@@ -7,7 +7,7 @@ Evolution rule: a version only ever gains optional fields; a breaking change is 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,18 +64,11 @@ LifecycleStage = Literal[
 ]
 # The forward path a prospect walks (reports count it as the funnel); the exits can be
 # reached from any stage.
-FUNNEL: tuple[LifecycleStage, ...] = (
-    "subscriber",
-    "lead",
-    "marketing_qualified",
-    "sales_qualified",
-    "opportunity",
-    "customer",
-)
 EXITS: tuple[LifecycleStage, ...] = ("lost", "disqualified")
+FUNNEL: tuple[LifecycleStage, ...] = tuple(s for s in get_args(LifecycleStage) if s not in EXITS)
 # Fit grades, best first; F is what a contact with no fit data gets.
 Grade = Literal["A", "B", "C", "D", "E", "F"]
-GRADES: tuple[Grade, ...] = ("A", "B", "C", "D", "E", "F")
+GRADES: tuple[Grade, ...] = get_args(Grade)
 
 InteractionType = Literal[
     "page_visit",

@@ -55,10 +55,13 @@ class Job:
         update: dict[str, Any] = {"$set": {"checkpoint": checkpoint, "heartbeat_at": utcnow()}}
         if inc:
             update["$inc"] = inc
-        if push:
-            update["$push"] = {
-                f: {"$each": items, "$slice": most} for f, (items, most) in push.items() if items
-            }
+        appended = {
+            f: {"$each": items, "$slice": most}
+            for f, (items, most) in (push or {}).items()
+            if items
+        }
+        if appended:
+            update["$push"] = appended
         await self.collection.update_one({"_id": self.id}, update)
 
 

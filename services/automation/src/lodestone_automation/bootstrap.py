@@ -96,7 +96,6 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.runner = runner
     app.state.contacts = contacts
-    app.state.transactions = transactions
     app.state.settings = settings
     return app
 

@@ -72,11 +72,8 @@ class Runner:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._leased: dict[asyncio.Task[None], str] = {}  # in flight -> its enrollment id
         self._renewing: asyncio.Task[None] | None = None
+        # Performs steps' actions; the API shares its signed links, webhook policy and sealer.
         self.performer = Performer(automation, settings, mailer, contacts)
-        # What the API shares with the actions: signed links, the webhook policy, the sealer.
-        self.links = self.performer.links
-        self.policy = self.performer.policy
-        self.sealer = self.performer.sealer
 
     def wake(self) -> None:
         self._wake.set()

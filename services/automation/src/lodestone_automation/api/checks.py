@@ -33,7 +33,7 @@ def masked(definition: dict[str, Any]) -> dict[str, Any]:
 def check_definition(body: WorkflowDefinition, runner: Runner) -> None:
     """What this installation refuses to save (and so to validate): webhooks to the inside,
     senders on other domains; 422 naming the step."""
-    check_destinations(body, runner.policy)
+    check_destinations(body, runner.performer.policy)
     check_senders(body, runner.settings.sender_domains())
 
 

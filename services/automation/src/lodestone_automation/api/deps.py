@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from lodestone_common.processing import Transactions
 from lodestone_common.provided import provided
 
 from ..catalog import Catalog
@@ -16,4 +15,3 @@ AutomationDep = Annotated[Automation, provided("automation")]
 CatalogDep = Annotated[Catalog, provided("catalog")]
 RunnerDep = Annotated[Runner, provided("runner")]
 ContactsDep = Annotated[ContactsClient, provided("contacts")]
-TransactionsDep = Annotated[Transactions, provided("transactions")]

@@ -13,7 +13,7 @@ from lodestone_common.envelope import utcnow
 from lodestone_common.processing import UnitOfWork
 
 from ..domain.workflows import WorkflowDefinition
-from .deps import AutomationDep, RunnerDep, TransactionsDep
+from .deps import AutomationDep, RunnerDep
 from .workflows import missing
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
@@ -80,7 +80,6 @@ async def enroll(
     body: ManualEnrollment,
     automation: AutomationDep,
     runner: RunnerDep,
-    transactions: TransactionsDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Enrollment:
     doc = await automation.stores.workflows.get(workflow_id)
@@ -98,7 +97,7 @@ async def enroll(
             doc, definition, body.contact_id, utcnow(), f"enrolled by {key.name}", uow
         )
 
-    made, why = await transactions.run(work)
+    made, why = await automation.transactions.run(work)
     if made is None:
         raise HTTPException(status.HTTP_409_CONFLICT, why)
     return _enrollment(made)

@@ -33,7 +33,7 @@ def _parts(links: LinkSigner, token: str) -> list[str]:
 async def _track(
     runner: Runner, contacts: ContactsClient, token: str, name: str, extra: dict[str, str]
 ) -> None:
-    parts = _parts(runner.links, token)
+    parts = _parts(runner.performer.links, token)
     contact_id, workflow_id, action = parts
     # One id per (action, kind): reopening the same email records one open.
     event_id = hashlib.sha256(f"{action}|{name}|{extra.get('url', '')}".encode()).hexdigest()
@@ -62,7 +62,7 @@ color:#fff;cursor:pointer}}</style></head><body>{body}</body></html>"""
     summary="Recipient's unsubscribe link: asks to confirm (link scanners only look)",
 )
 async def unsubscribe_page(token: str, runner: RunnerDep) -> HTMLResponse:
-    _parts(runner.links, token)
+    _parts(runner.performer.links, token)
     body = (
         "<h1>Unsubscribe?</h1><p>You will not get these emails any more.</p>"
         f'<form method="post" action="/unsubscribe/{html.escape(token)}">'
@@ -95,7 +95,7 @@ async def clicked(
     if not url.startswith(("http://", "https://")):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "url: must be http(s)")
     # Only where the email pointed: not an open redirect, and no new "clicks" for new URLs.
-    if not runner.links.url_signed(token, url, sig):
+    if not runner.performer.links.url_signed(token, url, sig):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown link")
     await _track(runner, contacts, token, "Email Clicked", {"url": url})
     return RedirectResponse(url, status_code=302)

@@ -67,7 +67,7 @@ async def create(
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
     check_definition(body, runner)
-    seal_secrets(body, None, runner.sealer)
+    seal_secrets(body, None, runner.performer.sealer)
     return _workflow(await automation.stores.workflows.create(body, key.name))
 
 
@@ -102,7 +102,7 @@ async def replace(
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
     check_definition(body, runner)
-    seal_secrets(body, await automation.stores.workflows.get(workflow_id), runner.sealer)
+    seal_secrets(body, await automation.stores.workflows.get(workflow_id), runner.performer.sealer)
     try:
         doc = await automation.stores.workflows.replace(workflow_id, body, key.name)
     except Conflict as exc:
