@@ -108,6 +108,16 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
             },
         )
         assert sent.status_code == 202, sent.text
+        # Another rep's lead: ours to read and call, not to change.
+        theirs = await contacts.post(
+            "/v1/contacts",
+            json={
+                "email": f"bo.{tag}@example.com",
+                "first_name": f"Bo{tag}",
+                "owner_id": f"ben-{tag}",
+            },
+        )
+        assert theirs.status_code == 201, theirs.text
     async with services.client("automation") as automation:
 
         async def tasked() -> Any:  # the workflow assigned the lead and set the call
@@ -175,6 +185,13 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
             timeout=WAIT_MS
         )
         await page.screenshot(path=str(SHOTS / "rep-contact-overview.png"), full_page=True)
+
+        # Another rep's lead: the rep may log a call, the record itself says whose it is.
+        await page.goto(base + f"/contacts/{theirs.json()['id']}")
+        await expect(page.get_by_test_id("not-yours")).to_contain_text(f"ben-{tag}")
+        await expect(page.get_by_role("button", name="Log a call")).to_be_visible()
+        assert await page.get_by_role("button", name="Save changes").count() == 0
+        await page.screenshot(path=str(SHOTS / "rep-someone-elses-contact.png"), full_page=True)
 
         # The manager sees the call and the task on the leaderboard.
         page = await page_for()

@@ -30,6 +30,8 @@ answers a clear 4xx (or is neutralised) and changes nothing it should not.
 | automation called contacts with the admin key     | test_automation_reaches_contacts_with..|
 | the console proxy climbed to `/metrics` with `..`;| test_the_console_serves_only_its_own_..|
 |   `/assets/%00` gave a 500                        |                                        |
+| rep ana took rep ben's lead, edited his task and  | test_reps_change_only_their_own_and_...|
+|   merged contacts (a merge deletes a record)      |                                        |
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ from uuid import uuid4
 import pytest
 
 from lodestone_automation.settings import DEV_SECRETS_KEY
+from lodestone_common.people import PersonTokens, person
 from lodestone_common.sealing import Sealer
+from lodestone_common.settings import DEV_PERSON_SECRET
 
 MASK = "********"
 
@@ -484,3 +488,78 @@ async def test_automation_reaches_contacts_with_a_key_of_its_own(services) -> No
         assert (await http.get("/v1/contacts")).status_code == 403
         assert (await http.delete("/v1/contacts/ct_x")).status_code == 403
         assert (await http.get("/v1/segments")).status_code == 403
+
+
+async def test_reps_change_only_their_own_and_unassigned_records(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    """Round two, medium: rep ana reassigned rep ben's lead to herself, edited his task and
+    merged two contacts. Now a rep changes only their own and unassigned contacts and tasks
+    (logging calls and notes on anyone stays open), a manager the team's, a marketer contacts
+    but not tasks, and a merge takes the erase permission."""
+    tokens = PersonTokens(DEV_PERSON_SECRET)  # the test stack runs with the development secret
+    tag = uuid4().hex[:6]
+    ana = tokens.sign(person("u_ana", f"ana.{tag}@example.com", "rep", rep_id=f"ana-{tag}"))
+    ben_id = f"ben-{tag}"
+    manager = tokens.sign(person("u_mgr", f"mgr.{tag}@example.com", "manager"))
+    marketer = tokens.sign(person("u_mkt", f"mkt.{tag}@example.com", "marketer"))
+    async with (
+        services.client("contacts") as admin,
+        services.client("contacts", key=ana) as as_ana,
+        services.client("automation", key=ana) as ana_tasks,
+    ):
+        bens = await admin.post(
+            "/v1/contacts", json={"email": f"bens.{tag}@x.io", "owner_id": ben_id}
+        )
+        free = await admin.post("/v1/contacts", json={"email": f"free.{tag}@x.io"})
+        ben_lead, free_lead = bens.json()["id"], free.json()["id"]
+
+        for change in ({"owner_id": f"ana-{tag}"}, {"company": "Mine now"}, {"tags": ["mine"]}):
+            refused = await as_ana.patch(f"/v1/contacts/{ben_lead}", json=change)
+            assert refused.status_code == 403, refused.text
+            assert repr(ben_id) in refused.json()["message"]
+        merged = await as_ana.post(
+            f"/v1/contacts/{free_lead}/merge", json={"merge_ids": [ben_lead]}
+        )
+        assert merged.status_code == 403 and "contacts:erase" in merged.text
+        note = await as_ana.post(f"/v1/contacts/{ben_lead}/notes", json={"text": "Called back"})
+        assert note.status_code == 201, note.text
+        csv_import = await as_ana.post(
+            "/v1/contacts/imports",
+            content=f"email,company\nbens.{tag}@x.io,Taken\n",
+            headers={"content-type": "text/csv"},
+        )
+        assert csv_import.status_code == 403, csv_import.text
+        claimed = await as_ana.patch(f"/v1/contacts/{free_lead}", json={"owner_id": f"ana-{tag}"})
+        assert claimed.status_code == 200 and claimed.json()["owner_id"] == f"ana-{tag}"
+        unchanged = (await admin.get(f"/v1/contacts/{ben_lead}")).json()
+        assert (unchanged["owner_id"], unchanged["company"]) == (ben_id, None)
+
+        async with services.client("automation") as automation:
+
+            async def ben_task() -> dict[str, Any] | None:
+                made = await automation.post(
+                    "/v1/tasks",
+                    json={
+                        "contact_id": ben_lead,
+                        "title": "Call back",
+                        "due_at": "2030-01-02T09:00:00Z",
+                        "owner_id": ben_id,
+                    },
+                )
+                return made.json() if made.status_code == 201 else None  # 404 until it knows
+
+            task = await eventually(ben_task, timeout=60)
+        for change in ({"status": "done"}, {"owner_id": f"ana-{tag}"}, {"note": "mine"}):
+            refused = await ana_tasks.patch(f"/v1/tasks/{task['id']}", json=change)
+            assert refused.status_code == 403, refused.text
+
+        async with (
+            services.client("contacts", key=marketer) as as_marketer,
+            services.client("automation", key=marketer) as marketer_tasks,
+            services.client("automation", key=manager) as manager_tasks,
+        ):
+            edited = await as_marketer.patch(f"/v1/contacts/{ben_lead}", json={"company": "Acme"})
+            assert edited.status_code == 200, edited.text
+            refused = await marketer_tasks.patch(f"/v1/tasks/{task['id']}", json={"note": "x"})
+            assert refused.status_code == 403, refused.text
+            done = await manager_tasks.patch(f"/v1/tasks/{task['id']}", json={"status": "done"})
+            assert done.status_code == 200 and done.json()["status"] == "done", done.text

@@ -75,3 +75,20 @@ def test_a_key_ring_without_the_secret_takes_no_person_tokens() -> None:
     token = PersonTokens(SECRET).sign(person("u_1", "ana@example.com", "admin"))
     assert KeyRing.from_settings("k", None, SECRET).identify(token) is not None
     assert KeyRing.from_settings("k", None, None).identify(token) is None
+
+
+def test_reps_change_their_own_and_unassigned_records_managers_everyones() -> None:
+    from lodestone_common.auth import ApiKey
+    from lodestone_common.people import changes_everyones, may_change
+
+    ana = person("u1", "ana@x.io", "rep", rep_id="ana")
+    loner = person("u2", "lone@x.io", "rep")  # a rep user not linked to a rep record
+    marketer = person("u3", "m@x.io", "marketer")
+    manager = person("u4", "boss@x.io", "manager")
+    system = ApiKey("crm-sync", b"", frozenset({"contacts:write"}))
+    assert may_change(ana, "contacts", "ana") and may_change(ana, "contacts", None)
+    assert not may_change(ana, "contacts", "ben") and not may_change(ana, "tasks", "ben")
+    assert not may_change(loner, "tasks", "ana") and may_change(loner, "tasks", None)
+    assert may_change(marketer, "contacts", "ben") and not may_change(marketer, "tasks", "ben")
+    assert may_change(manager, "tasks", "ben") and may_change(system, "contacts", "ben")
+    assert changes_everyones(manager, "contacts") and not changes_everyones(ana, "contacts")

@@ -114,6 +114,9 @@ def test_traits_that_do_not_fit_a_field_are_coerced_or_kept_aside() -> None:
     assert trait_value("age", 42.0) == {"age": 42}
     assert trait_value("age", "old") == {"custom.age": "old"}
     assert trait_value("age", True) == {"custom.age": True}
+    # Whole numbers past 64 bits (found by the stored-data fuzz: -1e300 is an integer float).
+    assert trait_value("age", -1e300) == {"custom.age": -1e300}
+    assert trait_value("company_size", "9" * 30) == {"custom.company_size": "9" * 30}
     # Segment's spec: the company is an object.
     assert trait_value("company", {"name": "Acme", "employee_count": 50, "industry": "Retail"}) == {
         "company": "Acme",

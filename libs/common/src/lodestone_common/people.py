@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import jwt
+from fastapi import HTTPException, status
 
 from .auth import ADMIN_SCOPE, ApiKey
 
@@ -55,6 +56,20 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     "viewer": _READ,
 }
 
+# Whose records a role may change, beyond its scopes: everyone's in the areas named here,
+# elsewhere only its own (owned by the person's rep id) and unassigned ones. Managers run the
+# team (one team until sales operations brings several); marketers keep contact data for
+# campaigns but work nobody's tasks; reps work their own leads and may claim unassigned ones.
+# Reading stays open to every role: a rep answering a lead's call needs that lead's record.
+Area = Literal["contacts", "tasks"]
+CHANGES_EVERYONES: dict[Role, frozenset[Area]] = {
+    "admin": frozenset({"contacts", "tasks"}),
+    "manager": frozenset({"contacts", "tasks"}),
+    "marketer": frozenset({"contacts"}),
+    "rep": frozenset(),
+    "viewer": frozenset(),
+}
+
 ISSUER = "lodestone-console"
 AUDIENCE = "lodestone"
 TOKEN_SECONDS = 60
@@ -83,6 +98,30 @@ def person(
         display_name=name,
         rep_id=rep_id,
     )
+
+
+def may_change(who: ApiKey, area: Area, owner_id: str | None) -> bool:
+    """Whether `who` may change a record of `area` that `owner_id` (a rep id) owns. API keys
+    are systems acting for the whole organisation: their scopes alone decide."""
+    if not isinstance(who, Person) or area in CHANGES_EVERYONES[who.role]:
+        return True
+    return owner_id is None or (who.rep_id is not None and owner_id == who.rep_id)
+
+
+def check_change(who: ApiKey, area: Area, owner_id: str | None, what: str) -> None:
+    """403, naming the owner, when `who` may not change `what` (see may_change)."""
+    if not may_change(who, area, owner_id):
+        roles = " or ".join(r for r in ROLES if area in CHANGES_EVERYONES[r])
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"{what} belongs to rep {owner_id!r}: only that rep or a person with the role "
+            f"{roles} may change it",
+        )
+
+
+def changes_everyones(who: ApiKey, area: Area) -> bool:
+    """Whether `who` may change every record of `area` (an import, a bulk edit)."""
+    return not isinstance(who, Person) or area in CHANGES_EVERYONES[who.role]
 
 
 class PersonTokens:

@@ -29,13 +29,15 @@ interface Place {
   label: string;
   icon: ReactNode;
   scope: string;
+  everyones?: "contacts" | "tasks";
 }
 
 const PLACES: Place[] = [
   { to: "/day", label: "My day", icon: <IconCalendarCheck size={18} />, scope: "tasks:read" },
   { to: "/contacts", label: "Contacts", icon: <IconAddressBook size={18} />, scope: "contacts:read" },
   { to: "/reports", label: "Reports", icon: <IconChartBar size={18} />, scope: "reports:read" },
-  { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write" },
+  // An import changes whichever contacts its emails match: only for who changes everyone's.
+  { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write", everyones: "contacts" },
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
 ];
@@ -63,7 +65,7 @@ export function App() {
   }
   if (!me) return <SignInPage />;
 
-  const places = PLACES.filter((p) => can(p.scope));
+  const places = PLACES.filter((p) => can(p.scope) && (!p.everyones || me.changes_everyones.includes(p.everyones)));
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>

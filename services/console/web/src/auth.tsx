@@ -8,6 +8,8 @@ interface AuthState {
   signIn: (email: string, password: string) => Promise<void>;
   signOut: () => Promise<void>;
   can: (scope: string) => boolean;
+  /** Whether the person may change a record of `area` owned by the rep `ownerId` (the services enforce the same rule). */
+  canChange: (area: "contacts" | "tasks", ownerId: string | null | undefined) => boolean;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -52,7 +54,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [me],
   );
 
-  return <AuthContext.Provider value={{ me, loading, signIn, signOut, can }}>{children}</AuthContext.Provider>;
+  const canChange = useCallback(
+    (area: "contacts" | "tasks", ownerId: string | null | undefined) =>
+      can(`${area}:write`) && (me!.changes_everyones.includes(area) || !ownerId || ownerId === me!.rep_id),
+    [me, can],
+  );
+
+  return <AuthContext.Provider value={{ me, loading, signIn, signOut, can, canChange }}>{children}</AuthContext.Provider>;
 }
 
 export function useAuth(): AuthState {

@@ -7,6 +7,8 @@ export interface Me {
   role: Role;
   rep_id: string | null;
   scopes: string[];
+  /** Areas ("contacts", "tasks") where this person changes everyone's records; elsewhere only their own and unassigned ones. */
+  changes_everyones: string[];
   csrf: string;
 }
 

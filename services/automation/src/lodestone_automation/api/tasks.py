@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
+from lodestone_common.people import check_change
 
 from .deps import AutomationDep
 
@@ -136,6 +137,10 @@ async def create(
 async def change(
     task_id: str, body: TaskChange, automation: AutomationDep, key: ApiKey = Scope("tasks:write")
 ) -> Task:
+    current = await automation.stores.tasks.get(task_id)
+    if current is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
+    check_change(key, "tasks", current.get("owner_id"), f"task {task_id!r}")
     fields: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"status"})
     if body.status is not None:
         done = body.status == "done"

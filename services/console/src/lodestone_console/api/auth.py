@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lodestone_common.people import ROLE_SCOPES
+from lodestone_common.people import CHANGES_EVERYONES, ROLE_SCOPES
 
 from ..domain.users import valid_password
 from ..service import SignedIn
@@ -51,6 +51,9 @@ class Me(BaseModel):
     role: str
     rep_id: str | None
     scopes: list[str]
+    # Areas where the person changes everyone's records; elsewhere only their own and
+    # unassigned ones (the services enforce it; the screens show it).
+    changes_everyones: list[str]
     # Send back as X-CSRF-Token on every change.
     csrf: str
 
@@ -64,6 +67,7 @@ def _me(signed: SignedIn) -> Me:
         role=who.role,
         rep_id=who.rep_id,
         scopes=sorted(ROLE_SCOPES[who.role]),
+        changes_everyones=sorted(CHANGES_EVERYONES[who.role]),
         csrf=signed.csrf,
     )
 

@@ -34,12 +34,12 @@ export function TaskList({ tasks, contactNames, empty }: { tasks: Task[]; contac
 }
 
 function TaskRow({ task, contact, onDone }: { task: Task; contact?: string; onDone: () => void }) {
-  const { can } = useAuth();
+  const { canChange } = useAuth();
   const { data: reps } = useReps();
   const overdue = task.status === "open" && dayjs(task.due_at).isBefore(dayjs());
   const change = useChange((body: Record<string, unknown>) => svc.patch<Task>("automation", `/tasks/${task.id}`, body), [["tasks"]], "Task updated");
   const snooze = (to: dayjs.Dayjs) => change.mutate({ due_at: to.toISOString() });
-  const writable = can("tasks:write");
+  const writable = canChange("tasks", task.owner_id);
   return (
     <Paper withBorder p="sm" data-testid="task" aria-label={task.title}>
       <Group justify="space-between" wrap="wrap" gap="xs">

@@ -35,7 +35,7 @@ const FUNNEL = STAGES.slice(0, 6) as readonly string[];
 
 export function ContactPage() {
   const { id = "" } = useParams();
-  const { can } = useAuth();
+  const { can, canChange } = useAuth();
   const { data: reps } = useReps();
   const [logging, setLogging] = useState<"call" | "meeting" | null>(null);
   const [newTask, setNewTask] = useState(false);
@@ -44,7 +44,9 @@ export function ContactPage() {
   if (contact.error) return <Alert color="red">{contact.error.message}</Alert>;
   const c = contact.data;
   if (!c) return <Text>Loading…</Text>;
+  // Logging calls and adding notes is open to everyone who writes; the record itself only to its owner's side.
   const writable = can("contacts:write");
+  const editable = canChange("contacts", c.owner_id);
 
   return (
     <Stack>
@@ -80,6 +82,12 @@ export function ContactPage() {
           </Group>
         )}
       </Group>
+      {writable && !editable && (
+        <Alert color="gray" data-testid="not-yours">
+          {repName(reps, c.owner_id)} owns this contact: you can log calls and meetings and add notes; only {repName(reps, c.owner_id)} or a
+          manager can change the details, stage or owner.
+        </Alert>
+      )}
       {logging && <LogActivity contactId={c.id} kind={logging} onClose={() => setLogging(null)} />}
       {newTask && <NewTask contactId={c.id} ownerId={c.owner_id} onClose={() => setNewTask(false)} />}
       <Tabs defaultValue="overview" keepMounted={false}>
@@ -92,11 +100,11 @@ export function ContactPage() {
         <Tabs.Panel value="overview" pt="md">
           <Grid>
             <Grid.Col span={{ base: 12, md: 6 }}>
-              <Details contact={c} writable={writable} />
+              <Details contact={c} writable={editable} />
             </Grid.Col>
             <Grid.Col span={{ base: 12, md: 6 }}>
               <Stack>
-                <Stage contact={c} writable={writable} />
+                <Stage contact={c} writable={editable} />
                 <ContactTasks contactId={c.id} />
                 <Notes contactId={c.id} writable={writable} />
               </Stack>
@@ -148,7 +156,7 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
   );
   const fields = save.error instanceof ApiError ? save.error.fields : {};
   const input = (k: keyof ReturnType<typeof initial>, label: string) => (
-    <TextInput label={label} value={form[k]} readOnly={!writable} onChange={(e) => setForm({ ...form, [k]: e.currentTarget.value })} error={fields[k]} />
+    <TextInput label={label} value={form[k]} readOnly={!writable} variant={writable ? "default" : "filled"} onChange={(e) => setForm({ ...form, [k]: e.currentTarget.value })} error={fields[k]} />
   );
   return (
     <Card withBorder>
@@ -168,11 +176,16 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
           value={owner}
           onChange={setOwner}
           readOnly={!writable}
-          clearable
-          data={(reps ?? []).map((r) => ({ value: r.id, label: (r.name as string) || r.id }))}
+          variant={writable ? "default" : "filled"}
+          clearable={writable}
+          data={[
+            ...(reps ?? []).map((r) => ({ value: r.id, label: (r.name as string) || r.id })),
+            // An owner that is no (longer a) rep still shows, by id.
+            ...(owner && !(reps ?? []).some((r) => r.id === owner) ? [{ value: owner, label: owner }] : []),
+          ]}
           error={fields.owner_id}
         />
-        <TagsInput label="Tags" value={tags} onChange={setTags} readOnly={!writable} error={fields.tags} />
+        <TagsInput label="Tags" value={tags} onChange={setTags} readOnly={!writable} variant={writable ? "default" : "filled"} error={fields.tags} />
         {Object.keys(contact.custom ?? {}).length > 0 && (
           <Table>
             <Table.Tbody>
@@ -221,7 +234,7 @@ function Stage({ contact, writable }: { contact: Contact; writable: boolean }) {
       <Stack gap="xs">
         <Title order={4}>Lifecycle stage</Title>
         <Progress value={FUNNEL.includes(current) ? ((FUNNEL.indexOf(current) + 1) / FUNNEL.length) * 100 : 0} aria-label="Funnel progress" />
-        <Select label="Stage" data={stageOptions} value={current || null} onChange={choose} readOnly={!writable} allowDeselect={false} />
+        <Select label="Stage" data={stageOptions} value={current || null} onChange={choose} readOnly={!writable} variant={writable ? "default" : "filled"} allowDeselect={false} />
       </Stack>
       <Modal opened={target !== null} onClose={() => setTarget(null)} title={`Move to ${stageLabel(target)}`}>
         <Stack>

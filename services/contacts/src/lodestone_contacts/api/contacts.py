@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import LifecycleStage
+from lodestone_common.people import check_change
 
 from ..domain.duplicates import duplicate_reasons
 from ..domain.records import (
@@ -118,6 +119,7 @@ async def patch_contact(
     current = await contacts.stores.records.get(contact_id)
     if current is None or current.get("erased"):
         raise not_found(contact_id)
+    check_change(key, "contacts", current.get("owner_id"), f"contact {contact_id!r}")
     stage = None
     if patch.stage:
         try:
@@ -160,13 +162,14 @@ async def erase_contact(
     response_model=Contact,
     summary="Merge other contacts into this one",
     description="The others' identities, timeline and missing fields move here; their ids keep "
-    "resolving to this contact; a contact.merged event tells every service to re-key.",
+    "resolving to this contact; a contact.merged event tells every service to re-key. A merge "
+    "deletes the other records, so it takes the erase permission.",
 )
 async def merge_contacts(
     contact_id: str,
     body: MergeRequest,
     contacts: ContactsDep,
-    key: ApiKey = Scope("contacts:write"),
+    key: ApiKey = Scope("contacts:erase"),
 ) -> Contact:
     try:
         doc = await contacts.merge(contact_id, body.merge_ids, key.name)

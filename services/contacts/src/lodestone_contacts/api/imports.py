@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
 from lodestone_common.auth import ApiKey, Scope
+from lodestone_common.people import changes_everyones
 
 from ..imports import NotCsv, TextCheck
 from .deps import ImportsDep
@@ -58,6 +59,11 @@ def _discard(path: Path) -> None:
 async def start_import(
     request: Request, jobs: ImportsDep, key: ApiKey = Scope("contacts:write")
 ) -> ImportJob:
+    if not changes_everyones(key, "contacts"):  # a row updates whichever contact has its email
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "an import may change anyone's contacts: it takes a manager, marketer or admin",
+        )
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "application/csv"):
         raise HTTPException(

@@ -10,7 +10,7 @@ from uuid import uuid4
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lodestone_common.events import EXITS, FUNNEL, ContactSnapshot, LifecycleStage
-from lodestone_common.limits import BoundedMap, check_map
+from lodestone_common.limits import INT64, BoundedMap, check_map
 
 # No separators or quoting either: an address with a comma would become a second recipient.
 _NOT_IN_EMAIL = r"@\s,;:<>()\[\]\\\""
@@ -261,6 +261,7 @@ def trait_value(name: str, value: Any) -> dict[str, Any]:
             fields |= trait_value("company_size", value["employee_count"])
         return fields
     annotation = ContactFields.model_fields[name].annotation
+    original = value
     if isinstance(value, bool):  # pydantic would take True for 1 and "True" is no name
         return {f"custom.{name}": value}
     if _number(value) and annotation == str | None:
@@ -269,6 +270,8 @@ def trait_value(name: str, value: Any) -> dict[str, Any]:
         value = int(value)
     elif isinstance(value, float) and annotation == int | None and value.is_integer():
         value = int(value)
+    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        return {f"custom.{name}": original}  # past what a database stores as an integer
     try:
         checked = ContactFields.model_validate({name: value})
     except ValidationError:
