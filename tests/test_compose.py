@@ -77,12 +77,14 @@ def test_every_dockerfile_installs_only_its_own_service() -> None:
         assert "HEALTHCHECK" in text
 
 
-def test_every_service_verifies_person_tokens_with_one_required_secret() -> None:
+def test_every_service_verifies_person_tokens_and_only_the_console_signs() -> None:
     anchor = compose()["x-env"]
-    assert anchor["LODESTONE_PERSON_TOKEN_SECRET"].startswith("${LODESTONE_PERSON_TOKEN_SECRET:?")
+    assert anchor["LODESTONE_PERSON_TOKEN_KEY"].startswith("${LODESTONE_PERSON_TOKEN_KEY:?")
     services = compose()["services"]
     for name in SERVICES:
-        assert "LODESTONE_PERSON_TOKEN_SECRET" in services[name]["environment"]
+        assert "LODESTONE_PERSON_TOKEN_KEY" in services[name]["environment"]
+        signs = "LODESTONE_PERSON_SIGNING_KEY" in services[name]["environment"]
+        assert signs == (name == "console"), name
     console = services["console"]["environment"]
     for name in ("contacts", "scoring", "automation", "reporting"):
         assert console[f"LODESTONE_{name.upper()}_URL"] == f"http://{name}:{SERVICES[name]}"

@@ -45,9 +45,8 @@ from uuid import uuid4
 import pytest
 
 from lodestone_automation.settings import DEV_SECRETS_KEY
-from lodestone_common.people import PersonTokens, person
+from lodestone_common.people import DEV_SIGNING_KEY, PersonTokens, person
 from lodestone_common.sealing import Sealer
-from lodestone_common.settings import DEV_PERSON_SECRET
 
 MASK = "********"
 
@@ -495,7 +494,7 @@ async def test_reps_change_only_their_own_and_unassigned_records(services, event
     merged two contacts. Now a rep changes only their own and unassigned contacts and tasks
     (logging calls and notes on anyone stays open), a manager the team's, a marketer contacts
     but not tasks, and a merge takes the erase permission."""
-    tokens = PersonTokens(DEV_PERSON_SECRET)  # the test stack runs with the development secret
+    tokens = PersonTokens.signing(DEV_SIGNING_KEY)  # the test stack runs with the dev pair
     tag = uuid4().hex[:6]
     ana = tokens.sign(person("u_ana", f"ana.{tag}@example.com", "rep", rep_id=f"ana-{tag}"))
     ben_id = f"ben-{tag}"

@@ -6,7 +6,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lodestone_common.auth import KeyRing, Scope
-from lodestone_common.settings import DEV_API_KEY, DEV_PERSON_SECRET, ServiceSettings
+from lodestone_common.people import (
+    DEV_PUBLIC_KEY,
+    DEV_SIGNING_KEY,
+    new_signing_key,
+    public_key_of,
+)
+from lodestone_common.settings import DEV_API_KEY, ServiceSettings
 
 
 def ring() -> KeyRing:
@@ -69,13 +75,10 @@ def test_production_refuses_to_start_without_keys(monkeypatch: pytest.MonkeyPatc
         ({"api_key": DEV_API_KEY}, "LODESTONE_API_KEY is the public development value"),
         ({"api_key": "x"}, "LODESTONE_API_KEY needs at least 32"),
         (
-            {"api_key": "k" * 32, "person_token_secret": DEV_PERSON_SECRET},
-            "LODESTONE_PERSON_TOKEN_SECRET is the public development value",
+            {"api_key": "k" * 32, "person_token_key": DEV_PUBLIC_KEY},
+            "LODESTONE_PERSON_TOKEN_KEY is the public development key",
         ),
-        (
-            {"api_key": "k" * 32, "person_token_secret": "s" * 31},
-            "LODESTONE_PERSON_TOKEN_SECRET needs at least 32",
-        ),
+        ({"api_key": "k" * 32, "person_token_key": "s" * 31}, "not an Ed25519 key"),
     ],
 )
 def test_production_refuses_public_or_short_secrets(
@@ -92,7 +95,12 @@ def test_production_refuses_the_development_link_secret_and_admin_password() -> 
     from lodestone_automation.settings import DEV_LINK_SECRET, DEV_SECRETS_KEY, AutomationSettings
     from lodestone_console.settings import DEV_ADMIN_PASSWORD, ConsoleSettings
 
-    secrets = {"environment": "production", "api_key": "k" * 32, "person_token_secret": "s" * 32}
+    signing = new_signing_key()
+    secrets = {
+        "environment": "production",
+        "api_key": "k" * 32,
+        "person_token_key": public_key_of(signing),
+    }
     sealing = {**secrets, "secrets_key": "z" * 32, "contacts_api_key": "c" * 32}
     for link, refused in ((DEV_LINK_SECRET, "public development"), ("short", "at least 32")):
         with pytest.raises(ValueError, match=refused):
@@ -112,7 +120,16 @@ def test_production_refuses_the_development_link_secret_and_admin_password() -> 
     for key, refused in ((None, "CONTACTS_API_KEY"), ("k" * 32, "not be the admin key")):
         with pytest.raises(ValueError, match=refused):
             AutomationSettings(**{**sealing, "contacts_api_key": key}, link_secret="l" * 32)
+    console = {**secrets, "person_signing_key": signing}
     for password, refused in ((DEV_ADMIN_PASSWORD, "public development"), ("aaaa", "12")):
         with pytest.raises(ValueError, match=refused):
-            ConsoleSettings(**secrets, bootstrap_admin_password=password)
-    assert ConsoleSettings(**secrets).bootstrap_admin_password is None  # none made by default
+            ConsoleSettings(**console, bootstrap_admin_password=password)
+    assert ConsoleSettings(**console).bootstrap_admin_password is None  # none made by default
+    # The console's private key: required, not the repository's, the services' key's pair.
+    for key, refused in (
+        (None, "need LODESTONE_PERSON_SIGNING_KEY"),
+        (DEV_SIGNING_KEY, "public development key"),
+        (new_signing_key(), "not the signing key's public half"),
+    ):
+        with pytest.raises(ValueError, match=refused):
+            ConsoleSettings(**{**console, "person_signing_key": key})

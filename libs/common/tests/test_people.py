@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lodestone_common.auth import KeyRing
-from lodestone_common.people import PersonTokens, person
+from lodestone_common.people import PersonTokens, new_signing_key, person, public_key_of
 
-SECRET = "a-test-secret-of-at-least-32-characters"
+SIGNING = new_signing_key()
+PUBLIC = public_key_of(SIGNING)
+PRIVATE = Ed25519PrivateKey.from_private_bytes(
+    base64.urlsafe_b64decode(SIGNING + "=" * (-len(SIGNING) % 4))
+)
 
 
 def test_a_signed_person_comes_back_with_the_scopes_of_their_role() -> None:
-    tokens = PersonTokens(SECRET)
+    tokens = PersonTokens.signing(SIGNING)
     ana = person("u_1", "ana@example.com", "rep", "Ana", "ana")
     back = tokens.verify(tokens.sign(ana))
     assert back is not None
@@ -47,33 +53,47 @@ def test_roles_grant_what_their_jobs_need(role, may, may_not) -> None:  # type: 
 
 
 def test_forged_expired_and_odd_tokens_are_nobody() -> None:
-    tokens = PersonTokens(SECRET)
+    tokens = PersonTokens.signing(SIGNING)
     ana = person("u_1", "ana@example.com", "rep")
-    assert PersonTokens("another-secret-entirely-of-32-chars").verify(tokens.sign(ana)) is None
+    assert PersonTokens.signing(new_signing_key()).verify(tokens.sign(ana)) is None
     assert tokens.verify(tokens.sign(ana, now=time.time() - 3600)) is None
     claims = {"iss": "lodestone-console", "aud": "lodestone", "sub": "u", "email": "e@x.io"}
     now = int(time.time())
     made_up_role = {**claims, "role": "owner", "iat": now, "exp": now + 60}
-    assert tokens.verify(jwt.encode(made_up_role, SECRET, algorithm="HS256")) is None
+    assert tokens.verify(jwt.encode(made_up_role, PRIVATE, algorithm="EdDSA")) is None
     wrong_audience = {**claims, "aud": "else", "role": "admin", "iat": now, "exp": now + 60}
-    assert tokens.verify(jwt.encode(wrong_audience, SECRET, algorithm="HS256")) is None
+    assert tokens.verify(jwt.encode(wrong_audience, PRIVATE, algorithm="EdDSA")) is None
     unsigned = jwt.encode({**claims, "role": "admin", "iat": now, "exp": now + 60}, None, "none")
     assert tokens.verify(unsigned) is None
     assert tokens.verify("eyJ.not.a-token") is None
     # Signed with the right secret but for ten years, or issued in the future: nobody.
     decade = {**claims, "role": "admin", "iat": now, "exp": now + 10 * 365 * 86400}
-    assert tokens.verify(jwt.encode(decade, SECRET, algorithm="HS256")) is None
+    assert tokens.verify(jwt.encode(decade, PRIVATE, algorithm="EdDSA")) is None
     ahead = {**claims, "role": "admin", "iat": now + 3600, "exp": now + 3630}
-    assert tokens.verify(jwt.encode(ahead, SECRET, algorithm="HS256")) is None
+    assert tokens.verify(jwt.encode(ahead, PRIVATE, algorithm="EdDSA")) is None
     just_so = {**claims, "role": "admin", "iat": now, "exp": now + tokens.seconds}
-    assert tokens.verify(jwt.encode(just_so, SECRET, algorithm="HS256")) is not None
+    assert tokens.verify(jwt.encode(just_so, PRIVATE, algorithm="EdDSA")) is not None
     with pytest.raises(ValueError):
         PersonTokens("short")
+    # The public key as an HS256 secret (the algorithm-confusion forgery): nobody.
+    confused = {**claims, "role": "admin", "iat": now, "exp": now + 60}
+    assert tokens.verify(jwt.encode(confused, PUBLIC, algorithm="HS256")) is None
 
 
-def test_a_key_ring_without_the_secret_takes_no_person_tokens() -> None:
-    token = PersonTokens(SECRET).sign(person("u_1", "ana@example.com", "admin"))
-    assert KeyRing.from_settings("k", None, SECRET).identify(token) is not None
+def test_a_service_holds_only_the_public_key_and_cannot_sign() -> None:
+    """Round two, low: one secret signed for all five processes, so a leak from any service
+    minted admin tokens. Now the services verify with the console's public key only."""
+    service = PersonTokens(PUBLIC)
+    with pytest.raises(RuntimeError, match="only the console signs"):
+        service.sign(person("u", "x@example.com", "admin"))
+    assert service.verify(PersonTokens.signing(SIGNING).sign(person("u", "x@x.io", "rep")))
+    with pytest.raises(ValueError, match="does not belong"):
+        PersonTokens(PUBLIC, new_signing_key())
+
+
+def test_a_key_ring_without_the_key_takes_no_person_tokens() -> None:
+    token = PersonTokens.signing(SIGNING).sign(person("u_1", "ana@example.com", "admin"))
+    assert KeyRing.from_settings("k", None, PUBLIC).identify(token) is not None
     assert KeyRing.from_settings("k", None, None).identify(token) is None
 
 

@@ -11,8 +11,7 @@ from uuid import uuid4
 import httpx
 import jwt
 
-from lodestone_common.people import PersonTokens, person
-from lodestone_common.settings import DEV_PERSON_SECRET
+from lodestone_common.people import DEV_SIGNING_KEY, PersonTokens, new_signing_key, person
 
 ADMIN = ("admin@lodestone.local", "lodestone-admin")  # the development stack's first admin
 
@@ -139,13 +138,13 @@ async def test_each_role_can_do_its_job_and_the_services_refuse_the_rest(service
 async def test_the_services_check_the_token_themselves(services) -> None:  # type: ignore[no-untyped-def]
     """Calling a service directly with a person token: the role decides, a forged or
     expired token is nobody."""
-    tokens = PersonTokens(DEV_PERSON_SECRET)  # the test stack runs with the development secret
+    tokens = PersonTokens.signing(DEV_SIGNING_KEY)  # the test stack runs with the dev pair
     rep = person("u_direct", "direct.rep@example.com", "rep", rep_id="rep-direct")
     async with services.client("scoring", key=tokens.sign(rep)) as scoring:
         assert (await scoring.get("/v1/scoring-models")).status_code == 200
         refused = await scoring.put("/v1/scoring-models/default", json={"name": "x"})
         assert refused.status_code == 403
-    forged = PersonTokens("not-the-secret-the-services-hold-at-all").sign(
+    forged = PersonTokens.signing(new_signing_key()).sign(
         person("u_evil", "evil@example.com", "admin")
     )
     expired = tokens.sign(person("u_old", "old@example.com", "admin"), now=time.time() - 600)

@@ -47,7 +47,7 @@ class KeyRing:
 
     @classmethod
     def from_settings(
-        cls, admin_key: str | None, keys_json: str | None, person_secret: str | None = None
+        cls, admin_key: str | None, keys_json: str | None, person_key: str | None = None
     ) -> KeyRing:
         keys: list[ApiKey] = []
         if admin_key:
@@ -61,10 +61,10 @@ class KeyRing:
                 raise ValueError(f"api key {entry.get('name')!r} needs 'sha256' or 'key'")
             keys.append(ApiKey(entry["name"], raw, frozenset(entry.get("scopes", []))))
         people = None
-        if person_secret:
+        if person_key:
             from .people import PersonTokens
 
-            people = PersonTokens(person_secret)
+            people = PersonTokens(person_key)
         return cls(keys, people)
 
     def identify(self, presented: str) -> ApiKey | None:

@@ -77,7 +77,7 @@ class Runtime:
                 settings.mongo_timeout_seconds,
             ),
             keyring=KeyRing.from_settings(
-                settings.api_key, settings.api_keys, settings.person_token_secret
+                settings.api_key, settings.api_keys, settings.person_token_key
             ),
         )
 

@@ -2,19 +2,24 @@
 short-lived token the console signs for every request it makes on a person's behalf.
 
 The console holds the sessions; the services never trust it blindly: each request carries a
-JWT (HS256, a minute long) naming the person and their role, which every service verifies
-with the shared secret and turns into scopes here, the same scopes API keys carry. So a rep's
-browser cannot change a scoring model even by calling a service directly, and every record of
-who changed what names the person, not "the console".
+JWT (a minute long) naming the person and their role, which every service verifies and turns
+into scopes here, the same scopes API keys carry. So a rep's browser cannot change a scoring
+model even by calling a service directly, and every record of who changed what names the
+person, not "the console". The console alone signs (Ed25519, its private key); the services
+hold only the public key, so a service's leaked settings cannot mint an admin's token.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import sys
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import HTTPException, status
 
 from .auth import ADMIN_SCOPE, ApiKey
@@ -124,14 +129,55 @@ def changes_everyones(who: ApiKey, area: Area) -> bool:
     return not isinstance(who, Person) or area in CHANGES_EVERYONES[who.role]
 
 
-class PersonTokens:
-    """Signs (the console) and verifies (every service) person tokens."""
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
-    def __init__(self, secret: str, seconds: int = TOKEN_SECONDS) -> None:
-        if len(secret) < 32:  # RFC 7518: an HS256 key at least as long as the hash
-            raise ValueError("the person token secret needs at least 32 characters")
-        self._secret = secret
+
+def _raw(text: str, what: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    except ValueError as exc:
+        raise ValueError(f"{what} is not base64url") from exc
+    if len(raw) != 32:
+        raise ValueError(f"{what} is not an Ed25519 key (32 bytes, base64url)")
+    return raw
+
+
+def new_signing_key() -> str:
+    """A fresh private key for the console (base64url of the 32-byte Ed25519 seed)."""
+    return _b64(Ed25519PrivateKey.generate().private_bytes_raw())
+
+
+def public_key_of(signing_key: str) -> str:
+    """The public key the services verify with, from the console's private key."""
+    private = Ed25519PrivateKey.from_private_bytes(_raw(signing_key, "the signing key"))
+    return _b64(private.public_key().public_bytes_raw())
+
+
+# The development pair: public (it is in this repository), so production refuses both.
+DEV_SIGNING_KEY = _b64(hashlib.sha256(b"lodestone development person tokens").digest())
+DEV_PUBLIC_KEY = public_key_of(DEV_SIGNING_KEY)
+
+
+class PersonTokens:
+    """Signs (the console, with the private key) and verifies (every service, with the
+    public key) person tokens."""
+
+    def __init__(
+        self, public_key: str, signing_key: str | None = None, seconds: int = TOKEN_SECONDS
+    ) -> None:
+        self._public = Ed25519PublicKey.from_public_bytes(_raw(public_key, "the public key"))
+        self._private = None
+        if signing_key is not None:
+            if public_key_of(signing_key) != _b64(self._public.public_bytes_raw()):
+                raise ValueError("the signing key does not belong to the public key")
+            private = _raw(signing_key, "the signing key")
+            self._private = Ed25519PrivateKey.from_private_bytes(private)
         self.seconds = seconds
+
+    @classmethod
+    def signing(cls, signing_key: str, seconds: int = TOKEN_SECONDS) -> PersonTokens:
+        return cls(public_key_of(signing_key), signing_key, seconds)
 
     def sign(self, who: Person, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -146,15 +192,17 @@ class PersonTokens:
             "iat": issued,
             "exp": issued + self.seconds,
         }
-        return jwt.encode(claims, self._secret, algorithm="HS256")
+        if self._private is None:
+            raise RuntimeError("only the console signs person tokens; this holds the public key")
+        return jwt.encode(claims, self._private, algorithm="EdDSA")
 
     def verify(self, token: str) -> Person | None:
         """The person a valid, unexpired token names; None for anything else."""
         try:
             claims = jwt.decode(
                 token,
-                self._secret,
-                algorithms=["HS256"],
+                self._public,
+                algorithms=["EdDSA"],  # never HS256 with the public key as its secret
                 audience=AUDIENCE,
                 issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "role", "email"]},
@@ -178,3 +226,18 @@ class PersonTokens:
             str(claims.get("name") or ""),
             rep if isinstance(rep, str) else None,
         )
+
+
+def main() -> None:
+    """`lodestone-person-keys`: print a new key pair for the console and the services."""
+    if len(sys.argv) > 1:
+        print(
+            "usage: lodestone-person-keys\n\nPrints a new Ed25519 pair: the console signs "
+            "person tokens with LODESTONE_PERSON_SIGNING_KEY;\nevery service verifies them "
+            "with LODESTONE_PERSON_TOKEN_KEY.",
+            file=sys.stderr,
+        )
+        raise SystemExit(0 if sys.argv[1] in ("-h", "--help") else 2)
+    signing = new_signing_key()
+    print(f"LODESTONE_PERSON_SIGNING_KEY={signing}")
+    print(f"LODESTONE_PERSON_TOKEN_KEY={public_key_of(signing)}")

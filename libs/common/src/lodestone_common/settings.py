@@ -9,9 +9,10 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .people import DEV_PUBLIC_KEY, PersonTokens
+
 # Printed at start-up in development; production refuses to start without real keys.
 DEV_API_KEY = "lodestone-dev-key"
-DEV_PERSON_SECRET = "lodestone-dev-person-token-secret"
 # A production secret (key, signing secret) is at least this long: anything shorter can be
 # guessed, and HS256 keys want the hash's length (RFC 7518).
 MIN_SECRET = 32
@@ -65,9 +66,10 @@ class ServiceSettings(BaseSettings):
     api_key: str | None = None
     # Further keys as JSON: [{"name": "...", "sha256": "<hex>" | "key": "...", "scopes": [...]}]
     api_keys: str | None = None
-    # Verifies the console's person tokens (people.py). Outside production a development
-    # secret is used; production accepts no person tokens unless it is set.
-    person_token_secret: str | None = None
+    # The console's public key, which verifies its person tokens (people.py; make a pair with
+    # `lodestone-person-keys`). Outside production the development pair's is used; production
+    # accepts no person tokens unless it is set.
+    person_token_key: str | None = None
     # Wrong keys tolerated per client address before it gets 429s (as `limits` reads it).
     failed_auth_limit: str = "100/minute"
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses, "*" for
@@ -90,13 +92,17 @@ class ServiceSettings(BaseSettings):
             if self.environment == "production":
                 raise ValueError("production settings need LODESTONE_API_KEY or LODESTONE_API_KEYS")
             self.api_key = DEV_API_KEY
-        if self.person_token_secret is None and self.environment != "production":
-            self.person_token_secret = DEV_PERSON_SECRET
+        if self.person_token_key is None and self.environment != "production":
+            self.person_token_key = DEV_PUBLIC_KEY
+        if self.person_token_key is not None:
+            PersonTokens(self.person_token_key)  # a clear error for a key that is none
         if self.environment == "production":
             production_secret("LODESTONE_API_KEY", self.api_key, DEV_API_KEY)
-            production_secret(
-                "LODESTONE_PERSON_TOKEN_SECRET", self.person_token_secret, DEV_PERSON_SECRET
-            )
+            if self.person_token_key == DEV_PUBLIC_KEY:
+                raise ValueError(
+                    "LODESTONE_PERSON_TOKEN_KEY is the public development key (whose private "
+                    "half is in the repository); make a pair with lodestone-person-keys"
+                )
         return self
 
     @property

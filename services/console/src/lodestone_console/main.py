@@ -27,8 +27,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
     runtime = Runtime.create(settings)
     people = People(Users(runtime.db), Sessions(runtime.db), settings.session_hours)
-    assert settings.person_token_secret  # the settings refuse production without one
-    tokens = PersonTokens(settings.person_token_secret)
+    assert settings.person_signing_key  # the settings refuse production without one
+    tokens = PersonTokens.signing(settings.person_signing_key)
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
 
     async def prepare() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
+from lodestone_common.people import DEV_PUBLIC_KEY, DEV_SIGNING_KEY, public_key_of
 from lodestone_common.settings import ServiceSettings
 
 DEV_ADMIN_EMAIL = "admin@lodestone.local"
@@ -25,12 +26,27 @@ class ConsoleSettings(ServiceSettings):
     # Outside production an admin is created on first start when there is no user at all.
     bootstrap_admin_email: str = DEV_ADMIN_EMAIL
     bootstrap_admin_password: str | None = None
+    # The private key the console signs person tokens with; the services hold its public
+    # half (LODESTONE_PERSON_TOKEN_KEY, derived here when not given).
+    person_signing_key: str | None = None
 
     @model_validator(mode="after")
     def _console(self) -> ConsoleSettings:
         production = self.environment == "production"
-        if production and not self.person_token_secret:
-            raise ValueError("production settings need LODESTONE_PERSON_TOKEN_SECRET")
+        if self.person_signing_key is None:
+            if production:
+                raise ValueError(
+                    "production settings need LODESTONE_PERSON_SIGNING_KEY "
+                    "(make a pair with lodestone-person-keys)"
+                )
+            self.person_signing_key = DEV_SIGNING_KEY
+        if production and self.person_signing_key == DEV_SIGNING_KEY:
+            raise ValueError("LODESTONE_PERSON_SIGNING_KEY is the public development key")
+        public = public_key_of(self.person_signing_key)
+        # None or the development default (outside production) give way to the signing key's.
+        if self.person_token_key not in (None, public, DEV_PUBLIC_KEY):
+            raise ValueError("LODESTONE_PERSON_TOKEN_KEY is not the signing key's public half")
+        self.person_token_key = public
         if self.secure_cookies is None:
             self.secure_cookies = production
         if self.bootstrap_admin_password is None and not production:
