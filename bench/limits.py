@@ -39,7 +39,7 @@ def envelopes(n: int) -> list[tuple[bytes, bytes]]:
             channel="web",
             properties={"url": f"/docs/{i % 40}", "campaign_id": "c1"},
         )
-        envelope = payload.envelope(contact_id=contact, producer="bench")
+        envelope = payload.envelope(contact_id=contact, producer="contacts")
         out.append((contact.encode(), envelope.to_bytes()))
     return out
 

@@ -95,19 +95,19 @@ def stream(
         yield (
             CONTACTS,
             ContactCreated(contact=snap).envelope(
-                contact_id=cid, producer="bench", occurred_at=born
+                contact_id=cid, producer="contacts", occurred_at=born
             ),
         )
         previous = "subscriber"
         for step, stage in enumerate(STAGES[: rng.randint(0, len(STAGES))]):
             at = born + timedelta(days=2 * (step + 1))
             change = ContactStageChanged(from_stage=previous, to_stage=stage, changed_by="bench")  # type: ignore[arg-type]
-            yield (CONTACTS, change.envelope(contact_id=cid, producer="bench", occurred_at=at))
+            yield (CONTACTS, change.envelope(contact_id=cid, producer="contacts", occurred_at=at))
             previous = stage
         if scores:
             score = float(rng.randint(0, 150))
             changed = ScoreChanged(model_id="default", score=score, previous_score=0.0)
-            yield (SCORES, changed.envelope(contact_id=cid, producer="bench", occurred_at=now))
+            yield (SCORES, changed.envelope(contact_id=cid, producer="scoring", occurred_at=now))
     for i in range(n):
         p = i % people
         kind, channel = KINDS[i % len(KINDS)]
@@ -130,7 +130,7 @@ def stream(
             channel=channel,
             properties=props,
             context=ctx,  # type: ignore[arg-type]
-        ).envelope(contact_id=f"c_{run}_{p}", producer="bench", occurred_at=at)
+        ).envelope(contact_id=f"c_{run}_{p}", producer="contacts", occurred_at=at)
         yield (INTERACTIONS, env)
 
 

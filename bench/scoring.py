@@ -55,7 +55,7 @@ async def publish(bootstrap: str, n: int, people: int, run: str) -> float:
             kind, url = KINDS[i % len(KINDS)]
             env = InteractionRecorded(
                 interaction_type=kind, name=kind, properties={"url": url} if url else {}
-            ).envelope(contact_id=f"c_{run}_{i % people}", producer="bench")
+            ).envelope(contact_id=f"c_{run}_{i % people}", producer="contacts")
             yield INTERACTIONS, env.key(), env.to_bytes()
 
     return await produce(bootstrap, messages())

@@ -30,6 +30,7 @@ from tenacity import (
 )
 
 from lodestone_common.admin import consumer_lag
+from lodestone_common.kafka_auth import KafkaSettings
 
 SOURCES = {"web": 40, "paid_search": 20, "referral": 15, "event": 15, "partner": 10}
 REPS = {"ana": 3, "ben": 2, "chloe": 2, "dev": 1}
@@ -255,7 +256,7 @@ async def caught_up(bootstrap: str, groups: list[str] | None, what: str) -> None
         task = shown.add_task(f"waiting: {what}", total=None)
         most = 0
         while True:
-            lag = await consumer_lag(bootstrap, groups)
+            lag = await consumer_lag(bootstrap, groups, security=KafkaSettings().kafka_security())
             behind = sum(lag.values())
             most = max(most, behind)
             shown.update(task, total=most, completed=most - behind)

@@ -43,6 +43,20 @@ DEV_API_KEY = "lodestone-dev-key"
 # What automation may do at contacts: its update_contact steps, and the email events
 # (opened, clicked, unsubscribed, bounced) its links and mailer report.
 AUTOMATION_SCOPES = ("contacts:write", "events:write")
+# With LODESTONE_KAFKA_AUTH=scram, Kafka takes SASL/SCRAM logins only and authorises by ACL:
+# `admin` is the super user (topics, ACLs, tools), each service logs in as itself and may
+# only do what lodestone_common.topics.ACCESS says, as may `integrator` (raw ingestion only).
+KAFKA_PRINCIPALS = (
+    *("admin", "contacts", "scoring", "automation", "reporting", "console", "integrator"),
+)
+KAFKA_MECHANISM = "SCRAM-SHA-512"
+
+
+def kafka_password(principal: str) -> str:
+    """The local stack's password of a Kafka principal (development only)."""
+    return f"{principal}-kafka-dev-password"
+
+
 CACHE = Path(os.environ.get("LODESTONE_CACHE", Path.home() / ".cache" / "lodestone"))
 SECANTUS_RS_VERSION = "0.5.3-beta.196"
 SECANTUS_RS = CACHE / "secantus" / SECANTUS_RS_VERSION / "bin" / "secantusd-rs"
@@ -68,6 +82,10 @@ class Stack:
     api_keys: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEYS", ""))
     # Settings of one service's processes (e.g. the tests' webhook secrets), every time it starts.
     service_settings: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Kafka with SCRAM logins and ACLs (LODESTONE_KAFKA_AUTH=scram), else open (PLAINTEXT).
+    kafka_auth: bool = field(
+        default_factory=lambda: os.environ.get("LODESTONE_KAFKA_AUTH", "") == "scram"
+    )
     # Endpoints of infrastructure started elsewhere (testcontainers, a shared cluster).
     kafka_bootstrap: str = ""
     mongo_url: str = ""
@@ -110,8 +128,31 @@ class Stack:
         )
         return json.dumps(keys)
 
+    def kafka_env(self, principal: str) -> dict[str, str]:
+        """The LODESTONE_KAFKA_* settings a client logging in as `principal` needs."""
+        if not self.kafka_auth:
+            return {"LODESTONE_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+        return {
+            "LODESTONE_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "LODESTONE_KAFKA_SASL_MECHANISM": KAFKA_MECHANISM,
+            "LODESTONE_KAFKA_USERNAME": principal,
+            "LODESTONE_KAFKA_PASSWORD": kafka_password(principal),
+        }
+
+    def kafka_security(self, principal: str = "admin") -> dict[str, str]:
+        """aiokafka keyword arguments for a client logging in as `principal`."""
+        if not self.kafka_auth:
+            return {}
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": KAFKA_MECHANISM,
+            "sasl_plain_username": principal,
+            "sasl_plain_password": kafka_password(principal),
+        }
+
     def service_env(self, service: str, replica: int = 0) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(self.kafka_env(service))  # each process logs in as itself
         env.update(
             LODESTONE_KAFKA_BOOTSTRAP=self.kafka_bootstrap,
             LODESTONE_MONGO_URL=self.mongo_url,
@@ -221,17 +262,31 @@ class Stack:
         data.mkdir(parents=True, exist_ok=True)
         controller = self.kafka_port + 1
         props = kdir / "server.properties"
+        mode = kdir / "auth"  # how the data was formatted: SCRAM users exist only if so
+        wanted = "scram" if self.kafka_auth else "none"
+        if (data / "meta.properties").exists() and mode.exists() and mode.read_text() != wanted:
+            raise SystemExit(
+                f"Kafka's data in {data} was made with LODESTONE_KAFKA_AUTH={mode.read_text()}; "
+                f"stop the stack and delete {kdir} to start it with {wanted}"
+            )
+        listener = "SASL_PLAINTEXT" if self.kafka_auth else "PLAINTEXT"
         props.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{controller}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.kafka_port},"
+                    f"listeners={listener}://127.0.0.1:{self.kafka_port},"
                     f"CONTROLLER://127.0.0.1:{controller}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.kafka_port}",
+                    f"advertised.listeners={listener}://127.0.0.1:{self.kafka_port}",
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    *(
+                        self._kafka_auth_properties()
+                        if self.kafka_auth
+                        else [
+                            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                        ]
+                    ),
                     f"log.dirs={data}",
                     "num.partitions=6",
                     "offsets.topic.replication.factor=1",
@@ -265,11 +320,13 @@ class Stack:
                     str(uuid.uuid4().hex[:22]),
                     "-c",
                     str(props),
+                    *self._kafka_scram_users(),
                 ],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+            mode.write_text(wanted)
         self.spawn(
             "kafka",
             [
@@ -284,6 +341,43 @@ class Stack:
                 str(props),
             ],
         )
+
+    def _kafka_auth_properties(self) -> list[str]:
+        """SCRAM on the client listener (the broker talks to itself there as admin), PLAIN
+        on the controller's (KRaft cannot check SCRAM before its metadata is loaded), and
+        the ACL authoriser with nothing allowed that no ACL allows."""
+        admin = kafka_password("admin")
+        return [
+            "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,"
+            "CONTROLLER:SASL_PLAINTEXT",
+            "inter.broker.listener.name=SASL_PLAINTEXT",
+            f"sasl.enabled.mechanisms={KAFKA_MECHANISM}",
+            f"sasl.mechanism.inter.broker.protocol={KAFKA_MECHANISM}",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="admin" password="{admin}";',
+            "sasl.mechanism.controller.protocol=PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="admin" password="{admin}" user_admin="{admin}";',
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users=User:admin",
+            "allow.everyone.if.no.acl.found=false",
+        ]
+
+    def _kafka_scram_users(self) -> list[str]:
+        """StorageTool arguments that create every principal's SCRAM login with the data."""
+        if not self.kafka_auth:
+            return []
+        return [
+            arg
+            for principal in KAFKA_PRINCIPALS
+            for arg in (
+                "--add-scram",
+                f"{KAFKA_MECHANISM}=[name={principal},password={kafka_password(principal)}]",
+            )
+        ]
 
     # -- MongoDB-wire server ---------------------------------------------------------------
 
@@ -361,7 +455,7 @@ class Stack:
         wait_port(self.mail_http_port, timeout, "mail sink", self)
         wait_port(self.mongo_port, timeout, "MongoDB-wire server", self)
         wait_port(self.kafka_port, timeout, "Kafka", self)
-        create_topics(self.kafka_bootstrap, timeout)
+        create_topics(self.kafka_bootstrap, timeout, self.kafka_env("admin"), acls=self.kafka_auth)
 
     def start_service(
         self, service: str, replica: int = 0, env: dict[str, str] | None = None
@@ -564,7 +658,10 @@ def wait_port(port: int, timeout: float, what: str, stack: Stack) -> None:
     raise SystemExit(f"{what} did not open port {port} in {timeout:.0f}s; see {stack.home}/logs")
 
 
-def create_topics(bootstrap: str, timeout: float) -> None:
+def create_topics(
+    bootstrap: str, timeout: float, env: dict[str, str] | None = None, acls: bool = False
+) -> None:
+    """Every topic (and with `acls`, every principal's ACLs), as lodestone-topics does."""
     subprocess.run(
         [
             str(VENV_BIN / "python"),
@@ -574,8 +671,10 @@ def create_topics(bootstrap: str, timeout: float) -> None:
             bootstrap,
             "--timeout",
             str(timeout),
+            *(["--acls"] if acls else []),
         ],
         check=True,
+        env={**os.environ, **(env or {})},
     )
 
 

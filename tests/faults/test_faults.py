@@ -242,7 +242,7 @@ def poison() -> Fault:
             "event_type": "interaction.recorded",
             "schema_version": 99,
             "occurred_at": "2026-11-01T00:00:00+00:00",
-            "producer": "faults",
+            "producer": "contacts",
             "contact_id": f"c-{tag}",
             "payload": {"interaction_type": "page_visit", "name": tag},
         }

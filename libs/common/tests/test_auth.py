@@ -66,7 +66,10 @@ def test_production_refuses_to_start_without_keys(monkeypatch: pytest.MonkeyPatc
         ServiceSettings(environment="production")
     assert ServiceSettings(environment="development").api_key == DEV_API_KEY
     key = "k" * 32
-    assert ServiceSettings(environment="production", api_key=key).api_key == key
+    production = ServiceSettings(
+        environment="production", api_key=key, kafka_allow_unauthenticated=True
+    )
+    assert production.api_key == key
 
 
 @pytest.mark.parametrize(
@@ -100,6 +103,7 @@ def test_production_refuses_the_development_link_secret_and_admin_password() -> 
         "environment": "production",
         "api_key": "k" * 32,
         "person_token_key": public_key_of(signing),
+        "kafka_allow_unauthenticated": True,
     }
     sealing = {**secrets, "secrets_key": "z" * 32, "contacts_api_key": "c" * 32}
     for link, refused in ((DEV_LINK_SECRET, "public development"), ("short", "at least 32")):

@@ -153,7 +153,7 @@ async def test_redelivered_interactions_never_count_twice(services, mongo, event
     async with services.client("contacts") as contacts:
         person = await new_contact(contacts)
     envelope = InteractionRecorded(interaction_type="meeting_held", name="Meeting Held").envelope(
-        contact_id=person["id"], producer="test"
+        contact_id=person["id"], producer="contacts"
     )
     producer = make_broker(
         ServiceSettings(kafka_bootstrap=services.stack.kafka_bootstrap, api_key="k")
@@ -165,7 +165,7 @@ async def test_redelivered_interactions_never_count_twice(services, mongo, event
             await eventually(lambda: _entries(scoring, person["id"], 1))
             await publish_all(producer, [outgoing(INTERACTIONS, envelope)])
             other = InteractionRecorded(interaction_type="purchase", name="Purchase").envelope(
-                contact_id=person["id"], producer="test"
+                contact_id=person["id"], producer="contacts"
             )
             await publish_all(producer, [outgoing(INTERACTIONS, other)])
             await eventually(lambda: _entries(scoring, person["id"], 2))

@@ -1,4 +1,5 @@
-"""Create Lodestone's topics (idempotent) and show consumer lag. `lodestone-topics --help`."""
+"""Create Lodestone's topics (idempotent), grant each principal its ACLs, show consumer lag.
+`lodestone-topics --help`."""
 
 from __future__ import annotations
 
@@ -8,25 +9,33 @@ import logging
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError
-from aiokafka.protocol.admin import DeleteGroupsRequest
+from aiokafka.errors import KafkaConnectionError, for_code
+from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteGroupsRequest
+from aiokafka.protocol.api import Request
 
+from .kafka_auth import KafkaSettings
 from .liveness import group_offsets
-from .topics import TOPICS, TopicSpec
+from .topics import ACCESS, TOPICS, Access, TopicSpec
 
 log = logging.getLogger(__name__)
 
 
 async def ensure_topics(
-    bootstrap: str, specs: tuple[TopicSpec, ...] = TOPICS, timeout: float = 60.0
+    bootstrap: str,
+    specs: tuple[TopicSpec, ...] = TOPICS,
+    timeout: float = 60.0,
+    security: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create the missing topics; the names created. Waits for the broker up to `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=10_000, **(security or {})
+        )
         try:
             await admin.start()
             break
@@ -47,8 +56,63 @@ async def ensure_topics(
         await admin.close()
 
 
+# Kafka's ACL codes (org.apache.kafka.common.acl / resource).
+_TOPIC, _GROUP = 2, 3
+_LITERAL, _PREFIXED = 3, 4
+_READ, _WRITE, _DELETE = 3, 4, 6
+_ALLOW = 3
+
+
+class _CreateAcls(Request[CreateAclsRequest_v1]):
+    """CreateAcls with many bindings in one request (aiokafka's wrapper takes one)."""
+
+    API_KEY = 30
+
+    def __init__(self, bindings: list[tuple[int, str, int, str, str, int, int]]) -> None:
+        self.bindings = bindings
+
+    def build(self, request_struct_class: type[CreateAclsRequest_v1]) -> CreateAclsRequest_v1:
+        return request_struct_class(self.bindings)
+
+
+def acl_bindings(principal: str, access: Access) -> list[tuple[int, str, int, str, str, int, int]]:
+    """(resource type, name, pattern, principal, host, operation, permission) rows."""
+    rows = [(_TOPIC, t, _LITERAL, principal, "*", _READ, _ALLOW) for t in access.reads]
+    rows += [(_TOPIC, t, _LITERAL, principal, "*", _WRITE, _ALLOW) for t in access.writes]
+    if access.group_prefix:
+        # Join and commit (read), and delete the groups it retires (processing.subscribe).
+        for operation in (_READ, _DELETE):
+            rows.append((_GROUP, access.group_prefix, _PREFIXED, principal, "*", operation, _ALLOW))
+    return rows
+
+
+async def grant(
+    bootstrap: str,
+    security: Mapping[str, Any] | None = None,
+    access: Mapping[str, Access] = ACCESS,
+) -> int:
+    """Create every principal's ACLs (idempotent: Kafka keeps one of each binding). The
+    connecting principal must be allowed to alter ACLs (a super user)."""
+    rows = [row for name, a in access.items() for row in acl_bindings(f"User:{name}", a)]
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=10_000, **(security or {})
+    )
+    await admin.start()
+    try:
+        response = await admin._send_request(_CreateAcls(rows))
+    finally:
+        await admin.close()
+    for code, message in response.creation_responses:
+        if code:
+            raise for_code(code)(message)
+    return len(rows)
+
+
 async def consumer_lag(
-    bootstrap: str, groups: Iterable[str] | None = None, prefix: str = "lodestone-"
+    bootstrap: str,
+    groups: Iterable[str] | None = None,
+    prefix: str = "lodestone-",
+    security: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Messages each consumer group has yet to commit, over every topic it has committed on.
 
@@ -56,8 +120,9 @@ async def consumer_lag(
     published event has had its effect. Partitions a group never committed count from 0
     (groups start from the earliest offset). Default: every group named `prefix...`.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    security = security or {}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000, **security)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security)
     try:
         await admin.start()
         await probe.start()
@@ -73,13 +138,19 @@ async def consumer_lag(
 GROUP_NOT_EMPTY = 68
 
 
-async def adopt_offsets(bootstrap: str, group: str, retired: Mapping[str, str]) -> int:
+async def adopt_offsets(
+    bootstrap: str,
+    group: str,
+    retired: Mapping[str, str],
+    security: Mapping[str, Any] | None = None,
+) -> int:
     """Move a service from a consumer group per topic (`retired`, {topic: group}) to `group`
     over all of them without replaying history: while `group` has committed nothing, it
     starts where each retired group ended. Retired groups without members are then deleted
     (a lagging group nobody reads would look like a stall forever); one still in use (an
     older replica, mid-upgrade) is left for the next start. Returns the offsets adopted."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    security = security or {}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000, **security)
     await admin.start()
     try:
         listed = {g for g, _ in await admin.list_consumer_groups()}
@@ -92,7 +163,7 @@ async def adopt_offsets(bootstrap: str, group: str, retired: Mapping[str, str]) 
                 offsets = await admin.list_consumer_group_offsets(old_group)
                 adopted |= {tp: o.offset for tp, o in offsets.items() if tp.topic == topic}
             if adopted:
-                await commit_offsets(bootstrap, group, adopted)
+                await commit_offsets(bootstrap, group, adopted, security)
                 log.info("consumer group adopted retired groups' offsets", extra={"group": group})
         for old_group in sorted(set(old.values())):
             coordinator = await admin.find_coordinator(old_group)
@@ -108,10 +179,15 @@ async def adopt_offsets(bootstrap: str, group: str, retired: Mapping[str, str]) 
         await admin.close()
 
 
-async def commit_offsets(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
+async def commit_offsets(
+    bootstrap: str,
+    group: str,
+    offsets: dict[TopicPartition, int],
+    security: Mapping[str, Any] | None = None,
+) -> None:
     """Point `group` at these offsets (it must have no live members)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **(security or {})
     )
     await consumer.start()
     try:
@@ -126,24 +202,40 @@ def main(argv: list[str] | None = None) -> int:
         prog="lodestone-topics",
         description="Create every Lodestone topic that is missing, or show consumer lag.",
     )
-    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
+    kafka = KafkaSettings()  # LODESTONE_KAFKA_* : the bootstrap servers and how to log in
+    parser.add_argument(
+        "--bootstrap", default=kafka.kafka_bootstrap, help="Kafka bootstrap servers"
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for Kafka")
     parser.add_argument(
         "--lag", action="store_true", help="show each consumer group's lag instead of creating"
     )
+    parser.add_argument(
+        "--acls",
+        action="store_true",
+        help="also grant each principal (User:contacts, …, User:integrator) its ACLs; "
+        "needs a super user's credentials in LODESTONE_KAFKA_USERNAME/_PASSWORD",
+    )
     args = parser.parse_args(argv)
+    security = kafka.kafka_security()
     if args.lag:
         try:
-            lags = asyncio.run(consumer_lag(args.bootstrap))
+            lags = asyncio.run(consumer_lag(args.bootstrap, security=security))
         except KafkaConnectionError as exc:
             parser.exit(1, f"lodestone-topics: cannot reach Kafka at {args.bootstrap}: {exc}\n")
         for group, behind in lags.items():
             print(f"{group:56} {behind:>10} behind")
         return 0
-    created = asyncio.run(ensure_topics(args.bootstrap, timeout=args.timeout))
+    created = asyncio.run(ensure_topics(args.bootstrap, timeout=args.timeout, security=security))
     for spec in TOPICS:
         state = "created" if spec.name in created else "exists"
         print(f"{spec.name:32} {spec.partitions:3} partitions  {state}")
+    if args.acls:
+        count = asyncio.run(grant(args.bootstrap, security))
+        for name, access in ACCESS.items():
+            print(f"User:{name:12} reads {', '.join(access.reads) or '-'}")
+            print(f"{'':17} writes {', '.join(access.writes)}")
+        print(f"{count} ACLs in place")
     return 0
 
 

@@ -74,11 +74,22 @@ def transient(exc: BaseException) -> bool:
     )
 
 
-def envelope_parser(event_types: set[str] | None) -> Callable[[bytes], EnvelopeEvent]:
-    """Parse an envelope and validate its payload; skip types the consumer does not handle."""
+class WrongProducer(ValueError):
+    """An envelope on a topic its producer does not own (see topics.OWNERS)."""
+
+
+def envelope_parser(
+    event_types: set[str] | None, producer: str | None = None
+) -> Callable[[bytes], EnvelopeEvent]:
+    """Parse an envelope and validate its payload; skip types the consumer does not handle.
+    With `producer`, an envelope naming another producer is poison (dead-lettered)."""
 
     def parse(raw: bytes) -> EnvelopeEvent:
         envelope = Envelope.from_bytes(raw)
+        if producer is not None and envelope.producer != producer:
+            raise WrongProducer(
+                f"produced by {envelope.producer!r}; only {producer!r} publishes this topic"
+            )
         if event_types is not None and envelope.event_type not in event_types:
             raise Skip(envelope.event_type)
         return EnvelopeEvent(envelope, parse_payload(envelope))

@@ -14,12 +14,14 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from .kafka import TopicSnapshot
+from .kafka_auth import KafkaSettings
 from .topics import DEAD_LETTER
 
 
@@ -44,10 +46,12 @@ class Letter:
         return f"{topic}/{h.get('x-original-partition', '?')}@{h.get('x-original-offset', '?')}"
 
 
-async def read(bootstrap: str, topic: str = DEAD_LETTER) -> list[Letter]:
+async def read(
+    bootstrap: str, topic: str = DEAD_LETTER, security: Mapping[str, Any] | None = None
+) -> list[Letter]:
     """Every letter on the topic, oldest first per partition (no consumer group is used)."""
     letters: list[Letter] = []
-    async with TopicSnapshot(bootstrap, [topic]) as snapshot:
+    async with TopicSnapshot(bootstrap, [topic], security=security) as snapshot:
         if not snapshot.partitions:
             raise SystemExit(f"no topic {topic!r} on {bootstrap}")
         async for records in snapshot.batches():
@@ -72,8 +76,12 @@ def select(letters: list[Letter], args: argparse.Namespace) -> list[Letter]:
     return chosen
 
 
-async def replay(bootstrap: str, letters: list[Letter]) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def replay(
+    bootstrap: str, letters: list[Letter], security: Mapping[str, Any] | None = None
+) -> int:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **(security or {})
+    )
     await producer.start()
     sent = 0
     try:
@@ -125,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Letters are named PARTITION:OFFSET on the dead-letter topic (see `list`).",
     )
-    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers")
+    kafka = KafkaSettings()  # LODESTONE_KAFKA_* : the bootstrap servers and how to log in
+    parser.add_argument(
+        "--bootstrap", default=kafka.kafka_bootstrap, help="Kafka bootstrap servers"
+    )
     parser.add_argument("--topic", default=DEAD_LETTER, help="the dead-letter topic")
     commands = parser.add_subparsers(dest="command", required=True)
     filters = argparse.ArgumentParser(add_help=False)
@@ -142,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     again.add_argument("--yes", action="store_true", help="do it (otherwise only say what)")
     args = parser.parse_args(argv)
 
-    letters = select(asyncio.run(read(args.bootstrap, args.topic)), args)
+    letters = select(asyncio.run(read(args.bootstrap, args.topic, kafka.kafka_security())), args)
     if args.command == "list":
         for letter in letters:
             print(_summary(letter))
@@ -159,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"would replay {letter.ref} to {letter.headers.get('x-original-topic')}")
         print(f"{len(letters)} letter(s); add --yes to replay them")
         return 0
-    sent = asyncio.run(replay(args.bootstrap, letters))
+    sent = asyncio.run(replay(args.bootstrap, letters, kafka.kafka_security()))
     print(f"replayed {sent} letter(s) to their original topics")
     return 0
 

@@ -332,7 +332,12 @@ def build_app(
     runtime.progress.stall_after = settings.stall_seconds
 
     async def watch_progress() -> None:
-        await watch(runtime.progress, settings.kafka_bootstrap, lambda: ping(runtime.mongo))
+        await watch(
+            runtime.progress,
+            settings.kafka_bootstrap,
+            lambda: ping(runtime.mongo),
+            security=settings.kafka_security(),
+        )
 
     runtime.loops.append(watch_progress)
 

@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import (
@@ -44,6 +45,7 @@ def make_broker(settings: ServiceSettings, **overrides: object) -> KafkaBroker:
         "request_timeout_ms": 30_000,
         "graceful_timeout": 15.0,
         "logger": logging.getLogger(f"lodestone.{settings.service_name}.broker"),
+        "security": settings.broker_security(),
     }
     options.update(overrides)
     return KafkaBroker(settings.kafka_bootstrap, **options)  # type: ignore[arg-type]
@@ -232,8 +234,16 @@ class TopicSnapshot:
     """Reads topics from their beginning up to the end offsets they had when opened, without
     a consumer group (replays and inspection tools; live consumers use subscribers)."""
 
-    def __init__(self, bootstrap: str, topics: Sequence[str], max_records: int = 1000) -> None:
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Sequence[str],
+        max_records: int = 1000,
+        security: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **(security or {})
+        )
         self.topics = list(topics)
         self.max_records = max_records
         self.partitions: list[TopicPartition] = []

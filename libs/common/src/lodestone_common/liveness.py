@@ -136,16 +136,19 @@ class Progress:
 class GroupOffsets:
     """Committed offsets and lag of consumer groups, over one admin connection kept open."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, security: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
+        self.security = dict(security or {})
         self._admin: AIOKafkaAdminClient | None = None
         self._probe: AIOKafkaConsumer | None = None
 
     async def read(self, groups: Mapping[str, Iterable[str]]) -> dict[str, tuple[int, int]]:
         """{group: (committed offsets summed, messages not yet committed)}."""
         if self._admin is None or self._probe is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-            probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.bootstrap, request_timeout_ms=10_000, **self.security
+            )
+            probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, **self.security)
             try:
                 await admin.start()
                 await probe.start()
@@ -195,10 +198,11 @@ async def watch(
     bootstrap: str,
     database_answers: Callable[[], Awaitable[object]],
     every: float | None = None,
+    security: Mapping[str, Any] | None = None,
 ) -> None:
     """Look every `every` seconds (a quarter of the stall time, at most 10 s) and report."""
     every = every or min(10.0, progress.stall_after / 4)
-    offsets = GroupOffsets(bootstrap)
+    offsets = GroupOffsets(bootstrap, security)
     try:
         while True:
             await asyncio.sleep(every)

@@ -48,6 +48,7 @@ from .http import Runtime
 from .mongo import Erased, Inbox, in_transaction
 from .outbox import Outbox
 from .ownership import Ownership
+from .topics import OWNERS
 
 
 class UnitOfWork:
@@ -264,6 +265,16 @@ def runs(
     return out
 
 
+def owned_parsers(processor: Processor) -> dict[str, Callable[[bytes], Item]]:
+    """An envelope parser per envelope topic that refuses envelopes from another producer
+    than the topic's owner (topics.OWNERS)."""
+    return {
+        topic: envelope_parser(processor.event_types, OWNERS[topic])
+        for topic in processor.topics
+        if topic in OWNERS and topic not in processor.edges
+    }
+
+
 def subscribe(
     runtime: Runtime,
     processor: Processor,
@@ -282,7 +293,8 @@ def subscribe(
         old = {topic: f"{prefix}.{suffix}" for topic, suffix in retired.items()}
 
         async def adopt() -> None:
-            await adopt_offsets(runtime.settings.kafka_bootstrap, group, old)
+            settings = runtime.settings
+            await adopt_offsets(settings.kafka_bootstrap, group, old, settings.kafka_security())
 
         runtime.startup.append(adopt)
     subscribe_batch(
@@ -291,7 +303,7 @@ def subscribe(
         group=group,
         handler=processor.process,
         parse=envelope_parser(processor.event_types),
-        parsers=processor.parsers(),
+        parsers={**owned_parsers(processor), **processor.parsers()},
         key_of=key_of,
         max_records=runtime.settings.consumer_max_records,
         title=processor.service,

@@ -7,8 +7,9 @@ import socket
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from .kafka_auth import KafkaSettings
 from .people import DEV_PUBLIC_KEY, PersonTokens
 
 # Printed at start-up in development; production refuses to start without real keys.
@@ -46,12 +47,14 @@ def production_secret(name: str, value: str | None, development_value: str) -> N
         raise ValueError(f"{name} needs at least {MIN_SECRET} characters in production")
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(KafkaSettings):
     model_config = SettingsConfigDict(env_prefix="LODESTONE_", extra="ignore")
 
     service_name: str = "lodestone"
     environment: Literal["development", "test", "production"] = "development"
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Production refuses a Kafka without authentication unless this says it is on purpose
+    # (a private network that no integrator reaches).
+    kafka_allow_unauthenticated: bool = False
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     # Every database call ends within this many seconds (see mongo.OPERATION_SECONDS).
     mongo_timeout_seconds: float = Field(default=60.0, gt=0)
@@ -103,6 +106,17 @@ class ServiceSettings(BaseSettings):
                     "LODESTONE_PERSON_TOKEN_KEY is the public development key (whose private "
                     "half is in the repository); make a pair with lodestone-person-keys"
                 )
+        if (
+            self.environment == "production"
+            and not self.kafka_security_protocol.startswith("SASL")
+            and not self.kafka_ssl_certfile
+            and not self.kafka_allow_unauthenticated
+        ):
+            raise ValueError(
+                "production settings need Kafka authentication (LODESTONE_KAFKA_SECURITY_PROTOCOL"
+                "=SASL_SSL or SASL_PLAINTEXT with a username and password, or TLS client "
+                "certificates), or LODESTONE_KAFKA_ALLOW_UNAUTHENTICATED=true"
+            )
         return self
 
     @property

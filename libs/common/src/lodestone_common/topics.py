@@ -41,3 +41,54 @@ TOPICS: tuple[TopicSpec, ...] = (
 for _spec in TOPICS:
     if _spec.name != INGEST_RAW and _spec.name != DEAD_LETTER:
         _spec.config.setdefault("retention.ms", "-1")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one Kafka principal may do: the broker's ACLs are made from this (admin.grant)."""
+
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    # Consumer groups it may join (and retire): every group whose id starts with this.
+    group_prefix: str | None = None
+
+
+# Each service's principal writes only the topics it owns (and the dead letters of what it
+# could not process) and reads what it consumes; an integrator may only write raw ingestion.
+# Principals are named like the keys (User:contacts, …); a forged score.changed needs the
+# scoring service's credentials.
+ACCESS: dict[str, Access] = {
+    "contacts": Access(
+        reads=(INGEST_RAW, SCORES),
+        writes=(INGEST_RAW, CONTACTS, INTERACTIONS, DEAD_LETTER),
+        group_prefix="lodestone-contacts",
+    ),
+    "scoring": Access(
+        reads=(INTERACTIONS, CONTACTS),
+        writes=(SCORES, DEAD_LETTER),
+        group_prefix="lodestone-scoring",
+    ),
+    "automation": Access(
+        reads=(INTERACTIONS, CONTACTS, SCORES),
+        writes=(AUTOMATION, DEAD_LETTER),
+        group_prefix="lodestone-automation",
+    ),
+    "reporting": Access(
+        reads=(INTERACTIONS, CONTACTS, SCORES, AUTOMATION),
+        writes=(DEAD_LETTER,),
+        group_prefix="lodestone-reporting",
+    ),
+    # The console only connects (its health checks); it reads and writes no topic.
+    "console": Access(),
+    "integrator": Access(writes=(INGEST_RAW,)),
+}
+
+
+# The one service that publishes each envelope topic: consumers refuse an envelope that names
+# another producer (a second line behind the ACLs, and a bug caught where it shows).
+OWNERS: dict[str, str] = {
+    INTERACTIONS: "contacts",
+    CONTACTS: "contacts",
+    SCORES: "scoring",
+    AUTOMATION: "automation",
+}

@@ -20,10 +20,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.protocol.admin import DescribeGroupsRequest, DescribeGroupsRequest_v0
 
 from lodestone_common.admin import commit_offsets
-from lodestone_common.consumer import EnvelopeEvent, Skip, envelope_parser
+from lodestone_common.consumer import EnvelopeEvent, Skip
 from lodestone_common.kafka import TopicSnapshot
 from lodestone_common.mongo import make_client
-from lodestone_common.processing import Processor
+from lodestone_common.processing import Processor, owned_parsers
 
 from .bootstrap import SERVICE
 from .handlers import handlers
@@ -47,7 +47,9 @@ class _DescribeGroupsV0(DescribeGroupsRequest):
 
 async def busy_groups(settings: ReportingSettings) -> list[str]:
     """The reporting consumer group, if it has live members (the service is consuming)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, **settings.kafka_security()
+    )
     await admin.start()
     busy = []
     try:
@@ -71,10 +73,13 @@ async def rebuild(
     models = ReadModels(client[database or settings.mongo_db])
     # The live consumers' own code path: the same handlers, inbox and transactions.
     processor = Processor(SERVICE, handlers(models), client, models.db)
-    parse = envelope_parser(processor.event_types)
+    # What the live consumer dead-lettered (an envelope from another producer too) is skipped.
+    parsers = owned_parsers(processor)
     totals = {"read": 0, "projected": 0, "skipped": 0, "unreadable": 0}
     try:
-        async with TopicSnapshot(settings.kafka_bootstrap, processor.topics, BATCH) as topics:
+        async with TopicSnapshot(
+            settings.kafka_bootstrap, processor.topics, BATCH, settings.kafka_security()
+        ) as topics:
             todo = topics.total
             await models.wipe()
             parts = len(topics.partitions)
@@ -92,7 +97,7 @@ async def rebuild(
                 events: list[EnvelopeEvent] = []
                 for record in records:
                     totals["read"] += 1
-                    events += _parse(parse, record.value, totals)
+                    events += _parse(parsers[record.topic], record.value, totals)
                 if events:
                     await processor.process(events)
                     totals["projected"] += len(events)
@@ -101,7 +106,12 @@ async def rebuild(
                     report()
             report()
             if hand_over:
-                await commit_offsets(settings.kafka_bootstrap, group(settings), topics.ends)
+                await commit_offsets(
+                    settings.kafka_bootstrap,
+                    group(settings),
+                    topics.ends,
+                    settings.kafka_security(),
+                )
                 progress("rebuild: live consumer groups continue from the replayed offsets")
     finally:
         await client.close()
