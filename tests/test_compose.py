@@ -54,7 +54,7 @@ def test_each_service_builds_from_its_dockerfile_and_scales() -> None:
         assert any(str(port) in str(p) for p in svc["ports"])
         env = svc["environment"]
         assert env["LODESTONE_KAFKA_BOOTSTRAP"] == "kafka:9092"
-        assert env["LODESTONE_MONGO_URL"].startswith("mongodb://mongodb:27017")
+        assert "@mongodb:27017/?replicaSet=rs0" in env["LODESTONE_MONGO_URL"]
         if name == "automation":  # what production refuses to start without
             assert env["LODESTONE_LINK_SECRET"].startswith("${LODESTONE_LINK_SECRET:?")
             assert env["LODESTONE_SECRETS_KEY"].startswith("${LODESTONE_SECRETS_KEY:?")
@@ -240,3 +240,23 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_each_service_logs_in_to_the_database_as_itself() -> None:
+    """Round two, medium (deployment): the database took anyone; now root is made by the
+    image, each service's user by the db-users job, and each service connects as itself."""
+    services = compose()["services"]
+    mongo = services["mongodb"]
+    assert mongo["environment"]["MONGO_INITDB_ROOT_PASSWORD"].startswith("${LODESTONE_MONGO_ROOT")
+    assert "--keyFile" in mongo["command"][0] and "--replSet" in mongo["command"][0]
+    assert "-u root" in " ".join(mongo["healthcheck"]["test"])
+    users = services["db-users"]
+    assert users["command"][-1] == "lodestone_common.dbusers"
+    for name in SERVICES:
+        url = services[name]["environment"]["LODESTONE_MONGO_URL"]
+        password = f"${{LODESTONE_MONGO_{name.upper()}_PASSWORD:?"
+        assert url.startswith(f"mongodb://{name}:{password}") and "authSource=admin" in url
+        assert f"LODESTONE_MONGO_{name.upper()}_PASSWORD" in users["environment"]
+    assert compose()["x-service"]["depends_on"]["db-users"] == {
+        "condition": "service_completed_successfully"
+    }

@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lodestone_common.dbusers import SERVICES as DB_SERVICES
+from lodestone_common.dbusers import ensure_users, with_login
+
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_POM_DIR = ROOT / "deploy" / "local" / "kafka"
 KAFKA_LIBS = KAFKA_POM_DIR / "target" / "libs"
@@ -55,6 +58,11 @@ KAFKA_MECHANISM = "SCRAM-SHA-512"
 def kafka_password(principal: str) -> str:
     """The local stack's password of a Kafka principal (development only)."""
     return f"{principal}-kafka-dev-password"
+
+
+def mongo_password(user: str) -> str:
+    """The local stack's password of a database user (development only)."""
+    return f"{user}-mongo-dev-password"
 
 
 CACHE = Path(os.environ.get("LODESTONE_CACHE", Path.home() / ".cache" / "lodestone"))
@@ -86,6 +94,11 @@ class Stack:
     kafka_auth: bool = field(
         default_factory=lambda: os.environ.get("LODESTONE_KAFKA_AUTH", "") == "scram"
     )
+    # The database with logins (LODESTONE_MONGO_AUTH=scram): `root` administers, each service
+    # logs in as itself and may use only its own database (lodestone_common.dbusers).
+    mongo_auth: bool = field(
+        default_factory=lambda: os.environ.get("LODESTONE_MONGO_AUTH", "") == "scram"
+    )
     # Endpoints of infrastructure started elsewhere (testcontainers, a shared cluster).
     kafka_bootstrap: str = ""
     mongo_url: str = ""
@@ -95,6 +108,15 @@ class Stack:
         self.mongo_url = (
             self.mongo_url or f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
         )
+        if self.mongo_auth and "@" not in self.mongo_url:  # tools and tests: the root login
+            self.mongo_url = with_login(self.mongo_url, "root", mongo_password("root"))
+
+    def service_mongo_url(self, service: str) -> str:
+        """The connection string a service's processes use: its own login, when there are."""
+        if not self.mongo_auth or service not in DB_SERVICES:
+            return self.mongo_url
+        plain = f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+        return with_login(plain, service, mongo_password(service))
 
     @property
     def home(self) -> Path:
@@ -155,7 +177,7 @@ class Stack:
         env.update(self.kafka_env(service))  # each process logs in as itself
         env.update(
             LODESTONE_KAFKA_BOOTSTRAP=self.kafka_bootstrap,
-            LODESTONE_MONGO_URL=self.mongo_url,
+            LODESTONE_MONGO_URL=self.service_mongo_url(service),
             LODESTONE_HTTP_PORT=str(self.replica(service, replica)[1]),
             LODESTONE_HTTP_HOST="127.0.0.1",
             LODESTONE_API_KEY=self.api_key,
@@ -399,14 +421,25 @@ class Stack:
     def start_mongo(self) -> None:
         if self.running("mongo"):
             return
-        daemon = self.mongo_daemon()
         data = self.home / "mongo"
         data.mkdir(parents=True, exist_ok=True)
-        log(f"MongoDB-wire server: {daemon.name}")
+        log(f"MongoDB-wire server: {self.mongo_daemon().name}")
+        users = data / "users-provisioned"
+        if self.mongo_auth and not users.exists():
+            # Users are made on a first start without logins, then it runs with them (the
+            # daemon's documented way: no localhost exception to rely on).
+            self._spawn_mongo(data, auth=False)
+            wait_port(self.mongo_port, 120, "MongoDB-wire server", self)
+            self._provision_users()
+            self.stop("mongo")
+            users.write_text("root and one user per service\n")
+        self._spawn_mongo(data, auth=self.mongo_auth)
+
+    def _spawn_mongo(self, data: Path, auth: bool) -> None:
         self.spawn(
             "mongo",
             [
-                str(daemon),
+                str(self.mongo_daemon()),
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -420,8 +453,23 @@ class Stack:
                 # of the machine, and benchmarks pay what MongoDB pays.
                 # LODESTONE_MONGO_SYNC_ON_COMMIT=0 turns it off to measure its cost.
                 *(["--sync-on-commit"] if _sync_on_commit() else []),
+                *(["--auth"] if auth else []),
             ],
         )
+
+    def _provision_users(self) -> None:
+        from pymongo import MongoClient
+
+        plain = f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+        client: MongoClient = MongoClient(plain, serverSelectionTimeoutMS=30_000)  # type: ignore[type-arg]
+        try:
+            if not client.admin.command("usersInfo", "root")["users"]:
+                root = [{"role": "root", "db": "admin"}]
+                client.admin.command("createUser", "root", pwd=mongo_password("root"), roles=root)
+            made = ensure_users(client, {s: mongo_password(s) for s in DB_SERVICES})
+            log(f"database users: root, {', '.join(made)}")
+        finally:
+            client.close()
 
     # -- mail ------------------------------------------------------------------------------
 

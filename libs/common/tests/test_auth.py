@@ -67,7 +67,10 @@ def test_production_refuses_to_start_without_keys(monkeypatch: pytest.MonkeyPatc
     assert ServiceSettings(environment="development").api_key == DEV_API_KEY
     key = "k" * 32
     production = ServiceSettings(
-        environment="production", api_key=key, kafka_allow_unauthenticated=True
+        environment="production",
+        api_key=key,
+        kafka_allow_unauthenticated=True,
+        mongo_allow_unauthenticated=True,
     )
     assert production.api_key == key
 
@@ -104,6 +107,7 @@ def test_production_refuses_the_development_link_secret_and_admin_password() -> 
         "api_key": "k" * 32,
         "person_token_key": public_key_of(signing),
         "kafka_allow_unauthenticated": True,
+        "mongo_allow_unauthenticated": True,
     }
     sealing = {**secrets, "secrets_key": "z" * 32, "contacts_api_key": "c" * 32}
     for link, refused in ((DEV_LINK_SECRET, "public development"), ("short", "at least 32")):

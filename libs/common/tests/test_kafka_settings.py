@@ -45,6 +45,7 @@ def test_production_refuses_an_open_kafka() -> None:
         kafka_security_protocol="SASL_PLAINTEXT",
         kafka_username="contacts",
         kafka_password="p",
+        mongo_allow_unauthenticated=True,
     )
 
 
@@ -74,3 +75,18 @@ def test_an_envelope_from_another_producer_than_the_topics_owner_is_poison() -> 
     assert parse(honest.to_bytes()).envelope.producer == "scoring"
     with pytest.raises(Skip):
         envelope_parser({"contact.created"}, OWNERS[SCORES])(honest.to_bytes())
+
+
+def test_production_refuses_a_database_without_a_login() -> None:
+    from lodestone_common.dbusers import has_login, with_login
+
+    kafka = {"kafka_allow_unauthenticated": True, "api_key": "k" * 32}
+    with pytest.raises(ValueError, match="database login"):
+        ServiceSettings(environment="production", **kafka)
+    url = with_login("mongodb://db1:27017,db2:27017/?replicaSet=rs0", "contacts", "p@ss/word")
+    assert url == (
+        "mongodb://contacts:p%40ss%2Fword@db1:27017,db2:27017/?replicaSet=rs0&authSource=admin"
+    )
+    assert has_login(url) and not has_login("mongodb://db1/?replicaSet=rs0")
+    assert has_login("mongodb://db1/?authMechanism=MONGODB-X509&tls=true")
+    ServiceSettings(environment="production", mongo_url=url, **kafka)

@@ -57,9 +57,9 @@ async def ensure_topics(
 
 
 # Kafka's ACL codes (org.apache.kafka.common.acl / resource).
-_TOPIC, _GROUP = 2, 3
+_TOPIC, _GROUP, _CLUSTER = 2, 3, 4
 _LITERAL, _PREFIXED = 3, 4
-_READ, _WRITE, _DELETE = 3, 4, 6
+_READ, _WRITE, _DELETE, _IDEMPOTENT_WRITE = 3, 4, 6, 12
 _ALLOW = 3
 
 
@@ -79,6 +79,10 @@ def acl_bindings(principal: str, access: Access) -> list[tuple[int, str, int, st
     """(resource type, name, pattern, principal, host, operation, permission) rows."""
     rows = [(_TOPIC, t, _LITERAL, principal, "*", _READ, _ALLOW) for t in access.reads]
     rows += [(_TOPIC, t, _LITERAL, principal, "*", _WRITE, _ALLOW) for t in access.writes]
+    if access.idempotent:
+        rows.append(
+            (_CLUSTER, "kafka-cluster", _LITERAL, principal, "*", _IDEMPOTENT_WRITE, _ALLOW)
+        )
     if access.group_prefix:
         # Join and commit (read), and delete the groups it retires (processing.subscribe).
         for operation in (_READ, _DELETE):

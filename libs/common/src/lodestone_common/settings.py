@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from .dbusers import has_login
 from .kafka_auth import KafkaSettings
 from .people import DEV_PUBLIC_KEY, PersonTokens
 
@@ -56,6 +57,9 @@ class ServiceSettings(KafkaSettings):
     # (a private network that no integrator reaches).
     kafka_allow_unauthenticated: bool = False
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    # Production refuses a database connection without a login (a user of the service's own,
+    # see dbusers.py) unless this says it is on purpose.
+    mongo_allow_unauthenticated: bool = False
     # Every database call ends within this many seconds (see mongo.OPERATION_SECONDS).
     mongo_timeout_seconds: float = Field(default=60.0, gt=0)
     # Each service owns one database; the default is `lodestone_<service>`.
@@ -116,6 +120,16 @@ class ServiceSettings(KafkaSettings):
                 "production settings need Kafka authentication (LODESTONE_KAFKA_SECURITY_PROTOCOL"
                 "=SASL_SSL or SASL_PLAINTEXT with a username and password, or TLS client "
                 "certificates), or LODESTONE_KAFKA_ALLOW_UNAUTHENTICATED=true"
+            )
+        if (
+            self.environment == "production"
+            and not has_login(self.mongo_url)
+            and not self.mongo_allow_unauthenticated
+        ):
+            raise ValueError(
+                "production settings need a database login in LODESTONE_MONGO_URL (the "
+                "service's own user, see lodestone-db-users), or "
+                "LODESTONE_MONGO_ALLOW_UNAUTHENTICATED=true"
             )
         return self
 

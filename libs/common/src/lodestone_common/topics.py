@@ -49,6 +49,9 @@ class Access:
 
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
+    # Starts an idempotent producer without writing anything (Kafka implies the right from
+    # a topic write; a process with none needs it granted on the cluster).
+    idempotent: bool = False
     # Consumer groups it may join (and retire): every group whose id starts with this.
     group_prefix: str | None = None
 
@@ -79,7 +82,7 @@ ACCESS: dict[str, Access] = {
         group_prefix="lodestone-reporting",
     ),
     # The console only connects (its health checks); it reads and writes no topic.
-    "console": Access(),
+    "console": Access(idempotent=True),
     "integrator": Access(writes=(INGEST_RAW,)),
 }
 

@@ -1,9 +1,12 @@
-"""Kafka as a real deployment runs it: SASL/SCRAM logins and ACLs (topics.ACCESS).
+"""Kafka and the database as a real deployment runs them: logins and rights per service.
 
-A second, private Kafka is started with LODESTONE_KAFKA_AUTH=scram; the four services run
-against it with their own principals (and the test database under other names). Nobody
-without credentials, and no principal outside its ACLs, can publish to a service's topic:
-one forged score.changed moved a contact from E to A before.
+A second, private Kafka (LODESTONE_KAFKA_AUTH=scram: SASL/SCRAM logins and ACLs from
+topics.ACCESS) and database server (LODESTONE_MONGO_AUTH=scram: a user per service with
+readWrite on its own database only, dbusers.py) are started; the four services run against
+them with their own logins. Nobody without credentials, and no principal outside its ACLs, can
+publish to a service's topic (one forged score.changed moved a contact from E to A before),
+and nobody without a login reads the database (a local client read the console's password
+hashes, promoted a user to admin and planted a session).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from pymongo import AsyncMongoClient
+from pymongo.errors import OperationFailure
 
 from lodestone_common.admin import consumer_lag
 from lodestone_common.topics import ACCESS, CONTACTS, INGEST_RAW, SCORES
@@ -32,33 +37,36 @@ PORT_OFFSET = int(os.environ.get("LODESTONE_TEST_PORT_OFFSET", "0"))
 pytestmark = pytest.mark.infra
 
 SERVICES = ("contacts", "scoring", "automation", "reporting")
+PROCESSES = (*SERVICES, "console")  # the console too: its database holds the people
 
 
 @pytest.fixture(scope="module")
 def secured(infra: Any) -> Iterator[Any]:
     stack = stack_module.Stack(
-        name="test-kafka-auth",
+        name="test-secured",
         kafka_port=19192 + PORT_OFFSET,
-        mongo_url=infra.mongo_url,
+        mongo_port=19217 + PORT_OFFSET,
         smtp_port=infra.smtp_port,
         service_ports={s: 18101 + i + PORT_OFFSET for i, s in enumerate(SERVICES)},
         console_port=18100 + PORT_OFFSET,
         kafka_auth=True,
+        mongo_auth=True,
     )
     stack.api_key = infra.api_key
-    # The same database server as the other tests, under names of its own.
-    stack.service_settings = {s: {"LODESTONE_MONGO_DB": f"kafka_auth_{s}"} for s in SERVICES}
-    stack.stop("kafka")
+    for name in ("kafka", "mongo"):
+        stack.stop(name)
     shutil.rmtree(stack.home, ignore_errors=True)
     try:
+        stack.start_mongo()
         stack.start_kafka()
         stack_module.wait_port(stack.kafka_port, 180, "Kafka", stack)
         stack_module.create_topics(stack.kafka_bootstrap, 180, stack.kafka_env("admin"), acls=True)
         yield stack
     finally:
-        for service in SERVICES:
+        for service in PROCESSES:
             stack.stop(service)
-        stack.stop("kafka")  # its logs stay under .local/ (the next run starts afresh)
+        for name in ("kafka", "mongo"):
+            stack.stop(name)  # their logs stay under .local/ (the next run starts afresh)
 
 
 async def _producer(stack: Any, **security: Any) -> AIOKafkaProducer:
@@ -139,16 +147,16 @@ async def test_a_service_writes_only_its_own_topics(secured, principal: str) -> 
 
 @pytest.fixture(scope="module")
 async def running(secured) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
-    for service in SERVICES:
+    for service in PROCESSES:
         secured.start_service(service)
-    for service in SERVICES:
+    for service in PROCESSES:
         secured.wait_ready(service, timeout=180)
     yield secured
-    for service in SERVICES:
+    for service in PROCESSES:
         secured.stop(service)
 
 
-async def test_the_services_work_with_only_their_own_rights(running, mongo, eventually) -> None:  # type: ignore[no-untyped-def]
+async def test_the_services_work_with_only_their_own_rights(running, eventually) -> None:  # type: ignore[no-untyped-def]
     """Raw ingestion from the integrator becomes a contact (contacts), a score (scoring), an
     audience entry (automation) and a report row (reporting): each service consumed, wrote
     and committed with its principal's ACLs alone."""
@@ -189,8 +197,10 @@ async def test_the_services_work_with_only_their_own_rights(running, mongo, even
             report = await http.get(f"http://127.0.0.1:{ports['reporting']}/v1/reports/contacts")
         return report.status_code == 200 and report.json()["by_source"].get(source) == 1
 
+    root = AsyncMongoClient(running.mongo_url)  # the stack's administrator
+
     async def in_audience() -> bool:
-        return bool(await mongo["kafka_auth_automation"]["audience"].find_one({"_id": cid}))
+        return bool(await root["lodestone_automation"]["audience"].find_one({"_id": cid}))
 
     await eventually(scored, timeout=120)
     await eventually(counted, timeout=120)
@@ -201,5 +211,29 @@ async def test_the_services_work_with_only_their_own_rights(running, mongo, even
         return bool(lag) and not any(lag.values())
 
     await eventually(settled, timeout=120)
-    for db in (f"kafka_auth_{s}" for s in SERVICES):
-        await mongo.drop_database(db)
+    await root.close()
+
+
+async def test_the_database_wants_a_login_and_keeps_each_service_to_its_own(running) -> None:  # type: ignore[no-untyped-def]
+    plain = f"mongodb://127.0.0.1:{running.mongo_port}/?directConnection=true"
+    nobody = AsyncMongoClient(plain, serverSelectionTimeoutMS=10_000)
+    contacts = AsyncMongoClient(running.service_mongo_url("contacts"))
+    console = AsyncMongoClient(running.service_mongo_url("console"))
+    try:
+        with pytest.raises(OperationFailure, match="requires authentication"):
+            await nobody["lodestone_console"]["users"].find_one()
+        assert await console["lodestone_console"]["users"].find_one() is not None  # its admin
+        await contacts["lodestone_contacts"]["contacts"].find_one()  # its own: allowed
+        for db, collection in (
+            ("lodestone_console", "users"),
+            ("lodestone_automation", "workflows"),
+        ):
+            with pytest.raises(OperationFailure, match="not authorized"):
+                await contacts[db][collection].find_one()
+        with pytest.raises(OperationFailure, match="not authorized"):
+            await contacts["lodestone_console"]["sessions"].insert_one({"_id": "planted"})
+        with pytest.raises(OperationFailure, match="not authorized"):
+            await contacts.admin.command("createUser", "evil", pwd="x", roles=["root"])
+    finally:
+        for client in (nobody, contacts, console):
+            await client.close()
