@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -96,6 +97,8 @@ async def test_three_visits_in_a_week_send_exactly_one_email(services, eventuall
         ).strip()
         assert sent[0]["headers"]["List-Unsubscribe"] == f"<{link}>"
         assert sent[0]["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # A Message-ID a receiver can parse: the action's, hashed, at the sender's domain.
+        assert re.fullmatch(r"<[0-9a-f]{32}@[A-Za-z0-9.-]+>", sent[0]["headers"]["Message-ID"])
         # The link in the body is a signed click-tracking redirect, the full stop left out.
         (tracked_link,) = [word for word in sent[0]["text"].split() if "/t/click/" in word]
         assert tracked_link.endswith(".") and "example.com%2Fx&sig=" in tracked_link

@@ -10,6 +10,7 @@ import json
 import socket
 import time
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,8 +44,7 @@ class Mailer:
         message["From"] = sender or self.settings.mail_from
         message["To"] = to
         message["Subject"] = subject
-        # The action key as Message-ID: any hop that dedupes by it will drop a copy too.
-        message["Message-ID"] = f"<{message_id}@lodestone>"
+        message["Message-ID"] = message_id_of(message_id, str(message["From"]))
         message["X-Lodestone-Action"] = message_id
         for name, value in (headers or {}).items():
             message[name] = value
@@ -60,6 +60,14 @@ class Mailer:
                 start_tls=s.smtp_starttls,
                 timeout=MAIL_DEADLINE_SECONDS,
             )
+
+
+def message_id_of(action_key: str, sender: str) -> str:
+    """An RFC 5322 msg-id (`<left@domain>`, dot-atoms only: an action key's colons would cut
+    it short) unique per action and the same on every retry of it, so a receiver that
+    deduplicates by Message-ID drops only a true copy."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "lodestone.invalid"
+    return f"<{hashlib.sha256(action_key.encode()).hexdigest()[:32]}@{domain}>"
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
