@@ -52,7 +52,7 @@ API_KEY = "test-admin-key"
 SCOPES = [
     *(
         f"{area}:{verb}"
-        for area in ("contacts", "segments", "workflows", "reps", "tasks")
+        for area in ("contacts", "segments", "workflows", "emails", "reps", "tasks")
         for verb in ("read", "write")
     ),
     "contacts:erase",

@@ -27,6 +27,7 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         body = message.get_body(preferencelist=("plain", "html"))
+        html = message.get_body(preferencelist=("html",))
         MESSAGES.append(
             {
                 "id": len(MESSAGES) + 1,
@@ -36,6 +37,7 @@ class Sink:
                 "subject": str(message["subject"] or ""),
                 "headers": {k: str(v) for k, v in message.items()},
                 "text": body.get_content() if body else "",
+                "html": html.get_content() if html else None,
             }
         )
         return "250 Message accepted"

@@ -34,6 +34,7 @@ _READ = frozenset(
         "scores:read",
         "scoring-models:read",
         "workflows:read",
+        "emails:read",
         "reps:read",
         "tasks:read",
         "reports:read",
@@ -50,6 +51,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
         "segments:write",
         "scoring-models:write",
         "workflows:write",
+        "emails:write",
         "tasks:write",
     },
     # Runs the team: reps (weights, availability), goals and tasks; reads the rest.

@@ -39,7 +39,9 @@ class Mailer:
         message_id: str,
         sender: str | None = None,
         headers: dict[str, str] | None = None,
+        html: str | None = None,
     ) -> None:
+        """Send one email: a text part, and an HTML alternative when given."""
         message = EmailMessage()
         message["From"] = sender or self.settings.mail_from
         message["To"] = to
@@ -49,6 +51,8 @@ class Mailer:
         for name, value in (headers or {}).items():
             message[name] = value
         message.set_content(body)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
         s = self.settings
         async with asyncio.timeout(MAIL_DEADLINE_SECONDS):
             await aiosmtplib.send(

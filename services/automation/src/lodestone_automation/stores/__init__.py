@@ -11,12 +11,23 @@ from lodestone_common.mongo import Erased
 
 from .actions import Actions
 from .audience import Audience
+from .email_templates import EmailTemplates
 from .enrollments import LIVE, Enrollments
 from .reps import Reps
 from .tasks import Tasks
 from .workflows import Conflict, Workflows
 
-__all__ = ["LIVE", "Actions", "Audience", "Conflict", "Enrollments", "Reps", "Stores", "Tasks"]
+__all__ = [
+    "LIVE",
+    "Actions",
+    "Audience",
+    "Conflict",
+    "EmailTemplates",
+    "Enrollments",
+    "Reps",
+    "Stores",
+    "Tasks",
+]
 
 
 class Stores:
@@ -27,12 +38,14 @@ class Stores:
         self.tasks = Tasks(db["tasks"])
         self.reps = Reps(db)
         self.audience = Audience(db)
+        self.email_templates = EmailTemplates(db)
         self.erased = Erased(db["erased"])
 
     async def ensure_indexes(self) -> None:
         await self.enrollments.ensure_indexes()
         await self.tasks.ensure_indexes()
         await self.audience.ensure_indexes()
+        await self.email_templates.ensure_indexes()
 
     async def forget(self, contact_ids: list[str], session: AsyncClientSession | None) -> None:
         """GDPR erase: enrollments, windows, tasks and actions about these people go, and
