@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from uuid import uuid4
 
 import httpx
@@ -125,3 +126,55 @@ async def test_templates_are_versioned_previewed_for_a_contact_and_test_sent(  #
     assert caught["headers"]["Content-Type"].startswith("multipart/alternative")
     async with services.client("automation", key=services.key_for("workflows:read")) as reader:
         assert (await reader.get("/v1/email-templates")).status_code == 403
+
+
+async def test_a_workflow_sends_a_template_tracked_and_refuses_one_that_is_not_there(  # type: ignore[no-untyped-def]
+    services, eventually
+) -> None:
+    tag = uuid4().hex[:6]
+    email = f"tplwf.{tag}@example.com"
+    async with services.client("contacts") as contacts, services.client("automation") as http:
+        person = (await contacts.post("/v1/contacts", json={"email": email})).json()
+        template = (
+            await http.post("/v1/email-templates", json=draft(name=f"Flow {tag}").model_dump())
+        ).json()
+        step = {"id": "mail", "type": "send_email", "template_id": "tpl_nope"}
+        definition = {"name": f"tpl flow {tag}", "trigger": {"type": "manual"}, "steps": [step]}
+        refused = await http.post("/v1/workflows", json=definition)
+        assert refused.status_code == 422 and "steps.0.template_id" in refused.text
+        both = {**step, "template_id": template["id"], "subject": "x", "body": "y"}
+        refused = await http.post("/v1/workflows/validate", json={**definition, "steps": [both]})
+        assert refused.status_code == 422 and "not both" in refused.text
+        step["template_id"] = template["id"]
+        made = await http.post("/v1/workflows", json=definition)
+        assert made.status_code == 201, made.text
+        workflow_id = made.json()["id"]
+        await http.post(f"/v1/workflows/{workflow_id}/activate")
+
+        async def enrolled() -> bool:
+            answer = await http.post(
+                f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
+            )
+            return answer.status_code == 201  # 404 until automation knows the contact
+
+        await eventually(enrolled, timeout=60)
+
+    async def delivered() -> list[dict]:  # type: ignore[type-arg]
+        async with httpx.AsyncClient(base_url=services.stack.mail_url) as mail:
+            return [m for m in (await mail.get("/api/messages")).json() if email in m["rcpt_to"]]
+
+    (caught,) = await eventually(delivered, timeout=60)
+    assert caught["subject"] == "Welcome, friend"
+    html = caught["html"]
+    assert (
+        "/t/open/" in html and "/unsubscribe/" in html and "https://example.com/pricing" not in html
+    )
+    (click,) = [
+        u for u in re.findall(r'href="([^"]+)"', html) if "/t/click/" in u and "pricing" in u
+    ]
+    async with httpx.AsyncClient() as browser:
+        followed = await browser.get(click.replace("&amp;", "&"))
+    assert (
+        followed.status_code == 302
+        and followed.headers["location"] == "https://example.com/pricing"
+    )

@@ -18,7 +18,9 @@ from lodestone_common.settings import comma_list
 from .domain.assignment import choose_owner
 from .domain.destinations import DestinationPolicy
 from .domain.engine import backoff_seconds, email_blocked
-from .domain.templates import render, track_links, with_unsubscribe
+from .domain.templates import (
+    render,
+)
 from .domain.workflows import (
     AssignOwnerStep,
     SendEmailStep,
@@ -28,6 +30,7 @@ from .domain.workflows import (
     WorkflowDefinition,
 )
 from .effects import ContactsClient, Mailer, Refused, post_webhook
+from .emails import Composer
 from .links import LinkSigner
 from .service import Automation
 from .settings import AutomationSettings
@@ -53,6 +56,7 @@ class Performer:
         self.contacts = contacts
         self.policy = DestinationPolicy.from_setting(settings.webhook_allowed_networks)
         self.links = link_signer(settings)
+        self.composer = Composer(settings, self.links, automation.stores.email_templates)
         # Webhook secrets are stored sealed; opened only to sign a request.
         self.sealer = settings.sealer()
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -197,6 +201,17 @@ class Performer:
             "created_at": utcnow(),
         }
 
+    async def _email(
+        self, step: SendEmailStep, key: str, enrollment: dict[str, Any], contact: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        mail = await self.composer.compose(step, key, enrollment, contact)
+        if isinstance(mail, str):
+            return "skipped", {"reason": mail}
+        await self.mailer.send(
+            mail.to, mail.subject, mail.text, key, step.from_, mail.headers, mail.html
+        )
+        return "sent", mail.detail
+
     async def _do(
         self, step: Any, key: str, enrollment: dict[str, Any], contact: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
@@ -205,27 +220,7 @@ class Performer:
             blocked = email_blocked(contact)
             if blocked:
                 return "skipped", {"reason": blocked}
-            base = self.settings.public_url
-            token = self.links.sign(contact_id, enrollment["workflow_id"], key)
-            links = {
-                "unsubscribe_url": f"{base}/unsubscribe/{token}",
-                "open_url": f"{base}/t/open/{token}",
-            }
-            # Every other link is a signed click-tracking redirect to where it pointed.
-            body = track_links(
-                render(step.body, contact, links),
-                lambda url: self.links.click_url(base, token, url),
-                keep=(f"{base}/unsubscribe/", f"{base}/t/"),
-            )
-            body = with_unsubscribe(body, links["unsubscribe_url"])
-            subject = render(step.subject, contact, links)
-            # RFC 8058 one-click unsubscribe, as Gmail and Yahoo require of bulk senders.
-            headers = {
-                "List-Unsubscribe": f"<{links['unsubscribe_url']}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            }
-            await self.mailer.send(contact["email"], subject, body, key, step.from_, headers)
-            return "sent", {"to": contact["email"], "subject": subject}
+            return await self._email(step, key, enrollment, contact)
         if isinstance(step, UpdateContactStep):
             body: dict[str, Any] = dict(step.set)
             if step.add_tags:

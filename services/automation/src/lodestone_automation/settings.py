@@ -30,6 +30,9 @@ class AutomationSettings(ServiceSettings):
     mail_sender_domains: str = ""
     # Where recipients' unsubscribe, open and click links point (this service's public URL).
     public_url: str = "http://127.0.0.1:8003"
+    # Rewrite an email's links to signed click redirects and add an open pixel; off, links
+    # go straight to their targets and only the unsubscribe link is this service's.
+    email_tracking: bool = True
     # Signs unsubscribe and tracking links. Production refuses to start without one; rotate
     # by moving the old one to link_previous_secrets (comma-separated), which still verify.
     link_secret: str | None = None

@@ -13,6 +13,7 @@ from lodestone_common.sealing import Sealer
 from ..domain.destinations import DestinationPolicy
 from ..domain.workflows import SendEmailStep, WebhookStep, WorkflowDefinition, sender_domain
 from ..runner import Runner
+from ..stores import EmailTemplates
 
 # Secrets are write-only: what any read shows instead of a webhook's signing secret. Sent back
 # unchanged in a PUT, it keeps the secret the step (same id) has.
@@ -30,11 +31,24 @@ def masked(definition: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_definition(body: WorkflowDefinition, runner: Runner) -> None:
+async def check_definition(body: WorkflowDefinition, runner: Runner) -> None:
     """What this installation refuses to save (and so to validate): webhooks to the inside,
-    senders on other domains; 422 naming the step."""
+    senders on other domains, email templates (or versions) that do not exist; 422 naming
+    the step."""
     check_destinations(body, runner.performer.policy)
     check_senders(body, runner.settings.sender_domains())
+    await check_templates(body, runner.performer.automation.stores.email_templates)
+
+
+async def check_templates(body: WorkflowDefinition, templates: EmailTemplates) -> None:
+    for index, step in enumerate(body.steps):
+        if isinstance(step, SendEmailStep) and step.template_id is not None:
+            if await templates.version(step.template_id, step.template_version) is None:
+                version = f" version {step.template_version}" if step.template_version else ""
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    f"steps.{index}.template_id: no email template {step.template_id!r}{version}",
+                )
 
 
 def check_senders(body: WorkflowDefinition, allowed: set[str]) -> None:

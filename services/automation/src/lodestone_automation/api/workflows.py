@@ -50,7 +50,7 @@ async def validate(
     body: WorkflowDefinition, runner: RunnerDep, key: ApiKey = Scope("workflows:read")
 ) -> dict[str, Any]:
     # What saving would refuse, refused here too (a webhook to 169.254.169.254 is not valid).
-    check_definition(body, runner)
+    await check_definition(body, runner)
     return {"valid": True, "steps": [s.id for s in body.steps], "trigger": body.trigger.type}
 
 
@@ -66,7 +66,7 @@ async def create(
     runner: RunnerDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    check_definition(body, runner)
+    await check_definition(body, runner)
     seal_secrets(body, None, runner.performer.sealer)
     return _workflow(await automation.stores.workflows.create(body, key.name))
 
@@ -101,7 +101,7 @@ async def replace(
     catalog: CatalogDep,
     key: ApiKey = Scope("workflows:write"),
 ) -> Workflow:
-    check_definition(body, runner)
+    await check_definition(body, runner)
     seal_secrets(body, await automation.stores.workflows.get(workflow_id), runner.performer.sealer)
     try:
         doc = await automation.stores.workflows.replace(workflow_id, body, key.name)

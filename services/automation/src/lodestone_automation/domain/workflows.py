@@ -142,12 +142,33 @@ class IfStep(_Step):
 
 
 class SendEmailStep(_Step):
+    """An email: written inline (a subject and a text body), or an email template's."""
+
     type: Literal["send_email"]
     # One header line: a line break would let a subject add headers of its own.
-    subject: str = Field(min_length=1, max_length=300, pattern=r"^[^\r\n]*$")
-    body: str = Field(min_length=1, max_length=50_000)
+    subject: str | None = Field(None, min_length=1, max_length=300, pattern=r"^[^\r\n]*$")
+    body: str | None = Field(None, min_length=1, max_length=50_000)
+    template_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="an email template (/v1/email-templates): its latest version when sent, "
+        "unless template_version pins one",
+    )
+    template_version: int | None = Field(None, ge=1)
     # One sender on a domain this installation may send from (checked when saving).
     from_: str | None = Field(default=None, alias="from", max_length=300)
+
+    @model_validator(mode="after")
+    def _one_content(self) -> SendEmailStep:
+        inline = self.subject is not None or self.body is not None
+        if self.template_id is not None and inline:
+            raise ValueError("a template_id, or a subject and body: not both")
+        if self.template_id is None and not (self.subject and self.body):
+            raise ValueError("needs a subject and a body, or a template_id")
+        if self.template_version is not None and self.template_id is None:
+            raise ValueError("template_version goes with template_id")
+        return self
 
     @field_validator("from_")
     @classmethod
