@@ -118,6 +118,13 @@ class MemoryAudience:
     async def contact(self, contact_id: str) -> dict[str, Any]:
         return dict(self.docs.get(contact_id, {"_id": contact_id}))
 
+    async def emails_of(self, contact_ids: list[str], session: Session) -> dict[str, str]:
+        return {
+            c: d["email"]
+            for c in contact_ids
+            if isinstance((d := self.docs.get(c, {})).get("email"), str)
+        }
+
     async def count_activity(self, counts: dict[str, dict[str, int]], session: Session) -> None:
         for contact, kinds in counts.items():
             activity = self.docs.setdefault(contact, {"_id": contact}).setdefault("activity", {})
@@ -142,11 +149,24 @@ class MemoryAudience:
                 self.hits[(workflow, survivor)] = sorted([*kept, *hits])
 
 
+class MemorySuppressions:
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+
+    async def add_many(self, entries: list[dict[str, Any]], session: Session = None) -> None:
+        for e in entries:
+            self.docs[e["email"].strip().lower()] = dict(e)
+
+    async def get(self, email: str) -> dict[str, Any] | None:
+        return self.docs.get(email.strip().lower())
+
+
 class MemoryStores:
     def __init__(self) -> None:
         self.workflows = MemoryWorkflows()
         self.enrollments = MemoryEnrollments()
         self.audience = MemoryAudience()
+        self.suppressions = MemorySuppressions()
         self.erased: set[str] = set()
 
     async def forget(self, contact_ids: list[str], session: Session) -> None:

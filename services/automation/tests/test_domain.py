@@ -246,3 +246,12 @@ def test_the_sales_cadence_template_is_a_valid_first_week_of_six_to_ten_touches(
     waited = sum(s.seconds for s in cadence.steps if s.type == "wait")  # type: ignore[union-attr]
     assert 6 <= len(touches) <= 10 and waited <= 7 * 86_400
     assert {s.type for s in touches} == {"send_email", "create_task"} and cadence.goal
+
+
+def test_opt_in_mails_only_those_who_said_yes() -> None:
+    from lodestone_automation.domain.engine import email_blocked
+
+    granted = {"email": "a@b.co", "consent": {"email": "granted"}}
+    assert email_blocked(granted, "opt-in") is None
+    assert "unknown" in str(email_blocked({"email": "a@b.co"}, "opt-in"))
+    assert email_blocked({"email": "a@b.co"}, "opt-out") is None

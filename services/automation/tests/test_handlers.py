@@ -142,3 +142,25 @@ async def test_a_merge_moves_enrollments_and_windows_and_an_erasure_forgets_them
     await apply(table, [event("new", ContactErased(requested_by="dpo"))])
     assert stores.enrollments.of("new") == [] and "new" in stores.erased
     assert ("wf0", "new") not in stores.audience.hits
+
+
+async def test_hard_bounces_complaints_and_unsubscribes_suppress_the_address() -> None:
+    stores, table, _ = await setup()
+    for contact in ("c1", "c2", "c3", "c4"):
+        stores.audience.docs[contact] = {"_id": contact, "email": f"{contact.upper()}@x.io"}
+
+    def mail(kind: str, **properties: str) -> InteractionRecorded:
+        return InteractionRecorded(interaction_type=kind, name=kind, properties=properties)
+
+    await apply(
+        table,
+        [
+            event("c1", mail("email_bounced", bounce_type="hard")),
+            event("c2", mail("email_bounced", bounce_type="soft")),  # a full mailbox: passes
+            event("c3", mail("email_unsubscribed")),
+            event("c4", mail("email_bounced", bounce_type="complaint")),
+            visit("c4", "/pricing", 1),
+        ],
+    )
+    reasons = {k: v["reason"] for k, v in stores.suppressions.docs.items()}
+    assert reasons == {"c1@x.io": "hard_bounce", "c3@x.io": "unsubscribe", "c4@x.io": "complaint"}

@@ -27,6 +27,7 @@ from lodestone_common.events import (
 from lodestone_common.processing import HandlerTable, UnitOfWork
 
 from .catalog import Catalog
+from .domain.engine import suppression_reason
 from .domain.triggers import (
     date_offset_fire_at,
     interaction_matches,
@@ -107,9 +108,29 @@ class Triggers:
                 {key: windows[key] for key in moved}, session
             )
             await self.automation.stores.audience.count_activity(counts, session)
+            await self._suppress(fresh, session)
             return enrolled + await self._end_waits(fresh, session)
 
         await self._handle(events, uow, work)
+
+    async def _suppress(self, fresh: list[EnvelopeEvent], session: AsyncClientSession) -> None:
+        """Hard bounces, complaints and unsubscribes put the address on the suppression list
+        that every send checks (a second contact with the address is covered too)."""
+        found: dict[str, tuple[str, str]] = {}
+        for event in fresh:
+            payload = event.payload
+            assert isinstance(payload, InteractionRecorded)
+            reason = suppression_reason(payload.interaction_type, payload.properties)
+            if reason is not None:
+                found[event.envelope.contact_id] = (reason, payload.name)
+        if not found:
+            return
+        emails = await self.automation.stores.audience.emails_of(sorted(found), session)
+        entries = [
+            {"email": email, "reason": found[c][0], "detail": found[c][1], "by": "interaction"}
+            for c, email in emails.items()
+        ]
+        await self.automation.stores.suppressions.add_many(entries, session)
 
     async def _end_waits(self, fresh: list[EnvelopeEvent], session: AsyncClientSession) -> int:
         """Wake enrollments whose `wait_for` step waits for one of these interactions."""

@@ -217,9 +217,13 @@ class Performer:
     ) -> tuple[str, dict[str, Any]]:
         contact_id = enrollment["contact_id"]
         if isinstance(step, SendEmailStep):
-            blocked = email_blocked(contact)
+            blocked = email_blocked(contact, self.settings.email_consent)
             if blocked:
                 return "skipped", {"reason": blocked}
+            suppressed = await self.automation.stores.suppressions.get(contact["email"])
+            if suppressed is not None:
+                why = suppressed["reason"].replace("_", " ")
+                return "skipped", {"reason": f"address suppressed ({why})"}
             return await self._email(step, key, enrollment, contact)
         if isinstance(step, UpdateContactStep):
             body: dict[str, Any] = dict(step.set)

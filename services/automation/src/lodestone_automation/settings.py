@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import model_validator
 
 from lodestone_common.sealing import Sealer
@@ -33,6 +35,9 @@ class AutomationSettings(ServiceSettings):
     # Rewrite an email's links to signed click redirects and add an open pixel; off, links
     # go straight to their targets and only the unsubscribe link is this service's.
     email_tracking: bool = True
+    # Who marketing email may go to: "opt-out" everyone who has not said no, "opt-in" only
+    # those whose email consent is "granted" (as GDPR-style lists need).
+    email_consent: Literal["opt-out", "opt-in"] = "opt-out"
     # Signs unsubscribe and tracking links. Production refuses to start without one; rotate
     # by moving the old one to link_previous_secrets (comma-separated), which still verify.
     link_secret: str | None = None

@@ -119,17 +119,40 @@ def decide(
     return Decision("act", reason=f"{step.type} {step.id}")
 
 
-def email_blocked(contact: dict[str, Any]) -> str | None:
-    """Why this contact must not be emailed, if they must not."""
+ConsentPolicy = Literal["opt-out", "opt-in"]
+
+
+def email_blocked(contact: dict[str, Any], consent: ConsentPolicy = "opt-out") -> str | None:
+    """Why this contact must not be emailed, if they must not. Opt-out mails everyone who has
+    not said no; opt-in only those who said yes (GDPR-style consent)."""
     if not contact.get("email"):
         return "no email address"
     if contact.get("unsubscribed"):
         return "unsubscribed"
-    if (contact.get("consent") or {}).get("email") == "denied":
+    given = (contact.get("consent") or {}).get("email")
+    if given == "denied":
         return "email consent denied"
+    if consent == "opt-in" and given != "granted":
+        return f"email consent {given or 'unknown'} (the consent policy is opt-in)"
     if contact.get("email_bounced"):
         return "address bounced (suppressed)"
     return None
+
+
+# Interactions that put an address on the suppression list, and why.
+SUPPRESSING = {"email_bounced": "hard_bounce", "email_unsubscribed": "unsubscribe"}
+SUPPRESSION_REASONS = ("hard_bounce", "complaint", "unsubscribe", "manual")
+
+
+def suppression_reason(interaction_type: str, properties: dict[str, Any]) -> str | None:
+    """The suppression an interaction calls for: a bounce unless it says it was soft (a full
+    mailbox passes), a complaint, an unsubscribe; None for anything else."""
+    if interaction_type == "email_bounced":
+        kind = str(properties.get("bounce_type") or properties.get("type") or "hard").lower()
+        if kind in ("soft", "transient", "temporary"):
+            return None
+        return "complaint" if kind in ("complaint", "spam") else "hard_bounce"
+    return SUPPRESSING.get(interaction_type)
 
 
 def backoff_seconds(attempt: int, cap: float = 300.0) -> float:

@@ -14,6 +14,7 @@ from .audience import Audience
 from .email_templates import EmailTemplates
 from .enrollments import LIVE, Enrollments
 from .reps import Reps
+from .suppressions import Suppressions
 from .tasks import Tasks
 from .workflows import Conflict, Workflows
 
@@ -26,6 +27,7 @@ __all__ = [
     "Enrollments",
     "Reps",
     "Stores",
+    "Suppressions",
     "Tasks",
 ]
 
@@ -39,6 +41,7 @@ class Stores:
         self.reps = Reps(db)
         self.audience = Audience(db)
         self.email_templates = EmailTemplates(db)
+        self.suppressions = Suppressions(db)
         self.erased = Erased(db["erased"])
 
     async def ensure_indexes(self) -> None:
@@ -46,6 +49,7 @@ class Stores:
         await self.tasks.ensure_indexes()
         await self.audience.ensure_indexes()
         await self.email_templates.ensure_indexes()
+        await self.suppressions.ensure_indexes()
 
     async def forget(self, contact_ids: list[str], session: AsyncClientSession | None) -> None:
         """GDPR erase: enrollments, windows, tasks and actions about these people go, and

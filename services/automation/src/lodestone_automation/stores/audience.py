@@ -27,6 +27,15 @@ class Audience:
     async def ensure_indexes(self) -> None:
         await self.hits.create_index([("contact_id", ASCENDING)], name="contact")
 
+    async def emails_of(self, contact_ids: list[str], session: Session) -> dict[str, str]:
+        """{contact id: email} of those who have one."""
+        cursor = self.audience.find(
+            {"_id": {"$in": contact_ids}, "email": {"$type": "string"}},
+            {"email": 1},
+            session=session,
+        )
+        return {d["_id"]: d["email"] async for d in cursor}
+
     async def contact(self, contact_id: str) -> dict[str, Any]:
         doc = await self.audience.find_one({"_id": contact_id})
         return doc or {"_id": contact_id}
