@@ -105,7 +105,8 @@ class LeaseLog:
     def __init__(self) -> None:
         self.due = [{"_id": "slow"}]
         self.renewed: list[list[str]] = []
-        self.stores = SimpleNamespace(enrollments=self)  # the runner's view of the service
+        # The runner's view of the service (templates: what its composer holds).
+        self.stores = SimpleNamespace(enrollments=self, email_templates=None)
         self.thrice = asyncio.Event()
 
     async def guarded(self, write: Any) -> Any:

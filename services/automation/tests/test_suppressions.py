@@ -32,11 +32,14 @@ async def test_a_bounce_suppresses_the_address_and_a_suppressed_address_gets_not
         assert sent.status_code == 202, sent.text
 
         async def listed() -> dict[str, Any] | None:
-            page = (await http.get("/v1/suppressions", params={"reason": "hard_bounce"})).json()
-            return next((s for s in page["items"] if s["email"] == bounced), None)
+            found = await http.get(f"/v1/suppressions/{bounced}")
+            return found.json() if found.status_code == 200 else None
 
         entry = await eventually(listed, timeout=60)
-        assert entry["detail"] == "Email Bounced" and entry["by"] == "interaction"
+        assert entry["reason"] == "hard_bounce" and entry["by"] == "interaction"
+        assert entry["detail"] == "Email Bounced"
+        page = (await http.get("/v1/suppressions", params={"reason": "hard_bounce"})).json()
+        assert page["items"] and {s["reason"] for s in page["items"]} == {"hard_bounce"}
 
         added = await http.post(
             "/v1/suppressions", json={"email": manual, "note": "asked by phone"}

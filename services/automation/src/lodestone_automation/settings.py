@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from pydantic import SecretStr, model_validator
 
 from lodestone_common.sealing import Sealer
 from lodestone_common.settings import (
@@ -56,11 +58,41 @@ class AutomationSettings(ServiceSettings):
     # start without one; rotate by moving the old one to secrets_previous_keys.
     secrets_key: str | None = None
     secrets_previous_keys: str = ""
+    # DKIM: every email signed with this RSA private key (PEM, or a path to one) under
+    # `<selector>._domainkey.<dkim_domain>`; the domain is mail_from's unless given. Receivers
+    # (Gmail, Yahoo) want it, aligned with the From domain, of bulk senders.
+    dkim_selector: str | None = None
+    dkim_private_key: SecretStr | None = None
+    dkim_domain: str | None = None
 
     def sender_domains(self) -> set[str]:
         own = sender_domain(self.mail_from)
         extra = {d.lower() for d in comma_list(self.mail_sender_domains)}
         return extra | ({own} if own else set())
+
+    def dkim_key(self) -> bytes | None:
+        """The DKIM private key's PEM (read from the file when the setting is a path)."""
+        if self.dkim_private_key is None:
+            return None
+        value = self.dkim_private_key.get_secret_value().strip()
+        if not value.startswith("-----BEGIN"):
+            value = Path(value).read_text().strip()
+        return value.encode()
+
+    @model_validator(mode="after")
+    def _dkim(self) -> AutomationSettings:
+        if bool(self.dkim_selector) != bool(self.dkim_private_key):
+            raise ValueError("LODESTONE_DKIM_SELECTOR and LODESTONE_DKIM_PRIVATE_KEY go together")
+        if self.dkim_private_key is not None:
+            key = self.dkim_key()
+            assert key is not None
+            try:
+                load_pem_private_key(key, password=None)
+            except ValueError as exc:
+                raise ValueError("LODESTONE_DKIM_PRIVATE_KEY is not a PEM private key") from exc
+            if self.dkim_domain is None:
+                self.dkim_domain = sender_domain(self.mail_from)
+        return self
 
     @model_validator(mode="after")
     def _contacts_key(self) -> AutomationSettings:

@@ -85,6 +85,16 @@ async def suppress(
     return Suppression.of(found)
 
 
+@router.get("/{email}", response_model=Suppression, summary="Whether an address is suppressed")
+async def one(
+    email: str, automation: AutomationDep, key: ApiKey = Scope("emails:read")
+) -> Suppression:
+    found = await automation.stores.suppressions.get(email)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{address_key(email)!r} is not suppressed")
+    return Suppression.of(found)
+
+
 @router.delete(
     "/{email}",
     status_code=status.HTTP_204_NO_CONTENT,
