@@ -91,6 +91,9 @@ def history(tag: str, now: datetime | None = None) -> list[tuple[str, Envelope]]
     interaction(c[0], "purchase", days(1), amount=100.5, currency="USD", items=[item])
     interaction(c[0], "purchase", days(0), amount=20, currency="USD", items=[])
     interaction(c[0], "email_opened", days(1), workflow_id=wf)
+    interaction(c[0], "email_opened", days(1) + timedelta(hours=1), workflow_id=wf)
+    for link in range(4):  # one person, four links: one clicker, four clicks
+        interaction(c[0], "email_clicked", days(1) + timedelta(minutes=link), workflow_id=wf)
 
     def score(cid: str, value: float, band: str, grade: str, at: datetime) -> None:
         payload = ScoreChanged(
@@ -131,6 +134,17 @@ def history(tag: str, now: datetime | None = None) -> list[tuple[str, Envelope]]
             outcome="succeeded",
         ),
         c[0],
+        days(2),
+    )
+    automation(
+        WorkflowActionPerformed(
+            workflow_id=wf,
+            enrollment_id=f"e-{c[1]}",
+            step_id="sync",
+            action="webhook",
+            outcome="succeeded",
+        ),
+        c[1],
         days(2),
     )
     automation(

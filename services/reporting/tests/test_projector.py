@@ -127,6 +127,10 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
     )
     (workflow,) = reports.workflows(rows(totals, "workflow"), {})
     assert (workflow["enrolled"], workflow["emails_sent"], workflow["opened"]) == (2, 1, 1)
+    # Rates of people: two opens and four clicks by one recipient are one opener and one
+    # clicker (the click rate was 400%); the clicks themselves are kept.
+    assert (workflow["clicked"], workflow["clicks"], workflow["click_rate"]) == (1, 4, 1.0)
+    assert workflow["webhooks_delivered"] == 1  # automation says "webhook", not "call_webhook"
     assert workflow["goal_conversion"] == 0.5
     assert state.workflow_names == {f"wf-{TAG}": f"Nurture {TAG}"}
 

@@ -80,10 +80,13 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         assert funnel["stages"][0]["conversion_to_next"] == 0.6
         assert first["interactions"]["by_type"] == {
             "call_logged": 1,
-            "email_opened": 1,
+            "email_opened": 2,
+            "email_clicked": 4,  # interactions count events; workflows count people
             "page_visit": 3,
             "purchase": 2,
         }
+        (wf,) = first["workflows"]["workflows"]
+        assert (wf["opened"], wf["clicked"], wf["clicks"], wf["click_rate"]) == (1, 1, 4, 1.0)
         (source,) = first["sources"]["sources"]
         assert (source["contacts"], source["customers"], source["conversion"]) == (5, 1, 0.2)
         assert source["revenue"] == {"USD": 120.5}

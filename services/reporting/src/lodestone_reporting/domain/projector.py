@@ -317,7 +317,7 @@ def _interaction(state: State, cid: str, at: datetime, payload: InteractionRecor
     if kind == "purchase":
         _purchase(state, cid, when, props, scope)
     if kind.startswith("email_") and isinstance(props.get("workflow_id"), str):
-        state.deltas.add("workflow", when, {"workflow": props["workflow_id"], "what": kind})
+        _email(state, cid, when, kind, props["workflow_id"])
     if kind in SALES_TOUCHES and ctx and ctx.owner_id and ctx.owner_assigned_at:
         # Response time: owner assignment to the first call or meeting after it.
         assigned = ctx.owner_assigned_at.isoformat()
@@ -360,6 +360,21 @@ def _cents(amount: Any) -> int:
 
 
 # -- automation ----------------------------------------------------------------------------
+
+
+# Counted once per recipient and workflow (rates are of people); clicks also as a total.
+_ONCE = ("email_opened", "email_clicked")
+
+
+def _email(state: State, cid: str, when: str, kind: str, workflow: str) -> None:
+    if kind == "email_clicked":
+        state.deltas.add("workflow", when, {"workflow": workflow, "what": "email_clicks"})
+    if kind in _ONCE:
+        seen = state.part(cid, "e").setdefault("once", [])
+        if f"{kind}:{workflow}" in seen:
+            return
+        seen.append(f"{kind}:{workflow}")
+    state.deltas.add("workflow", when, {"workflow": workflow, "what": kind})
 
 
 def _action(payload: WorkflowActionPerformed) -> str:

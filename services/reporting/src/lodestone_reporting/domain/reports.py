@@ -200,13 +200,15 @@ WORKFLOW_COLUMNS = {
     "email_sent": "emails_sent",
     "email_skipped": "emails_skipped",
     "email_failed": "emails_failed",
+    # People, not events: a recipient who opens twice or clicks four links counts once.
     "email_opened": "opened",
     "email_clicked": "clicked",
+    "email_clicks": "clicks",  # every click
     "email_bounced": "bounced",
     "email_unsubscribed": "unsubscribed",
     "create_task_succeeded": "tasks_created",
-    "call_webhook_succeeded": "webhooks_delivered",
-    "call_webhook_failed": "webhooks_failed",
+    "webhook_succeeded": "webhooks_delivered",
+    "webhook_failed": "webhooks_failed",
 }
 
 
