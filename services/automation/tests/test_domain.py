@@ -255,3 +255,18 @@ def test_opt_in_mails_only_those_who_said_yes() -> None:
     assert email_blocked(granted, "opt-in") is None
     assert "unknown" in str(email_blocked({"email": "a@b.co"}, "opt-in"))
     assert email_blocked({"email": "a@b.co"}, "opt-out") is None
+
+
+def test_fractional_weights_share_turns_in_their_proportions() -> None:
+    """0.5/0.5 gave every lead to one rep; 0.4/0.4 said "no available rep"."""
+    from lodestone_automation.domain.assignment import rotation
+
+    halves = [{"_id": "ann", "weight": 0.5}, {"_id": "bob", "weight": 0.5}]
+    assert rotation(halves, []) == ["ann", "bob"]
+    small = [{"_id": "ann", "weight": 0.4}, {"_id": "bob", "weight": 0.4}]
+    assert rotation(small, []) == ["ann", "bob"]
+    uneven = [{"_id": "ann", "weight": 0.25}, {"_id": "bob", "weight": 0.75}]
+    assert sorted(rotation(uneven, [])) == ["ann", "bob", "bob", "bob"]
+    assert (
+        rotation([{"_id": "ann", "weight": 3}, {"_id": "bob", "weight": 1}], []).count("ann") == 3
+    )

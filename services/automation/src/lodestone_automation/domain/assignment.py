@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lodestone_common.conditions import all_hold
@@ -24,17 +25,26 @@ def rotation(reps: list[dict[str, Any]], allowed: list[str]) -> list[str]:
         ),
         key=lambda r: r["_id"],
     )
+    slots = _slots([r.get("weight", 1) for r in pool])
     order: list[str] = []
-    credit = {r["_id"]: 0.0 for r in pool}
-    total = sum(r.get("weight", 1) for r in pool)
-    for _ in range(int(total)):
+    credit = dict.fromkeys(range(len(pool)), 0)
+    total = sum(slots)
+    for _ in range(total):
         # Smooth weighted round-robin (as nginx does): deterministic and evenly spread.
-        for r in pool:
-            credit[r["_id"]] += r.get("weight", 1)
-        best = max(pool, key=lambda r: (credit[r["_id"]], -pool.index(r)))
-        credit[best["_id"]] -= total
-        order.append(best["_id"])
+        for i, n in enumerate(slots):
+            credit[i] += n
+        best = max(range(len(pool)), key=lambda i: (credit[i], -i))
+        credit[best] -= total
+        order.append(pool[best]["_id"])
     return order
+
+
+def _slots(weights: list[float]) -> list[int]:
+    """Whole turns per rep in one cycle, in the weights' proportions to a hundredth: 0.5 and
+    0.5 are one turn each (not one turn for the first only), 0.4 and 0.4 too (not none)."""
+    hundredths = [max(1, round(w * 100)) for w in weights]
+    common = math.gcd(*hundredths) if hundredths else 1
+    return [h // common for h in hundredths]
 
 
 def choose_owner(
