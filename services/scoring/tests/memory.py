@@ -185,6 +185,21 @@ class MemoryErased:
         self.ids.update(contacts)
 
 
+class MemoryAliases:
+    def __init__(self) -> None:
+        self.into: dict[str, str] = {}
+
+    async def merged(self, survivor: str, merged: list[str], session: Session) -> None:
+        self.into = {k: survivor if v in merged else v for k, v in self.into.items()}
+        self.into.update(dict.fromkeys(merged, survivor))
+
+    async def resolve(self, contact_id: str, session: Session) -> str:
+        return self.into.get(contact_id, contact_id)
+
+    async def delete(self, contacts: list[str], session: Session) -> None:
+        self.into = {k: v for k, v in self.into.items() if k not in contacts and v not in contacts}
+
+
 class MemoryStores:
     """`Stores` with every store in memory."""
 
@@ -196,5 +211,6 @@ class MemoryStores:
         self.profiles = MemoryProfiles()
         self.outcomes = MemoryOutcomes()
         self.erased = MemoryErased()
+        self.aliases = MemoryAliases()
 
     delete = Stores.delete

@@ -131,6 +131,9 @@ async def test_contact_events_grade_merge_learn_and_forget() -> None:
     assert scores(merged) == [("keep", 22.0)]
     assert {c for c, _ in stores.history.docs.values()} == {"keep"}
     assert f"old:{DEFAULT_MODEL_ID}" not in stores.states.docs
+    # The old id reads as the survivor (it answered 404 while contacts resolved it).
+    old = await scoring.contact_view("old")
+    assert old is not None and old["contact_id"] == "keep"
 
     # An outcome teaches the predictive model; erasing the contact unlearns it.
     won = ContactStageChanged(from_stage="lead", to_stage="customer", changed_by="rep")
@@ -138,6 +141,7 @@ async def test_contact_events_grade_merge_learn_and_forget() -> None:
     assert stores.outcomes.outcomes["keep"]["outcome"] and await stores.outcomes.all_counts()
     await table[ContactErased]([event("keep", ContactErased(requested_by="dpo"))], UnitOfWork())
     assert await scoring.contact_view("keep") is None
+    assert await scoring.contact_view("old") is None and not stores.aliases.into
     assert not stores.history.docs and not stores.ledger.docs and not stores.caps.used
     assert stores.erased.ids == {"keep"} and await stores.outcomes.all_counts() == {}
 

@@ -267,7 +267,10 @@ async def test_merge_combines_ledgers(services, eventually) -> None:  # type: ig
             return rules == ["form", "meeting"] and 49.9 < body["score"] <= 50
 
         await eventually(combined, timeout=30)
-        assert (await scoring.get(f"/v1/scores/{b['id']}")).status_code == 404
+        # The merged contact's old id reads as the survivor, as contacts resolves it.
+        old = await scoring.get(f"/v1/scores/{b['id']}")
+        assert old.status_code == 200 and old.json()["contact_id"] == a["id"]
+        assert old.json()["score"] == (await scoring.get(f"/v1/scores/{a['id']}")).json()["score"]
 
 
 async def test_predictive_score_learns_from_outcomes(services, eventually) -> None:  # type: ignore[no-untyped-def]

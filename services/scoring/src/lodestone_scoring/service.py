@@ -231,6 +231,7 @@ class Scoring:
         for store in (self.stores.states, self.stores.ledger, self.stores.caps):
             await store.delete(merged, session)
         await self.stores.profiles.delete(merged, session)
+        await self.stores.aliases.merged(survivor, merged, session)
 
     # -- replay and decay ------------------------------------------------------------------
 
@@ -297,12 +298,19 @@ class Scoring:
         score from before them (a score of 0 explained by 84 points)."""
 
         async def read(uow: UnitOfWork) -> dict[str, Any] | None:
-            states = await self.stores.states.of_contact(contact_id, uow.session)
-            profile = await self.stores.profiles.get(contact_id, uow.session)
+            # A merged contact's old id reads as the contact it became.
+            contact = await self.stores.aliases.resolve(contact_id, uow.session)
+            states = await self.stores.states.of_contact(contact, uow.session)
+            profile = await self.stores.profiles.get(contact, uow.session)
             if not states and profile is None:
                 return None
-            ledger = await self.stores.ledger.of_contact(contact_id, uow.session)
-            return {"states": states, "profile": profile or {}, "ledger": ledger}
+            ledger = await self.stores.ledger.of_contact(contact, uow.session)
+            return {
+                "contact_id": contact,
+                "states": states,
+                "profile": profile or {},
+                "ledger": ledger,
+            }
 
         return await self.transactions.run(read)
 

@@ -74,6 +74,8 @@ class Score(BaseModel):
     "/scores/{contact_id}",
     response_model=Score,
     summary="A contact's scores, grades and the ledger entries that explain them",
+    description="A merged contact's old id answers with the contact it became (its id in "
+    "`contact_id`).",
 )
 async def get_score(
     contact_id: str, scoring: ScoringDep, key: ApiKey = Scope("scores:read")
@@ -128,7 +130,7 @@ async def get_score(
     )
     prediction = (await scoring.predictor()).predict(features(view["profile"]))
     return Score(
-        contact_id=contact_id,
+        contact_id=view["contact_id"],  # the survivor's, asked for by a merged id
         predictive=Predictive(
             probability=prediction.probability,
             factors=[f.__dict__ for f in prediction.factors],

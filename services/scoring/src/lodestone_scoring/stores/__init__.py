@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from lodestone_common.mongo import Erased
 
+from .aliases import Aliases
 from .caps import Caps
 from .history import History
 from .ledger import Ledger
@@ -25,18 +26,20 @@ class Stores:
         self.history = History(db)
         self.profiles = Profiles(db)
         self.outcomes = Outcomes(db)
+        self.aliases = Aliases(db)
         # Re-scoring jobs and their progress (lodestone_common.jobs keeps them).
         self.jobs = db["jobs"]
         self.erased = Erased(db["erased"])
 
     async def ensure_indexes(self) -> None:
-        for store in (self.states, self.ledger, self.caps, self.history):
+        for store in (self.states, self.ledger, self.caps, self.history, self.aliases):
             await store.ensure_indexes()
 
     async def delete(self, contacts: list[str], session: AsyncClientSession | None) -> None:
         """Everything kept about these contacts, but the outcomes they taught."""
         for store in (self.states, self.ledger, self.caps, self.history, self.profiles):
             await store.delete(contacts, session)
+        await self.aliases.delete(contacts, session)
 
 
 __all__ = ["Stores", "state_id"]
