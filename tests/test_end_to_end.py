@@ -121,3 +121,24 @@ async def test_keys_are_required_except_for_ops_endpoints(services) -> None:  # 
             response = await wrong.get(path)
             assert response.status_code == 401
             assert response.json()["error"] == "unauthorized"
+
+
+async def test_reps_reach_reporting_so_goals_are_only_for_reps(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    """Automation announces every rep change; reporting takes goals only for reps and leaves
+    removed ones off the leaderboard (a goal for any id made a phantom rep there)."""
+    rep = f"rep-e2e-{uuid4().hex[:6]}"
+    async with services.client("automation") as automation, services.client("reporting") as http:
+        assert (await automation.put(f"/v1/reps/{rep}", json={"name": "Eve"})).status_code == 200
+
+        async def goal(expected: int) -> bool:
+            answer = await http.put(f"/v1/goals/{rep}/2026-12", json={"calls": 10})
+            return answer.status_code == expected
+
+        await eventually(lambda: goal(200), timeout=60)
+        board = (await http.get("/v1/reports/leaderboard")).json()
+        rows = [r for r in board["reps"] if r["owner"] == rep]
+        assert rows and rows[0]["name"] == "Eve"
+        assert (await automation.delete(f"/v1/reps/{rep}")).status_code == 204
+        await eventually(lambda: goal(404), timeout=60)
+        board = (await http.get("/v1/reports/leaderboard")).json()
+        assert rep not in {r["owner"] for r in board["reps"]}

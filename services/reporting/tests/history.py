@@ -17,10 +17,12 @@ from lodestone_common.events import (
     ContactStageChanged,
     InteractionContext,
     InteractionRecorded,
+    RepChanged,
     ScoreChanged,
     TaskChanged,
     WorkflowActionPerformed,
     WorkflowEnrollmentChanged,
+    rep_key,
 )
 from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
@@ -114,6 +116,10 @@ def history(tag: str, now: datetime | None = None) -> list[tuple[str, Envelope]]
             (AUTOMATION, payload.envelope(contact_id=cid, producer="automation", occurred_at=at))
         )
 
+    # Reps as automation announces them: r1 works; r3 left the team.
+    automation(RepChanged(rep_id=r1, name=f"Ana {tag}"), rep_key(r1), days(6))
+    automation(RepChanged(rep_id=f"r3-{tag}", name="Gone"), rep_key(f"r3-{tag}"), days(6))
+    automation(RepChanged(rep_id=f"r3-{tag}", removed=True), rep_key(f"r3-{tag}"), days(5))
     for cid in (c[0], c[1]):
         automation(
             WorkflowEnrollmentChanged(

@@ -103,7 +103,12 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
         {"product": f"w-{TAG}", "units": 2, "revenue": {"USD": 100.5}}
     ]
     overdue = {f"r2-{TAG}": 1}
-    goals = [{"owner": f"r1-{TAG}", "month": "x", "targets": {"conversions": 2}}]
+    goals = [
+        {"owner": f"r1-{TAG}", "month": "x", "targets": {"conversions": 2}},
+        # Phantoms: a rep who left, and someone who never was one.
+        {"owner": f"r3-{TAG}", "month": "x", "targets": {"calls": 5}},
+        {"owner": "anyone", "month": "x", "targets": {"calls": 5}},
+    ]
     board = reports.leaderboard(
         owned=rows(totals, "stage_now", "owner"),
         tasks=rows(totals, "tasks", "owner"),
@@ -113,8 +118,10 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
         overdue=overdue,
         goals=goals,
         revenue=rows(totals, "revenue", "owner"),
+        reps=state.reps,
     )
-    first, second = board
+    first, second = board  # no row for r3 (removed) nor "anyone" (no rep)
+    assert first["name"] == f"Ana {TAG}"
     assert first["owner"] == f"r1-{TAG}"
     assert (first["leads_owned"], first["calls"], first["conversions"]) == (1, 1, 1)
     assert (first["tasks_created"], first["tasks_done"], first["tasks_overdue"]) == (1, 1, 0)

@@ -62,8 +62,20 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
     messages = history(tag)
     await publish(stack.kafka_bootstrap, messages)
     async with services.client("reporting") as http:
-        goal = await http.put(f"/v1/goals/r1-{tag}/2026-11", json={"conversions": 2})
-        assert goal.status_code == 200, goal.text
+
+        async def goal_set() -> bool:  # once reporting has read automation's rep events
+            goal = await http.put(f"/v1/goals/r1-{tag}/2026-11", json={"conversions": 2})
+            return goal.status_code == 200
+
+        await eventually(goal_set, timeout=60)
+        # Phantom owners: someone who is no rep, a rep who was removed.
+        for owner in (f"nobody-{tag}", f"r3-{tag}"):
+            phantom = await http.put(f"/v1/goals/{owner}/2026-11", json={"calls": 5})
+            assert phantom.status_code == 404, phantom.text
+        dropped = await http.put(f"/v1/goals/r1-{tag}/2026-10", json={"calls": 1})
+        assert dropped.status_code == 200
+        assert (await http.delete(f"/v1/goals/r1-{tag}/2026-10")).status_code == 204
+        assert (await http.delete(f"/v1/goals/r1-{tag}/2026-10")).status_code == 404
 
         # Every reporting group has committed past the history, so all its effects are in.
         await settled([group(settings)])

@@ -259,7 +259,23 @@ class TaskChanged(EventPayload):
     outcome: str | None = None
 
 
-# The event types of each topic (all keyed by contact id).
+class RepChanged(EventPayload):
+    """A sales rep was added, changed or removed. No contact is involved: the envelope's key
+    is `rep:<rep_id>` (see rep_key), so one rep's changes stay in order."""
+
+    event_type: ClassVar[str] = "rep.changed"
+    rep_id: str = Field(min_length=1, max_length=100)
+    name: str | None = None
+    available: bool = True
+    removed: bool = False
+
+
+def rep_key(rep_id: str) -> str:
+    """The partition key (the envelope's contact_id) of a rep's events."""
+    return f"rep:{rep_id}"
+
+
+# The event types of each topic (keyed by contact id; a rep's by rep_key).
 CONTACT_EVENTS: tuple[type[EventPayload], ...] = (
     ContactCreated,
     ContactUpdated,
@@ -274,6 +290,7 @@ AUTOMATION_EVENTS: tuple[type[EventPayload], ...] = (
     WorkflowActionPerformed,
     WorkflowEnrollmentChanged,
     TaskChanged,
+    RepChanged,
 )
 PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     InteractionRecorded,
@@ -329,6 +346,7 @@ __all__ = [
     "LeadDisqualified",
     "LeadQualified",
     "LifecycleStage",
+    "RepChanged",
     "ScoreChanged",
     "TaskChanged",
     "UnknownEventType",
@@ -336,4 +354,5 @@ __all__ = [
     "WorkflowActionPerformed",
     "WorkflowEnrollmentChanged",
     "parse_payload",
+    "rep_key",
 ]

@@ -61,6 +61,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     runtime.loops += [outbox.run, catalog.watch, runner.run]
     runtime.drains += [runner.drain, outbox.drain]  # the runner's last events go out too
     if settings.consumers_enabled:
+        runtime.startup.append(automation.announce_reps)  # readers learn reps made earlier
         # Enrollments are durable: the runner has work (the processor wakes the relay).
         triggers = Triggers(automation, catalog, runner.wake)
         processor = Processor(

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
-from lodestone_common.events import TaskChanged, WorkflowEnrollmentChanged
+from lodestone_common.events import RepChanged, TaskChanged, WorkflowEnrollmentChanged, rep_key
 from lodestone_common.guard import Guard
 from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
@@ -188,6 +188,37 @@ class Automation:
 
         return await self.transactions.run(work)
 
+    async def put_rep(self, rep_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Add or change a rep, and tell the other services (reporting's leaderboard, goals)."""
+
+        async def work(uow: UnitOfWork) -> dict[str, Any]:
+            rep = await self.stores.reps.put(rep_id, fields, uow.session)
+            uow.emit(AUTOMATION, rep_event(rep))
+            return rep
+
+        return await self.transactions.run(work)
+
+    async def remove_rep(self, rep_id: str) -> bool:
+        async def work(uow: UnitOfWork) -> bool:
+            if not await self.stores.reps.delete(rep_id, uow.session):
+                return False
+            uow.emit(AUTOMATION, rep_event({"_id": rep_id}, removed=True))
+            return True
+
+        return await self.transactions.run(work)
+
+    async def announce_reps(self) -> int:
+        """Every rep announced again (at start): reps made before reps had events, or a
+        rebuilt reader, learn them; announcing twice changes nothing."""
+
+        async def work(uow: UnitOfWork) -> int:
+            reps = await self.stores.reps.all()
+            for rep in reps:
+                uow.emit(AUTOMATION, rep_event(rep))
+            return len(reps)
+
+        return await self.transactions.run(work)
+
     async def update_task(self, task_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
         async def work(uow: UnitOfWork) -> dict[str, Any] | None:
             before = await self.stores.tasks.update(task_id, fields, uow.session)
@@ -221,6 +252,16 @@ def _enrollment(c: Candidate, now: datetime) -> dict[str, Any]:
         "cause": c.cause,
         "history": [{"at": now, "what": "enrolled", "why": c.cause}],
     }
+
+
+def rep_event(rep: dict[str, Any], removed: bool = False) -> Envelope:
+    payload = RepChanged(
+        rep_id=rep["_id"],
+        name=rep.get("name"),
+        available=rep.get("available", True),
+        removed=removed,
+    )
+    return payload.envelope(contact_id=rep_key(rep["_id"]), producer=PRODUCER)
 
 
 def task_event(task: dict[str, Any]) -> Envelope:

@@ -42,12 +42,12 @@ async def put_rep(
 ) -> Rep:
     if not 0 < len(rep_id) <= 100:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "rep id: 1 to 100 characters")
-    return _rep(await automation.stores.reps.put(rep_id, body.model_dump()))
+    return _rep(await automation.put_rep(rep_id, body.model_dump()))
 
 
 @router.delete("/{rep_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a rep")
 async def delete_rep(
     rep_id: str, automation: AutomationDep, key: ApiKey = Scope("reps:write")
 ) -> None:
-    if not await automation.stores.reps.delete(rep_id):
+    if not await automation.remove_rep(rep_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rep {rep_id!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -19,16 +20,19 @@ class Reps:
     async def all(self) -> list[dict[str, Any]]:
         return await self.reps.find({}).sort("_id", 1).to_list(10_000)
 
-    async def put(self, rep_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    async def put(
+        self, rep_id: str, fields: dict[str, Any], session: AsyncClientSession | None = None
+    ) -> dict[str, Any]:
         return await self.reps.find_one_and_update(
             {"_id": rep_id},
             {"$set": {**fields, "updated_at": utcnow()}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
+            session=session,
         )
 
-    async def delete(self, rep_id: str) -> bool:
-        return bool((await self.reps.delete_one({"_id": rep_id})).deleted_count)
+    async def delete(self, rep_id: str, session: AsyncClientSession | None = None) -> bool:
+        return bool((await self.reps.delete_one({"_id": rep_id}, session=session)).deleted_count)
 
     async def next_turn(self, key: str) -> int:
         """A counter shared by every replica: each assignment takes the next turn."""

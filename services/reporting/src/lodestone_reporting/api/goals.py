@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
@@ -34,7 +34,13 @@ class Goal(BaseModel):
     targets: dict[str, float]
 
 
-@router.put("/{owner}/{month}", response_model=Goal, summary="Set a rep's goals for a month")
+@router.put(
+    "/{owner}/{month}",
+    response_model=Goal,
+    summary="Set a rep's goals for a month",
+    description="`owner` is a rep (automation's `/v1/reps`); anyone else is a 404, not a "
+    "phantom row on the leaderboard.",
+)
 async def put_goal(
     models: ReadModelsDep,
     body: Targets,
@@ -42,8 +48,28 @@ async def put_goal(
     month: str = Path(pattern=MONTH, description="YYYY-MM"),
     key: ApiKey = Scope("reports:write"),
 ) -> Any:
+    rep = await models.reps.get(owner)
+    if rep is None or rep.get("removed"):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"no rep {owner!r} (reps are kept at automation's /v1/reps; a new one takes a "
+            "moment to reach reporting)",
+        )
     targets = body.model_dump(exclude_none=True)
     return await models.goals.put(owner, month, targets)
+
+
+@router.delete(
+    "/{owner}/{month}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a month's goals"
+)
+async def delete_goal(
+    models: ReadModelsDep,
+    owner: str = Path(max_length=100),
+    month: str = Path(pattern=MONTH, description="YYYY-MM"),
+    key: ApiKey = Scope("reports:write"),
+) -> None:
+    if not await models.goals.delete(owner, month):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goals of {owner!r} for {month}")
 
 
 @router.get("", response_model=list[Goal], summary="Goals of a month")

@@ -193,6 +193,7 @@ async def leaderboard(models: ReadModelsDep, period: Period = Depends(), key: Ap
         overdue=await models.tasks.overdue_by_owner(utcnow()),
         goals=await models.goals.of_months(_months(period)),
         revenue=await models.counters.rows("revenue", **days, **owner),
+        reps=await models.reps.all(),
     )
     if period.filter:
         table = [r for r in table if r["owner"] == period.filter[1]]

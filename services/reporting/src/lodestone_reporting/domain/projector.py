@@ -30,6 +30,7 @@ from lodestone_common.events import (
     InteractionRecorded,
     LeadDisqualified,
     LeadQualified,
+    RepChanged,
     ScoreChanged,
     TaskChanged,
     WorkflowActionPerformed,
@@ -63,6 +64,7 @@ class State:
     changed_tasks: set[str] = field(default_factory=set)
     erased: set[str] = field(default_factory=set)
     workflow_names: dict[str, str] = field(default_factory=dict)
+    reps: dict[str, dict[str, Any]] = field(default_factory=dict)  # as automation announced
 
     def part(self, contact_id: str, name: str) -> dict[str, Any]:
         view = self.views.setdefault(contact_id, {"_id": contact_id})
@@ -75,7 +77,7 @@ class State:
 
 def contact_ids(events: list[EnvelopeEvent]) -> set[str]:
     """Every contact whose view a batch may touch (merges touch the merged ones too)."""
-    ids = {e.envelope.contact_id for e in events}
+    ids = {e.envelope.contact_id for e in events if not isinstance(e.payload, RepChanged)}
     for e in events:
         if isinstance(e.payload, ContactMerged):
             ids.update(e.payload.merged_ids)
@@ -125,6 +127,8 @@ def project(state: State, events: list[EnvelopeEvent]) -> None:
                 state.deltas.add("workflow", day(at), dims)
             case TaskChanged():
                 _task(state, cid, payload)
+            case RepChanged():
+                state.reps[payload.rep_id] = {"name": payload.name, "removed": payload.removed}
 
 
 # -- contacts ------------------------------------------------------------------------------

@@ -150,14 +150,19 @@ def leaderboard(
     overdue: dict[str, int],
     goals: list[dict[str, Any]],
     revenue: Rows,
+    reps: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    reps = (
+    """A row per owner with leads, tasks or calls, and per rep with goals; removed reps and
+    goals of people who are no rep (set before goals were checked) are left out."""
+    known = reps or {}
+    removed = {r for r, doc in known.items() if doc.get("removed")}
+    owners = (
         {r["k"]["owner"] for rows in (owned, tasks, touches, reached, response) for r in rows}
         | set(overdue)
-        | {g["owner"] for g in goals}
+        | {g["owner"] for g in goals if g["owner"] in known}
     )
     table = []
-    for rep in sorted(reps - {"unassigned"}):
+    for rep in sorted(owners - {"unassigned"} - removed):
         actual = {
             "conversions": total(reached, owner=rep, stage="customer"),
             "calls": total(touches, owner=rep, type="call_logged"),
@@ -174,6 +179,7 @@ def leaderboard(
         table.append(
             {
                 "owner": rep,
+                "name": (known.get(rep) or {}).get("name"),
                 "leads_owned": total(owned, owner=rep),
                 "tasks_created": total(tasks, owner=rep, what="created"),
                 "tasks_overdue": overdue.get(rep, 0),

@@ -12,12 +12,13 @@ from lodestone_common.consumer import EnvelopeEvent
 from ..domain.projector import State, contact_ids, task_ids
 from .counters import Counters
 from .goals import Goals
+from .reps import Reps
 from .tasks import Tasks
 from .views import Views
 from .workflows import Workflows
 
 # Projections, dropped and rebuilt by `lodestone-reporting-rebuild` (goals are input).
-PROJECTED = ("counters", "views", "scores", "tasks", "workflows", "inbox")
+PROJECTED = ("counters", "views", "scores", "tasks", "workflows", "reps", "inbox")
 
 
 class ReadModels:
@@ -30,6 +31,7 @@ class ReadModels:
         self.tasks = Tasks(db)
         self.workflows = Workflows(db)
         self.goals = Goals(db)
+        self.reps = Reps(db)
 
     async def ensure_indexes(self) -> None:
         await self.counters.ensure_indexes()
@@ -53,3 +55,4 @@ class ReadModels:
         await self.views.save(state, session)
         await self.tasks.save(state, session)
         await self.workflows.save(state.workflow_names, session)
+        await self.reps.save(state.reps, session)

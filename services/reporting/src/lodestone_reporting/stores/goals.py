@@ -20,3 +20,6 @@ class Goals:
 
     async def of_months(self, months: list[str]) -> list[dict[str, Any]]:
         return await self.collection.find({"month": {"$in": months}}, {"_id": 0}).to_list(None)
+
+    async def delete(self, owner: str, month: str) -> bool:
+        return bool((await self.collection.delete_one({"_id": f"{owner}:{month}"})).deleted_count)
