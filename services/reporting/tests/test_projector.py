@@ -105,6 +105,7 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
     overdue = {f"r2-{TAG}": 1}
     goals = [
         {"owner": f"r1-{TAG}", "month": "x", "targets": {"conversions": 2}},
+        {"owner": f"r1-{TAG}", "month": "y", "targets": {"revenue": 241}, "currency": "USD"},
         # Phantoms: a rep who left, and someone who never was one.
         {"owner": f"r3-{TAG}", "month": "x", "targets": {"calls": 5}},
         {"owner": "anyone", "month": "x", "targets": {"calls": 5}},
@@ -126,7 +127,35 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
     assert (first["leads_owned"], first["calls"], first["conversions"]) == (1, 1, 1)
     assert (first["tasks_created"], first["tasks_done"], first["tasks_overdue"]) == (1, 1, 0)
     assert first["response_median_hours"] == pytest.approx(6, rel=0.1)
-    assert first["goals"]["conversions"] == {"target": 2, "actual": 1, "attainment": 0.5}
+    assert first["goals"]["conversions"] == {
+        "target": 2,
+        "currency": None,
+        "actual": 1,
+        "attainment": 0.5,
+    }
+    # Revenue per currency, never one sum of several (INR 50,000 + USD 1,230 read 51,230);
+    # a revenue goal is measured in its own currency.
+    r1_revenue = reports.leaderboard(
+        owned=[],
+        tasks=[],
+        touches=[],
+        reached=[],
+        response=[],
+        overdue={},
+        goals=[{"owner": "r1", "month": "y", "targets": {"revenue": 2460}, "currency": "USD"}],
+        revenue=[
+            {"d": "x", "k": {"owner": "r1", "currency": "USD"}, "v": 123_000},
+            {"d": "x", "k": {"owner": "r1", "currency": "INR"}, "v": 5_000_000},
+        ],
+        reps={"r1": {"name": "Ana"}},
+    )[0]
+    assert r1_revenue["revenue"] == {"INR": 50_000.0, "USD": 1_230.0}
+    assert r1_revenue["goals"]["revenue"] == {
+        "target": 2460,
+        "currency": "USD",
+        "actual": 1230.0,
+        "attainment": 0.5,
+    }
     assert (second["owner"], second["tasks_overdue"], second["leads_owned"]) == (
         f"r2-{TAG}",
         1,

@@ -72,6 +72,8 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         for owner in (f"nobody-{tag}", f"r3-{tag}"):
             phantom = await http.put(f"/v1/goals/{owner}/2026-11", json={"calls": 5})
             assert phantom.status_code == 404, phantom.text
+        no_currency = await http.put(f"/v1/goals/r1-{tag}/2026-10", json={"revenue": 5000})
+        assert no_currency.status_code == 422 and "currency" in no_currency.text
         dropped = await http.put(f"/v1/goals/r1-{tag}/2026-10", json={"calls": 1})
         assert dropped.status_code == 200
         assert (await http.delete(f"/v1/goals/r1-{tag}/2026-10")).status_code == 204

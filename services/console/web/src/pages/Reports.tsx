@@ -27,7 +27,7 @@ interface RepRow {
   tasks_done: number;
   tasks_overdue: number;
   conversions: number;
-  revenue: number;
+  revenue: Record<string, number>; // per currency
   response_median_hours: number | null;
 }
 

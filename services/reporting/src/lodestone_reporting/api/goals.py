@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lodestone_common.auth import ApiKey, Scope
 
@@ -23,15 +23,25 @@ class Targets(BaseModel):
 
     conversions: Target | None = None
     revenue: Target | None = None
+    currency: str | None = Field(
+        None, pattern=r"^[A-Z]{3}$", description="ISO 4217; what `revenue` is in (required with it)"
+    )
     calls: Target | None = None
     meetings: Target | None = None
     tasks_done: Target | None = None
+
+    @model_validator(mode="after")
+    def _revenue_in_a_currency(self) -> Targets:
+        if self.revenue is not None and self.currency is None:
+            raise ValueError('a revenue target needs its currency, e.g. "currency": "EUR"')
+        return self
 
 
 class Goal(BaseModel):
     owner: str
     month: str
     targets: dict[str, float]
+    currency: str | None = None
 
 
 @router.put(
@@ -55,8 +65,8 @@ async def put_goal(
             f"no rep {owner!r} (reps are kept at automation's /v1/reps; a new one takes a "
             "moment to reach reporting)",
         )
-    targets = body.model_dump(exclude_none=True)
-    return await models.goals.put(owner, month, targets)
+    targets = body.model_dump(exclude_none=True, exclude={"currency"})
+    return await models.goals.put(owner, month, targets, body.currency)
 
 
 @router.delete(

@@ -163,19 +163,23 @@ def leaderboard(
     )
     table = []
     for rep in sorted(owners - {"unassigned"} - removed):
-        actual = {
+        money = dict(_money(revenue, owner=rep))  # per currency: never summed across them
+        actual: dict[str, float | None] = {
             "conversions": total(reached, owner=rep, stage="customer"),
             "calls": total(touches, owner=rep, type="call_logged"),
             "meetings": total(touches, owner=rep, type="meeting_held"),
             "tasks_done": total(tasks, owner=rep, what="done"),
-            "revenue": sum(_money(revenue, owner=rep).values()),
         }
         median = histogram_median(by(response, "bucket", owner=rep))
         targets: dict[str, float] = {}
+        currency = None
         for goal in goals:
             if goal["owner"] == rep:
+                currency = goal.get("currency") or currency
                 for name, value in goal["targets"].items():
                     targets[name] = targets.get(name, 0) + value
+        # A revenue goal is in one currency; one set before goals had one has no actual.
+        actual["revenue"] = money.get(currency, 0.0) if currency else None
         table.append(
             {
                 "owner": rep,
@@ -184,18 +188,22 @@ def leaderboard(
                 "tasks_created": total(tasks, owner=rep, what="created"),
                 "tasks_overdue": overdue.get(rep, 0),
                 **actual,
+                "revenue": money,
                 "response_median_hours": round(median / 3600, 2) if median else None,
                 "goals": {
                     name: {
                         "target": target,
-                        "actual": actual.get(name, 0),
-                        "attainment": _ratio(actual.get(name, 0), target),
+                        "currency": currency if name == "revenue" else None,
+                        "actual": actual.get(name),
+                        "attainment": _ratio(actual.get(name) or 0, target)
+                        if actual.get(name) is not None
+                        else None,
                     }
                     for name, target in sorted(targets.items())
                 },
             }
         )
-    return sorted(table, key=lambda r: (-r["conversions"], -r["revenue"], r["owner"]))
+    return sorted(table, key=lambda r: (-r["conversions"], r["owner"]))
 
 
 WORKFLOW_COLUMNS = {

@@ -13,8 +13,16 @@ class Goals:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.collection = db["goals"]
 
-    async def put(self, owner: str, month: str, targets: dict[str, float]) -> dict[str, Any]:
-        doc = {"owner": owner, "month": month, "targets": targets, "updated_at": utcnow()}
+    async def put(
+        self, owner: str, month: str, targets: dict[str, float], currency: str | None = None
+    ) -> dict[str, Any]:
+        doc = {
+            "owner": owner,
+            "month": month,
+            "targets": targets,
+            "currency": currency,
+            "updated_at": utcnow(),
+        }
         await self.collection.update_one({"_id": f"{owner}:{month}"}, {"$set": doc}, upsert=True)
         return doc
 
