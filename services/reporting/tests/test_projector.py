@@ -95,12 +95,17 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
         rows(totals, "repeat_buyers"),
         rows(totals, "products"),
         "month",
+        names=state.product_names,
     )
     assert buying["revenue"] == {"USD": 120.5}
+    # Products counted in the same scopes as the rest (owner, source, segment): a report
+    # filtered to another owner showed 0 orders and every product.
+    by_owner = rows(totals, "products", "owner")
+    assert by_owner and {r["k"]["owner"] for r in by_owner} == {f"r1-{TAG}"}
     assert buying["orders"] == 2
     assert buying["repeat_purchase_rate"] == 1.0
     assert buying["top_products"] == [
-        {"product": f"w-{TAG}", "units": 2, "revenue": {"USD": 100.5}}
+        {"product": f"w-{TAG}", "name": "Widget", "units": 2, "revenue": {"USD": 100.5}}
     ]
     overdue = {f"r2-{TAG}": 1}
     goals = [

@@ -128,6 +128,16 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         assert table.headers["content-type"].startswith("text/csv")
         lines = list(csv.DictReader(io.StringIO(table.text)))
         assert {r["stage"]: r["now"] for r in lines}["customer"] == "1"
+        # Top products follow the filter like the rest; an empty CSV still has its header.
+        wide = (datetime.now(UTC) - timedelta(days=400)).date().isoformat()
+        nobody = {"start": wide, "owner": f"nobody-{tag}"}
+        buying = (await http.get("/v1/reports/purchases", params=nobody)).json()
+        assert (buying["orders"], buying["top_products"]) == (0, [])
+        mine = {"start": wide, "owner": f"r1-{tag}"}
+        (product,) = (await http.get("/v1/reports/purchases", params=mine)).json()["top_products"]
+        assert (product["product"], product["name"]) == (f"w-{tag}", "Widget")
+        empty = await http.get("/v1/reports/purchases", params={**nobody, "format": "csv"})
+        assert empty.text.splitlines() == ["period"]
 
         # The same events again: nothing moves.
         await publish(stack.kafka_bootstrap, messages)

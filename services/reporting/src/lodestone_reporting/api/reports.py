@@ -88,11 +88,24 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# The first columns of each report's CSV: its header even when no row matches.
+HEADERS = {
+    "funnel": ["stage", "reached", "now"],
+    "interactions": ["period"],
+    "sources": ["source", "contacts", "customers", "conversion"],
+    "top-prospects": ["contact_id", "score", "grade", "band"],
+    "leaderboard": ["owner", "name", "leads_owned", "calls", "meetings", "conversions"],
+    "workflows": ["workflow_id", "name", *reports.WORKFLOW_COLUMNS.values()],
+    "purchases": ["period"],
+    "contacts": ["period", "count"],
+}
+
+
 def _answer(period: Period, body: dict[str, Any], table: list[dict[str, Any]], name: str) -> Any:
     if period.format == "json":
         return {"period": period.echo(), **body}
     out = io.StringIO()
-    columns: list[str] = []
+    columns: list[str] = list(dict.fromkeys(HEADERS[name]))
     flat = [_flatten(row) for row in table]
     for row in flat:
         columns += [c for c in row if c not in columns]
@@ -230,8 +243,9 @@ async def purchases(models: ReadModelsDep, period: Period = Depends(), key: ApiK
         orders=await models.counters.rows("purchases", **days, **scope),
         buyers=await models.counters.rows("buyers", **days, **scope),
         repeat=await models.counters.rows("repeat_buyers", **days, **scope),
-        products=await models.counters.rows("products", **days),
+        products=await models.counters.rows("products", **days, **scope),
         interval=period.interval,
+        names=await models.products.names(),
     )
     return _answer(period, body, body["series"], "purchases")
 

@@ -65,6 +65,7 @@ class State:
     erased: set[str] = field(default_factory=set)
     workflow_names: dict[str, str] = field(default_factory=dict)
     reps: dict[str, dict[str, Any]] = field(default_factory=dict)  # as automation announced
+    product_names: dict[str, str] = field(default_factory=dict)  # by SKU (or name)
 
     def part(self, contact_id: str, name: str) -> dict[str, Any]:
         view = self.views.setdefault(contact_id, {"_id": contact_id})
@@ -345,9 +346,12 @@ def _purchase(
             continue
         quantity = item.get("quantity") if isinstance(item.get("quantity"), int) else 1
         product = str(item.get("sku") or item["name"])[:100]
-        state.deltas.add("products", when, {"product": product, "what": "units"}, quantity)
+        state.product_names[product] = str(item["name"])[:200]
+        units = {"product": product, "what": "units"}
+        state.deltas.add("products", when, units, quantity, **scope)
         revenue = _cents(item.get("price")) * quantity
-        state.deltas.add("products", when, {"product": product, "what": f"{currency}"}, revenue)
+        money = {"product": product, "what": currency}
+        state.deltas.add("products", when, money, revenue, **scope)
     i = state.part(cid, "i")
     i["purchases"] = i.get("purchases", 0) + 1
     if i["purchases"] in (1, 2):

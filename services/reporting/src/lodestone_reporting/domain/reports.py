@@ -248,7 +248,10 @@ def purchases(
     products: Rows,
     interval: Interval,
     top: int = 10,
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Buying in the period; `products` rows in the same scope (owner, source, segment) as
+    the rest, `names` what SKU-keyed products are called."""
     units = by(products, "product", what="units")
     product_rows = []
     for product, n in sorted(units.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
@@ -256,7 +259,10 @@ def purchases(
         for r in products:
             if r["k"]["product"] == product and r["k"]["what"] != "units":
                 money[r["k"]["what"]] += r["v"] / 100
-        product_rows.append({"product": product, "units": n, "revenue": _sum_by_key(money)})
+        name = (names or {}).get(product) or product
+        product_rows.append(
+            {"product": product, "name": name, "units": n, "revenue": _sum_by_key(money)}
+        )
     first, second = total(buyers), total(repeat)
     revenue_series: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in revenue:

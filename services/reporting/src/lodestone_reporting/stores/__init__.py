@@ -18,7 +18,7 @@ from .views import Views
 from .workflows import Workflows
 
 # Projections, dropped and rebuilt by `lodestone-reporting-rebuild` (goals are input).
-PROJECTED = ("counters", "views", "scores", "tasks", "workflows", "reps", "inbox")
+PROJECTED = ("counters", "views", "scores", "tasks", "workflows", "products", "reps", "inbox")
 
 
 class ReadModels:
@@ -30,6 +30,7 @@ class ReadModels:
         self.views = Views(db)
         self.tasks = Tasks(db)
         self.workflows = Workflows(db)
+        self.products = Workflows(db, "products")
         self.goals = Goals(db)
         self.reps = Reps(db)
 
@@ -55,4 +56,5 @@ class ReadModels:
         await self.views.save(state, session)
         await self.tasks.save(state, session)
         await self.workflows.save(state.workflow_names, session)
+        await self.products.save(state.product_names, session)
         await self.reps.save(state.reps, session)

@@ -10,8 +10,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 
 class Workflows:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self.collection = db["workflows"]
+    """Names by id: workflows' (and, as `Workflows(db, "products")`, products' by SKU)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], name: str = "workflows") -> None:
+        self.collection = db[name]
 
     async def save(self, names: dict[str, str], session: AsyncClientSession | None) -> None:
         if names:
