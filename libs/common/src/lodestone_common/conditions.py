@@ -2,8 +2,10 @@
 
     {"field": "url", "op": "contains", "value": "/pricing"}
 
-`field` is a dotted path into event properties or contact fields. Text compares without
-case. A missing field satisfies only `not_equals` and `exists: false`.
+`field` is a dotted path into event properties or contact fields; through a list it reaches
+every element (`items.sku` on a purchase: any line item's SKU). Text compares without case.
+A missing field satisfies only `not_equals` and `exists: false`; over several values (a list),
+a test holds if one value passes it, `not_equals` and `exists: false` if all do.
 """
 
 from __future__ import annotations
@@ -45,12 +47,37 @@ def lookup(data: dict[str, Any], path: str) -> Any:
     return value
 
 
+def values(data: dict[str, Any], path: str) -> list[Any]:
+    """What a dotted path reaches, stepping into every element of a list on the way."""
+    found: list[Any] = [data]
+    for part in path.split("."):
+        step: list[Any] = []
+        for value in found:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and part in item:
+                    step.append(item[part])
+        found = step
+    return found
+
+
 def _text(value: Any) -> str:
     return str(value).lower()
 
 
 def holds(condition: Condition, data: dict[str, Any]) -> bool:
     value = lookup(data, condition.field)
+    if value is None and "." in condition.field:
+        reached = [v for v in values(data, condition.field) if v is not None]
+        if reached:  # through a list: each value reached, as the docstring says
+            negative = condition.op == "not_equals" or (
+                condition.op == "exists" and condition.value is False
+            )
+            tests = (_holds(condition, v) for v in reached)
+            return all(tests) if negative else any(tests)
+    return _holds(condition, value)
+
+
+def _holds(condition: Condition, value: Any) -> bool:
     wanted = condition.value
     match condition.op:
         case "exists":
