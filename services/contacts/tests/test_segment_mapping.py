@@ -177,3 +177,46 @@ def test_the_utm_source_is_the_lead_source_on_first_touch_only() -> None:
     plan = resolve([visit("google", "x"), visit("google", "y")], links, known)
     assert "source" not in plan.updates.get("c_1", {})
     assert plan.updates["c_2"]["source"] == "google"
+
+
+def test_segments_reserved_traits_become_contact_fields() -> None:
+    """firstName, lastName, name, phone, title, company.name, address, createdAt landed in
+    custom or were dropped (numbers round two)."""
+    from lodestone_contacts.domain.records import TRAIT_FIELDS, trait_value
+
+    identify = event(
+        {
+            "type": "identify",
+            "userId": "u1",
+            "traits": {
+                "email": "ada@x.io",
+                "id": "u1",
+                "firstName": "Ada",
+                "lastName": "Lovelace",
+                "phone": "+44 20 7946 0000",
+                "title": "Analyst",
+                "company": {"name": "Engines", "employee_count": 12, "industry": "Computing"},
+                "address": {"city": "London", "country": "GB", "postalCode": "W1"},
+                "createdAt": "2026-01-02T03:04:05Z",
+                "website": "https://ada.example",
+            },
+        }
+    )
+    fields: dict = {}
+    for name, value in identify.traits.items():
+        fields |= trait_value(name, value) if name in TRAIT_FIELDS else {f"custom.{name}": value}
+    assert fields == {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "phone": "+442079460000",  # normalised as every phone is
+        "title": "Analyst",
+        "company": "Engines",
+        "company_size": 12,
+        "industry": "Computing",
+        "country": "GB",
+        "custom.address": {"city": "London", "postalCode": "W1"},
+        "custom.signed_up_at": "2026-01-02T03:04:05Z",
+        "custom.website": "https://ada.example",
+    }
+    named = event({"type": "identify", "userId": "u2", "traits": {"name": "Grace Brewster Hopper"}})
+    assert named.traits == {"first_name": "Grace", "last_name": "Brewster Hopper"}

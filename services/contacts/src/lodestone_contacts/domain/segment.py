@@ -133,7 +133,7 @@ def to_event(
         if message.get("name"):
             event["properties"]["screen"] = _text(message["name"])
     elif kind == "identify":
-        event.update(type="identify", traits={k: v for k, v in traits.items() if k != "email"})
+        event.update(type="identify", traits=reserved_traits(traits))
     elif kind == "group":
         company = {_GROUP_TRAITS[k]: v for k, v in traits.items() if k in _GROUP_TRAITS}
         if message.get("groupId") not in (None, ""):
@@ -152,6 +152,51 @@ def to_event(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "message"
         raise Rejected(f"{where}: {first['msg']}") from exc
+
+
+# Segment's reserved identify traits (https://segment.com/docs/connections/spec/identify/
+# #traits) under the names contacts uses; `email` is the identity, `id` repeats the userId.
+_RESERVED = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "createdAt": "signed_up_at",
+    "birthday": "birthday",
+    "avatar": "avatar",
+    "description": "description",
+    "username": "username",
+    "website": "website",
+}
+
+
+def reserved_traits(traits: dict[str, Any]) -> dict[str, Any]:
+    """An identify's traits with Segment's reserved ones mapped to contact fields: firstName
+    and lastName (or `name` split in two when they are not given), `address.country` to the
+    country (the rest of the address kept as `address`), `createdAt` as `signed_up_at`;
+    `company` may be an object, which the contact's fields take apart."""
+    out: dict[str, Any] = {}
+    for key, value in traits.items():
+        if key in ("email", "id"):
+            continue
+        out[_RESERVED.get(key, key)] = value
+    full = out.pop("name", None)
+    if isinstance(full, str) and full.strip():
+        first, _, last = full.strip().partition(" ")
+        out.setdefault("first_name", first)
+        if last.strip():
+            out.setdefault("last_name", last.strip())
+    elif full is not None:
+        out["full_name"] = full
+    address = out.get("address")
+    if isinstance(address, dict):
+        country = address.get("country")
+        if isinstance(country, str) and country.strip():
+            out.setdefault("country", country.strip())
+        rest = {k: v for k, v in address.items() if k != "country"}
+        if rest:
+            out["address"] = rest
+        else:
+            out.pop("address")
+    return out
 
 
 def _order(props: dict[str, Any]) -> dict[str, Any]:
