@@ -32,8 +32,12 @@ class MemoryStates:
     async def of_contact(self, contact_id: str, session: Session) -> dict[str, dict[str, Any]]:
         return {d["model_id"]: d for d in self.docs.values() if d["contact_id"] == contact_id}
 
-    async def qualified_contacts(self, models: list[str], limit: int) -> list[str]:
-        found = {d["contact_id"] for d in self.docs.values() if d["qualified"]}
+    async def due(self, now: datetime, models: list[str], limit: int) -> list[str]:
+        found = {
+            d["contact_id"]
+            for d in self.docs.values()
+            if d.get("recheck_at") and d["recheck_at"] <= now and d["model_id"] in models
+        }
         return sorted(found)[:limit]
 
     async def delete(self, contacts: list[str], session: Session) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import (
@@ -154,3 +157,41 @@ async def test_a_recompute_replays_history_and_announces_only_real_changes() -> 
     stores.ledger.docs.clear()
     await scoring.recompute(["c1"], Registry().active())
     assert len(stores.ledger.docs) == 2 and scoring.transactions.emitted == []
+
+
+async def test_decay_is_announced_when_due_so_copies_elsewhere_are_not_stale() -> None:
+    """The scores API said 3.75 while the contact's copy (and search, segments, reports,
+    the console's badges) kept 15.0: decay moved no event. Now each state knows when its
+    decayed score is next worth announcing, and the announcer sends it then."""
+    from lodestone_scoring.domain.verdicts import recheck_at
+
+    stores, scoring, table = setup()
+    await table[InteractionRecorded]([pricing("c1", 0)], UnitOfWork())
+    sid = f"c1:{DEFAULT_MODEL_ID}"
+    state = stores.states.docs[sid]
+    # 11 points, a 30-day half-life: a point lower (10) after 30·log2(11/10) ≈ 4.1 days.
+    assert state["recheck_at"] - state["ref"] == pytest.approx(
+        timedelta(days=30 * math.log2(11 / 10)), abs=timedelta(seconds=1)
+    )
+    assert await scoring.announce_decay() == 0  # nothing due yet
+    # A month passes: the score halves; it is announced once, and the next check is later.
+    month = timedelta(days=30)
+    state["ref"] -= month
+    state["recheck_at"] -= month
+    scoring.transactions.emitted.clear()
+    assert await scoring.announce_decay() == 1
+    announced = [
+        env.payload["score"]
+        for topic, env in scoring.transactions.emitted
+        if topic == SCORES and env.event_type == "score.changed"
+    ]
+    assert announced == [pytest.approx(5.5, abs=0.01)]
+    assert stores.states.docs[sid]["recheck_at"] > datetime.now(UTC)
+    assert await scoring.announce_decay() == 0
+    # No decay, nothing to follow; a score under half a point is not followed further.
+    from lodestone_scoring.domain.ledger import ScoreState
+    from lodestone_scoring.domain.models import Decay
+
+    steady = DEFAULT_MODEL.model_copy(update={"decay": Decay(type="none")})
+    assert recheck_at(steady, ScoreState(reported=5)) is None
+    assert recheck_at(DEFAULT_MODEL, ScoreState(reported=0.4, acc=0.4, ref=AT)) is None

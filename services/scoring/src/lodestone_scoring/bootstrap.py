@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 
 from lodestone_common.cli import serve
@@ -40,12 +38,10 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     runtime.loops += [outbox.run, registry.watch, jobs.jobs.watch]
     runtime.drains += [jobs.jobs.drain, outbox.drain]
 
-    async def sweep() -> None:
-        while True:
-            await asyncio.sleep(settings.decay_sweep_seconds)
-            await scoring.sweep_qualified()
+    async def decay() -> None:
+        await scoring.decay_loop(settings.decay_sweep_seconds)
 
-    runtime.loops.append(sweep)
+    runtime.loops.append(decay)
     if settings.consumers_enabled:
         processor = Processor(
             SERVICE, handlers(scoring), runtime.mongo, runtime.db, outbox, erase_filter=True

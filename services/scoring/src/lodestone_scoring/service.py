@@ -8,6 +8,7 @@ unit of work, so it is published if and only if the change commits.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
@@ -42,8 +43,7 @@ from .registry import ActiveModels, ModelRegistry
 from .stores import Stores, state_id
 
 PRODUCER = "scoring"
-SWEEP_LIMIT = 5000  # qualified leads re-settled per sweep
-SWEEP_CHUNK = 200  # ... per transaction
+DECAY_BATCH = 200  # contacts whose decay is announced per transaction
 
 
 class Scoring:
@@ -133,6 +133,39 @@ class Scoring:
                 )
                 uow.emit(SCORES, envelope)
         await self.stores.states.save({sid: states[sid] for sid in touched}, now, uow.session)
+
+    async def announce_decay(self, limit: int = DECAY_BATCH) -> int:
+        """Announce the decayed scores now due (score.changed; LeadDisqualified when one falls
+        under the threshold), so the copies other services keep do not stay at yesterday's
+        score. The contacts handled; run in a loop (decay_loop)."""
+        models = self.registry.active()
+        if not models:
+            return 0
+        now = utcnow()
+        contacts = await self.stores.states.due(now, sorted(models), limit)
+        if not contacts:
+            return 0
+
+        async def work(uow: UnitOfWork) -> None:
+            states = await self.stores.states.load(contacts, models, uow.session)
+            due = {
+                sid: None
+                for sid, state in states.items()
+                if state.recheck_at is not None and state.recheck_at <= now
+            }
+            profiles = await self.stores.profiles.load(contacts, uow.session)
+            await self._settle(states, profiles, models, due, uow)
+
+        await self.transactions.run(work)
+        return len(contacts)
+
+    async def decay_loop(self, every: float) -> None:
+        """Announce decay as it comes due: everything due now, then again `every` seconds."""
+        await self.stores.states.recheck_unscheduled(utcnow())
+        while True:
+            while await self.announce_decay() == DECAY_BATCH:
+                pass  # a backlog: the next batch at once
+            await asyncio.sleep(every)
 
     # -- contacts --------------------------------------------------------------------------
 
@@ -269,26 +302,6 @@ class Scoring:
                 entries += [(contact, e) for e in made]
         await self.stores.ledger.add(entries, session)
         await self._settle(states, profiles, models, dict.fromkeys(states), uow)
-
-    async def sweep_qualified(self) -> int:
-        """Decay lowers scores without any event: re-settle qualified leads so a lead that
-        decayed below its threshold is disqualified (once)."""
-        models = self.registry.active()
-        decaying = [m for m, (_, d) in models.items() if d.decay.type != "none" and d.threshold]
-        if not decaying:
-            return 0
-        subset = {m: models[m] for m in decaying}
-        contacts = await self.stores.states.qualified_contacts(decaying, SWEEP_LIMIT)
-        for start in range(0, len(contacts), SWEEP_CHUNK):
-            chunk = contacts[start : start + SWEEP_CHUNK]
-
-            async def work(uow: UnitOfWork, chunk: list[str] = chunk) -> None:
-                states = await self.stores.states.load(chunk, subset, uow.session)
-                profiles = await self.stores.profiles.load(chunk, uow.session)
-                await self._settle(states, profiles, subset, dict.fromkeys(states), uow)
-
-            await self.transactions.run(work)
-        return len(contacts)
 
     # -- reads -----------------------------------------------------------------------------
 

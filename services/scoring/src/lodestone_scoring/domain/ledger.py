@@ -36,6 +36,8 @@ class ScoreState:
     qualified: bool = False
     reported: float | None = None  # the score last announced in score.changed
     reported_grade: str | None = None  # and the grade announced with it
+    # When decay will have moved the announced score enough to announce again (None: never).
+    recheck_at: datetime | None = None
     # Points used of each capped rule per window ({rule:window: points}), recent windows only;
     # None: a state written before caps lived in it (they are in the legacy `caps` store).
     caps: dict[str, float] | None = None

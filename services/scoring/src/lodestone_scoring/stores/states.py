@@ -26,6 +26,8 @@ class States:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("contact_id", ASCENDING)], name="contact")
         await self.collection.create_index([("qualified", ASCENDING)], name="qualified")
+        # Decay announcements: the states whose recheck time has come (sparse: most have none).
+        await self.collection.create_index([("recheck_at", ASCENDING)], name="recheck", sparse=True)
 
     async def load(
         self, contacts: Iterable[str], models: Iterable[str], session: Session
@@ -42,6 +44,26 @@ class States:
             ops.append(ReplaceOne({"_id": sid}, {**doc, "updated_at": at}, upsert=True))
         if ops:
             await self.collection.bulk_write(ops, ordered=False, session=session)
+
+    async def recheck_unscheduled(self, now: datetime) -> int:
+        """States announced before decay was scheduled: due now, once (settling them
+        schedules the next)."""
+        result = await self.collection.update_many(
+            {"recheck_at": {"$exists": False}, "reported": {"$gt": 0}},
+            {"$set": {"recheck_at": now}},
+        )
+        return result.modified_count
+
+    async def due(self, now: datetime, models: list[str], limit: int) -> list[str]:
+        """Contacts with a state of these models whose decay is due to be announced."""
+        cursor = (
+            self.collection.find(
+                {"recheck_at": {"$lte": now}, "model_id": {"$in": models}}, {"contact_id": 1}
+            )
+            .sort("recheck_at", ASCENDING)
+            .limit(limit)
+        )
+        return sorted({d["contact_id"] async for d in cursor})
 
     async def of_contact(self, contact_id: str, session: Session) -> dict[str, dict[str, Any]]:
         found = self.collection.find({"contact_id": contact_id}, session=session)
