@@ -548,3 +548,44 @@ async def test_segments_backfill_and_follow_every_change(services, eventually) -
 async def _activity(http, contact_id: str, n: int) -> bool:  # type: ignore[no-untyped-def]
     doc = (await http.get(f"/v1/contacts/{contact_id}")).json()
     return doc.get("activity", {}).get("page_visit") == n
+
+
+async def test_the_timeline_says_who_changed_what_from_what_and_who_logged_a_call(  # type: ignore[no-untyped-def]
+    services, eventually
+) -> None:
+    """Field edits listed names only (no old or new values, no actor); logged calls had no
+    actor (numbers round two)."""
+    from lodestone_common.people import DEV_SIGNING_KEY, PersonTokens, person
+
+    tag = uuid4().hex[:6]
+    rep = PersonTokens.signing(DEV_SIGNING_KEY).sign(
+        person("u_rep", f"rep.{tag}@example.com", "rep", rep_id=f"rep-{tag}")
+    )
+    async with services.client("contacts") as http, services.client("contacts", key=rep) as as_rep:
+        made = await http.post(
+            "/v1/contacts", json={"email": f"actor.{tag}@example.com", "company": "Old Co"}
+        )
+        cid = made.json()["id"]
+        edited = await as_rep.patch(f"/v1/contacts/{cid}", json={"company": "New Co"})
+        assert edited.status_code == 200, edited.text
+        call = {
+            "event_id": f"call-{tag}",
+            "type": "track",
+            "name": "Call Logged",
+            "contact": {"contact_id": cid},
+            "properties": {"direction": "made", "duration_seconds": 60},
+            "recorded_by": "someone-else",  # the sender's word does not count
+        }
+        assert (await as_rep.post("/v1/events", json={"events": [call]})).status_code == 202
+
+        async def entries() -> list[dict] | None:  # type: ignore[type-arg]
+            page = (await http.get(f"/v1/contacts/{cid}/timeline")).json()["entries"]
+            kinds = {e["type"] for e in page}
+            return page if {"contact.updated", "call_logged"} <= kinds else None
+
+        page = await eventually(entries, timeout=60)
+    update = next(e for e in page if e["type"] == "contact.updated")
+    assert update["by"] == f"rep.{tag}@example.com"
+    assert update["detail"]["changes"] == [{"field": "company", "from": "Old Co", "to": "New Co"}]
+    logged = next(e for e in page if e["type"] == "call_logged")
+    assert logged["by"] == f"rep.{tag}@example.com"

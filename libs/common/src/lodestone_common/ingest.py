@@ -45,6 +45,9 @@ class IngestEvent(BaseModel):
     # A lead source that applies only while the contact has none (first-touch attribution,
     # e.g. the UTM source of a Segment message); `traits.source` always sets it.
     first_touch_source: str | None = Field(default=None, min_length=1, max_length=100)
+    # Who recorded it (the key or signed-in person that sent it): set by the API that accepted
+    # it, whatever the sender wrote, and shown on the contact's timeline.
+    recorded_by: str | None = Field(default=None, max_length=254)
 
     @model_validator(mode="after")
     def _named_track(self) -> IngestEvent:

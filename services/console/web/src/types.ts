@@ -50,6 +50,8 @@ export interface TimelineEntry {
   channel: string | null;
   properties: Record<string, unknown>;
   detail: Record<string, unknown>;
+  /** Who recorded or changed it (a person's email or a key's name). */
+  by?: string | null;
 }
 
 export interface Task {

@@ -145,6 +145,7 @@ def _interactions(
                 "name": name,
                 "channel": CHANNELS[itype],
                 "properties": props,
+                "by": ingested.recorded_by,
             }
         )
         recorded = InteractionRecorded(

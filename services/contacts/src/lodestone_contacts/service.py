@@ -38,6 +38,18 @@ class NotFound(Exception):
     pass
 
 
+def field_changes(changes: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each changed field's old and new value, as the timeline shows them (long values cut)."""
+
+    def shown(value: Any) -> Any:
+        return value[:200] if isinstance(value, str) else value
+
+    return [
+        {"field": k, "from": shown(previous.get(k)), "to": shown(v)}
+        for k, v in sorted(changes.items())
+    ]
+
+
 def event(payload: EventPayload, contact_id: str, **kw: Any) -> Envelope:
     return payload.envelope(contact_id=contact_id, producer=PRODUCER, **kw)
 
@@ -132,7 +144,8 @@ class Contacts:
             if changes:
                 updated = ContactUpdated(changes=changes, previous=previous, changed_by=by)
                 events.append((CONTACTS, event(updated, cid)))
-                timeline.append(change(cid, now, "contact.updated", {"fields": sorted(changes)}))
+                detail = {"fields": sorted(changes), "changes": field_changes(changes, previous)}
+                timeline.append(change(cid, now, "contact.updated", detail, by))
             if "owner_id" in changes:
                 update["$set"]["owner_assigned_at"] = now
                 assigned = ContactOwnerAssigned(
@@ -156,7 +169,7 @@ class Contacts:
                     "to": stage["to"],
                     "reason": stage.get("reason"),
                 }
-                timeline.append(change(cid, now, "contact.stage_changed", detail))
+                timeline.append(change(cid, now, "contact.stage_changed", detail, by))
             if not events:
                 return current
             await self.stores.records.update(cid, update, session)

@@ -335,8 +335,13 @@ function describe(e: TimelineEntry): string {
   if (e.type === "stage_changed" || e.detail.to) {
     return `Stage ${stageLabel(e.detail.from as string)} → ${stageLabel(e.detail.to as string)}${e.detail.reason ? ` (${e.detail.reason})` : ""}`;
   }
-  const changed = e.detail.changes ? Object.keys(e.detail.changes as object).join(", ") : "";
-  return `${e.type.replaceAll("_", " ")}${changed ? `: ${changed}` : ""}`;
+  if (Array.isArray(e.detail.changes)) {
+    const shown = (v: unknown) => (v == null || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
+    const changes = (e.detail.changes as { field: string; from: unknown; to: unknown }[]).map((c) => `${c.field === "owner_id" ? "owner" : c.field.replaceAll("_", " ")} ${shown(c.from)} → ${shown(c.to)}`);
+    return `Changed ${changes.join("; ")}`;
+  }
+  const fields = Array.isArray(e.detail.fields) ? (e.detail.fields as string[]).join(", ") : "";
+  return `${e.type.replaceAll("_", " ")}${fields ? `: ${fields}` : ""}`;
 }
 
 function ContactTimeline({ contactId }: { contactId: string }) {
@@ -355,7 +360,7 @@ function ContactTimeline({ contactId }: { contactId: string }) {
           <Text size="xs" c="dimmed">
             {when(e.at)}
             {e.channel ? ` · ${e.channel}` : ""}
-            {e.detail.by || e.detail.author ? ` · by ${String(e.detail.by ?? e.detail.author)}` : ""}
+            {e.by || e.detail.by || e.detail.author ? ` · by ${String(e.by ?? e.detail.by ?? e.detail.author)}` : ""}
           </Text>
         </Timeline.Item>
       ))}

@@ -117,6 +117,8 @@ async def ingest(
             f"events: {len(batch.events)} in one batch; the limit is {MAX_EVENTS}",
         )
     events, errors = validate_batch(batch.events, key)
+    for event in events:
+        event.recorded_by = key.name  # not the sender's word for it
     refs = sorted({e.contact.contact_id for e in events if e.contact.contact_id})
     if refs:
         missing = set(refs) - await ingest.stores.records.existing_ids(refs)

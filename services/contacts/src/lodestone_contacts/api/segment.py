@@ -173,6 +173,8 @@ async def ingest_messages(
             problems = event_problems(event, key)
             if problems:
                 raise Rejected("; ".join(f"{field}: {why}" for field, why in problems))
+            if key is not None:
+                event.recorded_by = key.name
         except Rejected as exc:
             ident = message_id(message) if isinstance(message, dict) else None
             errors.append({"index": index, "messageId": ident, "reason": str(exc)})

@@ -27,6 +27,7 @@ class TimelineEntry(BaseModel):
     channel: str | None = None
     properties: dict[str, Any] = {}
     detail: dict[str, Any] = {}
+    by: str | None = Field(None, description="who recorded or changed it (a person or a key)")
 
 
 class TimelinePage(BaseModel):

@@ -12,9 +12,12 @@ from pymongo.asynchronous.collection import AsyncCollection
 Session = AsyncClientSession | None
 
 
-def change(contact_id: str, at: datetime, what: str, detail: dict[str, Any]) -> dict[str, Any]:
+def change(
+    contact_id: str, at: datetime, what: str, detail: dict[str, Any], by: str | None = None
+) -> dict[str, Any]:
     """A timeline entry for a change to the record (interactions are entries too)."""
-    return {"contact_id": contact_id, "at": at, "kind": "change", "type": what, "detail": detail}
+    entry = {"contact_id": contact_id, "at": at, "kind": "change", "type": what, "detail": detail}
+    return {**entry, "by": by} if by else entry
 
 
 class Timeline:
