@@ -116,8 +116,28 @@ def bar() -> Progress:
     )
 
 
-def weighted(rng: random.Random, weights: dict[str, int]) -> str:
+def weighted(rng: random.Random, weights: dict[Any, int]) -> Any:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+# Who the prospects are, roughly as B2B leads come: few executives, many managers and
+# specialists; mostly small companies. The default model's fit rules grade them A to E.
+TITLES = {
+    "CEO": 3,
+    "CTO": 3,
+    "Founder": 4,
+    "VP Marketing": 4,
+    "VP Sales": 4,
+    "Director of IT": 7,
+    "Head of Sales": 8,
+    "Head of Growth": 5,
+    "Marketing Manager": 18,
+    "Operations Manager": 12,
+    "Sales Engineer": 10,
+    "Analyst": 12,
+    "Student": 10,
+}
+COMPANY_SIZES = {5: 20, 20: 25, 80: 25, 250: 15, 800: 10, 5000: 5}
 
 
 def prospect_events(rng: random.Random, i: int, now: datetime, days: int) -> list[dict[str, Any]]:
@@ -138,7 +158,8 @@ def prospect_events(rng: random.Random, i: int, now: datetime, days: int) -> lis
                 "last_name": rng.choice(LAST),
                 "company": email.split("@")[1].split(".")[0].title(),
                 "source": weighted(rng, SOURCES),
-                "title": rng.choice(["CTO", "Head of Sales", "Marketing Manager", "Founder"]),
+                "title": weighted(rng, TITLES),
+                "company_size": weighted(rng, COMPANY_SIZES),
             },
         }
     ]

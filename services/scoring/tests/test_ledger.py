@@ -226,3 +226,23 @@ def test_invalid_models_are_refused(bad: dict) -> None:  # type: ignore[type-arg
 def test_the_default_model_is_valid_and_scores_a_pricing_visit() -> None:
     _, entries = run(DEFAULT_MODEL, [visit(1, "/pricing")])
     assert {e.rule_id for e in entries} == {"visit", "pricing"}
+
+
+@pytest.mark.parametrize(
+    ("title", "size", "grade"),
+    [
+        ("CTO", 80, "A"),  # c-suite 30 + 50+ 20 + company 10
+        ("Founder", 5, "B"),
+        ("Head of Sales", 800, "A"),  # head of 20 + 50+ 20 + 500+ 10 + company 10
+        ("Marketing Manager", 20, "C"),
+        ("Analyst", 20, "D"),
+    ],
+)
+def test_the_default_fit_rules_know_common_titles(title: str, size: int, grade: str) -> None:
+    """2,967 of 3,057 demo contacts were grade D: "CTO" did not start with "chief" and
+    nothing scored a head of team or a manager."""
+    from lodestone_scoring.domain.defaults import DEFAULT_MODEL
+    from lodestone_scoring.domain.ledger import fit_points, grade_for
+
+    fit, _ = fit_points(DEFAULT_MODEL, {"title": title, "company": "Acme", "company_size": size})
+    assert grade_for(DEFAULT_MODEL, fit) == grade

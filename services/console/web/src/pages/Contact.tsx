@@ -26,6 +26,7 @@ import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { LogActivity } from "../components/LogActivity";
 import { NewTask } from "../components/NewTask";
+import { ScoreBadge } from "../components/ScoreBadge";
 import { TaskList } from "../components/TaskList";
 import { STAGES, ago, bandColor, contactName, interactionLabel, stageLabel, stageOptions, when } from "../format";
 import { repName, useChange, useReps } from "../hooks";
@@ -59,11 +60,7 @@ export function ContactPage() {
           <Group gap="xs">
             <Badge variant="light">{stageLabel(c.lifecycle_stage)}</Badge>
             <Badge variant="outline">Owner: {repName(reps, c.owner_id)}</Badge>
-            {c.score != null && (
-              <Badge color={bandColor(c.score_band)} data-testid="score-badge">
-                Score {Math.round(Number(c.score))} · grade {c.grade}
-              </Badge>
-            )}
+            {c.score != null && <ScoreBadge score={c.score} band={c.score_band} grade={c.grade} long />}
           </Group>
         </Stack>
         {writable && (

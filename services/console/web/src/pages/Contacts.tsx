@@ -1,12 +1,13 @@
 import { IconSearch } from "@tabler/icons-react";
-import { Badge, Button, Card, Group, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Button, Card, Group, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { IconArrowLeft, IconArrowRight, IconX } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { ApiError, svc } from "../api";
-import { ago, bandColor, contactName, stageLabel, stageOptions } from "../format";
+import { ScoreBadge } from "../components/ScoreBadge";
+import { ago, contactName, stageLabel, stageOptions } from "../format";
 import { repName, useReps } from "../hooks";
 import type { ContactPage } from "../types";
 
@@ -122,13 +123,7 @@ export function ContactsPage() {
                 <Table.Td>{stageLabel(c.lifecycle_stage)}</Table.Td>
                 <Table.Td>{repName(reps, c.owner_id)}</Table.Td>
                 <Table.Td>
-                  {c.score != null ? (
-                    <Badge color={bandColor(c.score_band)}>
-                      {Math.round(Number(c.score))} {c.grade}
-                    </Badge>
-                  ) : (
-                    "—"
-                  )}
+                  <ScoreBadge score={c.score} band={c.score_band} grade={c.grade} />
                 </Table.Td>
                 <Table.Td>{ago(c.updated_at)}</Table.Td>
               </Table.Tr>

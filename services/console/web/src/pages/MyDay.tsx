@@ -5,9 +5,10 @@ import dayjs from "dayjs";
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 import { svc } from "../api";
+import { ScoreBadge } from "../components/ScoreBadge";
 import { useAuth } from "../auth";
 import { TaskList } from "../components/TaskList";
-import { bandColor, contactName, stageLabel } from "../format";
+import { contactName, stageLabel } from "../format";
 import { useReps } from "../hooks";
 import type { ContactPage, Task } from "../types";
 
@@ -116,13 +117,7 @@ export function MyDayPage() {
                       </Table.Td>
                       <Table.Td>{stageLabel(c.lifecycle_stage)}</Table.Td>
                       <Table.Td>
-                        {c.score != null ? (
-                          <Badge color={bandColor(c.score_band)}>
-                            {Math.round(Number(c.score))} {c.grade}
-                          </Badge>
-                        ) : (
-                          "—"
-                        )}
+                        <ScoreBadge score={c.score} band={c.score_band} grade={c.grade} />
                       </Table.Td>
                     </Table.Tr>
                   ))}

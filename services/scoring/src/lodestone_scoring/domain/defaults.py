@@ -81,6 +81,21 @@ DEFAULT_MODEL = ModelDefinition.model_validate(
                 "points": 30,
             },
             {
+                "id": "c-suite",
+                "name": "C-level or founder (CEO, CTO, …)",
+                "conditions": [
+                    {
+                        "field": "title",
+                        "op": "in",
+                        "value": [
+                            *("ceo", "cto", "cfo", "coo", "cmo", "cio", "cro", "cpo"),
+                            *("founder", "co-founder", "owner", "president"),
+                        ],
+                    }
+                ],
+                "points": 30,
+            },
+            {
                 "id": "vp",
                 "name": "VP title",
                 "conditions": [{"field": "title", "op": "contains", "value": "vp"}],
@@ -91,6 +106,18 @@ DEFAULT_MODEL = ModelDefinition.model_validate(
                 "name": "Director title",
                 "conditions": [{"field": "title", "op": "contains", "value": "director"}],
                 "points": 20,
+            },
+            {
+                "id": "head-of",
+                "name": "Head of a team",
+                "conditions": [{"field": "title", "op": "starts_with", "value": "head of"}],
+                "points": 20,
+            },
+            {
+                "id": "manager",
+                "name": "Manager title",
+                "conditions": [{"field": "title", "op": "contains", "value": "manager"}],
+                "points": 10,
             },
             {
                 "id": "mid-size",
