@@ -193,3 +193,50 @@ async def test_an_import_stopped_with_its_process_resumes_in_the_next(
             assert await db["contacts"].count_documents({"tags": tag}) == rows
     finally:
         await mongo.drop_database(name)
+
+
+async def test_dates_in_the_files_format_and_repeated_rows_are_reported(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`31/12/2027` was refused with no way to say how the file writes dates, and a second row
+    with the same email overwrote the first in silence (numbers round two)."""
+    tag = uuid4().hex[:6]
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "Email,Company,Contract end date\n"
+        f"a.{tag}@example.com,First,31/12/2027\n"
+        f"b.{tag}@example.com,Other,2027-12-31\n"  # not DD/MM/YYYY: refused, named
+        f"a.{tag}@example.com,Second,01/06/2028\n"
+    )
+    async with services.client("contacts") as http:
+        response = await http.post(
+            "/v1/contacts/imports",
+            params={"date_format": "DD/MM/YYYY"},
+            content=path.read_bytes(),
+            headers={"content-type": "text/csv"},
+        )
+        assert response.status_code == 202, response.text
+        job = response.json()
+        while job["status"] == "running":
+            await asyncio.sleep(0.2)
+            job = (await http.get(f"/v1/contacts/imports/{job['id']}")).json()
+        assert job["status"] == "done" and job["date_format"] == "DD/MM/YYYY"
+        assert job["errors"] == [
+            {
+                "line": 3,
+                "field": "contract_end_date",
+                "message": "'2027-12-31' is not a date written DD/MM/YYYY",
+            }
+        ]
+        assert job["duplicates"] == [{"line": 4, "email": f"a.{tag}@example.com", "first_line": 2}]
+        (person,) = (
+            await http.get("/v1/contacts", params={"email": f"a.{tag}@example.com"})
+        ).json()["items"]
+        assert (person["company"], person["contract_end_date"]) == ("Second", "2028-06-01")
+        found = await http.get("/v1/contacts", params={"external_id": "nobody-" + tag})
+        assert found.status_code == 200 and found.json()["items"] == []  # was a 422
+        bad = await http.post(
+            "/v1/contacts/imports",
+            params={"date_format": "someday"},
+            content=path.read_bytes(),
+            headers={"content-type": "text/csv"},
+        )
+        assert bad.status_code == 422

@@ -39,9 +39,20 @@ class ImportJobs:
         self.contacts = contacts
         self.jobs = Jobs(db["imports"], self._work, holder, prefix="imp")
 
-    async def start(self, path: Path, size: int, by: str) -> dict[str, Any]:
+    async def start(
+        self, path: Path, size: int, by: str, date_format: str = "YYYY-MM-DD"
+    ) -> dict[str, Any]:
         counters = {"rows_read": 0, "created": 0, "updated": 0, "failed": 0, "errors": []}
-        return await self.jobs.start({"bytes": size, **counters, "by": by, "path": str(path)})
+        return await self.jobs.start(
+            {
+                "bytes": size,
+                **counters,
+                "duplicates": [],
+                "by": by,
+                "path": str(path),
+                "date_format": date_format,
+            }
+        )
 
     async def get(self, job_id: str) -> dict[str, Any] | None:
         return await self.jobs.get(job_id)
@@ -54,7 +65,7 @@ class ImportJobs:
                 "machine was replaced): upload it again; rows already imported are kept"
             )
         try:
-            await self._import(job, path, job.doc["by"])
+            await self._import(job, path, job.doc["by"], job.doc.get("date_format", "YYYY-MM-DD"))
         except asyncio.CancelledError:
             raise  # stopped with the process: the file stays for the run that resumes it
         except BaseException:
@@ -63,8 +74,9 @@ class ImportJobs:
         _discard(path)
         return "done"
 
-    async def _import(self, job: Job, path: Path, by: str) -> None:
+    async def _import(self, job: Job, path: Path, by: str, date_format: str) -> None:
         done = job.checkpoint or 0  # data rows a run before this one imported
+        seen: dict[str, int] = {}  # each email's first line in the file (since the resume)
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
@@ -73,6 +85,7 @@ class ImportJobs:
             names = column_names(header)
             batch: list[ContactDraft] = []
             errors: list[dict[str, Any]] = []
+            duplicates: list[dict[str, Any]] = []
             rows_read = 0
             for values in reader:
                 rows_read += 1
@@ -80,16 +93,17 @@ class ImportJobs:
                     continue
                 if not any(v.strip() for v in values):
                     continue
-                draft, problems = parse_row(names, values)
+                draft, problems = parse_row(names, values, date_format)
                 if draft is None:
                     # Line numbers as a spreadsheet shows them: the header is line 1.
                     errors += [{"line": reader.line_num, **p} for p in problems]
                 else:
                     batch.append(draft)
+                    duplicates += _repeats(draft, reader.line_num, seen)
                 if len(batch) >= BATCH_ROWS:
-                    await self._flush(job, batch, errors, rows_read, by, done)
-                    batch, errors, done = [], [], rows_read
-            await self._flush(job, batch, errors, rows_read, by, done)
+                    await self._flush(job, batch, errors, rows_read, by, done, duplicates)
+                    batch, errors, duplicates, done = [], [], [], rows_read
+            await self._flush(job, batch, errors, rows_read, by, done, duplicates)
 
     async def _flush(
         self,
@@ -99,6 +113,7 @@ class ImportJobs:
         rows_read: int,
         by: str,
         before: int,
+        duplicates: list[dict[str, Any]],
     ) -> None:
         """A batch written, then the progress that says so (a crash in between imports the
         batch again on resume: its rows then update the contacts they created)."""
@@ -109,7 +124,11 @@ class ImportJobs:
             "updated": updated,
             "failed": len({e["line"] for e in errors}),
         }
-        await job.advance(rows_read, inc=counts, push={"errors": (errors, MAX_REPORTED_ERRORS)})
+        pushed = {
+            "errors": (errors, MAX_REPORTED_ERRORS),
+            "duplicates": (duplicates, MAX_REPORTED_ERRORS),
+        }
+        await job.advance(rows_read, inc=counts, push=pushed)
 
     async def _write(self, drafts: list[ContactDraft], by: str) -> tuple[int, int]:
         """Create or update one batch of imported rows atomically: (created, updated).
@@ -179,6 +198,17 @@ class ImportJobs:
             return len(created), len(updates)
 
         return await self.contacts.transactions.run(work)
+
+
+def _repeats(draft: ContactDraft, line: int, seen: dict[str, int]) -> list[dict[str, Any]]:
+    """A row whose email an earlier row of the file had: its values are applied over that
+    row's (the same person), and the import says so rather than overwriting in silence."""
+    found = []
+    for email in {e for e in [draft.email, *(draft.emails or [])] if e}:
+        first = seen.setdefault(email, line)
+        if first != line:
+            found.append({"line": line, "email": email, "first_line": first})
+    return found[:1]
 
 
 # A local temp file: checking or unlinking it takes microseconds, not worth a thread hop.

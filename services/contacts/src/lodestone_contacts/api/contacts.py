@@ -189,7 +189,8 @@ class ContactPage(BaseModel):
     summary="Search contacts",
     description=(
         "Filters (all optional, combined with AND): `stage` (repeatable or comma-separated), "
-        "`owner_id`, `tag` (all of), `email`, `phone`, `company`, `country`, `source`, "
+        "`external_id` (the sender's userId), `owner_id`, `tag` (all of), `email`, `phone`, "
+        "`company`, `country`, `source`, "
         "`anonymous`, `first_name`, `last_name`, `title`, `industry`, `gender`, `income_band`, "
         "`preferred_payment_method`, `purchase_purpose`, `min_age`/`max_age`, "
         "`min_company_size`/`max_company_size`, `segment`, `score_band` (cold/warm/hot), "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.people import changes_everyones
@@ -17,6 +17,7 @@ from ..imports import NotCsv, TextCheck
 from .deps import ImportsDep
 
 router = APIRouter(prefix="/v1/contacts/imports", tags=["imports"])
+DateFormat = Literal["YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD.MM.YYYY", "DD-MM-YYYY"]
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 
 
@@ -29,6 +30,11 @@ class ImportJob(BaseModel):
     updated: int
     failed: int
     errors: list[dict[str, Any]]
+    duplicates: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="rows whose email an earlier row had: applied over it, as the same person",
+    )
+    date_format: str = "YYYY-MM-DD"
     started_at: datetime
     finished_at: datetime | None
     reason: str | None = None
@@ -57,7 +63,10 @@ def _discard(path: Path) -> None:
     ),
 )
 async def start_import(
-    request: Request, jobs: ImportsDep, key: ApiKey = Scope("contacts:write")
+    request: Request,
+    jobs: ImportsDep,
+    date_format: DateFormat = Query("YYYY-MM-DD", description="how the file writes dates"),
+    key: ApiKey = Scope("contacts:write"),
 ) -> ImportJob:
     if not changes_everyones(key, "contacts"):  # a row updates whichever contact has its email
         raise HTTPException(
@@ -93,7 +102,7 @@ async def start_import(
     if size == 0:
         _discard(path)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "the file is empty")
-    job = await jobs.start(path, size, key.name)
+    job = await jobs.start(path, size, key.name, date_format)
     return ImportJob.of(job)
 
 

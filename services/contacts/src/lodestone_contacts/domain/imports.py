@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +28,15 @@ _ALIASES = {
     "contract end date": "contract_end_date",
 }
 _LIST_FIELDS = {"tags", "emails", "phones"}
+_DATE_FIELDS = {"contract_end_date"}
+# How dates are written in the file (the import says which); ISO 8601 unless told.
+DATE_FORMATS = {
+    "YYYY-MM-DD": "%Y-%m-%d",
+    "DD/MM/YYYY": "%d/%m/%Y",
+    "MM/DD/YYYY": "%m/%d/%Y",
+    "DD.MM.YYYY": "%d.%m.%Y",
+    "DD-MM-YYYY": "%d-%m-%Y",
+}
 _KNOWN = set(ContactDraft.model_fields) - {"custom", "consent", "attachments"}
 MAX_COLUMNS = 200
 
@@ -51,9 +61,10 @@ def column_names(header: list[str]) -> list[str]:
 
 
 def parse_row(
-    names: list[str], values: list[str]
+    names: list[str], values: list[str], date_format: str = "YYYY-MM-DD"
 ) -> tuple[ContactDraft | None, list[dict[str, str]]]:
-    """A validated draft, or the errors that reject the whole row."""
+    """A validated draft, or the errors that reject the whole row. Dates are read in
+    `date_format` (a key of DATE_FORMATS)."""
     if len(values) != len(names):
         return None, [{"field": "row", "message": f"{len(values)} values for {len(names)} columns"}]
     fields: dict[str, Any] = {}
@@ -66,6 +77,12 @@ def parse_row(
             custom[name.removeprefix("custom.")] = value
         elif name in _LIST_FIELDS:
             fields[name] = [v for v in re.split(r"[;,|]", value) if v.strip()]
+        elif name in _DATE_FIELDS:
+            try:
+                fields[name] = datetime.strptime(value, DATE_FORMATS[date_format]).date()
+            except ValueError:
+                why = f"{value!r} is not a date written {date_format}"
+                return None, [{"field": name, "message": why}]
         else:
             fields[name] = value
     if custom:

@@ -17,6 +17,7 @@ from .records import normalize_email, normalize_phone
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 BANDS = ("cold", "warm", "hot")
 EQUALITY_FIELDS = (
+    "external_id",
     "owner_id",
     "company",
     "country",
@@ -42,6 +43,9 @@ class ContactFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: list[LifecycleStage] = Field(default_factory=list, max_length=10)
+    external_id: Text | None = Field(
+        default=None, description="the id the sending system knows them by (a userId)"
+    )
     owner_id: Text | None = None
     tags: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=50, description="contacts carrying all of them"

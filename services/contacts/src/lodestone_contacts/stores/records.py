@@ -40,6 +40,7 @@ class Records:
             ([("last_activity_at", ASCENDING)], "last_activity"),
             ([("segments", ASCENDING), ("_id", ASCENDING)], "segments"),
             ([("terms", ASCENDING)], "terms"),
+            ([("external_id", ASCENDING)], "external_id"),
         ):
             await self.collection.create_index(fields, name=name)
 
