@@ -184,6 +184,16 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(page.get_by_test_id("task").filter(has_text="Done: Connected")).to_be_visible(
             timeout=WAIT_MS
         )
+        # Writes a note, then corrects it (the first text stays in its history).
+        await page.get_by_label("New note").fill("Keen on pricing")
+        await page.get_by_role("button", name="Add note").click()
+        note = page.get_by_test_id("note").filter(has_text="Keen on pricing")
+        await note.get_by_role("button", name="Edit").click()
+        editing = page.get_by_test_id("note").filter(has=page.get_by_label("Edit note"))
+        await editing.get_by_label("Edit note").fill("Keen on the pro plan")
+        await editing.get_by_role("button", name="Save").click()
+        edited = page.get_by_test_id("note").filter(has_text="Keen on the pro plan")
+        await expect(edited).to_contain_text("edited by", timeout=WAIT_MS)
         await page.screenshot(path=str(SHOTS / "rep-contact-overview.png"), full_page=True)
 
         # Another rep's lead: the rep may log a call, the record itself says whose it is.

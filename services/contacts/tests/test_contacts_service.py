@@ -473,6 +473,24 @@ async def test_notes_and_unsubscribes(services, eventually) -> None:  # type: ig
         ).status_code == 422
         notes = (await http.get(f"/v1/contacts/{contact['id']}/timeline?kind=note")).json()
         assert [e["detail"]["text"] for e in notes["entries"]] == ["Asked for a demo next week"]
+        # Notes can be corrected and deleted; what they said before stays in their history.
+        path = f"/v1/contacts/{contact['id']}/notes/{note.json()['id']}"
+        edited = await http.patch(path, json={"text": "Asked for a demo on Tuesday"})
+        assert edited.status_code == 200, edited.text
+        detail = edited.json()["detail"]
+        assert (detail["text"], detail["edited_by"]) == ("Asked for a demo on Tuesday", "admin")
+        assert [h["text"] for h in detail["history"]] == ["Asked for a demo next week"]
+        from lodestone_common.people import DEV_SIGNING_KEY, PersonTokens, person
+
+        rep = PersonTokens.signing(DEV_SIGNING_KEY).sign(person("u", "r@x.io", "rep", rep_id="r"))
+        async with services.client("contacts", key=rep) as as_rep:
+            assert (await as_rep.delete(path)).status_code == 403  # not its author
+        assert (await http.delete(path)).status_code == 204
+        assert (await http.delete(path)).status_code == 404
+        gone = (await http.get(f"/v1/contacts/{contact['id']}/timeline?kind=note")).json()
+        (entry,) = gone["entries"]
+        assert entry["detail"]["text"] is None and entry["detail"]["deleted_by"] == "admin"
+        assert [h["text"] for h in entry["detail"]["history"]][-1] == "Asked for a demo on Tuesday"
         await ingest(
             http, [event(name="Email Unsubscribed", email=email, props={"campaign_id": "spring"})]
         )

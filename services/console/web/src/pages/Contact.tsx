@@ -309,15 +309,58 @@ function Notes({ contactId, writable }: { contactId: string; writable: boolean }
             </Group>
           </>
         )}
-        {(notes.data?.entries ?? []).map((n) => (
-          <Card key={n.id} withBorder padding="xs">
-            <Text size="sm">{String(n.detail.text ?? "")}</Text>
-            <Text size="xs" c="dimmed">
-              {String(n.detail.author ?? n.detail.by ?? "")} · {ago(n.at)}
-            </Text>
-          </Card>
+        {(notes.data?.entries ?? []).filter((n) => !n.detail.deleted_at).map((n) => (
+          <NoteCard key={n.id} contactId={contactId} note={n} />
         ))}
       </Stack>
+    </Card>
+  );
+}
+
+function NoteCard({ contactId, note }: { contactId: string; note: TimelineEntry }) {
+  const { me, can } = useAuth();
+  const [editing, setEditing] = useState<string | null>(null);
+  const path = `/contacts/${contactId}/notes/${note.id}`;
+  const save = useChange(() => svc.patch("contacts", path, { text: editing }), [["timeline", contactId]], "Note changed");
+  const remove = useChange(() => svc.del("contacts", path), [["timeline", contactId]], "Note deleted");
+  // The author, or whoever changes everyone's contacts (the service checks the same).
+  const mine = can("contacts:write") && (note.detail.author === me?.email || me?.changes_everyones.includes("contacts"));
+  return (
+    <Card withBorder padding="xs" data-testid="note">
+      {editing === null ? (
+        <Text size="sm">{String(note.detail.text ?? "")}</Text>
+      ) : (
+        <Textarea aria-label="Edit note" value={editing} onChange={(e) => setEditing(e.currentTarget.value)} autosize minRows={2} />
+      )}
+      <Group justify="space-between" gap="xs">
+        <Text size="xs" c="dimmed">
+          {String(note.detail.author ?? "")} · {ago(note.at)}
+          {note.detail.edited_at ? ` · edited by ${String(note.detail.edited_by)}` : ""}
+        </Text>
+        {mine && (
+          <Group gap={4}>
+            {editing === null ? (
+              <>
+                <Button size="compact-xs" variant="subtle" onClick={() => setEditing(String(note.detail.text ?? ""))}>
+                  Edit
+                </Button>
+                <Button size="compact-xs" variant="subtle" color="red" loading={remove.isPending} onClick={() => remove.mutate(undefined)}>
+                  Delete
+                </Button>
+              </>
+            ) : (
+              <>
+                <Button size="compact-xs" variant="subtle" onClick={() => setEditing(null)}>
+                  Cancel
+                </Button>
+                <Button size="compact-xs" disabled={!editing.trim()} loading={save.isPending} onClick={() => save.mutate(undefined, { onSuccess: () => setEditing(null) })}>
+                  Save
+                </Button>
+              </>
+            )}
+          </Group>
+        )}
+      </Group>
     </Card>
   );
 }
@@ -328,7 +371,10 @@ function describe(e: TimelineEntry): string {
     const extra = e.type === "page_visit" ? String(p.path ?? p.url ?? e.name ?? "") : e.type === "purchase" ? `${p.amount ?? ""} ${p.currency ?? ""}` : String(p.outcome ?? p.note ?? e.name ?? "");
     return `${interactionLabel(e.type)}${extra && extra !== e.type ? `: ${extra}` : ""}`;
   }
-  if (e.kind === "note") return `Note: ${String(e.detail.text ?? "")}`;
+  if (e.kind === "note") {
+    if (e.detail.deleted_at) return `Note deleted by ${String(e.detail.deleted_by ?? "someone")}`;
+    return `Note: ${String(e.detail.text ?? "")}${e.detail.edited_at ? " (edited)" : ""}`;
+  }
   if (e.type === "stage_changed" || e.detail.to) {
     return `Stage ${stageLabel(e.detail.from as string)} → ${stageLabel(e.detail.to as string)}${e.detail.reason ? ` (${e.detail.reason})` : ""}`;
   }

@@ -11,6 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
+from lodestone_common.envelope import utcnow
+from lodestone_common.people import changes_everyones
 
 from .contacts import not_found
 from .deps import ContactsDep
@@ -96,3 +98,55 @@ async def add_note(
         raise not_found(contact_id)
     entry = await contacts.add_note(doc["_id"], body.text, key.name)
     return TimelineEntry(id=entry["_id"], **{k: v for k, v in entry.items() if k != "_id"})
+
+
+def _entry(doc: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+async def _own_note(
+    contacts: ContactsDep, contact_id: str, note_id: str, key: ApiKey
+) -> dict[str, Any]:
+    note = await contacts.stores.timeline.note(contact_id, note_id)
+    if note is None or note["detail"].get("deleted_at"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no note {note_id!r} on {contact_id!r}")
+    if note["detail"].get("author") != key.name and not changes_everyones(key, "contacts"):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only its author, a manager, a marketer or an admin may change a note",
+        )
+    return note
+
+
+@router.patch(
+    "/contacts/{contact_id}/notes/{note_id}",
+    response_model=TimelineEntry,
+    summary="Edit a note (its earlier text kept in `detail.history`)",
+)
+async def edit_note(
+    contact_id: str,
+    note_id: str,
+    body: NoteRequest,
+    contacts: ContactsDep,
+    key: ApiKey = Scope("contacts:write"),
+) -> TimelineEntry:
+    note = await _own_note(contacts, contact_id, note_id, key)
+    revised = await contacts.stores.timeline.revise_note(
+        note_id, body.text, key.name, utcnow(), note
+    )
+    if revised is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the note changed meanwhile; reload it")
+    return _entry(revised)
+
+
+@router.delete(
+    "/contacts/{contact_id}/notes/{note_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a note (the timeline says who deleted it; its text stays in its history)",
+)
+async def delete_note(
+    contact_id: str, note_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:write")
+) -> None:
+    note = await _own_note(contacts, contact_id, note_id, key)
+    if await contacts.stores.timeline.revise_note(note_id, None, key.name, utcnow(), note) is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the note changed meanwhile; reload it")

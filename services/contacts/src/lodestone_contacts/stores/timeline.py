@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, InsertOne
+from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -56,6 +56,30 @@ class Timeline:
             await self.collection.bulk_write(
                 [InsertOne(e) for e in entries], ordered=False, session=session
             )
+
+    async def note(self, contact_id: str, note_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one(
+            {"_id": note_id, "contact_id": contact_id, "kind": "note"}
+        )
+
+    async def revise_note(
+        self, note_id: str, text: str | None, by: str, at: datetime, before: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A note's new text (None: deleted), the old one kept in its history; only if it is
+        still as `before` (two people editing at once: the second is told)."""
+        revision = {"text": before["detail"].get("text"), "at": at, "by": by}
+        changes: dict[str, Any] = {
+            "detail.text": text,
+            "detail.edited_at": at,
+            "detail.edited_by": by,
+        }
+        if text is None:
+            changes = {"detail.text": None, "detail.deleted_at": at, "detail.deleted_by": by}
+        return await self.collection.find_one_and_update(
+            {"_id": note_id, "detail.text": before["detail"].get("text")},
+            {"$set": changes, "$push": {"detail.history": revision}},
+            return_document=ReturnDocument.AFTER,
+        )
 
     async def move(self, from_id: str, to_id: str, session: Session) -> None:
         await self.collection.update_many(
