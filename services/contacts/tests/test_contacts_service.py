@@ -607,3 +607,35 @@ async def test_the_timeline_says_who_changed_what_from_what_and_who_logged_a_cal
     assert update["detail"]["changes"] == [{"field": "company", "from": "Old Co", "to": "New Co"}]
     logged = next(e for e in page if e["type"] == "call_logged")
     assert logged["by"] == f"rep.{tag}@example.com"
+
+
+async def test_contacts_can_be_listed_in_an_order_page_by_page(services) -> None:  # type: ignore[no-untyped-def]
+    """The contact list had no sort (numbers round two)."""
+    tag = uuid4().hex[:6]
+    async with services.client("contacts") as http:
+        for name in ("Zed", "Abe", "Moe"):
+            made = await http.post(
+                "/v1/contacts",
+                json={
+                    "email": f"{name.lower()}.{tag}@example.com",
+                    "last_name": name,
+                    "tags": [tag],
+                },
+            )
+            assert made.status_code == 201
+        await http.post("/v1/contacts", json={"email": f"anon.{tag}@example.com", "tags": [tag]})
+
+        async def names(sort: str) -> list[str | None]:
+            out: list[str | None] = []
+            params: dict[str, Any] = {"tag": tag, "sort": sort, "limit": 2}
+            while True:
+                page = (await http.get("/v1/contacts", params=params)).json()
+                out += [c["last_name"] for c in page["items"]]
+                if not page["next_cursor"]:
+                    return out
+                params["cursor"] = page["next_cursor"]
+
+        assert await names("last_name") == [None, "Abe", "Moe", "Zed"]  # no name first
+        assert await names("-last_name") == ["Zed", "Moe", "Abe", None]
+        refused = await http.get("/v1/contacts", params={"sort": "password"})
+        assert refused.status_code == 422 and "sort" in refused.text

@@ -16,6 +16,7 @@ export interface Contact {
   id: string;
   email: string | null;
   emails: string[];
+  phone: string | null;
   phones: string[];
   first_name: string | null;
   last_name: string | null;

@@ -131,6 +131,7 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
     company: contact.company ?? "",
     title: contact.title ?? "",
     email: contact.email ?? "",
+    phone: contact.phone ?? "",
   });
   const [form, setForm] = useState(initial);
   const [tags, setTags] = useState<string[]>(contact.tags);
@@ -163,7 +164,10 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
           {input("first_name", "First name")}
           {input("last_name", "Last name")}
         </Group>
-        {input("email", "Email")}
+        <Group grow>
+          {input("email", "Email")}
+          {input("phone", "Phone")}
+        </Group>
         <Group grow>
           {input("company", "Company")}
           {input("title", "Job title")}

@@ -11,7 +11,14 @@ import { ago, contactName, stageLabel, stageOptions } from "../format";
 import { repName, useReps } from "../hooks";
 import type { ContactPage } from "../types";
 
-const FILTERS = ["q", "email", "company", "stage", "owner_id", "grade", "score_band", "tag", "source"] as const;
+const FILTERS = ["q", "email", "company", "stage", "owner_id", "grade", "score_band", "tag", "source", "sort"] as const;
+const SORTS = [
+  { value: "-created_at", label: "Newest first" },
+  { value: "-score", label: "Most engaged first" },
+  { value: "-last_activity_at", label: "Recently active first" },
+  { value: "last_name", label: "Last name A–Z" },
+  { value: "company", label: "Company A–Z" },
+];
 const PAGE = 50;
 
 // Filters live in the address bar: a filtered list can be bookmarked and shared.
@@ -70,7 +77,8 @@ export function ContactsPage() {
             clearable
             error={err("owner_id")}
           />
-          <Select label="Grade" data={["A", "B", "C", "D", "E", "F"]} value={value("grade") || null} onChange={(v) => set("grade", v)} clearable w={100} error={err("grade")} />
+          <Select label="Sort" data={SORTS} value={value("sort") || null} onChange={(v) => set("sort", v)} placeholder="As added" clearable w={200} error={err("sort")} />
+          <Select label="Fit grade" data={["A", "B", "C", "D", "E", "F"]} value={value("grade") || null} onChange={(v) => set("grade", v)} clearable w={100} error={err("grade")} />
           <Select
             label="Score band"
             data={[

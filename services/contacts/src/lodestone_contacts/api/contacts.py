@@ -25,7 +25,15 @@ from ..domain.records import (
     readable,
     stage_entry,
 )
-from ..domain.search import decode_cursor, encode_cursor, from_query
+from ..domain.search import (
+    after_sorted,
+    decode_cursor,
+    decode_sorted_cursor,
+    encode_cursor,
+    encode_sorted_cursor,
+    from_query,
+    sort_key,
+)
 from ..domain.terms import terms_query
 from ..service import NotFound
 from ..stores import EmailTaken
@@ -43,6 +51,7 @@ class Contact(BaseModel):
     id: str
     email: str | None = None
     emails: list[str] = []
+    phone: str | None = Field(None, description="the main phone; every known one in `phones`")
     phones: list[str] = []
     first_name: str | None = None
     last_name: str | None = None
@@ -211,6 +220,12 @@ async def search_contacts(
         description="free text: every word must begin a word of the contact's name, company "
         "or an email (`ada acme`, `ada@acme.com`); case and accents do not matter",
     ),
+    sort: str | None = Query(
+        None,
+        max_length=30,
+        description="created_at, last_activity_at, score, last_name or company; `-` first "
+        "for descending (`-score`: best first); by id when not given",
+    ),
     key: ApiKey = Scope("contacts:read"),
 ) -> ContactPage:
     params: dict[str, list[str]] = {}
@@ -218,8 +233,14 @@ async def search_contacts(
         params.setdefault(name, []).append(value)
     try:
         params.pop("q", None)
+        params.pop("sort", None)
         flt = from_query(params)
-        after = decode_cursor(cursor) if cursor else None
+        order = sort_key(sort)
+        after: str | dict[str, Any] | None = None
+        if cursor and order:
+            after = after_sorted(*order, *decode_sorted_cursor(cursor, order[0]))
+        elif cursor:
+            after = decode_cursor(cursor)
         query = flt.to_mongo()
         if q is not None:
             query = {"$and": [query, *_words(q)]}
@@ -229,11 +250,16 @@ async def search_contacts(
         ) from exc
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
-    docs = await contacts.stores.records.search(query, after, limit)
-    return ContactPage(
-        items=[Contact.of(d) for d in docs],
-        next_cursor=encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
-    )
+    docs = await contacts.stores.records.search(query, after, limit, order)
+    next_cursor = None
+    if len(docs) == limit:
+        last = docs[-1]
+        next_cursor = (
+            encode_sorted_cursor(last.get(order[0]), last["_id"])
+            if order
+            else encode_cursor(last["_id"])
+        )
+    return ContactPage(items=[Contact.of(d) for d in docs], next_cursor=next_cursor)
 
 
 def _words(q: str) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime
+from json import dumps as _dumps
+from json import loads as json_loads
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -13,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from lodestone_common.events import InteractionType, LifecycleStage
 
 from .records import normalize_email, normalize_phone
+
+
+def json_dumps(value: Any) -> bytes:
+    return _dumps(value).encode()
+
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 BANDS = ("cold", "warm", "hot")
@@ -185,6 +192,48 @@ def _scalar(text: str) -> Any:
     except ValueError:
         return text
     return {"$in": [text, number, int(number)] if number.is_integer() else [text, number]}
+
+
+SORTS = ("created_at", "last_activity_at", "score", "last_name", "company")
+
+
+def sort_key(sort: str | None) -> tuple[str, int] | None:
+    """(field, 1 or -1) of a `sort` parameter (`score`, `-score`, …); None for the default."""
+    if not sort:
+        return None
+    field = sort.removeprefix("-")
+    if field not in SORTS:
+        raise ValueError(f"sort: one of {', '.join(SORTS)}, with - for descending")
+    return field, -1 if sort.startswith("-") else 1
+
+
+def after_sorted(field: str, direction: int, value: Any, last_id: str) -> dict[str, Any]:
+    """Keyset paging in (field, _id) order: what comes after the last row. Missing values
+    sort first ascending and last descending, as the database orders them."""
+    if value is None:
+        if direction == 1:
+            return {"$or": [{field: None, "_id": {"$gt": last_id}}, {field: {"$ne": None}}]}
+        return {field: None, "_id": {"$lt": last_id}}
+    if direction == 1:
+        return {"$or": [{field: {"$gt": value}}, {field: value, "_id": {"$gt": last_id}}]}
+    return {
+        "$or": [{field: {"$lt": value}}, {field: value, "_id": {"$lt": last_id}}, {field: None}]
+    }
+
+
+def encode_sorted_cursor(value: Any, last_id: str) -> str:
+    raw = json_dumps([value.isoformat() if isinstance(value, datetime) else value, last_id])
+    return "s" + base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_sorted_cursor(cursor: str, field: str) -> tuple[Any, str]:
+    try:
+        value, last_id = json_loads(base64.urlsafe_b64decode(cursor[1:].encode()))
+        if field in ("created_at", "last_activity_at") and value is not None:
+            value = datetime.fromisoformat(value)
+        return value, str(last_id)
+    except Exception as exc:
+        raise ValueError("cursor: not a cursor of this sort") from exc
 
 
 def encode_cursor(last_id: str) -> str:

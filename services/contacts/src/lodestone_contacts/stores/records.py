@@ -41,6 +41,7 @@ class Records:
             ([("segments", ASCENDING), ("_id", ASCENDING)], "segments"),
             ([("terms", ASCENDING)], "terms"),
             ([("external_id", ASCENDING)], "external_id"),
+            ([("score", ASCENDING), ("_id", ASCENDING)], "score"),
         ):
             await self.collection.create_index(fields, name=name)
 
@@ -60,11 +61,20 @@ class Records:
         return await self.collection.find_one({"_id": contact_id}, session=session)
 
     async def search(
-        self, query: dict[str, Any], after: str | None, limit: int
+        self,
+        query: dict[str, Any],
+        after: str | dict[str, Any] | None,
+        limit: int,
+        sort: tuple[str, int] | None = None,
     ) -> list[dict[str, Any]]:
-        if after:
+        """A page in `_id` order, or in `sort` (field, direction) then `_id`; `after` is the
+        last `_id` seen, or (sorted) the keyset condition of what follows the last row."""
+        if isinstance(after, dict):
+            query = {"$and": [query, after]}
+        elif after:
             query = {**query, "_id": {"$gt": after}}
-        return await self.collection.find(query).sort("_id", ASCENDING).to_list(limit)
+        order = [("_id", ASCENDING)] if sort is None else [sort, ("_id", sort[1])]
+        return await self.collection.find(query).sort(order).to_list(limit)
 
     async def existing_ids(self, contact_ids: list[str]) -> set[str]:
         cursor = self.collection.find({"_id": {"$in": contact_ids}}, {"_id": 1})
