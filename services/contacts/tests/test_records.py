@@ -15,10 +15,8 @@ from lodestone_contacts.domain.records import (
     merge_fields,
     new_contact,
     patch_changes,
-    readable,
-    snapshot,
-    trait_value,
 )
+from lodestone_contacts.domain.traits import readable, snapshot, trait_value
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

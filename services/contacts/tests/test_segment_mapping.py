@@ -182,7 +182,7 @@ def test_the_utm_source_is_the_lead_source_on_first_touch_only() -> None:
 def test_segments_reserved_traits_become_contact_fields() -> None:
     """firstName, lastName, name, phone, title, company.name, address, createdAt landed in
     custom or were dropped (numbers round two)."""
-    from lodestone_contacts.domain.records import TRAIT_FIELDS, trait_value
+    from lodestone_contacts.domain.traits import TRAIT_FIELDS, trait_value
 
     identify = event(
         {

@@ -20,6 +20,7 @@ from lodestone_common.events import (
 )
 from lodestone_common.processing import MemoryTransactions, UnitOfWork
 from lodestone_common.topics import SCORES
+from lodestone_scoring.decay import DecayAnnouncer
 from lodestone_scoring.domain.defaults import DEFAULT_MODEL, DEFAULT_MODEL_ID
 from lodestone_scoring.domain.ledger import cap_window, recent_caps
 from lodestone_scoring.handlers import CONTACT_CHANGES, handlers
@@ -173,13 +174,13 @@ async def test_decay_is_announced_when_due_so_copies_elsewhere_are_not_stale() -
     assert state["recheck_at"] - state["ref"] == pytest.approx(
         timedelta(days=30 * math.log2(11 / 10)), abs=timedelta(seconds=1)
     )
-    assert await scoring.announce_decay() == 0  # nothing due yet
+    assert await DecayAnnouncer(scoring).announce() == 0  # nothing due yet
     # A month passes: the score halves; it is announced once, and the next check is later.
     month = timedelta(days=30)
     state["ref"] -= month
     state["recheck_at"] -= month
     scoring.transactions.emitted.clear()
-    assert await scoring.announce_decay() == 1
+    assert await DecayAnnouncer(scoring).announce() == 1
     announced = [
         env.payload["score"]
         for topic, env in scoring.transactions.emitted
@@ -187,7 +188,7 @@ async def test_decay_is_announced_when_due_so_copies_elsewhere_are_not_stale() -
     ]
     assert announced == [pytest.approx(5.5, abs=0.01)]
     assert stores.states.docs[sid]["recheck_at"] > datetime.now(UTC)
-    assert await scoring.announce_decay() == 0
+    assert await DecayAnnouncer(scoring).announce() == 0
     # No decay, nothing to follow; a score under half a point is not followed further.
     from lodestone_scoring.domain.ledger import ScoreState
     from lodestone_scoring.domain.models import Decay

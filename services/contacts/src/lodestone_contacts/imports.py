@@ -24,8 +24,9 @@ from lodestone_common.processing import UnitOfWork
 from lodestone_common.topics import CONTACTS
 
 from .domain.imports import column_names, parse_row, update_fields
-from .domain.records import ContactDraft, new_contact, snapshot
+from .domain.records import ContactDraft, new_contact
 from .domain.terms import terms_of
+from .domain.traits import snapshot
 from .service import Contacts, emit, event
 from .stores.timeline import change
 

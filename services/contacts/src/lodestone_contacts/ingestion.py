@@ -16,8 +16,8 @@ from lodestone_common.topics import CONTACTS, INTERACTIONS
 
 from .domain.identity import identity_keys, resolve
 from .domain.interactions import CHANNELS, interaction_name, interaction_type, normalized_properties
-from .domain.records import snapshot
 from .domain.terms import terms_of
+from .domain.traits import snapshot
 from .service import Contacts, emit, event
 
 

@@ -25,8 +25,9 @@ from lodestone_common.events import (
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
-from .domain.records import merge_fields, snapshot
+from .domain.records import merge_fields
 from .domain.terms import TERM_FIELDS, terms_of
+from .domain.traits import snapshot
 from .segments import SegmentRegistry
 from .stores import Stores
 from .stores.timeline import change

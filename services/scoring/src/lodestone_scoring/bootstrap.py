@@ -12,6 +12,7 @@ from lodestone_common.processing import Processor, Transactions, subscribe
 from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
 
 from .api import models, scores
+from .decay import DecayAnnouncer
 from .handlers import handlers
 from .jobs import RecomputeJobs
 from .registry import ModelRegistry
@@ -38,10 +39,12 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     runtime.loops += [outbox.run, registry.watch, jobs.jobs.watch]
     runtime.drains += [jobs.jobs.drain, outbox.drain]
 
-    async def decay() -> None:
-        await scoring.decay_loop(settings.decay_sweep_seconds)
+    decay = DecayAnnouncer(scoring)
 
-    runtime.loops.append(decay)
+    async def announce_decay() -> None:
+        await decay.run(settings.decay_sweep_seconds)
+
+    runtime.loops.append(announce_decay)
     if settings.consumers_enabled:
         processor = Processor(
             SERVICE, handlers(scoring), runtime.mongo, runtime.db, outbox, erase_filter=True

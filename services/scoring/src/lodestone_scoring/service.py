@@ -8,7 +8,6 @@ unit of work, so it is published if and only if the change commits.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
@@ -43,7 +42,6 @@ from .registry import ActiveModels, ModelRegistry
 from .stores import Stores, state_id
 
 PRODUCER = "scoring"
-DECAY_BATCH = 200  # contacts whose decay is announced per transaction
 
 
 class Scoring:
@@ -108,10 +106,10 @@ class Scoring:
         now = utcnow()
         for sid in touched:  # the caps live in the state rewritten anyway: no write of their own
             states[sid].caps = recent_caps(states[sid].caps or {}, now)
-        await self._settle(states, profiles, models, touched, uow)
+        await self.settle(states, profiles, models, touched, uow)
         await self.stores.ledger.add(entries, uow.session)
 
-    async def _settle(
+    async def settle(
         self,
         states: dict[str, ScoreState],
         profiles: dict[str, dict[str, Any]],
@@ -133,39 +131,6 @@ class Scoring:
                 )
                 uow.emit(SCORES, envelope)
         await self.stores.states.save({sid: states[sid] for sid in touched}, now, uow.session)
-
-    async def announce_decay(self, limit: int = DECAY_BATCH) -> int:
-        """Announce the decayed scores now due (score.changed; LeadDisqualified when one falls
-        under the threshold), so the copies other services keep do not stay at yesterday's
-        score. The contacts handled; run in a loop (decay_loop)."""
-        models = self.registry.active()
-        if not models:
-            return 0
-        now = utcnow()
-        contacts = await self.stores.states.due(now, sorted(models), limit)
-        if not contacts:
-            return 0
-
-        async def work(uow: UnitOfWork) -> None:
-            states = await self.stores.states.load(contacts, models, uow.session)
-            due = {
-                sid: None
-                for sid, state in states.items()
-                if state.recheck_at is not None and state.recheck_at <= now
-            }
-            profiles = await self.stores.profiles.load(contacts, uow.session)
-            await self._settle(states, profiles, models, due, uow)
-
-        await self.transactions.run(work)
-        return len(contacts)
-
-    async def decay_loop(self, every: float) -> None:
-        """Announce decay as it comes due: everything due now, then again `every` seconds."""
-        await self.stores.states.recheck_unscheduled(utcnow())
-        while True:
-            while await self.announce_decay() == DECAY_BATCH:
-                pass  # a backlog: the next batch at once
-            await asyncio.sleep(every)
 
     # -- contacts --------------------------------------------------------------------------
 
@@ -212,7 +177,7 @@ class Scoring:
                 for model_id in models:
                     states.setdefault(state_id(contact, model_id), ScoreState())
                     touched[state_id(contact, model_id)] = None
-            await self._settle(states, profiles, models, touched, uow)
+            await self.settle(states, profiles, models, touched, uow)
 
     async def _learn(self, outcomes: dict[str, str], uow: UnitOfWork) -> None:
         """Train the predictive model on new outcomes (moving relabelled contacts)."""
@@ -301,7 +266,7 @@ class Scoring:
                 states[sid] = state
                 entries += [(contact, e) for e in made]
         await self.stores.ledger.add(entries, session)
-        await self._settle(states, profiles, models, dict.fromkeys(states), uow)
+        await self.settle(states, profiles, models, dict.fromkeys(states), uow)
 
     # -- reads -----------------------------------------------------------------------------
 

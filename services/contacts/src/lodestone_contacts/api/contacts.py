@@ -22,7 +22,6 @@ from ..domain.records import (
     check_stage_move,
     new_contact,
     patch_changes,
-    readable,
     stage_entry,
 )
 from ..domain.search import (
@@ -35,6 +34,7 @@ from ..domain.search import (
     sort_key,
 )
 from ..domain.terms import terms_query
+from ..domain.traits import readable
 from ..service import NotFound
 from ..stores import EmailTaken
 from .deps import ContactsDep

@@ -22,13 +22,8 @@ from typing import Any
 from lodestone_common.ingest import IngestEvent
 
 from .interactions import interaction_type
-from .records import (
-    TRAIT_FIELDS,
-    new_contact_id,
-    normalize_email,
-    normalize_phone,
-    trait_value,
-)
+from .records import new_contact_id, normalize_email, normalize_phone
+from .traits import TRAIT_FIELDS, trait_value
 
 STRENGTH = ("id", "ext", "email", "anon")
 
