@@ -103,6 +103,18 @@ class ContactSnapshot(BaseModel):
     tags: list[str] = Field(default_factory=list)
     country: str | None = None
     contract_end_date: date | None = None
+    # What fit rules and segments read, typed once here for every reader.
+    company_size: int | None = None
+    industry: str | None = None
+    age: int | None = None
+    gender: str | None = None
+    income_band: str | None = None
+    preferred_payment_method: str | None = None
+    purchase_purpose: str | None = None
+    # Consent and suppression travel with the contact so no service mails against them.
+    unsubscribed: bool | None = None
+    consent: dict[str, Any] | None = None
+    email_bounced: bool | None = None
     custom: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -95,23 +95,9 @@ def trait_value(name: str, value: Any) -> dict[str, Any]:
 
 
 def snapshot(contact: dict[str, Any]) -> ContactSnapshot:
-    """The fields other services may copy (no notes, attachments or history)."""
-    shared = {k: v for k, v in contact.items() if k in ContactSnapshot.model_fields}
-    extra = {
-        k: contact[k]
-        for k in (
-            "company_size",
-            "industry",
-            "age",
-            "gender",
-            "income_band",
-            "preferred_payment_method",
-            "purchase_purpose",
-            # Consent and suppression travel with the contact so no service mails against it.
-            "unsubscribed",
-            "consent",
-            "email_bounced",
-        )
-        if contact.get(k) is not None
+    """The fields other services may copy (the contract's ContactSnapshot: no notes,
+    attachments or history)."""
+    shared = {
+        k: v for k, v in contact.items() if k in ContactSnapshot.model_fields and v is not None
     }
-    return readable(ContactSnapshot, {**shared, **extra})
+    return readable(ContactSnapshot, shared)

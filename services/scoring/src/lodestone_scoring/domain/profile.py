@@ -7,32 +7,14 @@ from typing import Any
 from lodestone_common.events import (
     ContactCreated,
     ContactOwnerAssigned,
+    ContactSnapshot,
     ContactStageChanged,
     ContactUpdated,
     EventPayload,
 )
 
-PROFILE_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "country",
-    "source",
-    "lifecycle_stage",
-    "owner_id",
-    "tags",
-    "company_size",
-    "industry",
-    "age",
-    "gender",
-    "income_band",
-    "preferred_payment_method",
-    "purchase_purpose",
-    "custom",
-    "unsubscribed",
-)
+# Every field the contract shares of a contact: fit rules may name any of them.
+PROFILE_FIELDS = tuple(ContactSnapshot.model_fields)
 
 
 def fit_fields(profile: dict[str, Any] | None) -> dict[str, Any]:
