@@ -112,3 +112,16 @@ def test_unsubscribes_deny_email_consent_and_bounces_suppress() -> None:
     ada, bob = plan.new_contacts
     assert plan.updates[ada] == {"unsubscribed": True, "consent.email": "denied"}
     assert plan.updates[bob] == {"email_bounced": True}
+    # A soft bounce (a full mailbox) does not stop mail.
+    soft = IngestEvent(
+        event_id="b2",
+        type="track",
+        name="Email Bounced",
+        occurred_at=T0,
+        contact={"email": "cy@x.io"},
+        properties={"bounce_type": "soft"},
+    )  # type: ignore[arg-type]
+    softly = resolve([soft, bounce], {}, {})
+    cy, bob_again = softly.new_contacts
+    assert "email_bounced" not in softly.updates[cy]
+    assert softly.updates[bob_again] == {"email_bounced": True}

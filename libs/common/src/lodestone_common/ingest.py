@@ -97,3 +97,16 @@ class IngestAccepted(BaseModel):
 def stamp(event: IngestEvent, now: datetime) -> IngestEvent:
     """Fill the receive time for events sent without one."""
     return event if event.occurred_at else event.model_copy(update={"occurred_at": now})
+
+
+# The contract of an `Email Bounced` event: `bounce_type` says how ("hard" when not given);
+# a soft one (a full mailbox, a greylisting server) is worth trying again later.
+SOFT_BOUNCES = frozenset({"soft", "transient", "temporary"})
+
+
+def bounce_kind(properties: dict[str, Any]) -> str:
+    """ "hard", "soft" or "complaint" for an email_bounced interaction's properties."""
+    kind = str(properties.get("bounce_type") or properties.get("type") or "hard").lower()
+    if kind in SOFT_BOUNCES:
+        return "soft"
+    return "complaint" if kind in ("complaint", "spam") else "hard"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from lodestone_common.conditions import all_hold
+from lodestone_common.ingest import bounce_kind
 
 from .workflows import (
     AssignOwnerStep,
@@ -148,10 +149,8 @@ def suppression_reason(interaction_type: str, properties: dict[str, Any]) -> str
     """The suppression an interaction calls for: a bounce unless it says it was soft (a full
     mailbox passes), a complaint, an unsubscribe; None for anything else."""
     if interaction_type == "email_bounced":
-        kind = str(properties.get("bounce_type") or properties.get("type") or "hard").lower()
-        if kind in ("soft", "transient", "temporary"):
-            return None
-        return "complaint" if kind in ("complaint", "spam") else "hard_bounce"
+        kind = bounce_kind(properties)
+        return None if kind == "soft" else {"hard": "hard_bounce"}.get(kind, kind)
     return SUPPRESSING.get(interaction_type)
 
 

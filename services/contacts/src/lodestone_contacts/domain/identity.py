@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lodestone_common.ingest import IngestEvent
+from lodestone_common.ingest import IngestEvent, bounce_kind
 
 from .interactions import interaction_type
 from .records import new_contact_id, normalize_email, normalize_phone
@@ -217,7 +217,8 @@ class Resolver:
         # Consent follows the person's own actions: an unsubscribe is honoured at once.
         if itype == "email_unsubscribed":
             self.plan.updates[contact_id].update({"unsubscribed": True, "consent.email": "denied"})
-        elif itype == "email_bounced":
+        elif itype == "email_bounced" and bounce_kind(event.properties) != "soft":
+            # A soft bounce (a full mailbox) is tried again later; a hard one stops mail.
             self.plan.updates[contact_id]["email_bounced"] = True
         self.plan.activity[contact_id][itype] += 1
         at = event.occurred_at
