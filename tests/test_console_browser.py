@@ -95,7 +95,12 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
                         "event_id": f"id-{tag}",
                         "type": "identify",
                         "contact": {"email": email},
-                        "traits": {"first_name": first, "last_name": tag, "company": "Initech"},
+                        "traits": {
+                            "first_name": first,
+                            "last_name": tag,
+                            "company": "Initech",
+                            "plan": "pro",
+                        },
                     },
                     {
                         "event_id": f"form-{tag}",
@@ -194,6 +199,13 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await editing.get_by_role("button", name="Save").click()
         edited = page.get_by_test_id("note").filter(has_text="Keen on the pro plan")
         await expect(edited).to_contain_text("edited by", timeout=WAIT_MS)
+        # Custom fields are the rep's to edit too (their own lead).
+        await page.get_by_label("plan").fill("enterprise")
+        await page.get_by_role("button", name="Save changes").click()
+        await expect(page.get_by_text("Saved")).to_be_visible(timeout=WAIT_MS)
+        async with services.client("contacts") as contacts:
+            found = (await contacts.get("/v1/contacts", params={"email": email})).json()
+        assert found["items"][0]["custom"]["plan"] == "enterprise"
         await page.screenshot(path=str(SHOTS / "rep-contact-overview.png"), full_page=True)
 
         # Another rep's lead: the rep may log a call, the record itself says whose it is.

@@ -123,6 +123,10 @@ export function ContactPage() {
   );
 }
 
+// Custom fields a person edits as text: plain values; lists and objects (sent by systems) are shown.
+const isPlain = (v: unknown) => v == null || ["string", "number", "boolean"].includes(typeof v);
+const plainText = (v: unknown) => (v == null ? "" : String(v));
+
 function Details({ contact, writable }: { contact: Contact; writable: boolean }) {
   const { data: reps } = useReps();
   const initial = () => ({
@@ -136,10 +140,13 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
   const [form, setForm] = useState(initial);
   const [tags, setTags] = useState<string[]>(contact.tags);
   const [owner, setOwner] = useState<string | null>(contact.owner_id);
+  const initialCustom = () => Object.fromEntries(Object.entries(contact.custom ?? {}).filter(([, v]) => isPlain(v)).map(([k, v]) => [k, plainText(v)]));
+  const [custom, setCustom] = useState<Record<string, string>>(initialCustom);
   useEffect(() => {
     setForm(initial());
     setTags(contact.tags);
     setOwner(contact.owner_id);
+    setCustom(initialCustom());
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [contact.updated_at]);
   const save = useChange(
@@ -147,6 +154,10 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
       const body: Record<string, unknown> = { tags };
       for (const [k, v] of Object.entries(form)) if (v !== ((contact as Record<string, unknown>)[k] ?? "")) body[k] = v || null;
       if (owner !== contact.owner_id) body.owner_id = owner;
+      // A number stays a number when it still reads as one (segments compare numbers).
+      const typed = (k: string, v: string) => (typeof contact.custom[k] === "number" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v);
+      const changedCustom = Object.fromEntries(Object.entries(custom).filter(([k, v]) => v !== plainText(contact.custom[k])).map(([k, v]) => [k, typed(k, v)]));
+      if (Object.keys(changedCustom).length) body.custom = changedCustom;
       return svc.patch<Contact>("contacts", `/contacts/${contact.id}`, body);
     },
     [["contact", contact.id]],
@@ -188,16 +199,26 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
         />
         <TagsInput label="Tags" value={tags} onChange={setTags} readOnly={!writable} variant={writable ? "default" : "filled"} error={fields.tags} />
         {Object.keys(contact.custom ?? {}).length > 0 && (
-          <Table>
-            <Table.Tbody>
-              {Object.entries(contact.custom).map(([k, v]) => (
-                <Table.Tr key={k}>
-                  <Table.Td c="dimmed">{k}</Table.Td>
-                  <Table.Td>{String(v)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+          <Stack gap={6}>
+            <Text size="sm" fw={500}>
+              More about them
+            </Text>
+            {Object.entries(contact.custom).map(([k, v]) =>
+              isPlain(v) ? (
+                <TextInput
+                  key={k}
+                  label={k.replaceAll("_", " ")}
+                  value={custom[k] ?? ""}
+                  readOnly={!writable}
+                  variant={writable ? "default" : "filled"}
+                  onChange={(e) => setCustom({ ...custom, [k]: e.currentTarget.value })}
+                  error={fields[`custom.${k}`] ?? fields.custom}
+                />
+              ) : (
+                <TextInput key={k} label={k.replaceAll("_", " ")} value={JSON.stringify(v)} readOnly variant="filled" />
+              ),
+            )}
+          </Stack>
         )}
         {save.error && !Object.keys(fields).length && <Text c="red">{save.error.message}</Text>}
         {writable && (
