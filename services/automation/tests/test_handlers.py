@@ -164,3 +164,7 @@ async def test_hard_bounces_complaints_and_unsubscribes_suppress_the_address() -
     )
     reasons = {k: v["reason"] for k, v in stores.suppressions.docs.items()}
     assert reasons == {"c1@x.io": "hard_bounce", "c3@x.io": "unsubscribe", "c4@x.io": "complaint"}
+    # A contact the audience does not know yet (its contact.created on another topic, later):
+    # the address the bounce names is suppressed all the same.
+    await apply(table, [event("c9", mail("email_bounced", email="new@x.io"))])
+    assert stores.suppressions.docs["new@x.io"]["reason"] == "hard_bounce"

@@ -116,19 +116,25 @@ class Triggers:
     async def _suppress(self, fresh: list[EnvelopeEvent], session: AsyncClientSession) -> None:
         """Hard bounces, complaints and unsubscribes put the address on the suppression list
         that every send checks (a second contact with the address is covered too)."""
-        found: dict[str, tuple[str, str]] = {}
+        found: dict[str, tuple[str, str, str | None]] = {}
         for event in fresh:
             payload = event.payload
             assert isinstance(payload, InteractionRecorded)
             reason = suppression_reason(payload.interaction_type, payload.properties)
             if reason is not None:
-                found[event.envelope.contact_id] = (reason, payload.name)
+                # The address it happened to (contacts adds it); else the contact's own,
+                # which the audience may not hold yet (another topic, another order).
+                address = payload.properties.get("email")
+                address = address if isinstance(address, str) and "@" in address else None
+                found[event.envelope.contact_id] = (reason, payload.name, address)
         if not found:
             return
-        emails = await self.automation.stores.audience.emails_of(sorted(found), session)
+        unknown = sorted(c for c, (_, _, address) in found.items() if address is None)
+        emails = await self.automation.stores.audience.emails_of(unknown, session)
         entries = [
-            {"email": email, "reason": found[c][0], "detail": found[c][1], "by": "interaction"}
-            for c, email in emails.items()
+            {"email": address or emails[c], "reason": why, "detail": name, "by": "interaction"}
+            for c, (why, name, address) in found.items()
+            if address or c in emails
         ]
         await self.automation.stores.suppressions.add_many(entries, session)
 

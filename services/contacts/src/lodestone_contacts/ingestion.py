@@ -124,6 +124,10 @@ def _record_updates(
     return updates, events
 
 
+# Interactions about one address (suppression lists are kept by address).
+ADDRESSED = frozenset({"email_bounced", "email_unsubscribed"})
+
+
 def _interactions(
     plan: Any,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, InteractionRecorded, UUID, datetime]]]:
@@ -133,6 +137,10 @@ def _interactions(
     for cid, ingested in plan.interactions:
         itype = interaction_type(ingested)
         props = normalized_properties(ingested)
+        if itype in ADDRESSED and ingested.contact.email and "email" not in props:
+            # The address it happened to: a bounce suppresses that address, whatever the
+            # contact's main one is by the time a reader gets it.
+            props["email"] = ingested.contact.email.strip().lower()
         name = interaction_name(ingested)
         envelope_id = ingested.envelope_id()
         timeline.append(
