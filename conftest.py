@@ -15,6 +15,7 @@ import atexit
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -272,6 +273,18 @@ async def _eventually(check, timeout: float = 20.0, interval: float = 0.1):  # t
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
         await asyncio.sleep(interval)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def free_port():  # type: ignore[no-untyped-def]
+    """`free_port()`: a port nothing on this machine listens on, for a server of a test's own."""
+    return _free_port
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -120,7 +119,7 @@ def test_kafka_takes_scram_logins_and_every_client_logs_in_as_itself() -> None:
 @pytest.mark.infra
 @pytest.mark.timeout(300)
 async def test_the_compose_kafka_command_runs_and_enforces_its_acls(
-    infra, tmp_path, eventually
+    infra, tmp_path, eventually, free_port
 ) -> None:  # type: ignore[no-untyped-def]
     """The compose file's Kafka command, run here on the same Kafka version's jars in place of
     the image's /opt/kafka: every principal logs in, the `topics` job creates the topics and
@@ -128,7 +127,7 @@ async def test_the_compose_kafka_command_runs_and_enforces_its_acls(
     libs = sys.modules["lodestone_stack"].KAFKA_LIBS
     services = compose()["services"]
     kafka = services["kafka"]
-    port, controller = _free_port(), _free_port()
+    port, controller = free_port(), free_port()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name, main in (
@@ -234,12 +233,6 @@ async def test_the_compose_kafka_command_runs_and_enforces_its_acls(
 
 def topics_env(services: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {k: str(v) for k, v in services["topics"]["environment"].items()}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_each_service_logs_in_to_the_database_as_itself() -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 from lodestone_common.dbusers import SERVICES as DB_SERVICES
 from lodestone_common.dbusers import ensure_users, with_login
+from lodestone_common.topics import ACCESS
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_POM_DIR = ROOT / "deploy" / "local" / "kafka"
@@ -49,9 +50,7 @@ AUTOMATION_SCOPES = ("contacts:write", "events:write")
 # With LODESTONE_KAFKA_AUTH=scram, Kafka takes SASL/SCRAM logins only and authorises by ACL:
 # `admin` is the super user (topics, ACLs, tools), each service logs in as itself and may
 # only do what lodestone_common.topics.ACCESS says, as may `integrator` (raw ingestion only).
-KAFKA_PRINCIPALS = (
-    *("admin", "contacts", "scoring", "automation", "reporting", "console", "integrator"),
-)
+KAFKA_PRINCIPALS = ("admin", *ACCESS)
 KAFKA_MECHANISM = "SCRAM-SHA-512"
 
 

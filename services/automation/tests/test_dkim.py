@@ -4,7 +4,6 @@ against the published key), over a real SMTP exchange."""
 from __future__ import annotations
 
 import base64
-import socket
 from typing import Any
 
 import dkim
@@ -26,13 +25,7 @@ class Catch:
         return "250 OK"
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def test_a_sent_email_carries_a_signature_that_verifies() -> None:
+async def test_a_sent_email_carries_a_signature_that_verifies(free_port) -> None:  # type: ignore[no-untyped-def]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -48,7 +41,7 @@ async def test_a_sent_email_carries_a_signature_that_verifies() -> None:
         return record if name == b"s1._domainkey.acme.example." else None
 
     catch = Catch()
-    port = _port()
+    port = free_port()
     server = Controller(catch, hostname="127.0.0.1", port=port)
     server.start()
     try:

@@ -94,6 +94,8 @@ async def test_templates_are_versioned_previewed_for_a_contact_and_test_sent(  #
             json=draft(name=f"Welcome {tag}", subject="Hello {{ first_name }}").model_dump(),
         )
         assert second.status_code == 200 and second.json()["version"] == 2
+        listed = (await http.get("/v1/email-templates")).json()
+        assert [t["version"] for t in listed if t["id"] == template["id"]] == [2]
         history = (await http.get(f"/v1/email-templates/{template['id']}/versions")).json()
         assert [v["version"] for v in history] == [2, 1]
         first = (await http.get(f"/v1/email-templates/{template['id']}/versions/1")).json()

@@ -38,15 +38,6 @@ class Condition(BaseModel):
         return self
 
 
-def lookup(data: dict[str, Any], path: str) -> Any:
-    value: Any = data
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
 def values(data: dict[str, Any], path: str) -> list[Any]:
     """What a dotted path reaches, stepping into every element of a list on the way."""
     found: list[Any] = [data]
@@ -65,16 +56,15 @@ def _text(value: Any) -> str:
 
 
 def holds(condition: Condition, data: dict[str, Any]) -> bool:
-    value = lookup(data, condition.field)
-    if value is None and "." in condition.field:
-        reached = [v for v in values(data, condition.field) if v is not None]
-        if reached:  # through a list: each value reached, as the docstring says
-            negative = condition.op == "not_equals" or (
-                condition.op == "exists" and condition.value is False
-            )
-            tests = (_holds(condition, v) for v in reached)
-            return all(tests) if negative else any(tests)
-    return _holds(condition, value)
+    reached = [v for v in values(data, condition.field) if v is not None]
+    if len(reached) <= 1:
+        return _holds(condition, reached[0] if reached else None)
+    # Through a list, several values: as the docstring says.
+    negative = condition.op == "not_equals" or (
+        condition.op == "exists" and condition.value is False
+    )
+    tests = (_holds(condition, v) for v in reached)
+    return all(tests) if negative else any(tests)
 
 
 def _holds(condition: Condition, value: Any) -> bool:

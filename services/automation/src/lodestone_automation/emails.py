@@ -60,9 +60,7 @@ class Composer:
             version = await self.templates.version(step.template_id, step.template_version)
             if version is None:
                 return f"email template {step.template_id!r} is gone"
-            compiled = Compiled(
-                version["subject"], version["html"], version.get("text"), frozenset()
-            )
+            compiled = Compiled.saved(version)
             try:
                 mail = render_template(compiled, contact, {"unsubscribe_url": unsubscribe})
             except TemplateProblem as exc:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
+from lodestone_common.http import invalid
 
 from ..domain.email_templates import (
     KNOWN,
@@ -79,13 +80,8 @@ class TestSent(BaseModel):
     subject: str
 
 
-def _invalid(field: str, message: str) -> RequestValidationError:
-    """A 422 naming the field, as the request's own validation errors do."""
-    return RequestValidationError([{"loc": ("body", field), "msg": message, "type": "value"}])
-
-
 def _problem(exc: TemplateProblem) -> RequestValidationError:
-    return _invalid(exc.field, exc.message)
+    return invalid("body", exc.field, exc.message)
 
 
 def _compiled(draft: TemplateDraft) -> Compiled:
@@ -155,12 +151,9 @@ async def list_templates(
     automation: AutomationDep, key: ApiKey = Scope("emails:read")
 ) -> list[EmailTemplate]:
     store = automation.stores.email_templates
-    out = []
-    for head in await store.all():
-        version = await store.version(head["_id"], head["version"])
-        if version is not None:
-            out.append(_out(head, version))
-    return out
+    heads = await store.all()
+    versions = await store.current(heads)
+    return [_out(h, versions[h["_id"]]) for h in heads if h["_id"] in versions]
 
 
 async def _found(
@@ -231,7 +224,7 @@ async def _render(automation: AutomationDep, template_id: str, ask: PreviewReque
         contact = await automation.stores.audience.contact(ask.contact_id)
         if set(contact) == {"_id"}:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {ask.contact_id!r}")
-    compiled = Compiled(version["subject"], version["html"], version.get("text"), frozenset())
+    compiled = Compiled.saved(version)
     try:
         shown = render(
             compiled, contact, {"unsubscribe_url": "https://example.invalid/unsubscribe"}
@@ -278,7 +271,7 @@ async def test_send(
     key: ApiKey = Scope("emails:write"),
 ) -> TestSent:
     if sender_domain(ask.to) is None:
-        raise _invalid("to", "one address, e.g. ada@example.com")
+        raise invalid("body", "to", "one address, e.g. ada@example.com")
     shown = await _render(automation, template_id, ask)
     subject = f"[Test] {shown.subject}"
     await runner.performer.mailer.send(

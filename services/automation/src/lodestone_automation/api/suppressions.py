@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from lodestone_common.auth import ApiKey, Scope
+from lodestone_common.http import invalid
 
 from ..domain.workflows import sender_domain
 from ..stores.suppressions import address_key
@@ -68,15 +68,7 @@ async def suppress(
     body: ManualSuppression, automation: AutomationDep, key: ApiKey = Scope("emails:write")
 ) -> Suppression:
     if sender_domain(body.email) is None:  # one plain address, nothing else
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "email"),
-                    "msg": "one address, e.g. ada@example.com",
-                    "type": "value",
-                }
-            ]
-        )
+        raise invalid("body", "email", "one address, e.g. ada@example.com")
     store = automation.stores.suppressions
     entry = {"email": body.email, "reason": "manual", "detail": body.note, "by": key.name}
     await store.add_many([entry])

@@ -75,6 +75,11 @@ class Compiled:
     text: str | None
     fields: frozenset[str]
 
+    @classmethod
+    def saved(cls, version: dict[str, Any]) -> Compiled:
+        """A version as saved (checked and compiled when it was): ready to render."""
+        return cls(version["subject"], version["html"], version.get("text"), frozenset())
+
 
 @dataclass(frozen=True)
 class Rendered:

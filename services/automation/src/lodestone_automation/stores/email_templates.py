@@ -51,6 +51,14 @@ class EmailTemplates:
             query["version"] = number
         return await self.versions.find_one(query, sort=[("version", DESCENDING)])
 
+    async def current(self, heads: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """{template id: its head's version}, for many templates in one read."""
+        wanted = [{"template_id": h["_id"], "version": h["version"]} for h in heads]
+        if not wanted:
+            return {}
+        cursor = self.versions.find({"$or": wanted})
+        return {v["template_id"]: v async for v in cursor}
+
     async def history(self, template_id: str) -> list[dict[str, Any]]:
         cursor = self.versions.find({"template_id": template_id}, {"mjml": 0, "text": 0})
         return await cursor.sort("version", DESCENDING).to_list(1000)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import LifecycleStage
+from lodestone_common.http import invalid
 from lodestone_common.people import check_change
 
 from ..domain.duplicates import duplicate_reasons
@@ -267,9 +268,7 @@ def _words(q: str) -> list[dict[str, Any]]:
         return terms_query(q)
     except ValueError as exc:  # a field error, shown next to the search box
         why = str(exc).removeprefix("q: ")
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("query", "q"), "msg": why, "input": q}]
-        ) from exc
+        raise invalid("query", "q", why) from exc
 
 
 class Duplicate(BaseModel):

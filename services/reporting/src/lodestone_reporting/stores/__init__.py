@@ -12,10 +12,10 @@ from lodestone_common.consumer import EnvelopeEvent
 from ..domain.projector import State, contact_ids, task_ids
 from .counters import Counters
 from .goals import Goals
+from .names import Names
 from .reps import Reps
 from .tasks import Tasks
 from .views import Views
-from .workflows import Workflows
 
 # Projections, dropped and rebuilt by `lodestone-reporting-rebuild` (goals are input).
 PROJECTED = ("counters", "views", "scores", "tasks", "workflows", "products", "reps", "inbox")
@@ -29,8 +29,8 @@ class ReadModels:
         self.counters = Counters(db)
         self.views = Views(db)
         self.tasks = Tasks(db)
-        self.workflows = Workflows(db)
-        self.products = Workflows(db, "products")
+        self.workflows = Names(db, "workflows")
+        self.products = Names(db, "products")
         self.goals = Goals(db)
         self.reps = Reps(db)
 

@@ -1,4 +1,5 @@
-"""Workflow names, as their enrollment events carry them (reports show names, not ids)."""
+"""Names by id as events carry them (reports show names, not ids): workflows' from their
+enrollment events, products' from purchases' line items (by SKU)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 
-class Workflows:
-    """Names by id: workflows' (and, as `Workflows(db, "products")`, products' by SKU)."""
-
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], name: str = "workflows") -> None:
-        self.collection = db[name]
+class Names:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], collection: str) -> None:
+        self.collection = db[collection]
 
     async def save(self, names: dict[str, str], session: AsyncClientSession | None) -> None:
         if names:
