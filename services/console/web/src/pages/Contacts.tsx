@@ -80,7 +80,7 @@ export function ContactsPage() {
           <Select label="Sort" data={SORTS} value={value("sort") || null} onChange={(v) => set("sort", v)} placeholder="As added" clearable w={200} error={err("sort")} />
           <Select label="Fit grade" data={["A", "B", "C", "D", "E", "F"]} value={value("grade") || null} onChange={(v) => set("grade", v)} clearable w={100} error={err("grade")} />
           <Select
-            label="Score band"
+            label="Engagement"
             data={[
               { value: "hot", label: "Hot" },
               { value: "warm", label: "Warm" },
@@ -114,7 +114,7 @@ export function ContactsPage() {
               <Table.Th>Company</Table.Th>
               <Table.Th>Stage</Table.Th>
               <Table.Th>Owner</Table.Th>
-              <Table.Th>Score</Table.Th>
+              <Table.Th>Engagement · fit</Table.Th>
               <Table.Th>Updated</Table.Th>
             </Table.Tr>
           </Table.Thead>

@@ -103,7 +103,7 @@ export function MyDayPage() {
                   <Table.Tr>
                     <Table.Th>Lead</Table.Th>
                     <Table.Th>Stage</Table.Th>
-                    <Table.Th>Score</Table.Th>
+                    <Table.Th>Engagement · fit</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
