@@ -5,6 +5,7 @@ screen's screenshot is kept in test-artifacts/console/ for a human to look at.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "console"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PROPOSAL = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 WAIT_MS = 90_000  # a condition's ceiling on a loaded machine; each wait ends when it holds
 
 pytestmark = pytest.mark.skipif(
@@ -206,6 +208,33 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         async with services.client("contacts") as contacts:
             found = (await contacts.get("/v1/contacts", params={"email": email})).json()
         assert found["items"][0]["custom"]["plan"] == "enterprise"
+        # Attaches the proposal, then its revised version; both stay downloadable.
+        files = page.get_by_test_id("attachment")
+        for name, body in (("Proposal.pdf", PROPOSAL), ("Proposal v2.pdf", PROPOSAL + b"%v2\n")):
+            button = (
+                page.get_by_role("button", name="Attach a file")
+                if name == "Proposal.pdf"
+                else files.first.get_by_role("button", name="New version")
+            )
+            async with page.expect_file_chooser() as chooser:
+                await button.click()
+            await (await chooser.value).set_files(
+                {"name": name, "mimeType": "application/pdf", "buffer": body}
+            )
+            await expect(files.first).to_contain_text(name, timeout=WAIT_MS)
+        await expect(files).to_have_count(1)
+        await expect(files.first).to_contain_text("version 2")
+        async with page.expect_download() as downloading:
+            await files.first.get_by_role("link", name="Proposal v2.pdf").click()
+        download = await downloading.value
+        saved = await asyncio.to_thread(Path(await download.path()).read_bytes)
+        assert saved == PROPOSAL + b"%v2\n"
+        await files.first.get_by_role("button", name="Versions").click()
+        versions = page.get_by_role("dialog", name="Versions of Proposal v2.pdf")
+        await expect(versions.get_by_role("row")).to_have_count(3)
+        await expect(versions).to_have_css("opacity", "1")  # its opening transition done
+        await page.screenshot(path=str(SHOTS / "rep-contact-file-versions.png"))
+        await page.keyboard.press("Escape")
         await page.screenshot(path=str(SHOTS / "rep-contact-overview.png"), full_page=True)
 
         # Another rep's lead: the rep may log a call, the record itself says whose it is.
@@ -213,6 +242,7 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(page.get_by_test_id("not-yours")).to_contain_text(f"ben-{tag}")
         await expect(page.get_by_role("button", name="Log a call")).to_be_visible()
         assert await page.get_by_role("button", name="Save changes").count() == 0
+        assert await page.get_by_role("button", name="Attach a file").count() == 0
         await page.screenshot(path=str(SHOTS / "rep-someone-elses-contact.png"), full_page=True)
 
         # The manager sees the call and the task on the leaderboard.

@@ -179,8 +179,22 @@ class MemoryTimeline:
         return [e for e in self.entries if e["contact_id"] == contact_id]
 
 
+class MemoryAttachments:
+    """The files' metadata only: which contact holds each (merge and erase move or drop them)."""
+
+    def __init__(self) -> None:
+        self.owner: dict[str, str] = {}  # file id -> contact id
+
+    async def move(self, from_id: str, to_id: str, session: Session = None) -> None:
+        self.owner = {f: to_id if c == from_id else c for f, c in self.owner.items()}
+
+    async def forget(self, contact_ids: list[str], session: Session = None) -> None:
+        self.owner = {f: c for f, c in self.owner.items() if c not in contact_ids}
+
+
 class MemoryStores:
     def __init__(self) -> None:
         self.records = MemoryRecords()
         self.identities = MemoryIdentities()
         self.timeline = MemoryTimeline()
+        self.attachments = MemoryAttachments()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -82,15 +83,24 @@ class Runtime:
         )
 
 
+def _path_pattern(prefix: str) -> re.Pattern[str]:
+    parts = re.split(r"(\*)", prefix)
+    return re.compile("".join("[^/]+" if p == "*" else re.escape(p) for p in parts))
+
+
 class BodyLimit:
-    """Refuses request bodies over `max_bytes` with a clear 413 before reading them whole."""
+    """Refuses request bodies over `max_bytes` with a clear 413 before reading them whole.
+
+    `overrides` maps path prefixes to their own limits; `*` in one stands for one path segment
+    (`/v1/contacts/*/attachments`).
+    """
 
     def __init__(
         self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
     ) -> None:
         self.app = app
         self.default = max_bytes
-        self.overrides = overrides or {}
+        self.overrides = {_path_pattern(k): v for k, v in (overrides or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,7 +108,7 @@ class BodyLimit:
             return
         limit = self.default
         for prefix, allowed in self.overrides.items():
-            if scope["path"].startswith(prefix):
+            if prefix.match(scope["path"]):
                 limit = allowed
         await self._limited(scope, receive, send, limit)
 

@@ -14,6 +14,7 @@ slips through (see outbox.py) rather than block the events behind it.
 | nesting of objects and lists in such a map             | 32 levels                |
 | an integer in such a map                               | 64 bits (as databases)   |
 | a request body                                         | 5 MiB (413)              |
+| a contact's attachment (one file, GridFS, not Kafka)   | 25 MiB (413)             |
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ MAX_VALUE_BYTES = 16 * 1024
 MAX_MAP_BYTES = 32 * 1024
 MAX_MAP_KEYS = 200
 MAX_DEPTH = 32  # objects and lists inside one another
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# An upload's multipart body: the file and its part headers.
+MAX_ATTACHMENT_BODY = MAX_ATTACHMENT_BYTES + 64 * 1024
 # BSON (and so MongoDB) stores integers of up to 64 bits; a larger one would be accepted and
 # then fail every write of the event that carries it.
 INT64 = (-(2**63), 2**63 - 1)

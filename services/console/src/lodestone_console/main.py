@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from lodestone_common.cli import serve
 from lodestone_common.http import Runtime, build_app
+from lodestone_common.limits import MAX_ATTACHMENT_BODY
 from lodestone_common.people import PersonTokens
 from lodestone_common.ratelimit import FailedAuthLimit
 
@@ -52,7 +53,10 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             "verifies a short-lived token naming them and their role."
         ),
         routers=[auth.router, users.router, proxy.router, web.router],
-        body_limits={"/api/contacts/v1/contacts/imports": MAX_IMPORT_BYTES},
+        body_limits={
+            "/api/contacts/v1/contacts/imports": MAX_IMPORT_BYTES,
+            "/api/contacts/v1/contacts/*/attachments": MAX_ATTACHMENT_BODY,
+        },
     )
     app.state.settings = settings
     app.state.people = people

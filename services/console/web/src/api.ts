@@ -84,4 +84,12 @@ export const svc = {
   del: <T>(service: Service, path: string) => request<T>("DELETE", `/api/${service}/v1${path}`),
   upload: <T>(service: Service, path: string, file: Blob, type: string) =>
     request<T>("POST", `/api/${service}/v1${path}`, undefined, file, type),
+  // A multipart form with one `file` part: the browser sets its type and boundary.
+  uploadFile: <T>(service: Service, path: string, file: File) => {
+    const form = new FormData();
+    form.append("file", file);
+    return request<T>("POST", `/api/${service}/v1${path}`, undefined, form);
+  },
+  // Where the browser downloads a file from (the session cookie signs the request).
+  href: (service: Service, path: string, params?: Parameters<typeof query>[0]) => `/api/${service}/v1${path}${query(params)}`,
 };

@@ -149,3 +149,19 @@ export interface Segment {
   name: string;
   members: number;
 }
+
+export interface AttachmentRevision {
+  revision: number;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  uploaded_by: string;
+  uploaded_at: string;
+}
+
+/** A contact's document: its current revision's fields, and every revision oldest first. */
+export interface Attachment extends AttachmentRevision {
+  id: string;
+  contact_id: string;
+  revisions: AttachmentRevision[];
+}

@@ -20,6 +20,7 @@ from lodestone_common.topics import CONTACTS, INGEST_RAW, INTERACTIONS, SCORES
 from .api import routers
 from .api.imports import MAX_IMPORT_BYTES
 from .api.segment import BROWSER_PATHS
+from .attachments import ContactAttachments
 from .handlers import edges, handlers
 from .imports import ImportJobs
 from .ingestion import Ingestion
@@ -44,6 +45,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     segments = SegmentRegistry(runtime.db, transactions, settings.instance_id)
     contacts = Contacts(stores, segments, transactions)
     imports = ImportJobs(runtime.db, contacts, settings.instance_id)
+    attachments = ContactAttachments(stores, settings.attachment_max_bytes)
     runtime.startup.append(stores.ensure_indexes)
     runtime.loops += [imports.jobs.watch, segments.builds.watch]
     runtime.drains += [imports.jobs.drain, segments.builds.drain]
@@ -87,7 +89,10 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
         title="Lodestone contacts",
         description="Prospect records, identity resolution and event ingestion.",
         routers=routers,
-        body_limits={"/v1/contacts/imports": MAX_IMPORT_BYTES},
+        body_limits={
+            "/v1/contacts/imports": MAX_IMPORT_BYTES,
+            "/v1/contacts/*/attachments": settings.attachment_max_bytes + 64 * 1024,
+        },
     )
     install_rate_headers(app)
     app.add_middleware(PathCORS, paths=BROWSER_PATHS)
@@ -97,6 +102,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     app.state.contacts = contacts
     app.state.stores = stores
     app.state.imports = imports
+    app.state.attachments = attachments
     app.state.segments = segments
     return app
 

@@ -203,7 +203,7 @@ class Contacts:
         return await self.transactions.run(work)
 
     async def fold(self, survivor_id: str, other: dict[str, Any], by: str, uow: UnitOfWork) -> None:
-        """Fold `other` into the survivor: fields it lacks, activity, identities, timeline."""
+        """Fold `other` into the survivor: missing fields, activity, identities, timeline, files."""
         session = uow.session
         survivor = await self.stores.records.one(survivor_id, session)
         assert survivor is not None
@@ -221,6 +221,7 @@ class Contacts:
         await self.stores.records.update(survivor_id, update, session)
         await self.stores.identities.move(other["_id"], survivor_id, session)
         await self.stores.timeline.move(other["_id"], survivor_id, session)
+        await self.stores.attachments.move(other["_id"], survivor_id, session)
         await self.stores.records.tombstone(other, survivor_id, now, session)
         entry = change(survivor_id, now, "contact.merged", {"merged_id": other["_id"], "by": by})
         await self.stores.timeline.add([entry], session)
@@ -228,7 +229,7 @@ class Contacts:
         uow.emit(CONTACTS, event(merged, survivor_id))
 
     async def erase(self, contact_id: str, by: str) -> str:
-        """GDPR erase: the person, their identities and timeline go; every service is told."""
+        """GDPR erase: the person, identities, timeline and files go; every service is told."""
 
         async def work(uow: UnitOfWork) -> str:
             session = uow.session
@@ -239,6 +240,7 @@ class Contacts:
             merged = await self.stores.records.merged_into(cid, session)
             await self.stores.identities.forget([cid, *merged], session)
             await self.stores.timeline.forget([cid, *merged], session)
+            await self.stores.attachments.forget([cid, *merged], session)
             await self.stores.records.erase(cid, merged, utcnow(), session)
             uow.emit(CONTACTS, event(ContactErased(requested_by=by), cid))
             return cid

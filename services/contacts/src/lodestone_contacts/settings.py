@@ -1,3 +1,4 @@
+from lodestone_common.limits import MAX_ATTACHMENT_BYTES
 from lodestone_common.settings import ServiceSettings
 
 
@@ -11,3 +12,5 @@ class ContactsSettings(ServiceSettings):
     # HMAC-SHA1 of the body); their receivers answer 404 while unset.
     segment_webhook_secret: str | None = None
     rudderstack_webhook_secret: str | None = None
+    # The largest attachment (one revision of a contact's document) accepted, in bytes.
+    attachment_max_bytes: int = MAX_ATTACHMENT_BYTES

@@ -24,6 +24,7 @@ import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
+import { Attachments } from "../components/Attachments";
 import { LogActivity } from "../components/LogActivity";
 import { NewTask } from "../components/NewTask";
 import { ScoreBadge } from "../components/ScoreBadge";
@@ -104,6 +105,7 @@ export function ContactPage() {
                 <Stage contact={c} writable={editable} />
                 <ContactTasks contactId={c.id} />
                 <Notes contactId={c.id} writable={writable} />
+                <Attachments contactId={c.id} writable={editable} />
               </Stack>
             </Grid.Col>
           </Grid>
@@ -400,6 +402,11 @@ function describe(e: TimelineEntry): string {
     if (e.detail.deleted_at) return `Note deleted by ${String(e.detail.deleted_by ?? "someone")}`;
     return `Note: ${String(e.detail.text ?? "")}${e.detail.edited_at ? " (edited)" : ""}`;
   }
+  if (e.type === "attachment.added") {
+    const version = Number(e.detail.revision ?? 1);
+    return `Attached ${String(e.detail.filename)}${version > 1 ? ` (version ${version})` : ""}`;
+  }
+  if (e.type === "attachment.deleted") return `Deleted the file ${String(e.detail.filename)}`;
   if (e.type === "stage_changed" || e.detail.to) {
     return `Stage ${stageLabel(e.detail.from as string)} → ${stageLabel(e.detail.to as string)}${e.detail.reason ? ` (${e.detail.reason})` : ""}`;
   }

@@ -1,5 +1,6 @@
 """Contacts' HTTP API: ingestion (`/v1/events`) and prospect records (`/v1/contacts`)."""
 
+from .attachments import router as attachments_router
 from .contacts import router as contacts_router
 from .events import router as events_router
 from .imports import router as imports_router
@@ -16,5 +17,6 @@ routers = [
     imports_router,
     contacts_router,
     timeline_router,
+    attachments_router,
     segments_router,
 ]

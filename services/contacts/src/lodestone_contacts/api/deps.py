@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from lodestone_common.provided import provided
 from lodestone_common.ratelimit import RateLimits
 
+from ..attachments import ContactAttachments
 from ..imports import ImportJobs
 from ..segments import SegmentRegistry
 from ..service import Contacts
@@ -20,6 +21,7 @@ from ..stores import Stores
 ContactsDep = Annotated[Contacts, provided("contacts")]
 StoresDep = Annotated[Stores, provided("stores")]
 SegmentsDep = Annotated[SegmentRegistry, provided("segments")]
+AttachmentsDep = Annotated[ContactAttachments, provided("attachments")]
 ImportsDep = Annotated[ImportJobs, provided("imports")]
 SettingsDep = Annotated[ContactsSettings, provided("settings")]
 # Ingestion's front doors: each key's rate limit, and the broker events are published to.

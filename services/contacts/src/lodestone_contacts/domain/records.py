@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from lodestone_common.events import EXITS, FUNNEL, LifecycleStage
 from lodestone_common.limits import BoundedMap, check_map
@@ -45,17 +46,6 @@ class Consent(BaseModel):
     source: str | None = Field(default=None, max_length=200)
 
 
-class Attachment(BaseModel):
-    """Metadata only: the file itself lives where the client stored it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    filename: str = Field(min_length=1, max_length=300)
-    content_type: str = Field(default="application/octet-stream", max_length=200)
-    size_bytes: int = Field(ge=0)
-    url: str | None = Field(default=None, max_length=2000)
-
-
 class ContactFields(BaseModel):
     """Every field a client may set on a contact."""
 
@@ -83,7 +73,8 @@ class ContactFields(BaseModel):
     contract_end_date: date | None = None
     consent: Consent | None = None
     unsubscribed: bool | None = None
-    attachments: list[Attachment] | None = Field(default=None, max_length=100)
+    # Files are a resource of their own, revisions kept; a list here would replace them all.
+    attachments: SkipJsonSchema[Any] = None
     custom: BoundedMap | None = None
 
     @field_validator("custom")
@@ -98,6 +89,15 @@ class ContactFields(BaseModel):
                     "not starting with a digit, at most 100"
                 )
         return value
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _attachments(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "files are uploaded one at a time: POST /v1/contacts/{id}/attachments "
+                "(each revision kept, DELETE removes one)"
+            )
 
     @field_validator("email")
     @classmethod
