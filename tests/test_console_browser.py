@@ -131,6 +131,39 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
             return (await automation.get("/v1/tasks", params={"owner_id": rep_id})).json()
 
         await eventually(tasked, timeout=120)
+    # Ana's lead buys in two currencies, and a duplicate of it she also owned is merged in:
+    # the reports must say EUR and INR apart and count the person once.
+    async with services.client("contacts") as contacts:
+        bought = await contacts.post(
+            "/v1/events",
+            json={
+                "events": [
+                    {
+                        "event_id": f"buy-{currency}-{tag}",
+                        "type": "track",
+                        "name": "Order Completed",
+                        "contact": {"email": email},
+                        "properties": {
+                            "amount": amount,
+                            "currency": currency,
+                            "items": [
+                                {"sku": "pro", "name": "Pro", "price": amount, "quantity": 1}
+                            ],
+                        },
+                    }
+                    for currency, amount in (("EUR", 1200), ("INR", 50000))
+                ]
+            },
+        )
+        assert bought.status_code == 202, bought.text
+        duplicate = await contacts.post(
+            "/v1/contacts", json={"email": f"zoe.dup.{tag}@example.com", "owner_id": rep_id}
+        )
+        lead_id = (await contacts.get("/v1/contacts", params={"email": email})).json()["items"][0]
+        merged = await contacts.post(
+            f"/v1/contacts/{lead_id['id']}/merge", json={"merge_ids": [duplicate.json()["id"]]}
+        )
+        assert merged.status_code == 200, merged.text
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = services.url("console")
@@ -255,6 +288,23 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(row.get_by_role("cell").nth(2)).to_have_text("1", timeout=WAIT_MS)
         await expect(row.get_by_role("cell").nth(4)).to_have_text("1", timeout=WAIT_MS)
         await expect(page.get_by_test_id("funnel-stage").first).to_be_visible()
+        # Every cell of Ana's row is what the reporting API says (revenue per currency, the
+        # merged duplicate not counted as a second lead).
+        async with services.client("reporting") as reporting:
+
+            async def row_matches_the_api() -> list[str] | None:
+                board = (await reporting.get("/v1/reports/leaderboard")).json()["reps"]
+                api = next(r for r in board if r["owner"] == rep_id)
+                money = " · ".join(f"{c} {round(v):,}" for c, v in api["revenue"].items())
+                keys = ("leads_owned", "calls", "meetings", "tasks_done", "tasks_overdue")
+                expected = [f"Ana {tag}", *(str(api[k]) for k in (*keys, "conversions")), money]
+                shown = await row.get_by_role("cell").all_inner_texts()
+                return (
+                    shown if shown == expected and api["revenue"].keys() >= {"EUR", "INR"} else None
+                )
+
+            shown = await eventually(row_matches_the_api, timeout=WAIT_MS / 1000)
+        assert shown[1] == "1" and shown[-1] == "EUR 1,200 · INR 50,000", shown
         await page.screenshot(path=str(SHOTS / "manager-reports.png"), full_page=True)
 
         # The manager sends Ana on holiday: workflows skip her until she is back.

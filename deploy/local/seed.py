@@ -320,7 +320,9 @@ WORKFLOWS: list[dict[str, Any]] = [
                 "id": "welcome",
                 "type": "send_email",
                 "subject": "Welcome, {{first_name}}",
-                "body": "Hi {{first_name}}, thanks for your interest in Lodestone.",
+                "body": "Hi {{first_name}}, thanks for your interest in Lodestone.\n\n"
+                "What is new this month: https://lodestone.example/whats-new\n"
+                "Plans and prices: https://lodestone.example/pricing",
             }
         ],
     },

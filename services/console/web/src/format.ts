@@ -35,6 +35,11 @@ export function contactName(c: Pick<Contact, "first_name" | "last_name" | "email
 }
 
 export const when = (at: string | null | undefined) => (at ? dayjs(at).format("D MMM YYYY, HH:mm") : "—");
+// Money per currency, never summed across currencies: "EUR 1,200 · USD 350".
+export const money = (m: Record<string, number> | null | undefined) =>
+  Object.entries(m ?? {})
+    .map(([c, v]) => `${c} ${Math.round(v).toLocaleString("en-US")}`)
+    .join(" · ") || "—";
 export const ago = (at: string | null | undefined) => (at ? dayjs(at).fromNow() : "—");
 
 const INTERACTIONS: Record<string, string> = {

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { svc } from "../api";
-import { stageLabel } from "../format";
+import { money, stageLabel } from "../format";
 import { repName, useReps, useSegments } from "../hooks";
 
 interface Stage {
@@ -121,7 +121,7 @@ export function ReportsPage() {
         <Card withBorder>
           <Title order={4}>Leaderboard</Title>
           <Text size="sm" c="dimmed" mb="sm">
-            Each rep beside the team average.
+            Each rep beside the team average; revenue in each currency it was paid in.
           </Text>
           {board.error && <Text c="red">{board.error.message}</Text>}
           <Table.ScrollContainer minWidth={600}>
@@ -132,6 +132,7 @@ export function ReportsPage() {
                   {METRICS.map((m) => (
                     <Table.Th key={m.key}>{m.label}</Table.Th>
                   ))}
+                  <Table.Th>Revenue</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -152,6 +153,7 @@ export function ReportsPage() {
                         </Table.Td>
                       );
                     })}
+                    <Table.Td style={{ whiteSpace: "nowrap" }}>{money(r.revenue)}</Table.Td>
                   </Table.Tr>
                 ))}
                 {team.length > 0 && (
@@ -160,6 +162,7 @@ export function ReportsPage() {
                     {METRICS.map((m) => (
                       <Table.Td key={m.key}>{Math.round(average(m.key) * 10) / 10}</Table.Td>
                     ))}
+                    <Table.Td />
                   </Table.Tr>
                 )}
               </Table.Tbody>
