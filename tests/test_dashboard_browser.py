@@ -47,7 +47,7 @@ async def test_dashboard_renders_the_reports_numbers(services, settled) -> None:
     await settled(timeout=180)
     async with services.client("reporting") as http:
         before = _welcome((await http.get("/v1/reports/workflows")).json())
-    await _click_welcome_links(services, [2, 1])
+    await _click_welcome_links(services, before["workflow_id"], [2, 1])
     await _buy_in_other_currencies_and_merge(services)
     ARTIFACTS.mkdir(exist_ok=True)
     async with services.client("reporting") as http, async_playwright() as pw:
@@ -103,15 +103,16 @@ def _pct(ratio: float | None) -> str:
     return "\u2013" if ratio is None else f"{100 * ratio:.1f}%"
 
 
-async def _click_welcome_links(services: Any, links_clicked: list[int]) -> None:
+async def _click_welcome_links(services: Any, workflow_id: str, links_clicked: list[int]) -> None:
     """Follow tracked links of welcome emails the seed's workflow sent, as recipients do: the
     i-th recipient follows their first `links_clicked[i]` links, each twice."""
     async with httpx.AsyncClient(base_url=services.stack.mail_url) as mail:
         sent = (await mail.get("/api/messages")).json()
     links: dict[str, list[str]] = {}
     for message in sent:
-        found = re.findall(r"\S+/t/click/\S+", message.get("text") or "")
-        if message["subject"].startswith("Welcome") and len(found) >= 2 and message["rcpt_to"]:
+        found = re.findall(r"https?://[^\s()<>\]]+/t/click/[^\s()<>\]]+", message.get("text") or "")
+        action = message["headers"].get("X-Lodestone-Action", "")
+        if action.startswith(f"{workflow_id}:") and len(found) >= 2 and message["rcpt_to"]:
             links.setdefault(message["rcpt_to"][0], found)
     assert len(links) >= len(links_clicked), f"only {len(links)} welcome emails with links"
     async with httpx.AsyncClient() as browser:
