@@ -59,12 +59,12 @@ def test_each_service_builds_from_its_dockerfile_and_scales() -> None:
             assert env["LODESTONE_SECRETS_KEY"].startswith("${LODESTONE_SECRETS_KEY:?")
             automation_key = env["LODESTONE_CONTACTS_API_KEY"]
             assert automation_key.startswith("${LODESTONE_AUTOMATION_KEY:?")
-        if name == "contacts":  # automation's key, with only the scopes its steps use
+        if name == "contacts":  # automation's key: only the scopes its steps and campaigns use
             import json
 
             listed = json.loads(env["LODESTONE_API_KEYS"])
             assert [(k["name"], sorted(k["scopes"])) for k in listed] == [
-                ("automation", ["contacts:write", "events:write"])
+                ("automation", ["contacts:write", "events:write", "segments:read"])
             ]
         assert "LODESTONE_API_KEY" in env
         assert svc["healthcheck"]["test"]

@@ -46,7 +46,7 @@ CONSOLE_PORT = 8000
 DEV_API_KEY = "lodestone-dev-key"
 # What automation may do at contacts: its update_contact steps, and the email events
 # (opened, clicked, unsubscribed, bounced) its links and mailer report.
-AUTOMATION_SCOPES = ("contacts:write", "events:write")
+AUTOMATION_SCOPES = ("contacts:write", "events:write", "segments:read")
 # With LODESTONE_KAFKA_AUTH=scram, Kafka takes SASL/SCRAM logins only and authorises by ACL:
 # `admin` is the super user (topics, ACLs, tools), each service logs in as itself and may
 # only do what lodestone_common.topics.ACCESS says, as may `integrator` (raw ingestion only).
@@ -483,6 +483,8 @@ class Stack:
                 str(self.smtp_port),
                 "--http-port",
                 str(self.mail_http_port),
+                # A campaign email in doubt after a crash is sent again with its Message-ID.
+                "--ignore-duplicate-ids",
             ],
         )
 

@@ -123,3 +123,64 @@ async def test_a_failing_job_says_why(mongo: AsyncMongoClient, eventually: Any) 
         assert doc is not None and doc["reason"] == "the file is empty"
     finally:
         await mongo.drop_database(name)
+
+
+class Stoppable:
+    """Work over ITEMS items that reads what it was asked between them."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, job: Job) -> str:
+        for item in range(job.checkpoint or 0, ITEMS):
+            asked = await job.requested()
+            if asked:
+                return {"pause": "paused", "cancel": "cancelled"}[asked]
+            await self.gate.wait()
+            self.seen.append(item)
+            await job.advance(item + 1)
+        return "done"
+
+
+async def test_a_scheduled_job_starts_at_its_time_and_a_paused_one_resumes_where_it_stopped(
+    mongo: AsyncMongoClient, eventually: Any
+) -> None:
+    name = f"test_jobs_{uuid4().hex[:8]}"
+    collection = mongo[name]["jobs"]
+    try:
+        work = Stoppable()
+        jobs = Jobs(collection, work, "replica-a")
+        await collection.insert_many(
+            [{"_id": "later", "status": "draft"}, {"_id": "now", "status": "draft"}]
+        )
+        # Not yet due: nobody takes it; due: the next look starts it.
+        assert await jobs.schedule("later", utcnow() + timedelta(hours=1), ["draft"])
+        assert await jobs.take_over() == 0
+        assert not await jobs.schedule("later", utcnow(), ["draft"])  # no longer a draft
+        await collection.update_one({"_id": "later"}, {"$set": {"not_before": utcnow()}})
+        assert await jobs.take_over() == 1
+
+        async def status(job_id: str, wanted: str) -> bool:
+            doc = await jobs.get(job_id)
+            return doc is not None and doc["status"] == wanted
+
+        await eventually(lambda: status("later", "done"))
+
+        # Launched, asked to pause midway, resumed: every item once, in order.
+        work.seen.clear()
+        work.gate.clear()
+        assert await jobs.launch("now", ["draft"])
+        assert not await jobs.launch("now", ["draft"])  # one run at a time
+        assert await jobs.request("now", "pause", ["running"]) is not None
+        work.gate.set()
+        await eventually(lambda: status("now", "paused"))
+        paused = await jobs.get("now")
+        assert paused is not None and "requested" not in paused
+        assert await jobs.request("now", "pause", ["running"]) is None
+        assert await jobs.launch("now", ["paused"])
+        await eventually(lambda: status("now", "done"))
+        assert work.seen == list(range(ITEMS))
+    finally:
+        await mongo.drop_database(name)

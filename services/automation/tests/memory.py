@@ -161,12 +161,26 @@ class MemorySuppressions:
         return self.docs.get(email.strip().lower())
 
 
+class MemoryCampaigns:
+    """Reactions to campaign emails: the first time of each per recipient."""
+
+    def __init__(self) -> None:
+        self.reactions: dict[tuple[str, str], tuple[str, datetime]] = {}
+
+    async def react(self, seen: list[tuple[str, str, str, datetime]], session: Session) -> None:
+        for campaign_id, recipient_id, reaction, at in seen:
+            key = (recipient_id, reaction)
+            if key not in self.reactions or at < self.reactions[key][1]:
+                self.reactions[key] = (campaign_id, at)
+
+
 class MemoryStores:
     def __init__(self) -> None:
         self.workflows = MemoryWorkflows()
         self.enrollments = MemoryEnrollments()
         self.audience = MemoryAudience()
         self.suppressions = MemorySuppressions()
+        self.campaigns = MemoryCampaigns()
         self.erased: set[str] = set()
 
     async def forget(self, contact_ids: list[str], session: Session) -> None:

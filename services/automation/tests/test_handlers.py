@@ -168,3 +168,33 @@ async def test_hard_bounces_complaints_and_unsubscribes_suppress_the_address() -
     # the address the bounce names is suppressed all the same.
     await apply(table, [event("c9", mail("email_bounced", email="new@x.io"))])
     assert stores.suppressions.docs["new@x.io"]["reason"] == "hard_bounce"
+
+
+def email_event(contact: str, kind: str, hours: float, **properties: Any) -> EnvelopeEvent:
+    payload = InteractionRecorded(interaction_type=kind, name=kind, properties=properties)
+    return event(contact, payload, hours)
+
+
+async def test_campaign_emails_count_each_person_once_per_reaction() -> None:
+    stores, table, _ = await setup()
+    mine = {"campaign_id": "cmp_1", "email_id": "cmp_1:c1"}
+    await apply(
+        table,
+        [
+            email_event("c1", "email_clicked", 2, url="https://x.io/a", **mine),
+            email_event("c1", "email_clicked", 1, url="https://x.io/b", **mine),
+            email_event("c1", "email_opened", 1, **mine),
+            email_event("c1", "email_bounced", 3, bounce_type="soft", **mine),  # tried again
+            email_event("c1", "email_bounced", 3, bounce_type="complaint", **mine),
+            # A workflow's email, and a forged pairing of a campaign with another's email.
+            email_event("c2", "email_clicked", 1, workflow_id="wf0", email_id="wf0:e:s"),
+            email_event("c2", "email_clicked", 1, campaign_id="cmp_1", email_id="cmp_2:c2"),
+        ],
+    )
+    await apply(table, [email_event("c1", "email_clicked", 0.5, **mine)])  # an earlier one, late
+    got = {k: (c, at - AT) for k, (c, at) in stores.campaigns.reactions.items()}
+    assert got == {
+        ("cmp_1:c1", "clicked"): ("cmp_1", timedelta(hours=0.5)),
+        ("cmp_1:c1", "opened"): ("cmp_1", timedelta(hours=1)),
+        ("cmp_1:c1", "complained"): ("cmp_1", timedelta(hours=3)),
+    }

@@ -8,6 +8,11 @@ whose lease lapsed (its process died) or that was interrupted (its process stopp
 taken over by the next replica that looks, and its work starts again at the checkpoint.
 Work is `async def work(job: Job) -> str | None`: it calls `job.advance(...)` after each
 durable step and returns how it ended ("done" unless it says otherwise).
+
+A job may also wait for its time (`schedule`: status "scheduled" until `not_before`, then the
+next replica that looks starts it), and be asked to stop (`request`: its work reads
+`job.requested()` between steps and returns, e.g., "paused" or "cancelled"; `resume` makes a
+stopped job live again, to continue at its checkpoint).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -64,6 +69,11 @@ class Job:
             update["$push"] = appended
         await self.collection.update_one({"_id": self.id}, update)
 
+    async def requested(self) -> str | None:
+        """What the job was asked to do meanwhile ("pause", "cancel"), if anything."""
+        doc = await self.collection.find_one({"_id": self.id}, {"requested": 1})
+        return (doc or {}).get("requested")
+
 
 Work = Callable[[Job], Awaitable[str | None]]
 
@@ -76,8 +86,10 @@ class Jobs:
         holder: str,
         prefix: str = "job",
         lease: float = LEASE_SECONDS,
+        poll: float | None = None,
     ) -> None:
         self.collection = collection
+        self.poll = poll or lease  # how often `watch` looks (scheduled jobs start that late)
         self.work = work
         self.holder = holder
         self.prefix = prefix
@@ -100,6 +112,43 @@ class Jobs:
         await self.collection.insert_one(doc)
         self._spawn(doc)
         return doc
+
+    async def schedule(self, job_id: str, at: datetime, from_status: list[str]) -> bool:
+        """An existing job document waits for `at` (started by whichever replica looks then);
+        False if it was not in one of `from_status`."""
+        done = await self.collection.update_one(
+            {"_id": job_id, "status": {"$in": from_status}},
+            {
+                "$set": {"status": "scheduled", "not_before": at, "holder": None},
+                "$unset": {"requested": ""},
+            },
+        )
+        return done.modified_count == 1
+
+    async def launch(self, job_id: str, from_status: list[str]) -> bool:
+        """Start an existing job document here now; False if it was not in `from_status`."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": job_id, "status": {"$in": from_status}},
+            {
+                "$set": {"status": "running", "holder": self.holder, "heartbeat_at": utcnow()},
+                "$unset": {"requested": ""},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return False
+        doc.setdefault("started_at", utcnow())
+        self._spawn(doc)
+        return True
+
+    async def request(self, job_id: str, what: str, statuses: list[str]) -> dict[str, Any] | None:
+        """Ask a job in one of `statuses` to stop ("pause", "cancel"); its work sees it between
+        steps. None if it was in no such status."""
+        return await self.collection.find_one_and_update(
+            {"_id": job_id, "status": {"$in": statuses}},
+            {"$set": {"requested": what}},
+            return_document=ReturnDocument.AFTER,
+        )
 
     async def get(self, job_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": job_id})
@@ -136,7 +185,9 @@ class Jobs:
         fields: dict[str, Any] = {"status": status, "finished_at": utcnow(), "holder": None}
         if reason is not None:
             fields["reason"] = reason
-        await self.collection.update_one({"_id": job_id}, {"$set": fields})
+        await self.collection.update_one(
+            {"_id": job_id}, {"$set": fields, "$unset": {"requested": ""}}
+        )
 
     async def _release(self, job_id: str) -> None:
         await self.collection.update_one(
@@ -152,8 +203,13 @@ class Jobs:
             lapsed = utcnow() - timedelta(seconds=self.lease)
             doc = await self.collection.find_one_and_update(
                 {
-                    "status": {"$in": list(LIVE)},
-                    "$or": [{"heartbeat_at": None}, {"heartbeat_at": {"$lt": lapsed}}],
+                    "$or": [
+                        {
+                            "status": {"$in": list(LIVE)},
+                            "$or": [{"heartbeat_at": None}, {"heartbeat_at": {"$lt": lapsed}}],
+                        },
+                        {"status": "scheduled", "not_before": {"$lte": utcnow()}},
+                    ]
                 },
                 {"$set": {"status": "running", "holder": self.holder, "heartbeat_at": utcnow()}},
                 return_document=ReturnDocument.AFTER,
@@ -166,10 +222,10 @@ class Jobs:
         return taken
 
     async def watch(self) -> None:
-        """Take over lapsed jobs now and then (a runtime loop)."""
+        """Take over lapsed jobs, and start scheduled ones, now and then (a runtime loop)."""
         while True:
             await self.take_over()
-            await asyncio.sleep(self.lease)
+            await asyncio.sleep(self.poll)
 
     async def drain(self) -> None:
         """On shutdown: stop the jobs running here at once, marked interrupted, so the next

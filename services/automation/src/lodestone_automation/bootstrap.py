@@ -13,6 +13,7 @@ from lodestone_common.processing import Processor, Transactions, subscribe
 from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
 from .api import routers
+from .campaigns import CampaignSender
 from .catalog import Catalog
 from .effects import ContactsClient, Mailer
 from .handlers import Triggers, handlers
@@ -58,8 +59,11 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
         stores.enrollments.assign_partitions,
         catalog.reload,
     ]
-    runtime.loops += [outbox.run, catalog.watch, runner.run]
-    runtime.drains += [runner.drain, outbox.drain]  # the runner's last events go out too
+    performer = runner.performer
+    campaigns = CampaignSender(stores, performer.composer, performer.mailer, contacts, settings)
+    runtime.loops += [outbox.run, catalog.watch, runner.run, campaigns.jobs.watch]
+    # The runner's last events go out too; a campaign stops after its batch in flight.
+    runtime.drains += [runner.drain, campaigns.jobs.drain, outbox.drain]
     if settings.consumers_enabled:
         runtime.startup.append(automation.announce_reps)  # readers learn reps made earlier
         # Enrollments are durable: the runner has work (the processor wakes the relay).
@@ -96,6 +100,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     app.state.automation = automation
     app.state.catalog = catalog
     app.state.runner = runner
+    app.state.campaigns = campaigns
     app.state.contacts = contacts
     app.state.settings = settings
     return app

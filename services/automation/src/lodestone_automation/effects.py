@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -37,7 +38,7 @@ class Mailer:
             Dkim(settings.dkim_selector or "", settings.dkim_domain or "", key) if key else None
         )
 
-    async def send(
+    def message(
         self,
         to: str,
         subject: str,
@@ -46,9 +47,9 @@ class Mailer:
         sender: str | None = None,
         headers: dict[str, str] | None = None,
         html: str | None = None,
-    ) -> None:
-        """Send one email: a text part, and an HTML alternative when given; DKIM-signed when
-        a key is configured."""
+    ) -> tuple[EmailMessage | bytes, str]:
+        """(the message, DKIM-signed when a key is configured; the envelope sender): a text
+        part, and an HTML alternative when given."""
         message = EmailMessage()
         message["From"] = sender or self.settings.mail_from
         message["To"] = to
@@ -61,22 +62,64 @@ class Mailer:
         message.set_content(body)
         if html is not None:
             message.add_alternative(html, subtype="html")
+        raw: EmailMessage | bytes = message if self.dkim is None else self.dkim.sign(message)
+        return raw, parseaddr(str(message["From"]))[1]
+
+    def client(self) -> aiosmtplib.SMTP:
         s = self.settings
-        raw: EmailMessage | bytes = message
-        if self.dkim is not None:
-            raw = self.dkim.sign(message)
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password,
+            start_tls=s.smtp_starttls,
+            timeout=MAIL_DEADLINE_SECONDS,
+        )
+
+    async def send(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        message_id: str,
+        sender: str | None = None,
+        headers: dict[str, str] | None = None,
+        html: str | None = None,
+    ) -> None:
+        """Send one email over a connection of its own."""
+        raw, envelope_from = self.message(to, subject, body, message_id, sender, headers, html)
+        async with asyncio.timeout(MAIL_DEADLINE_SECONDS), self.client() as smtp:
+            await smtp.sendmail(envelope_from, [to], _bytes(raw))
+
+
+def _bytes(raw: EmailMessage | bytes) -> bytes:
+    return raw if isinstance(raw, bytes) else raw.as_bytes(policy=SMTP)
+
+
+class MailSession:
+    """One SMTP connection kept open for many emails (a campaign's), opened again when the
+    relay drops it: a TCP and TLS handshake per email would be most of the work."""
+
+    def __init__(self, mailer: Mailer) -> None:
+        self.mailer = mailer
+        self.smtp: aiosmtplib.SMTP | None = None
+
+    async def send(self, to: str, raw: EmailMessage | bytes, envelope_from: str) -> None:
         async with asyncio.timeout(MAIL_DEADLINE_SECONDS):
-            await aiosmtplib.send(
-                raw,
-                sender=parseaddr(str(message["From"]))[1],
-                recipients=[to],
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password,
-                start_tls=s.smtp_starttls,
-                timeout=MAIL_DEADLINE_SECONDS,
-            )
+            if self.smtp is None or not self.smtp.is_connected:
+                self.smtp = self.mailer.client()
+                await self.smtp.connect()
+            try:
+                await self.smtp.sendmail(envelope_from, [to], _bytes(raw))
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError):
+                self.smtp = None
+                raise
+
+    async def close(self) -> None:
+        if self.smtp is not None and self.smtp.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await self.smtp.quit()
+        self.smtp = None
 
 
 # Headers a DKIM signature covers: those a forger would change (and RFC 8058 asks for the
@@ -202,6 +245,10 @@ class ContactsClient:
             await asyncio.sleep(delay)
             delay *= 2
         return response
+
+    async def get(self, path: str, params: dict[str, Any]) -> httpx.Response:
+        async with asyncio.timeout(CONTACTS_DEADLINE_SECONDS):
+            return await self.http.get(path, params=params)
 
     async def patch(self, contact_id: str, body: dict[str, Any]) -> httpx.Response:
         return await self._call("PATCH", f"/v1/contacts/{contact_id}", body)

@@ -41,9 +41,15 @@ class Composer:
         self.templates = templates
 
     async def compose(
-        self, step: SendEmailStep, key: str, enrollment: dict[str, Any], contact: dict[str, Any]
+        self,
+        step: SendEmailStep,
+        key: str,
+        enrollment: dict[str, Any],
+        contact: dict[str, Any],
+        version: dict[str, Any] | None = None,
     ) -> Email | str:
-        """The email for this contact, or why there is none to send."""
+        """The email for this contact, or why there is none to send. `version`: the template
+        version already read (a campaign reads it once for every recipient)."""
         base = self.settings.public_url
         token = self.links.sign(enrollment["contact_id"], enrollment["workflow_id"], key)
         unsubscribe = f"{base}/unsubscribe/{token}"
@@ -57,7 +63,8 @@ class Composer:
         html = None
         detail: dict[str, Any] = {"to": contact["email"]}
         if step.template_id is not None:
-            version = await self.templates.version(step.template_id, step.template_version)
+            if version is None:
+                version = await self.templates.version(step.template_id, step.template_version)
             if version is None:
                 return f"email template {step.template_id!r} is gone"
             compiled = Compiled.saved(version)

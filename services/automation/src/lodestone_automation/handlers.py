@@ -27,6 +27,7 @@ from lodestone_common.events import (
 from lodestone_common.processing import HandlerTable, UnitOfWork
 
 from .catalog import Catalog
+from .domain.campaigns import reaction
 from .domain.engine import suppression_reason
 from .domain.triggers import (
     date_offset_fire_at,
@@ -109,9 +110,27 @@ class Triggers:
             )
             await self.automation.stores.audience.count_activity(counts, session)
             await self._suppress(fresh, session)
+            await self._campaign_reactions(fresh, session)
             return enrolled + await self._end_waits(fresh, session)
 
         await self._handle(events, uow, work)
+
+    async def _campaign_reactions(
+        self, fresh: list[EnvelopeEvent], session: AsyncClientSession
+    ) -> None:
+        """Opens, clicks, bounces, complaints and unsubscribes of campaign emails: each
+        recipient's first of each, for the campaign's results."""
+        seen = []
+        for event in fresh:
+            payload = event.payload
+            assert isinstance(payload, InteractionRecorded)
+            props = payload.properties
+            campaign, email_id = props.get("campaign_id"), props.get("email_id")
+            what = reaction(payload.interaction_type, props)
+            if what and isinstance(campaign, str) and isinstance(email_id, str):
+                if email_id.startswith(f"{campaign}:"):
+                    seen.append((campaign, email_id, what, event.envelope.occurred_at))
+        await self.automation.stores.campaigns.react(seen, session)
 
     async def _suppress(self, fresh: list[EnvelopeEvent], session: AsyncClientSession) -> None:
         """Hard bounces, complaints and unsubscribes put the address on the suppression list

@@ -40,14 +40,16 @@ class AutomationSettings(ServiceSettings):
     # Who marketing email may go to: "opt-out" everyone who has not said no, "opt-in" only
     # those whose email consent is "granted" (as GDPR-style lists need).
     email_consent: Literal["opt-out", "opt-in"] = "opt-out"
+    # SMTP connections one campaign sends over at once (each kept open for many emails).
+    campaign_connections: int = 4
     # Signs unsubscribe and tracking links. Production refuses to start without one; rotate
     # by moving the old one to link_previous_secrets (comma-separated), which still verify.
     link_secret: str | None = None
     link_previous_secrets: str = ""
     link_lifetime_days: int = 365
     # Contacts stays the only writer of contacts: steps change them through its API, with a
-    # key of their own (scopes contacts:write and events:write at contacts). Production
-    # refuses to start without one; elsewhere the admin key stands in.
+    # key of their own (scopes contacts:write, events:write and segments:read at contacts).
+    # Production refuses to start without one; elsewhere the admin key stands in.
     contacts_url: str = "http://127.0.0.1:8001"
     contacts_api_key: str | None = None
     # Networks webhooks may reach although private or local (comma-separated CIDRs, e.g.
@@ -100,7 +102,8 @@ class AutomationSettings(ServiceSettings):
             if not self.contacts_api_key:
                 raise ValueError(
                     "production settings need LODESTONE_CONTACTS_API_KEY (a contacts key with "
-                    "the scopes contacts:write and events:write, not the admin key)"
+                    "the scopes contacts:write, events:write and segments:read, not the admin "
+                    "key)"
                 )
             if self.contacts_api_key == self.api_key:
                 raise ValueError("LODESTONE_CONTACTS_API_KEY may not be the admin key")

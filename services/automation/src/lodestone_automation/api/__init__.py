@@ -1,5 +1,6 @@
 """Automation's HTTP API."""
 
+from .campaigns import router as campaigns_router
 from .email_templates import router as email_templates_router
 from .enrollments import router as enrollments_router
 from .public import router as public_router
@@ -10,5 +11,5 @@ from .workflows import router as workflows_router
 
 routers = [
     *(workflows_router, enrollments_router, email_templates_router, tasks_router),
-    *(suppressions_router, reps_router, public_router),
+    *(campaigns_router, suppressions_router, reps_router, public_router),
 ]

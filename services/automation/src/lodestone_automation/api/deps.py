@@ -6,6 +6,7 @@ from typing import Annotated
 
 from lodestone_common.provided import provided
 
+from ..campaigns import CampaignSender
 from ..catalog import Catalog
 from ..effects import ContactsClient
 from ..runner import Runner
@@ -15,3 +16,4 @@ AutomationDep = Annotated[Automation, provided("automation")]
 CatalogDep = Annotated[Catalog, provided("catalog")]
 RunnerDep = Annotated[Runner, provided("runner")]
 ContactsDep = Annotated[ContactsClient, provided("contacts")]
+SenderDep = Annotated[CampaignSender, provided("campaigns")]

@@ -44,9 +44,14 @@ async def _track(
             "name": name,
             "occurred_at": utcnow().isoformat(),
             "contact": {"contact_id": contact_id},
-            "properties": {"workflow_id": workflow_id, "email_id": action, **extra},
+            "properties": {_sent_by(workflow_id): workflow_id, "email_id": action, **extra},
         }
     )
+
+
+def _sent_by(sender_id: str) -> str:
+    """A campaign's email says so (reports count workflows' emails apart from campaigns')."""
+    return "campaign_id" if sender_id.startswith("cmp_") else "workflow_id"
 
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from mjml import mjml2html
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,15 +152,21 @@ def text_of(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+@lru_cache(maxsize=128)
+def _template(kind: str, source: str) -> Template:
+    """Compiled once per source: a campaign renders one template for every recipient."""
+    return (_HTML if kind == "html" else _TEXT).from_string(source)
+
+
 def render(compiled: Compiled, contact: dict[str, Any], extra: dict[str, str]) -> Rendered:
     """The email for one contact: subject, HTML and text parts."""
     values = context_of(contact, extra)
     values["custom"] = _Custom(values["custom"])
     try:
-        subject = _TEXT.from_string(compiled.subject).render(values)
-        html = _HTML.from_string(compiled.html).render(values)
+        subject = _template("text", compiled.subject).render(values)
+        html = _template("html", compiled.html).render(values)
         text = (
-            _TEXT.from_string(compiled.text).render(values)
+            _template("text", compiled.text).render(values)
             if compiled.text is not None
             else text_of(html)
         )

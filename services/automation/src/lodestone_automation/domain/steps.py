@@ -103,9 +103,14 @@ class SendEmailStep(_Step):
     @field_validator("from_")
     @classmethod
     def _one_sender(cls, value: str | None) -> str | None:
-        if value is not None and sender_domain(value) is None:
-            raise ValueError("one sender, e.g. 'Ada <ada@example.com>'")
-        return value
+        return one_sender(value)
+
+
+def one_sender(value: str | None) -> str | None:
+    """A `from` of one sender, or ValueError (for a model's validator)."""
+    if value is not None and sender_domain(value) is None:
+        raise ValueError("one sender, e.g. 'Ada <ada@example.com>'")
+    return value
 
 
 def sender_domain(value: str) -> str | None:

@@ -11,6 +11,7 @@ from lodestone_common.mongo import Erased
 
 from .actions import Actions
 from .audience import Audience
+from .campaigns import Campaigns
 from .email_templates import EmailTemplates
 from .enrollments import LIVE, Enrollments
 from .reps import Reps
@@ -22,6 +23,7 @@ __all__ = [
     "LIVE",
     "Actions",
     "Audience",
+    "Campaigns",
     "Conflict",
     "EmailTemplates",
     "Enrollments",
@@ -42,6 +44,7 @@ class Stores:
         self.audience = Audience(db)
         self.email_templates = EmailTemplates(db)
         self.suppressions = Suppressions(db)
+        self.campaigns = Campaigns(db)
         self.erased = Erased(db["erased"])
 
     async def ensure_indexes(self) -> None:
@@ -50,10 +53,11 @@ class Stores:
         await self.audience.ensure_indexes()
         await self.email_templates.ensure_indexes()
         await self.suppressions.ensure_indexes()
+        await self.campaigns.ensure_indexes()
 
     async def forget(self, contact_ids: list[str], session: AsyncClientSession | None) -> None:
-        """GDPR erase: enrollments, windows, tasks and actions about these people go, and
-        later events about them are dropped."""
+        """GDPR erase: enrollments, windows, tasks, actions and campaign sends about these
+        people go, and later events about them are dropped."""
         await self.erased.add(contact_ids, session)
         query = {"contact_id": {"$in": contact_ids}}
         for collection in (
@@ -63,6 +67,7 @@ class Stores:
             self.actions.collection,
         ):
             await collection.delete_many(query, session=session)
+        await self.campaigns.forget(contact_ids, session)
 
     async def rekey(
         self, survivor: str, merged: list[str], session: AsyncClientSession | None

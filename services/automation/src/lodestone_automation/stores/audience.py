@@ -40,6 +40,12 @@ class Audience:
         doc = await self.audience.find_one({"_id": contact_id})
         return doc or {"_id": contact_id}
 
+    async def many(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """{contact id: what automation knows of them} for those it knows (one read)."""
+        fields = {"email": 1, "consent": 1, "unsubscribed": 1, "email_bounced": 1}
+        cursor = self.audience.find({"_id": {"$in": contact_ids}}, fields)
+        return {d.pop("_id"): {k: v for k, v in d.items() if v is not None} async for d in cursor}
+
     async def apply(self, events: list[EnvelopeEvent], session: Session) -> None:
         ops: list[Any] = []
         sets = MergedSets()  # a contact's changes in one batch: one statement

@@ -52,6 +52,11 @@ class Suppressions:
     async def get(self, email: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": address_key(email)})
 
+    async def among(self, emails: list[str]) -> dict[str, str]:
+        """{address key: reason} of those of these addresses that are suppressed (one read)."""
+        keys = sorted({address_key(e) for e in emails})
+        return {d["_id"]: d["reason"] async for d in self.collection.find({"_id": {"$in": keys}})}
+
     async def remove(self, email: str) -> bool:
         return bool((await self.collection.delete_one({"_id": address_key(email)})).deleted_count)
 

@@ -1,0 +1,312 @@
+"""Sending a campaign: freeze its audience, then email every recipient once, at its pace.
+
+A campaign's sending is a background job (lodestone_common.jobs): one replica at a time runs
+it under a lease, a stopped or dead one's work is taken over at its checkpoint, and pause and
+cancel are read between batches.
+
+Exactly once: the audience is frozen into one recipient record per person (a page frozen
+twice adds nobody). A batch's recipients are marked `sending` in one write before the relay
+gets them and settled in one write after. A recipient still `sending` after a crash is in
+doubt — the relay may have taken the email just before — and is sent again with the *same*
+Message-ID, which receivers that deduplicate (Gmail, Mailpit's `--ignore-duplicate-ids`)
+drop; resending beats never sending when the relay cannot be asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosmtplib
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from lodestone_common.envelope import utcnow
+from lodestone_common.jobs import Job, Jobs
+
+from .domain.campaigns import domain_of, email_step, recipient_id
+from .domain.engine import backoff_seconds, email_blocked
+from .effects import ContactsClient, Mailer, MailSession
+from .emails import Composer
+from .settings import AutomationSettings
+from .stores import Stores
+from .stores.suppressions import address_key
+
+log = logging.getLogger(__name__)
+PAGE = 500  # audience members read from contacts at once
+BATCH = 200  # recipients settled in one write, at most
+# A batch holds about this many seconds of the campaign's pace: pause and cancel are read
+# between batches, so a slow campaign stops soon after it is asked to.
+BATCH_SECONDS = 2
+MAX_ATTEMPTS = 5  # transient relay failures before a recipient counts as failed
+
+
+class CampaignProblem(Exception):
+    """Why a campaign cannot be sent at all (its template or segment is gone)."""
+
+
+def per_minute(rate: int) -> RateLimitItem:
+    # In 10-second windows where the rate allows: a smooth pace rather than a minute's burst.
+    return RateLimitItemPerSecond(rate // 6, 10) if rate >= 6 else RateLimitItemPerMinute(rate)
+
+
+@dataclass
+class Pace:
+    """The campaign's rate and each recipient domain's, in this process (one sends it)."""
+
+    campaign: RateLimitItem
+    domain: RateLimitItem
+    limiter: MovingWindowRateLimiter = field(
+        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
+    )
+
+    def domain_allows(self, domain: str) -> bool:
+        return self.limiter.hit(self.domain, "domain", domain)
+
+    async def turn(self) -> None:
+        """Wait until the campaign may send one more."""
+        while not self.limiter.hit(self.campaign, "campaign"):
+            reset = self.limiter.get_window_stats(self.campaign, "campaign").reset_time
+            await asyncio.sleep(min(max(reset - time.time(), 0.05), 1.0))
+
+
+class CampaignSender:
+    def __init__(
+        self,
+        stores: Stores,
+        composer: Composer,
+        mailer: Mailer,
+        contacts: ContactsClient,
+        settings: AutomationSettings,
+    ) -> None:
+        self.stores = stores
+        self.composer = composer
+        self.mailer = mailer
+        self.contacts = contacts
+        self.settings = settings
+        self.jobs = Jobs(
+            stores.campaigns.campaigns, self.work, settings.instance_id, prefix="cmp", poll=5
+        )
+
+    async def work(self, job: Job) -> str | None:
+        campaign = job.doc
+        checkpoint = dict(job.checkpoint or {})
+        try:
+            if not checkpoint.get("frozen"):
+                stopped = await self._freeze(job, campaign, checkpoint)
+                if stopped:
+                    return stopped
+            return await self._send(job, campaign, checkpoint)
+        except CampaignProblem as exc:
+            await job.advance({**checkpoint, "problem": str(exc)})
+            raise
+
+    # -- the audience ------------------------------------------------------------------------
+
+    async def _freeze(self, job: Job, campaign: dict[str, Any], cp: dict[str, Any]) -> str | None:
+        if "version" not in cp:
+            version = await self.stores.email_templates.version(
+                campaign["template_id"], campaign.get("template_version")
+            )
+            if version is None:
+                raise CampaignProblem(f"email template {campaign['template_id']!r} is gone")
+            cp["version"] = version["version"]  # a later edit of the template changes nothing
+            await job.advance(cp)
+        segment = campaign["segment_id"]
+        while True:
+            if stopped := await _stop(job):
+                return stopped
+            answer = await self._contacts("GET", f"/v1/segments/{segment}")
+            if answer.status_code == 404:
+                raise CampaignProblem(f"segment {segment!r} is gone")
+            if answer.json().get("build", {}).get("status") != "building":
+                break
+            await asyncio.sleep(2)  # its membership is still being built
+        while True:
+            if stopped := await _stop(job):
+                return stopped
+            params = {"limit": PAGE, **({"cursor": cp["cursor"]} if cp.get("cursor") else {})}
+            answer = await self._contacts("GET", f"/v1/segments/{segment}/members", params)
+            if answer.status_code == 404:
+                raise CampaignProblem(f"segment {segment!r} is gone")
+            page = answer.json()
+            await self.stores.campaigns.freeze(
+                [_recipient(campaign["_id"], c) for c in page["items"]]
+            )
+            cp["cursor"] = page.get("next_cursor")
+            if cp["cursor"] is None:
+                cp["frozen"], cp["frozen_at"] = True, utcnow().isoformat()
+                await job.advance(cp)
+                return None
+            await job.advance(cp)
+
+    async def _contacts(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        """Contacts' answer, waiting out an outage (a restart heals without anyone's help)."""
+        attempt = 0
+        while True:
+            try:
+                answer = await self.contacts.get(path, params or {})
+                if answer.status_code < 500 and answer.status_code not in (401, 403):
+                    return answer
+                why = f"{answer.status_code} {answer.text[:200]}"
+            except Exception as exc:  # unreachable, timed out: try again
+                why = repr(exc)
+            attempt += 1
+            log.warning("contacts did not answer a campaign", extra={"why": why})
+            await asyncio.sleep(backoff_seconds(attempt, cap=30))
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _send(self, job: Job, campaign: dict[str, Any], cp: dict[str, Any]) -> str | None:
+        step = email_step({**campaign, "frozen_version": cp["version"]})
+        version = await self.stores.email_templates.version(campaign["template_id"], cp["version"])
+        if version is None:
+            raise CampaignProblem(f"email template {campaign['template_id']!r} is gone")
+        pace = Pace(
+            per_minute(campaign.get("rate_per_minute", 600)),
+            per_minute(campaign.get("domain_rate_per_minute", 120)),
+        )
+        sessions = [MailSession(self.mailer) for _ in range(self.settings.campaign_connections)]
+        rate = campaign.get("rate_per_minute", 600)
+        size = min(BATCH, max(1, rate * BATCH_SECONDS // 60))
+        after: str | None = None
+        progressed = False  # anything sent or settled in this pass over the pending ones
+        trouble = 0  # batches in a row with a relay failure
+        try:
+            while True:
+                if stopped := await _stop(job):
+                    return stopped
+                batch = await self.stores.campaigns.pending(campaign["_id"], after, size)
+                if not batch:
+                    if after is None:
+                        return "done"
+                    if not progressed:  # every one left waits for its domain's window
+                        await asyncio.sleep(1)
+                    after, progressed = None, False
+                    continue
+                after = batch[-1]["_id"]
+                outcomes, failed_now = await self._batch(batch, step, version, pace, sessions)
+                if outcomes:
+                    progressed = True
+                    await self.stores.campaigns.settle(outcomes)
+                    sent = sum(1 for _, status, _ in outcomes if status == "sent")
+                    await job.advance(cp, inc={"sent_so_far": sent})
+                trouble = trouble + 1 if failed_now else 0
+                if trouble:
+                    await asyncio.sleep(backoff_seconds(trouble, cap=30))
+        finally:
+            for session in sessions:
+                await session.close()
+
+    async def _batch(
+        self,
+        batch: list[dict[str, Any]],
+        step: Any,
+        version: dict[str, Any],
+        pace: Pace,
+        sessions: list[MailSession],
+    ) -> tuple[list[tuple[str, str, dict[str, Any]]], bool]:
+        """Send a batch: (each recipient's outcome, whether the relay failed us)."""
+        outcomes: list[tuple[str, str, dict[str, Any]]] = []
+        latest = await self.stores.audience.many([r["contact_id"] for r in batch])
+        emails = [r["email"] for r in batch if r.get("email")]
+        suppressed = await self.stores.suppressions.among(emails)
+        ready = []
+        for r in batch:
+            # What contacts said when the audience froze, and anything automation has heard
+            # since (an unsubscribe, a withdrawn consent).
+            contact = {**r["contact"], **latest.get(r["contact_id"], {})}
+            why = email_blocked(contact, self.settings.email_consent)
+            if why is None and address_key(contact["email"]) in suppressed:
+                reason = suppressed[address_key(contact["email"])].replace("_", " ")
+                why = f"address suppressed ({reason})"
+            if why is not None:
+                outcomes.append((r["_id"], "skipped", {"reason": why}))
+            elif pace.domain_allows(domain_of(contact["email"])):
+                ready.append((r, contact))
+        await self.stores.campaigns.mark([r["_id"] for r, _ in ready], "sending")
+        queue: asyncio.Queue[tuple[dict[str, Any], dict[str, Any]]] = asyncio.Queue()
+        for item in ready:
+            queue.put_nowait(item)
+        relay_failed = False
+
+        async def worker(session: MailSession) -> None:
+            nonlocal relay_failed
+            while not queue.empty():
+                r, contact = queue.get_nowait()
+                await pace.turn()
+                outcome = await self._one(r, contact, step, version, session)
+                relay_failed |= outcome[1] == "queued"
+                outcomes.append(outcome)
+
+        await asyncio.gather(*(worker(s) for s in sessions))
+        return outcomes, relay_failed
+
+    async def _one(
+        self,
+        r: dict[str, Any],
+        contact: dict[str, Any],
+        step: Any,
+        version: dict[str, Any],
+        session: MailSession,
+    ) -> tuple[str, str, dict[str, Any]]:
+        enrollment = {"contact_id": r["contact_id"], "workflow_id": r["campaign_id"]}
+        mail = await self.composer.compose(step, r["_id"], enrollment, contact, version)
+        if isinstance(mail, str):
+            return r["_id"], "skipped", {"reason": mail}
+        raw, sender = self.mailer.message(
+            mail.to, mail.subject, mail.text, r["_id"], step.from_, mail.headers, mail.html
+        )
+        try:
+            await session.send(mail.to, raw, sender)
+        except aiosmtplib.SMTPResponseException as exc:
+            if 500 <= exc.code < 600:  # the relay refuses this email for good
+                return r["_id"], "failed", {"reason": f"relay refused: {exc.code} {exc.message}"}
+            return self._again(r, f"relay answered {exc.code} {exc.message}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return self._again(r, f"relay unreachable: {exc!r}")
+        return r["_id"], "sent", {"sent_at": utcnow(), "subject": mail.subject}
+
+    @staticmethod
+    def _again(r: dict[str, Any], why: str) -> tuple[str, str, dict[str, Any]]:
+        attempts = r.get("attempts", 0) + 1
+        if attempts >= MAX_ATTEMPTS:
+            return r["_id"], "failed", {"reason": why, "attempts": attempts}
+        return r["_id"], "queued", {"last_error": why, "attempts": attempts}
+
+
+async def _stop(job: Job) -> str | None:
+    requested = await job.requested()
+    return {"pause": "paused", "cancel": "cancelled"}.get(requested or "")
+
+
+# What a recipient record keeps of the contact: what templates and the consent check read.
+KEPT = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "lifecycle_stage",
+    "owner_id",
+    "consent",
+    "unsubscribed",
+    "custom",
+)
+
+
+def _recipient(campaign_id: str, contact: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "_id": recipient_id(campaign_id, contact["id"]),
+        "campaign_id": campaign_id,
+        "contact_id": contact["id"],
+        "email": contact.get("email"),
+        "contact": {k: contact[k] for k in KEPT if contact.get(k) is not None},
+        "status": "queued",
+    }
