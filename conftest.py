@@ -71,7 +71,32 @@ SCOPED_KEYS = {scope: f"test-key-{scope}" for scope in SCOPES} | {"": "test-key-
 WEBHOOK_SECRETS = {
     "LODESTONE_SEGMENT_WEBHOOK_SECRET": "test-segment-webhook-secret",
     "LODESTONE_RUDDERSTACK_WEBHOOK_SECRET": "test-rudderstack-webhook-secret",
+    # Email providers' bounce webhooks (SendGrid's key: see sendgrid_test_key).
+    "LODESTONE_POSTMARK_WEBHOOK_SECRET": "test-postmark-webhook-secret",
+    "LODESTONE_MAILGUN_SIGNING_KEY": "test-mailgun-signing-key",
 }
+
+
+def sendgrid_test_key() -> tuple[Any, str]:
+    """The test stack's SendGrid signing key pair: (private key, the public key as SendGrid
+    shows it, base64 DER). Derived from a fixed number, so tests and the stack agree."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    private = ec.derive_private_key(0x5E9D_6A11_D0C0_FFEE, ec.SECP256R1())
+    der = private.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return private, base64.b64encode(der).decode()
+
+
+WEBHOOK_SECRETS["LODESTONE_SENDGRID_VERIFICATION_KEY"] = sendgrid_test_key()[1]
+
+
+@pytest.fixture
+def sendgrid_key() -> Any:
+    """The private key the test stack's SendGrid receiver trusts signatures of."""
+    return sendgrid_test_key()[0]
 
 
 def _scoped_keys_json() -> str:

@@ -36,6 +36,11 @@ PUBLIC = {
     # Segment's and RudderStack's Webhook destinations sign the body (X-Signature) instead.
     ("post", "/v1/sources/segment"),
     ("post", "/v1/sources/rudderstack"),
+    # Email providers' bounce webhooks: SNS signatures, basic auth in the URL, HMAC, ECDSA.
+    ("post", "/v1/email-events/ses"),
+    ("post", "/v1/email-events/postmark"),
+    ("post", "/v1/email-events/mailgun"),
+    ("post", "/v1/email-events/sendgrid"),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 # The console's way to the services takes a signed-in session only (no key): 401 without.

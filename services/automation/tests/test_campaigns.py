@@ -3,6 +3,7 @@ template to a segment, once per person, paced, paused, cancelled, scheduled, sur
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -157,6 +158,31 @@ async def test_a_campaign_reaches_its_segment_once_and_reports_people(  # type: 
 
         results = await eventually(reacted, timeout=60)
         assert results["click_rate"] == 0.1 and results["delivered"] == 10
+
+        # Postmark reports a hard bounce of another's email, with the metadata the email
+        # carried: the campaign counts it, and the address is suppressed.
+        other = mails[1]
+        bounce = {
+            "RecordType": "Bounce",
+            "ID": 7,
+            "Type": "HardBounce",
+            "Email": other["rcpt_to"][0],
+            "Metadata": {"lodestone-action": other["headers"]["X-PM-Metadata-lodestone-action"]},
+        }
+        auth = base64.b64encode(b"pm:test-postmark-webhook-secret").decode()
+        async with services.client("contacts", key=None) as public:
+            took = await public.post(
+                "/v1/email-events/postmark", json=bounce, headers={"Authorization": f"Basic {auth}"}
+            )
+            assert took.status_code == 200, took.text
+
+        async def bounced() -> dict[str, Any] | None:
+            r = (await _state(automation, campaign["id"]))["results"]
+            return r if r["bounced"] == 1 else None
+
+        results = await eventually(bounced, timeout=60)
+        assert results["delivered"] == 9
+        assert (await automation.get(f"/v1/suppressions/{other['rcpt_to'][0]}")).status_code == 200
         clicker = (
             await automation.get(
                 f"/v1/campaigns/{campaign['id']}/recipients", params={"status": "sent"}

@@ -57,6 +57,10 @@ class Mailer:
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = message_id_of(message_id, str(message["From"]))
         message["X-Lodestone-Action"] = message_id
+        # The same, where Postmark and SendGrid hand it back with a bounce (as metadata and a
+        # unique argument): contacts' /v1/email-events reads it, so a campaign counts it.
+        message["X-PM-Metadata-lodestone-action"] = message_id
+        message["X-SMTPAPI"] = json.dumps({"unique_args": {"lodestone_action": message_id}})
         for name, value in (headers or {}).items():
             message[name] = value
         message.set_content(body)

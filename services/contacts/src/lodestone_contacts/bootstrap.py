@@ -27,6 +27,7 @@ from .ingestion import Ingestion
 from .segments import SegmentRegistry
 from .service import Contacts
 from .settings import ContactsSettings
+from .sns import SnsVerifier
 from .stores import Stores
 
 SERVICE = "contacts"
@@ -103,6 +104,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     app.state.stores = stores
     app.state.imports = imports
     app.state.attachments = attachments
+    app.state.sns = SnsVerifier()
     app.state.segments = segments
     return app
 

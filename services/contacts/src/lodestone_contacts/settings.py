@@ -14,3 +14,11 @@ class ContactsSettings(ServiceSettings):
     rudderstack_webhook_secret: str | None = None
     # The largest attachment (one revision of a contact's document) accepted, in bytes.
     attachment_max_bytes: int = MAX_ATTACHMENT_BYTES
+    # Email providers' bounce and complaint webhooks (/v1/email-events/...), each off (404)
+    # until set: the SNS topic ARNs SES publishes feedback to (comma-separated), Postmark's
+    # webhook basic-auth password, Mailgun's HTTP webhook signing key, SendGrid's signed
+    # event webhook verification key (base64, as SendGrid shows it).
+    ses_topic_arns: str = ""
+    postmark_webhook_secret: str | None = None
+    mailgun_signing_key: str | None = None
+    sendgrid_verification_key: str | None = None

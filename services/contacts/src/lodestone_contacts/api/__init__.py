@@ -2,6 +2,7 @@
 
 from .attachments import router as attachments_router
 from .contacts import router as contacts_router
+from .email_events import router as email_events_router
 from .events import router as events_router
 from .imports import router as imports_router
 from .segment import router as segment_router
@@ -14,6 +15,7 @@ routers = [
     events_router,
     segment_router,
     webhooks_router,
+    email_events_router,
     imports_router,
     contacts_router,
     timeline_router,

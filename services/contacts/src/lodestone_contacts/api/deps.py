@@ -16,6 +16,7 @@ from ..imports import ImportJobs
 from ..segments import SegmentRegistry
 from ..service import Contacts
 from ..settings import ContactsSettings
+from ..sns import SnsVerifier
 from ..stores import Stores
 
 ContactsDep = Annotated[Contacts, provided("contacts")]
@@ -27,6 +28,7 @@ SettingsDep = Annotated[ContactsSettings, provided("settings")]
 # Ingestion's front doors: each key's rate limit, and the broker events are published to.
 RateLimitsDep = Annotated[RateLimits, provided("rate_limits")]
 BrokerDep = Annotated[KafkaBroker, provided("broker")]
+SnsVerifierDep = Annotated[SnsVerifier, provided("sns")]
 
 
 @dataclass(frozen=True)
