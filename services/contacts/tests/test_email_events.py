@@ -161,3 +161,29 @@ def _resigned(key: Any, message: dict[str, str]) -> dict[str, str]:
     body = {k: v for k, v in message.items() if k != "Signature"}
     signature = key.sign(string_to_sign(body), padding.PKCS1v15(), hashes.SHA256())
     return {**body, "Signature": base64.b64encode(signature).decode()}
+
+
+async def test_a_bounce_that_came_back_by_mail_suppresses_the_address(  # type: ignore[no-untyped-def]
+    services, eventually
+) -> None:
+    from .test_email_events_domain import POSTFIX_DSN
+
+    address = f"gone.{uuid4().hex[:8]}@example.net"
+    raw = POSTFIX_DSN.replace(b"gone@example.net", address.encode())
+    headers = {"Content-Type": "message/rfc822"}
+    async with services.client("contacts", key=None) as anyone:
+        assert (
+            await anyone.post("/v1/email-events/dsn", content=raw, headers=headers)
+        ).status_code == 401
+    async with services.client("contacts") as contacts:
+        took = await contacts.post("/v1/email-events/dsn", content=raw, headers=headers)
+        assert took.status_code == 200 and took.json()["bounces"] == 2, took.text
+        junk = await contacts.post("/v1/email-events/dsn", content=b"hello", headers=headers)
+        assert junk.status_code == 400 and "multipart/report" in junk.text
+    async with services.client("automation") as automation:
+
+        async def suppressed() -> dict[str, Any] | None:
+            found = await automation.get(f"/v1/suppressions/{address}")
+            return found.json() if found.status_code == 200 else None
+
+        assert (await eventually(suppressed, timeout=60))["reason"] == "hard_bounce"

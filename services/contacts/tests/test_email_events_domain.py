@@ -165,3 +165,94 @@ async def test_sns_signatures_verify_only_from_sns_hosts() -> None:
     ):
         with pytest.raises(NotFromSns):
             await verifier.verify(forged)
+
+
+POSTFIX_DSN = b"""From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
+To: hello@lodestone.local
+Subject: Undelivered Mail Returned to Sender
+Date: Tue, 01 Dec 2026 10:00:00 +0000
+Message-ID: <20261201100000.ABC@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+\tboundary="B1"
+
+--B1
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--B1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+Arrival-Date: Tue, 01 Dec 2026 09:59:58 +0000
+
+Final-Recipient: rfc822; gone@example.net
+Original-Recipient: rfc822;gone@example.net
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <gone@example.net>: Recipient address
+    rejected: User unknown
+
+Final-Recipient: rfc822; full@example.net
+Action: delayed
+Status: 4.2.2
+Diagnostic-Code: smtp; 452 4.2.2 Mailbox full
+
+Final-Recipient: rfc822; fine@example.net
+Action: delivered
+Status: 2.0.0
+
+--B1
+Content-Type: message/rfc822
+
+From: Lodestone <hello@lodestone.local>
+To: gone@example.net
+Subject: Spring
+X-Lodestone-Action:
+ cmp_1:ct_9
+
+Hi
+--B1--
+"""
+
+ARF = b"""From: feedback@mail.example.com
+To: abuse@lodestone.local
+Subject: Spam report
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="F"
+
+--F
+Content-Type: text/plain
+
+This is an email abuse report.
+--F
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: SomeGenerator/1.0
+Version: 1
+Original-Rcpt-To: <angry@example.com>
+
+--F
+Content-Type: text/rfc822-headers
+
+From: Lodestone <hello@lodestone.local>
+To: angry@example.com
+X-Lodestone-Action: wf_2:e:s
+--F--
+"""
+
+
+def test_mail_that_bounces_back_dsn_and_arf() -> None:
+    from lodestone_contacts.domain.email_events import dsn
+
+    events = dsn(POSTFIX_DSN)
+    assert props(events) == [
+        ("gone@example.net", "hard", ACTION, "cmp_1"),
+        ("full@example.net", "soft", ACTION, "cmp_1"),
+    ]
+    assert "User unknown" in events[0].properties["reason"]
+    assert props(dsn(ARF)) == [("angry@example.com", "complaint", "wf_2:e:s", "wf_2")]
+    with pytest.raises(Unreadable, match="multipart/report"):
+        dsn(b"Subject: hello\n\nnot a report")

@@ -6,7 +6,8 @@ suppression list takes hard bounces and complaints, a campaign counts them.
 Each receiver is off (404) until its secret is set: LODESTONE_SES_TOPIC_ARNS (the SNS topics
 to accept), LODESTONE_POSTMARK_WEBHOOK_SECRET (the password of the webhook URL's basic auth),
 LODESTONE_MAILGUN_SIGNING_KEY, LODESTONE_SENDGRID_VERIFICATION_KEY (the signed event webhook's
-public key, as SendGrid shows it)."""
+public key, as SendGrid shows it). `/dsn` takes a bounce message as mail servers send it back
+(a DSN or a spam report), from whatever receives the return path's mail, with a key."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
+from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.ingest import IngestEvent
 from lodestone_common.settings import comma_list
 
@@ -165,3 +167,17 @@ async def sendgrid(request: Request, ingest: IngestDep, settings: SettingsDep) -
     if not isinstance(body, list):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "SendGrid posts a list of events")
     return await _ingest(ingest, lambda: email_events.sendgrid(body), "sendgrid")
+
+
+@router.post(
+    "/dsn",
+    response_model=Received,
+    summary="A bounce message as it came back by mail (DSN, RFC 3464; or ARF spam report)",
+    description="The whole message (`Content-Type: message/rfc822`), posted by what receives "
+    "the bounce address's mail (an MTA's pipe, an inbound-mail route). Each failed recipient "
+    "becomes an `Email Bounced` event: status 5.x.x hard, 4.x.x or delayed soft.",
+    openapi_extra={"requestBody": {"content": {"message/rfc822": {}}, "required": True}},
+)
+async def dsn(request: Request, ingest: IngestDep, key: ApiKey = Scope("events:write")) -> Received:
+    raw = await request.body()
+    return await _ingest(ingest, lambda: email_events.dsn(raw), "dsn")
