@@ -483,8 +483,6 @@ class Stack:
                 str(self.smtp_port),
                 "--http-port",
                 str(self.mail_http_port),
-                # A campaign email in doubt after a crash is sent again with its Message-ID.
-                "--ignore-duplicate-ids",
             ],
         )
 

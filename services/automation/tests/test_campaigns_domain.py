@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from lodestone_automation.campaigns import per_minute
 from lodestone_automation.domain.campaigns import (
     CampaignFields,
     SendRequest,
@@ -13,6 +12,7 @@ from lodestone_automation.domain.campaigns import (
     results,
     state_of,
 )
+from lodestone_automation.domain.pacing import per_minute
 
 
 def test_results_are_people_and_rates_are_of_those_sent() -> None:

@@ -5,31 +5,27 @@ it under a lease, a stopped or dead one's work is taken over at its checkpoint, 
 cancel are read between batches.
 
 Exactly once: the audience is frozen into one recipient record per person (a page frozen
-twice adds nobody). A batch's recipients are marked `sending` in one write before the relay
-gets them and settled in one write after. A recipient still `sending` after a crash is in
-doubt — the relay may have taken the email just before — and is sent again with the *same*
-Message-ID, which receivers that deduplicate (Gmail, Mailpit's `--ignore-duplicate-ids`)
-drop; resending beats never sending when the relay cannot be asked.
+twice adds nobody). Recipients are marked `sending` a few at a time (twice the connections) in
+one write before the relay gets them and settled in one write after. One still `sending` after
+a crash is in doubt — the relay may have taken the email just before — and is sent again with
+the *same* Message-ID, which receivers that deduplicate (Gmail, Mailpit's
+`--ignore-duplicate-ids`) drop; resending beats never sending when the relay cannot be asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiosmtplib
-from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from lodestone_common.envelope import utcnow
 from lodestone_common.jobs import Job, Jobs
 
-from .domain.campaigns import domain_of, email_step, recipient_id
+from .domain.campaigns import domain_of, email_step, recipient
 from .domain.engine import backoff_seconds, email_blocked
+from .domain.pacing import Pace, per_minute
 from .effects import ContactsClient, Mailer, MailSession
 from .emails import Composer
 from .settings import AutomationSettings
@@ -47,31 +43,6 @@ MAX_ATTEMPTS = 5  # transient relay failures before a recipient counts as failed
 
 class CampaignProblem(Exception):
     """Why a campaign cannot be sent at all (its template or segment is gone)."""
-
-
-def per_minute(rate: int) -> RateLimitItem:
-    # In 10-second windows where the rate allows: a smooth pace rather than a minute's burst.
-    return RateLimitItemPerSecond(rate // 6, 10) if rate >= 6 else RateLimitItemPerMinute(rate)
-
-
-@dataclass
-class Pace:
-    """The campaign's rate and each recipient domain's, in this process (one sends it)."""
-
-    campaign: RateLimitItem
-    domain: RateLimitItem
-    limiter: MovingWindowRateLimiter = field(
-        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
-    )
-
-    def domain_allows(self, domain: str) -> bool:
-        return self.limiter.hit(self.domain, "domain", domain)
-
-    async def turn(self) -> None:
-        """Wait until the campaign may send one more."""
-        while not self.limiter.hit(self.campaign, "campaign"):
-            reset = self.limiter.get_window_stats(self.campaign, "campaign").reset_time
-            await asyncio.sleep(min(max(reset - time.time(), 0.05), 1.0))
 
 
 class CampaignSender:
@@ -135,7 +106,7 @@ class CampaignSender:
                 raise CampaignProblem(f"segment {segment!r} is gone")
             page = answer.json()
             await self.stores.campaigns.freeze(
-                [_recipient(campaign["_id"], c) for c in page["items"]]
+                [recipient(campaign["_id"], c) for c in page["items"]]
             )
             cp["cursor"] = page.get("next_cursor")
             if cp["cursor"] is None:
@@ -189,12 +160,10 @@ class CampaignSender:
                     after, progressed = None, False
                     continue
                 after = batch[-1]["_id"]
-                outcomes, failed_now = await self._batch(batch, step, version, pace, sessions)
-                if outcomes:
-                    progressed = True
-                    await self.stores.campaigns.settle(outcomes)
-                    sent = sum(1 for _, status, _ in outcomes if status == "sent")
-                    await job.advance(cp, inc={"sent_so_far": sent})
+                settled, failed_now = await self._batch(
+                    job, cp, batch, step, version, pace, sessions
+                )
+                progressed |= settled
                 trouble = trouble + 1 if failed_now else 0
                 if trouble:
                     await asyncio.sleep(backoff_seconds(trouble, cap=30))
@@ -204,17 +173,22 @@ class CampaignSender:
 
     async def _batch(
         self,
+        job: Job,
+        cp: dict[str, Any],
         batch: list[dict[str, Any]],
         step: Any,
         version: dict[str, Any],
         pace: Pace,
         sessions: list[MailSession],
-    ) -> tuple[list[tuple[str, str, dict[str, Any]]], bool]:
-        """Send a batch: (each recipient's outcome, whether the relay failed us)."""
-        outcomes: list[tuple[str, str, dict[str, Any]]] = []
+    ) -> tuple[bool, bool]:
+        """Send a batch: (whether any recipient was settled, whether the relay failed us).
+
+        Marked `sending` and settled a few at a time (as many as the connections carry at
+        once, twice): a crash leaves at most that many in doubt to send again."""
         latest = await self.stores.audience.many([r["contact_id"] for r in batch])
         emails = [r["email"] for r in batch if r.get("email")]
         suppressed = await self.stores.suppressions.among(emails)
+        skipped: list[tuple[str, str, dict[str, Any]]] = []
         ready = []
         for r in batch:
             # What contacts said when the audience froze, and anything automation has heard
@@ -225,26 +199,42 @@ class CampaignSender:
                 reason = suppressed[address_key(contact["email"])].replace("_", " ")
                 why = f"address suppressed ({reason})"
             if why is not None:
-                outcomes.append((r["_id"], "skipped", {"reason": why}))
+                skipped.append((r["_id"], "skipped", {"reason": why}))
             elif pace.domain_allows(domain_of(contact["email"])):
                 ready.append((r, contact))
-        await self.stores.campaigns.mark([r["_id"] for r, _ in ready], "sending")
-        queue: asyncio.Queue[tuple[dict[str, Any], dict[str, Any]]] = asyncio.Queue()
-        for item in ready:
-            queue.put_nowait(item)
+        await self.stores.campaigns.settle(skipped)
         relay_failed = False
+        group = 2 * len(sessions)
+        for start in range(0, len(ready), group):
+            chunk = ready[start : start + group]
+            await self.stores.campaigns.mark([r["_id"] for r, _ in chunk], "sending")
+            sent_by = await asyncio.gather(
+                *(
+                    self._several(chunk[i :: len(sessions)], step, version, pace, session)
+                    for i, session in enumerate(sessions)
+                )
+            )
+            outcomes = [outcome for several in sent_by for outcome in several]
+            await self.stores.campaigns.settle(outcomes)
+            sent = sum(1 for _, status, _ in outcomes if status == "sent")
+            await job.advance(cp, inc={"sent_so_far": sent})
+            relay_failed |= any(status == "queued" for _, status, _ in outcomes)
+        return bool(skipped or ready), relay_failed
 
-        async def worker(session: MailSession) -> None:
-            nonlocal relay_failed
-            while not queue.empty():
-                r, contact = queue.get_nowait()
-                await pace.turn()
-                outcome = await self._one(r, contact, step, version, session)
-                relay_failed |= outcome[1] == "queued"
-                outcomes.append(outcome)
-
-        await asyncio.gather(*(worker(s) for s in sessions))
-        return outcomes, relay_failed
+    async def _several(
+        self,
+        recipients: list[tuple[dict[str, Any], dict[str, Any]]],
+        step: Any,
+        version: dict[str, Any],
+        pace: Pace,
+        session: MailSession,
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """One connection's share of a group, one after the other at the campaign's pace."""
+        outcomes = []
+        for r, contact in recipients:
+            await pace.turn()
+            outcomes.append(await self._one(r, contact, step, version, session))
+        return outcomes
 
     async def _one(
         self,
@@ -282,31 +272,3 @@ class CampaignSender:
 async def _stop(job: Job) -> str | None:
     requested = await job.requested()
     return {"pause": "paused", "cancel": "cancelled"}.get(requested or "")
-
-
-# What a recipient record keeps of the contact: what templates and the consent check read.
-KEPT = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "phone",
-    "country",
-    "lifecycle_stage",
-    "owner_id",
-    "consent",
-    "unsubscribed",
-    "custom",
-)
-
-
-def _recipient(campaign_id: str, contact: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "_id": recipient_id(campaign_id, contact["id"]),
-        "campaign_id": campaign_id,
-        "contact_id": contact["id"],
-        "email": contact.get("email"),
-        "contact": {k: contact[k] for k in KEPT if contact.get(k) is not None},
-        "status": "queued",
-    }

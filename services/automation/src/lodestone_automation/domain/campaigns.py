@@ -173,3 +173,31 @@ def results(counts: dict[str, int], audience: int) -> dict[str, Any]:
         if audience
         else None,
     }
+
+
+# What a recipient record keeps of the contact: what templates and the consent check read.
+KEPT = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "country",
+    "lifecycle_stage",
+    "owner_id",
+    "consent",
+    "unsubscribed",
+    "custom",
+)
+
+
+def recipient(campaign_id: str, contact: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "_id": recipient_id(campaign_id, contact["id"]),
+        "campaign_id": campaign_id,
+        "contact_id": contact["id"],
+        "email": contact.get("email"),
+        "contact": {k: contact[k] for k in KEPT if contact.get(k) is not None},
+        "status": "queued",
+    }
