@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help bootstrap sync vendor console sdk up demo down status test test-faults test-fast lint bench
+.PHONY: help bootstrap sync vendor console sdk mailpit up demo down status test test-faults test-fast lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,11 @@ vendor: ## fetch the dashboard's chart library from npm into the reporting servi
 console: ## build the console's web app (TypeScript, Vite) into its Python package
 	@cd services/console/web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
-up: sync vendor console ## start Kafka, MongoDB, the four services and the console (http://127.0.0.1:8000)
+mailpit: sync ## build the Mailpit mail catcher once, from the Go module proxy (pinned)
+	@$(RUN) python deploy/local/stack.py build-mailpit \
+		|| echo "Mailpit did not build: the project's Python mail catcher stands in"
+
+up: sync vendor console mailpit ## start Kafka, MongoDB, the four services and the console (http://127.0.0.1:8000)
 	@if [ "$(DEMO)" = "1" ] && command -v cargo >/dev/null 2>&1; then \
 		$(RUN) python deploy/local/stack.py build-secantus-rs \
 		|| echo "secantusd-rs did not build: the demo runs on the Python daemon, slowly"; fi
@@ -46,11 +50,11 @@ status: ## which local processes run, each consumer group's lag and last progres
 sdk: ## Segment's JavaScript SDKs from npm, which the SDK tests drive (tests/sdk)
 	@cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error
 
-test: sync vendor console sdk ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
+test: sync vendor console sdk mailpit ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
 	@$(RUN) ruff check .
 	@$(RUN) pytest
 
-test-faults: sync vendor console ## the slow fault suite: 10,000 events per fault, every service scaled
+test-faults: sync vendor console mailpit ## the slow fault suite: 10,000 events per fault, every service scaled
 	@LODESTONE_FAULTS=slow $(RUN) pytest tests/faults
 
 test-fast: sync ## unit tests only (no infrastructure)

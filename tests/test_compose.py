@@ -39,6 +39,11 @@ def test_infrastructure_uses_official_images_with_healthchecks() -> None:
         assert name in services
     for name in ("kafka", "mongodb"):
         assert services[name]["healthcheck"]["test"]
+    # Mailpit catches automation's email, at the version the native stack builds.
+    from lodestone_stack import MAILPIT_VERSION
+
+    assert services["mailpit"]["image"] == f"axllent/mailpit:{MAILPIT_VERSION}"
+    assert services["automation"]["environment"]["LODESTONE_SMTP_HOST"].endswith("mailpit}")
 
 
 def test_each_service_builds_from_its_dockerfile_and_scales() -> None:

@@ -106,8 +106,7 @@ def _pct(ratio: float | None) -> str:
 async def _click_welcome_links(services: Any, workflow_id: str, links_clicked: list[int]) -> None:
     """Follow tracked links of welcome emails the seed's workflow sent, as recipients do: the
     i-th recipient follows their first `links_clicked[i]` links, each twice."""
-    async with httpx.AsyncClient(base_url=services.stack.mail_url) as mail:
-        sent = (await mail.get("/api/messages")).json()
+    sent = await services.stack.mailbox().messages()
     links: dict[str, list[str]] = {}
     for message in sent:
         found = re.findall(r"https?://[^\s()<>\]]+/t/click/[^\s()<>\]]+", message.get("text") or "")

@@ -483,10 +483,13 @@ async def test_automation_reaches_contacts_with_a_key_of_its_own(services) -> No
             "contact": {"email": f"k.{uuid4().hex[:6]}@example.com"},
         }
         assert (await http.post("/v1/events", json={"events": [event]})).status_code == 202
-        # ...and nothing else: no reading people, no erasing them, no segments.
+        # ...reading segments and their members (a campaign's audience)...
+        assert (await http.get("/v1/segments")).status_code == 200
+        # ...and nothing else: no searching people, no erasing them, no changing segments.
         assert (await http.get("/v1/contacts")).status_code == 403
         assert (await http.delete("/v1/contacts/ct_x")).status_code == 403
-        assert (await http.get("/v1/segments")).status_code == 403
+        made = await http.post("/v1/segments", json={"name": "x", "filter": {}})
+        assert made.status_code == 403
 
 
 async def test_reps_change_only_their_own_and_unassigned_records(services, eventually) -> None:  # type: ignore[no-untyped-def]

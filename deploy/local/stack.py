@@ -67,6 +67,10 @@ def mongo_password(user: str) -> str:
 CACHE = Path(os.environ.get("LODESTONE_CACHE", Path.home() / ".cache" / "lodestone"))
 SECANTUS_RS_VERSION = "0.5.3-beta.196"
 SECANTUS_RS = CACHE / "secantus" / SECANTUS_RS_VERSION / "bin" / "secantusd-rs"
+# The mail catcher: Mailpit, built once from the Go module proxy (its web UI's assets are
+# not in the Go module, so its HTTP API is what there is; the API is what tests read).
+MAILPIT_VERSION = "v1.33.1"
+MAILPIT = CACHE / "mailpit" / MAILPIT_VERSION / "bin" / "mailpit"
 
 
 def log(msg: str) -> None:
@@ -473,18 +477,37 @@ class Stack:
     # -- mail ------------------------------------------------------------------------------
 
     def start_mail(self) -> None:
-        """The SMTP catcher automation sends to; its HTTP API shows what was sent."""
-        self.spawn(
-            "mail",
-            [
+        """The SMTP catcher automation sends to; its HTTP API shows what was sent. Mailpit
+        when it could be built (`make mailpit`), else the project's own Python catcher. Both
+        keep every copy (no `--ignore-duplicate-ids`): tests count what was sent twice."""
+        if MAILPIT.exists() and os.environ.get("LODESTONE_MAIL_CATCHER", "mailpit") == "mailpit":
+            argv = [
+                str(MAILPIT),
+                "--smtp",
+                f"127.0.0.1:{self.smtp_port}",
+                "--listen",
+                f"127.0.0.1:{self.mail_http_port}",
+                "--max",
+                "0",  # keep them all (500 by default): a campaign test sends a thousand
+                "--database",
+                str(self.home / "mailpit.db"),
+                "--disable-version-check",
+                "--quiet",
+            ]
+            (self.home / "mailpit.db").unlink(missing_ok=True)  # a fresh box per start
+        else:
+            argv = [
                 str(VENV_BIN / "python"),
                 str(ROOT / "deploy" / "local" / "mailsink.py"),
                 "--smtp-port",
                 str(self.smtp_port),
                 "--http-port",
                 str(self.mail_http_port),
-            ],
-        )
+            ]
+        self.spawn("mail", argv)
+
+    def mailbox(self) -> Mailbox:
+        return Mailbox.at(self.mail_url)
 
     @property
     def mail_url(self) -> str:
@@ -671,6 +694,98 @@ def build_secantus_rs() -> None:
     )
 
 
+def build_mailpit() -> None:
+    """`go install` Mailpit from the Go module proxy into the cache (once, ~3 min)."""
+    if MAILPIT.exists():
+        return
+    if not shutil.which("go"):
+        raise SystemExit("go is needed to build Mailpit; the Python catcher stands in")
+    log(f"building Mailpit {MAILPIT_VERSION} from the Go module proxy (once, ~3 min)")
+    subprocess.run(
+        ["go", "install", f"github.com/axllent/mailpit@{MAILPIT_VERSION}"],
+        env={**os.environ, "GOBIN": str(MAILPIT.parent)},
+        check=True,
+    )
+
+
+class Mailbox:
+    """What the catcher caught, the same from Mailpit's API or the Python catcher's: dicts
+    with `rcpt_to`, `subject`, `headers` (unfolded), `text`, `html` and `received_at`, oldest
+    first. Mailpit's messages are read whole once (raw, parsed here) and kept."""
+
+    _boxes: dict[str, Mailbox] = {}
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.mailpit: bool | None = None
+        self.parsed: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def at(cls, url: str) -> Mailbox:
+        if url not in cls._boxes:
+            cls._boxes[url] = cls(url)
+        return cls._boxes[url]
+
+    async def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        import httpx
+
+        async with httpx.AsyncClient(base_url=self.url, timeout=60) as http:
+            if self.mailpit is None:
+                self.mailpit = (await http.get("/api/v1/info")).status_code == 200
+            if not self.mailpit:
+                found = (await http.get("/api/messages", params={"to": to} if to else {})).json()
+                return list(found)
+            found = await self._mailpit(http)
+        return [m for m in found if to is None or to in m["rcpt_to"]]
+
+    async def _mailpit(self, http: Any) -> list[dict[str, Any]]:
+        summaries: list[dict[str, Any]] = []
+        while True:
+            page = (
+                await http.get("/api/v1/messages", params={"start": len(summaries), "limit": 1000})
+            ).json()
+            summaries += page["messages"]
+            if len(summaries) >= page["messages_count"] or not page["messages"]:
+                break
+        found = []
+        for summary in reversed(summaries):  # Mailpit lists the newest first
+            if summary["ID"] not in self.parsed:
+                raw = (await http.get(f"/api/v1/message/{summary['ID']}/raw")).content
+                self.parsed[summary["ID"]] = _parsed(summary, raw)
+            found.append(self.parsed[summary["ID"]])
+        return found
+
+    async def html_check(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Mailpit's check of a message's HTML against email clients' support."""
+        import httpx
+
+        async with httpx.AsyncClient(base_url=self.url, timeout=60) as http:
+            answer = await http.get(f"/api/v1/message/{message['id']}/html-check")
+            answer.raise_for_status()
+            return dict(answer.json())
+
+
+def _parsed(summary: dict[str, Any], raw: bytes) -> dict[str, Any]:
+    import email
+    import email.policy
+    from datetime import UTC, datetime
+
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain", "html"))
+    html = message.get_body(preferencelist=("html",))
+    created = datetime.fromisoformat(summary["Created"].replace("Z", "+00:00"))
+    recipients = [r for f in ("To", "Cc", "Bcc") for r in summary.get(f) or []]
+    return {
+        "id": summary["ID"],
+        "received_at": created.astimezone(UTC).isoformat(),
+        "rcpt_to": [r["Address"] for r in recipients],
+        "subject": str(message["subject"] or ""),
+        "headers": {k: str(v).strip() for k, v in message.items()},
+        "text": body.get_content() if body else "",
+        "html": html.get_content() if html else None,
+    }
+
+
 def _sync_on_commit() -> bool:
     return os.environ.get("LODESTONE_MONGO_SYNC_ON_COMMIT", "1") not in ("0", "false", "no")
 
@@ -731,7 +846,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "command",
-        choices=["up", "down", "infra-up", "status", "supervise", "build-secantus-rs"],
+        choices=[
+            "up",
+            "down",
+            "infra-up",
+            "status",
+            "supervise",
+            "build-secantus-rs",
+            "build-mailpit",
+        ],
         help="what to do",
     )
     parser.add_argument("--name", default="dev", help="state folder under .local/ (default dev)")
@@ -746,7 +869,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"console: http://127.0.0.1:{stack.console_port}/  (`make demo` adds a user per role)")
         log("  first admin: admin@lodestone.local / lodestone-admin (development only)")
         log(f"API key: {stack.api_key}  (set LODESTONE_API_KEY to choose your own)")
-        log(f"  mail sink  {stack.mail_url}/api/messages  (SMTP 127.0.0.1:{stack.smtp_port})")
+        api = "/api/v1/messages" if MAILPIT.exists() else "/api/messages"
+        log(f"  mail       {stack.mail_url}{api}  (SMTP 127.0.0.1:{stack.smtp_port})")
         for service, port in stack.service_ports.items():
             log(f"  {service:10} http://127.0.0.1:{port}/docs   /asyncapi.json")
         if os.environ.get("LODESTONE_SUPERVISE", "1") != "0":
@@ -758,6 +882,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "build-secantus-rs":
         build_secantus_rs()
         log(f"built {SECANTUS_RS}")
+    elif args.command == "build-mailpit":
+        build_mailpit()
+        log(f"built {MAILPIT}")
     elif args.command == "down":
         stack.down()
     elif args.command == "supervise":

@@ -95,7 +95,7 @@ class Totals:
 
 
 async def count_effects(
-    work: Workload, totals: Totals, mongo: Any, reporting: httpx.AsyncClient, mail_url: str
+    work: Workload, totals: Totals, mongo: Any, reporting: httpx.AsyncClient, mailbox: Any
 ) -> Totals:
     """Fill `totals` with what every service holds for this workload right now."""
     totals.effects.clear()
@@ -157,12 +157,11 @@ async def count_effects(
         for workflow_id in work.workflow_ids:
             enrollments.add(1, enrolled.get((ids.get(email, ""), workflow_id), 0))
 
-    async with httpx.AsyncClient(base_url=mail_url, timeout=30) as mail:
-        sent = Counter(
-            m["rcpt_to"][0]
-            for m in (await mail.get("/api/messages")).json()
-            if m["rcpt_to"][0].endswith(f".{work.tag}@example.com")
-        )
+    sent = Counter(
+        m["rcpt_to"][0]
+        for m in await mailbox.messages()
+        if m["rcpt_to"][0].endswith(f".{work.tag}@example.com")
+    )
     emails = totals.effect("emails sent")
     for email in work.expected:
         emails.add(1, sent.get(email, 0))

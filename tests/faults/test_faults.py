@@ -364,7 +364,7 @@ async def _close_books(run: Run, totals: Totals, began: float) -> None:
     async with services.client("reporting") as reporting:
 
         async def complete() -> bool:
-            await count_effects(work, totals, mongo, reporting, services.stack.mail_url)
+            await count_effects(work, totals, mongo, reporting, services.stack.mailbox())
             return totals.lost == 0
 
         # The slow variant's 50,000 events take minutes end to end on two busy cores.
@@ -375,7 +375,7 @@ async def _close_books(run: Run, totals: Totals, began: float) -> None:
             pass  # the books below say what is missing
         await run.settled(timeout=patience)
         await asyncio.sleep(3)  # anything applied twice would show by now
-        await count_effects(work, totals, mongo, reporting, services.stack.mail_url)
+        await count_effects(work, totals, mongo, reporting, services.stack.mailbox())
     totals.requests = run.requests
     totals.notes = [f"books closed after {time.monotonic() - began:.1f}s", *run.notes]
 

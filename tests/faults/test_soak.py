@@ -201,10 +201,8 @@ async def _journey(services: Any, settled: Any, subject: str) -> float:
     The seconds from catching up to the email (negative if it came first)."""
     email = f"journey.{uuid4().hex[:8]}@example.com"
     now = datetime.now(UTC)
-    async with (
-        services.client("contacts") as contacts,
-        httpx.AsyncClient(base_url=services.stack.mail_url) as mail,
-    ):
+    mailbox = services.stack.mailbox()
+    async with services.client("contacts") as contacts:
         for minute in (30, 20, 10):
             visit = {
                 "event_id": str(uuid4()),
@@ -218,7 +216,7 @@ async def _journey(services: Any, settled: Any, subject: str) -> float:
             assert sent.status_code == 202, sent.text
 
         async def mails() -> list[dict[str, Any]]:
-            found = (await mail.get("/api/messages", params={"to": email})).json()
+            found = await mailbox.messages(to=email)
             return [m for m in found if m["subject"] == subject]
 
         arrived: list[float] = []

@@ -17,8 +17,7 @@ from lodestone_common.topics import SCORES
 
 
 async def mails_to(services, address: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=services.stack.mail_url) as http:
-        return [m for m in (await http.get("/api/messages")).json() if address in m["rcpt_to"]]
+    return await services.stack.mailbox().messages(to=address)
 
 
 def visit(email: str, minutes: int) -> dict[str, Any]:
@@ -509,12 +508,11 @@ async def test_two_replicas_send_each_email_once(services, mongo, eventually) ->
             assert (await contacts.post("/v1/events", json={"events": events})).status_code == 202
 
             async def all_sent() -> list[dict[str, Any]]:
-                async with httpx.AsyncClient(base_url=stack.mail_url) as http:
-                    mails = [
-                        m
-                        for m in (await http.get("/api/messages")).json()
-                        if m["rcpt_to"][0].endswith(f".{tag}@example.com")
-                    ]
+                mails = [
+                    m
+                    for m in await stack.mailbox().messages()
+                    if m["rcpt_to"][0].endswith(f".{tag}@example.com")
+                ]
                 if len(mails) < 40:
                     enrolled = await mongo["lodestone_automation"]["enrollments"].count_documents(
                         {"cause": {"$regex": tag}}

@@ -19,8 +19,7 @@ MJML = """<mjml><mj-body><mj-section><mj-column>
 
 
 async def _mails(services: Any, campaign_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=services.stack.mail_url, timeout=60) as mail:
-        caught = (await mail.get("/api/messages")).json()
+    caught = await services.stack.mailbox().messages()
     return [
         m
         for m in caught
@@ -133,6 +132,10 @@ async def test_a_campaign_reaches_its_segment_once_and_reports_people(  # type: 
         assert len({m["headers"]["Message-ID"] for m in mails}) == 10
         first = mails[0]
         assert first["html"] and "<table" in first["html"] and first["text"]
+        mailbox = services.stack.mailbox()
+        if mailbox.mailpit:  # Mailpit checks the HTML against what email clients support
+            check = await mailbox.html_check(first)
+            assert check["Total"]["Supported"] >= 80, check["Total"]
         assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         skipped = (
             await automation.get(

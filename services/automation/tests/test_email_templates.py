@@ -121,8 +121,7 @@ async def test_templates_are_versioned_previewed_for_a_contact_and_test_sent(  #
             json={"to": email, "contact_id": person["id"]},
         )
         assert sent.status_code == 202, sent.text
-    async with httpx.AsyncClient(base_url=services.stack.mail_url) as mail:
-        (caught,) = [m for m in (await mail.get("/api/messages")).json() if email in m["rcpt_to"]]
+    (caught,) = await services.stack.mailbox().messages(to=email)
     assert caught["subject"] == "[Test] Hello Grace"
     assert "Grace from Navy" in caught["text"] and "Grace from Navy" in caught["html"]
     assert caught["headers"]["Content-Type"].startswith("multipart/alternative")
@@ -162,8 +161,7 @@ async def test_a_workflow_sends_a_template_tracked_and_refuses_one_that_is_not_t
         await eventually(enrolled, timeout=60)
 
     async def delivered() -> list[dict]:  # type: ignore[type-arg]
-        async with httpx.AsyncClient(base_url=services.stack.mail_url) as mail:
-            return [m for m in (await mail.get("/api/messages")).json() if email in m["rcpt_to"]]
+        return await services.stack.mailbox().messages(to=email)
 
     (caught,) = await eventually(delivered, timeout=60)
     assert caught["subject"] == "Welcome, friend"

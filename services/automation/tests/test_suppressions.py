@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-import httpx
-
 
 async def test_a_bounce_suppresses_the_address_and_a_suppressed_address_gets_nothing(  # type: ignore[no-untyped-def]
     services, eventually
@@ -68,8 +66,7 @@ async def test_a_bounce_suppresses_the_address_and_a_suppressed_address_gets_not
             return next((o for o in outcomes if o.startswith("skipped")), None)
 
         assert await eventually(skipped, timeout=60) == "skipped: address suppressed (manual)"
-        async with httpx.AsyncClient(base_url=services.stack.mail_url) as mail:
-            caught = (await mail.get("/api/messages", params={"to": manual.lower()})).json()
+        caught = await services.stack.mailbox().messages(to=manual.lower())
         assert caught == []
         assert (await http.delete(f"/v1/suppressions/{manual}")).status_code == 204
         assert (await http.delete(f"/v1/suppressions/{manual}")).status_code == 404

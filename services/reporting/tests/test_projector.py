@@ -219,3 +219,22 @@ def test_periods_and_now_counters() -> None:
     assert reports.period_of("2026-11-25", "month") == "2026-11"
     assert NOW == ""
     assert datetime(2026, 1, 1, tzinfo=UTC).date().isoformat() == "2026-01-01"
+
+
+def test_a_purchase_beyond_any_real_one_is_clamped_not_a_counter_the_database_refuses() -> None:
+    from lodestone_common.events import InteractionRecorded
+    from lodestone_common.topics import INTERACTIONS
+    from lodestone_reporting.domain.activity_events import MAX_CENTS, MAX_UNITS
+
+    item = {"sku": "x", "name": "X", "price": 1e300, "quantity": 10**30}
+    payload = InteractionRecorded(
+        interaction_type="purchase",
+        name="Order Completed",
+        properties={"amount": float("inf"), "currency": "USD", "items": [item]},
+    )
+    envelope = payload.envelope(contact_id="c1", producer="contacts", occurred_at=AT)
+    totals, _ = run([events([(INTERACTIONS, envelope)])])
+    assert all(abs(v) < 2**63 for v in totals.values())
+    products = {r["k"]["what"]: r["v"] for r in rows(totals, "products")}
+    assert products == {"units": MAX_UNITS, "USD": MAX_CENTS}
+    assert rows(totals, "revenue") == []  # an infinite amount is no amount

@@ -83,12 +83,12 @@ class PurchaseItem(BaseModel):
 
     sku: str | None = Field(default=None, max_length=100)
     name: str = Field(min_length=1, max_length=200)
-    quantity: int = Field(default=1, ge=1)
-    price: float = Field(ge=0)
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    price: float = Field(ge=0, le=1e12)
 
 
 class PurchaseProperties(_Props):
-    amount: float = Field(ge=0)
+    amount: float = Field(ge=0, le=1e12)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     items: list[PurchaseItem] = Field(default_factory=list, max_length=500)
 

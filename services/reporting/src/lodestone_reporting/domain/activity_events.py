@@ -53,11 +53,12 @@ def _purchase(
         if not isinstance(item, dict) or not item.get("name"):
             continue
         quantity = item.get("quantity") if isinstance(item.get("quantity"), int) else 1
+        quantity = min(max(quantity, 0), MAX_UNITS)
         product = str(item.get("sku") or item["name"])[:100]
         state.product_names[product] = str(item["name"])[:200]
         units = {"product": product, "what": "units"}
         state.deltas.add("products", when, units, quantity, **scope)
-        revenue = _cents(item.get("price")) * quantity
+        revenue = min(_cents(item.get("price")) * quantity, MAX_CENTS)
         money = {"product": product, "what": currency}
         state.deltas.add("products", when, money, revenue, **scope)
     i = state.part(cid, "i")
@@ -67,12 +68,21 @@ def _purchase(
         state.deltas.add(metric, when, {}, **scope)
 
 
+# One event's most: counters are 64-bit integers in the database, and a purchase beyond these
+# is a mistake (contacts refuses more at its door; events stored before are clamped here).
+MAX_CENTS = 10**15  # ten trillion in any currency
+MAX_UNITS = 10**6
+
+
 def _cents(amount: Any) -> int:
-    """Money as whole cents: integer sums come out the same in any order."""
+    """Money as whole cents, at most MAX_CENTS: integer sums come out the same in any order."""
     try:
-        return round(float(amount) * 100)
+        cents = float(amount) * 100
     except (TypeError, ValueError):
         return 0
+    if cents != cents or cents in (float("inf"), float("-inf")):  # NaN, infinities
+        return 0
+    return max(min(round(cents), MAX_CENTS), -MAX_CENTS)
 
 
 # -- automation ----------------------------------------------------------------------------
