@@ -73,7 +73,7 @@ class ContactAttachments:
             await self.stores.attachments.delete([file_id])
             raise NotFound(contact_id)
         if record["_id"] != contact_id:  # merged meanwhile: the survivor keeps it
-            await self.stores.attachments.move(contact_id, record["_id"])
+            await self.stores.attachments.hand_over(file_id, record["_id"])
             contact_id = record["_id"]
         detail = {"document_id": document_id, "filename": filename, "revision": revision}
         await self.stores.timeline.add(

@@ -89,8 +89,11 @@ class Campaigns:
         return await self.recipients.find(query).sort("_id", ASCENDING).limit(limit).to_list()
 
     async def mark(self, ids: list[str], status: str) -> None:
-        if ids:
-            await self.recipients.update_many({"_id": {"$in": ids}}, {"$set": {"status": status}})
+        # One statement per document, not an updateMany: outside a transaction the local
+        # database can wedge one of those against an erase's transaction (bench/README.md).
+        ops = [UpdateOne({"_id": rid}, {"$set": {"status": status}}) for rid in ids]
+        if ops:
+            await self.recipients.bulk_write(ops, ordered=False)
 
     async def settle(self, outcomes: list[tuple[str, str, dict[str, Any]]]) -> None:
         """Each recipient's outcome (status and what to keep), in one write."""

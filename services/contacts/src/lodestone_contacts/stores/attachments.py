@@ -17,6 +17,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from lodestone_common.mongo import in_transaction
+
 Session = AsyncClientSession | None
 BUCKET = "attachments"
 MAX_FILES_PER_CONTACT = 2000  # revisions included; a list reads at most this many
@@ -84,9 +86,18 @@ class Attachments:
             return None
 
     async def delete(self, file_ids: list[ObjectId], session: Session = None) -> None:
-        # Chunks first: a files document without chunks would list a file that cannot be read.
-        await self.chunks.delete_many({"files_id": {"$in": file_ids}}, session=session)
-        await self.files.delete_many({"_id": {"$in": file_ids}}, session=session)
+        """Files and their chunks, together: in the caller's transaction (erase), else in one
+        of their own (a deleteMany outside one can wedge the local database against another
+        transaction on the collection, bench/README.md)."""
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.chunks.delete_many({"files_id": {"$in": file_ids}}, session=session)
+            await self.files.delete_many({"_id": {"$in": file_ids}}, session=session)
+
+        if session is not None:
+            await work(session)
+        else:
+            await in_transaction(self.files.database.client, work)
 
     async def forget(self, contact_ids: list[str], session: Session = None) -> None:
         """Erase: every file of these contacts goes."""
@@ -96,6 +107,10 @@ class Attachments:
         ]
         if ids:
             await self.delete(ids, session)
+
+    async def hand_over(self, file_id: ObjectId, to_id: str) -> None:
+        """One file to another contact (one document: no updateMany outside a transaction)."""
+        await self.files.update_one({"_id": file_id}, {"$set": {"metadata.contact_id": to_id}})
 
     async def move(self, from_id: str, to_id: str, session: Session = None) -> None:
         """Merge: the merged contact's documents become the survivor's."""
