@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from . import automation, ingestion, limits, pipeline, reporting, scale, scoring, search
+from . import automation, campaigns, ingestion, limits, pipeline, reporting, scale, scoring, search
 from .harness import summary
 
 BENCHMARKS = {
     "limits": limits.main,  # first: the raw rates every other figure is a share of
     "pipeline": pipeline.main,  # the whole suite: end to end, per consumer, latency, memory
     "automation": automation.main,
+    "campaigns": campaigns.main,
     "ingestion": ingestion.main,
     "reporting": reporting.main,
     "scoring": scoring.main,

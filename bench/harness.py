@@ -68,6 +68,8 @@ def bench_stack(services: list[str]) -> Any:
         mongo_port=47017,
         service_ports={s: BENCH_PORTS[s] for s in services},
         console_port=CONSOLE_PORT,  # beside a developer's `make up`, never on its 8000
+        smtp_port=21025,
+        mail_http_port=28025,
     )
     stack.api_key = API_KEY
     stack.down()

@@ -398,3 +398,79 @@ async def test_a_viewer_changes_their_own_password(services) -> None:  # type: i
         await page.get_by_role("button", name="Sign out").click()
         await _sign_in(page, base, email, new)  # the new one works
         await browser.close()
+
+
+async def test_a_marketer_sends_a_campaign_and_watches_it_reach_people(  # type: ignore[no-untyped-def]
+    services, eventually
+) -> None:
+    """Issue 19/23: the campaign screen on the campaigns API — draft by clicking, send now,
+    progress and results in people, each recipient's line."""
+    from playwright.async_api import async_playwright, expect
+
+    tag = uuid4().hex[:6]
+    people = 6
+    async with services.client("contacts") as contacts, services.client("automation") as auto:
+        events = [
+            {
+                "event_id": f"cmp-{tag}-{i}",
+                "type": "identify",
+                "contact": {"email": f"spring{i}.{tag}@example.com"},
+                "traits": {"first_name": f"Spring{i}", "company": f"Bloom {tag}"},
+            }
+            for i in range(people)
+        ]
+        assert (await contacts.post("/v1/events", json={"events": events})).status_code == 202
+        segment = await contacts.post(
+            "/v1/segments", json={"name": f"Bloom {tag}", "filter": {"company": f"Bloom {tag}"}}
+        )
+        assert segment.status_code == 201, segment.text
+
+        async def built() -> bool:
+            found = (await contacts.get(f"/v1/segments/{segment.json()['id']}")).json()
+            return found["members"] == people
+
+        await eventually(built, timeout=120)
+        mjml = (
+            "<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{ first_name }}, spring is "
+            "here.</mj-text></mj-column></mj-section></mj-body></mjml>"
+        )
+        template = await auto.post(
+            "/v1/email-templates",
+            json={"name": f"Spring {tag}", "subject": "Spring, {{ first_name }}", "mjml": mjml},
+        )
+        assert template.status_code == 201, template.text
+    marketer = await _user(services, "marketer", tag)
+    base = services.url("console")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await _sign_in(page, base, *marketer)
+        await page.get_by_role("link", name="Campaigns").click()
+        await page.get_by_role("button", name="New campaign").click()
+        dialog = page.get_by_role("dialog", name="New campaign")
+        await dialog.get_by_label("Name").fill(f"Spring {tag}")
+        await dialog.get_by_label("Email").first.click()
+        await page.get_by_role("option", name=f"Spring {tag}").click()
+        await dialog.get_by_label("To").first.click()
+        await page.get_by_role("option", name=re.compile(f"Bloom {tag}")).click()
+        await page.screenshot(path=str(SHOTS / "marketer-new-campaign.png"))
+        await dialog.get_by_role("button", name="Save draft").click()
+        detail = page.get_by_role("dialog", name=f"Spring {tag}")
+        await expect(detail.get_by_test_id("campaign-state")).to_have_text("draft", timeout=WAIT_MS)
+        await detail.get_by_role("button", name="Send now").click()
+        await expect(detail.get_by_test_id("campaign-state")).to_have_text("sent", timeout=WAIT_MS)
+        await expect(detail.get_by_test_id("figure-delivered")).to_contain_text(str(people))
+        await expect(detail.get_by_test_id("recipient")).to_have_count(people, timeout=WAIT_MS)
+        for row in await detail.get_by_test_id("recipient").all():
+            await expect(row).to_contain_text("sent ", timeout=WAIT_MS)
+        await expect(detail).to_have_css("opacity", "1")
+        await page.screenshot(path=str(SHOTS / "marketer-campaign-sent.png"))
+        await browser.close()
+    mails = await services.stack.mailbox().messages()
+    ours = [
+        m for m in mails if m["subject"].startswith("Spring, Spring") and tag in m["rcpt_to"][0]
+    ]
+    assert len(ours) == people
+    assert not errors, errors

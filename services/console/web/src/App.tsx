@@ -7,6 +7,7 @@ import {
   IconFileImport,
   IconKey,
   IconLogout,
+  IconMailFast,
   IconUsers,
   IconUsersGroup,
 } from "@tabler/icons-react";
@@ -15,6 +16,7 @@ import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { useState } from "react";
 import { useAuth } from "./auth";
 import { ChangePassword } from "./components/ChangePassword";
+import { CampaignsPage } from "./pages/Campaigns";
 import { ContactPage } from "./pages/Contact";
 import { ContactsPage } from "./pages/Contacts";
 import { ImportPage } from "./pages/Import";
@@ -38,6 +40,7 @@ const PLACES: Place[] = [
   { to: "/reports", label: "Reports", icon: <IconChartBar size={18} />, scope: "reports:read" },
   // An import changes whichever contacts its emails match: only for who changes everyone's.
   { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write", everyones: "contacts" },
+  { to: "/campaigns", label: "Campaigns", icon: <IconMailFast size={18} />, scope: "emails:write" },
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
 ];
@@ -116,6 +119,7 @@ export function App() {
           <Route path="/contacts/:id" element={<ContactPage />} />
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/import" element={<ImportPage />} />
+          <Route path="/campaigns" element={<CampaignsPage />} />
           <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="*" element={<Text>There is no page here.</Text>} />

@@ -165,3 +165,53 @@ export interface Attachment extends AttachmentRevision {
   contact_id: string;
   revisions: AttachmentRevision[];
 }
+
+export interface EmailTemplate {
+  id: string;
+  name: string;
+  version: number;
+  subject: string;
+}
+
+export interface CampaignResults {
+  audience: number;
+  queued: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  delivered: number;
+  bounced: number;
+  opened: number;
+  clicked: number;
+  unsubscribed: number;
+  complained: number;
+  open_rate: number | null;
+  click_rate: number | null;
+  bounce_rate: number | null;
+  progress: number | null;
+}
+
+/** An email campaign (automation's /v1/campaigns); results in people, not events. */
+export interface Campaign {
+  id: string;
+  name: string;
+  template_id: string;
+  segment_id: string;
+  state: "draft" | "scheduled" | "sending" | "paused" | "sent" | "cancelled" | "failed";
+  stopping: "pause" | "cancel" | null;
+  send_at: string | null;
+  problem: string | null;
+  results: CampaignResults | null;
+  created_at: string;
+}
+
+export interface CampaignRecipient {
+  contact_id: string;
+  email: string | null;
+  status: string;
+  reason: string | null;
+  sent_at: string | null;
+  opened_at: string | null;
+  clicked_at: string | null;
+  bounced_at: string | null;
+}
