@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import importlib.util
 import os
 import shutil
@@ -91,6 +92,41 @@ def sendgrid_test_key() -> tuple[Any, str]:
 
 
 WEBHOOK_SECRETS["LODESTONE_SENDGRID_VERIFICATION_KEY"] = sendgrid_test_key()[1]
+
+
+DKIM_SELECTOR = "test"
+
+
+@functools.cache
+def _dkim_pair() -> tuple[str, bytes]:
+    """The test stack's DKIM key (PEM) and the TXT record a receiver would look up."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+
+@pytest.fixture
+def dkim_dns() -> Any:
+    """A DNS lookup for dkimpy's `dkim.verify(raw, dnsfunc=...)` that knows the test stack's
+    key (mail_from's domain, selector `test`)."""
+    record = _dkim_pair()[1]
+
+    def lookup(name: bytes, timeout: int = 5) -> bytes | None:
+        return record if name.startswith(f"{DKIM_SELECTOR}._domainkey.".encode()) else None
+
+    return lookup
 
 
 @pytest.fixture
@@ -176,6 +212,10 @@ def infra() -> Iterator[Stack]:
     stack.service_settings["contacts"].update(WEBHOOK_SECRETS)
     # The tests' webhook receivers listen on loopback, which webhooks may not call else.
     stack.service_settings["automation"]["LODESTONE_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
+    # Every email the test stack sends is DKIM-signed, as production's are (dkim_record).
+    stack.service_settings["automation"].update(
+        LODESTONE_DKIM_SELECTOR=DKIM_SELECTOR, LODESTONE_DKIM_PRIVATE_KEY=_dkim_pair()[0]
+    )
     containers: list[object] = []
     native = False
     if kafka_env and mongo_env:

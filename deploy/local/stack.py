@@ -783,6 +783,7 @@ def _parsed(summary: dict[str, Any], raw: bytes) -> dict[str, Any]:
         "headers": {k: str(v).strip() for k, v in message.items()},
         "text": body.get_content() if body else "",
         "html": html.get_content() if html else None,
+        "raw": raw,  # as received: what a DKIM check reads
     }
 
 

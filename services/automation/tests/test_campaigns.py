@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+import dkim
 import httpx
 
 MJML = """<mjml><mj-body><mj-section><mj-column>
@@ -74,7 +75,7 @@ async def _state(automation: httpx.AsyncClient, campaign_id: str) -> dict[str, A
 
 
 async def test_a_campaign_reaches_its_segment_once_and_reports_people(  # type: ignore[no-untyped-def]
-    services, eventually
+    services, eventually, dkim_dns
 ) -> None:
     segment, emails = await _audience(services, eventually, 12)
     async with services.client("automation") as automation, services.client("contacts") as contacts:
@@ -136,6 +137,9 @@ async def test_a_campaign_reaches_its_segment_once_and_reports_people(  # type: 
         if mailbox.mailpit:  # Mailpit checks the HTML against what email clients support
             check = await mailbox.html_check(first)
             assert check["Total"]["Supported"] >= 80, check["Total"]
+            # ...and keeps the raw message, whose DKIM signature verifies as a receiver's would.
+            assert all(dkim.verify(m["raw"], dnsfunc=dkim_dns) for m in mails)
+            assert not dkim.verify(first["raw"].replace(b"Spring,", b"Sprung,"), dnsfunc=dkim_dns)
         assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         skipped = (
             await automation.get(
