@@ -190,6 +190,32 @@ async def test_a_campaign_reaches_its_segment_once_and_reports_people(  # type: 
         results = await eventually(bounced, timeout=60)
         assert results["delivered"] == 9
         assert (await automation.get(f"/v1/suppressions/{other['rcpt_to'][0]}")).status_code == 200
+
+        # The next campaign to the segment skips the bounced address too.
+        made = await automation.post(
+            "/v1/campaigns",
+            json={
+                "name": "Spring, again",
+                "template_id": template,
+                "segment_id": segment,
+                "rate_per_minute": 60000,
+                "domain_rate_per_minute": 60000,
+            },
+        )
+        again = made.json()["id"]
+        await automation.post(f"/v1/campaigns/{again}/send", json={})
+
+        async def again_sent() -> dict[str, Any] | None:
+            state = await _state(automation, again)
+            return state if state["state"] == "sent" else None
+
+        assert (await eventually(again_sent, timeout=120))["results"]["sent"] == 9
+        skipped = (
+            await automation.get(f"/v1/campaigns/{again}/recipients", params={"status": "skipped"})
+        ).json()["items"]
+        # Said either way: the contact is marked bounced, and the address is suppressed.
+        assert any("bounce" in r["reason"] for r in skipped), skipped
+        assert other["rcpt_to"][0] not in [m["rcpt_to"][0] for m in await _mails(services, again)]
         clicker = (
             await automation.get(
                 f"/v1/campaigns/{campaign['id']}/recipients", params={"status": "sent"}
