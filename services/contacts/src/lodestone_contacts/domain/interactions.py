@@ -60,7 +60,8 @@ def interaction_name(event: IngestEvent) -> str:
     if event.name:
         return event.name
     if event.type == "page":
-        return str(event.properties.get("url") or event.properties.get("path") or "page")
+        # A page's URL may be longer than a name is (an interaction's is 200 at most).
+        return str(event.properties.get("url") or event.properties.get("path") or "page")[:200]
     return event.type
 
 
