@@ -111,6 +111,7 @@ class CampaignSender:
             cp["cursor"] = page.get("next_cursor")
             if cp["cursor"] is None:
                 cp["frozen"], cp["frozen_at"] = True, utcnow().isoformat()
+                cp["audience"] = await self.stores.campaigns.audience(campaign["_id"])
                 await job.advance(cp)
                 return None
             await job.advance(cp)

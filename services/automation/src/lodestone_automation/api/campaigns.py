@@ -85,12 +85,9 @@ def view(doc: dict[str, Any], counts: dict[str, int] | None = None) -> Campaign:
             "send_at": doc.get("not_before"),
             "problem": checkpoint.get("problem") or doc.get("reason"),
             "started_at": doc.get("started_at") if doc.get("status") != "draft" else None,
-            "results": results(counts, sum(counts.get(s, 0) for s in _SENDS)) if counts else None,
+            "results": results(counts, counts["audience"]) if counts else None,
         }
     )
-
-
-_SENDS = ("queued", "sending", "sent", "skipped", "failed")
 
 
 class RecipientOut(BaseModel):
@@ -195,7 +192,8 @@ async def get_campaign(
     campaign_id: str, automation: AutomationDep, key: ApiKey = Scope("emails:read")
 ) -> Campaign:
     doc = await _found(automation, campaign_id)
-    return view(doc, await automation.stores.campaigns.counts(campaign_id))
+    audience = (doc.get("checkpoint") or {}).get("audience")
+    return view(doc, await automation.stores.campaigns.counts(campaign_id, audience))
 
 
 @router.patch(

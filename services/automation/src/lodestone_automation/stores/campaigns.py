@@ -17,7 +17,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 Session = AsyncClientSession | None
-STATUSES = ("queued", "sending", "sent", "skipped", "failed")
 REACTIONS = ("opened", "clicked", "bounced", "unsubscribed", "complained")
 
 
@@ -104,14 +103,23 @@ class Campaigns:
         if ops:
             await self.recipients.bulk_write(ops, ordered=False)
 
-    async def counts(self, campaign_id: str) -> dict[str, int]:
-        """Recipients by send status and people by reaction."""
+    async def audience(self, campaign_id: str) -> int:
+        return await self.recipients.count_documents({"campaign_id": campaign_id})
+
+    async def counts(self, campaign_id: str, audience: int | None) -> dict[str, int]:
+        """Recipients by send status and people by reaction. Only the final statuses are
+        counted (they only grow, so counts read one after the other never add a recipient
+        twice); those still to send are the rest of the audience."""
+        if audience is None:  # still freezing: as many as are frozen so far
+            audience = await self.audience(campaign_id)
         counts = {
             status: await self.recipients.count_documents(
                 {"campaign_id": campaign_id, "status": status}
             )
-            for status in STATUSES
+            for status in ("sent", "skipped", "failed")
         }
+        counts["queued"] = max(audience - sum(counts.values()), 0)
+        counts["audience"] = audience
         for reaction in REACTIONS:
             counts[reaction] = await self.reactions.count_documents(
                 {"campaign_id": campaign_id, "reaction": reaction}
