@@ -18,7 +18,7 @@ from ..attachments import RevisedMeanwhile
 from ..domain.attachments import Document, Refused, content_type, disposition, safe_filename
 from ..service import NotFound
 from ..stores.attachments import TooLarge
-from .contacts import not_found
+from .contacts import existing, not_found
 from .deps import AttachmentsDep, ContactsDep
 
 router = APIRouter(prefix="/v1", tags=["attachments"])
@@ -66,15 +66,8 @@ class AttachmentOut(BaseModel):
         )
 
 
-async def _contact(contacts: ContactsDep, contact_id: str) -> dict[str, Any]:
-    doc = await contacts.stores.records.get(contact_id)
-    if doc is None or doc.get("erased"):
-        raise not_found(contact_id)
-    return doc
-
-
 async def _changeable(contacts: ContactsDep, contact_id: str, key: ApiKey) -> dict[str, Any]:
-    doc = await _contact(contacts, contact_id)
+    doc = await existing(contacts, contact_id)
     check_change(key, "contacts", doc.get("owner_id"), f"contact {contact_id!r}")
     return doc
 
@@ -135,7 +128,7 @@ async def list_attachments(
     attachments: AttachmentsDep,
     key: ApiKey = Scope("contacts:read"),
 ) -> list[AttachmentOut]:
-    doc = await _contact(contacts, contact_id)
+    doc = await existing(contacts, contact_id)
     return [AttachmentOut.of(d) for d in await attachments.list(doc["_id"])]
 
 
@@ -171,7 +164,7 @@ async def get_attachment(
     attachments: AttachmentsDep,
     key: ApiKey = Scope("contacts:read"),
 ) -> AttachmentOut:
-    doc = await _contact(contacts, contact_id)
+    doc = await existing(contacts, contact_id)
     found = await attachments.document(doc["_id"], document_id)
     if found is None:
         raise _no_document(contact_id, document_id)
@@ -212,7 +205,7 @@ async def download_attachment(
     ),
     key: ApiKey = Scope("contacts:read"),
 ) -> StreamingResponse:
-    doc = await _contact(contacts, contact_id)
+    doc = await existing(contacts, contact_id)
     found = await attachments.document(doc["_id"], document_id)
     if found is None:
         raise _no_document(contact_id, document_id)

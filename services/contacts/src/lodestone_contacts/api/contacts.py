@@ -36,7 +36,7 @@ from ..domain.search import (
 )
 from ..domain.terms import terms_query
 from ..domain.traits import readable
-from ..service import NotFound
+from ..service import Contacts, NotFound
 from ..stores import EmailTaken
 from .deps import ContactsDep
 
@@ -86,6 +86,14 @@ def not_found(contact_id: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id!r}")
 
 
+async def existing(contacts: Contacts, contact_id: str) -> dict[str, Any]:
+    """The contact (a merged-away id reads its survivor), or a 404 if none or erased."""
+    doc = await contacts.stores.records.get(contact_id)
+    if doc is None or doc.get("erased"):
+        raise not_found(contact_id)
+    return doc
+
+
 @router.post(
     "/contacts",
     status_code=status.HTTP_201_CREATED,
@@ -108,9 +116,7 @@ async def create_contact(
 async def get_contact(
     contact_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:read")
 ) -> Contact:
-    doc = await contacts.stores.records.get(contact_id)
-    if doc is None or doc.get("erased"):
-        raise not_found(contact_id)
+    doc = await existing(contacts, contact_id)
     return Contact.of(doc)
 
 
@@ -126,9 +132,7 @@ async def patch_contact(
     contacts: ContactsDep,
     key: ApiKey = Scope("contacts:write"),
 ) -> Contact:
-    current = await contacts.stores.records.get(contact_id)
-    if current is None or current.get("erased"):
-        raise not_found(contact_id)
+    current = await existing(contacts, contact_id)
     check_change(key, "contacts", current.get("owner_id"), f"contact {contact_id!r}")
     stage = None
     if patch.stage:
@@ -286,9 +290,7 @@ class Duplicate(BaseModel):
 async def duplicates(
     contact_id: str, contacts: ContactsDep, key: ApiKey = Scope("contacts:read")
 ) -> list[Duplicate]:
-    doc = await contacts.stores.records.get(contact_id)
-    if doc is None or doc.get("erased"):
-        raise not_found(contact_id)
+    doc = await existing(contacts, contact_id)
     found = []
     for other in await contacts.stores.records.duplicate_candidates(doc):
         reasons = duplicate_reasons(doc, other)

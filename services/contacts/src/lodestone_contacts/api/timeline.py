@@ -14,7 +14,7 @@ from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.people import changes_everyones
 
-from .contacts import not_found
+from .contacts import existing
 from .deps import ContactsDep
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
@@ -63,9 +63,7 @@ async def timeline(
     kind: Literal["interaction", "change", "note"] | None = Query(None),
     key: ApiKey = Scope("contacts:read"),
 ) -> TimelinePage:
-    doc = await contacts.stores.records.get(contact_id)
-    if doc is None or doc.get("erased"):
-        raise not_found(contact_id)
+    doc = await existing(contacts, contact_id)
     entries = await contacts.stores.timeline.page(
         doc["_id"], limit, _parse_cursor(before) if before else None, kind
     )
@@ -93,9 +91,7 @@ class NoteRequest(BaseModel):
 async def add_note(
     contact_id: str, body: NoteRequest, contacts: ContactsDep, key: ApiKey = Scope("contacts:write")
 ) -> TimelineEntry:
-    doc = await contacts.stores.records.get(contact_id)
-    if doc is None or doc.get("erased"):
-        raise not_found(contact_id)
+    doc = await existing(contacts, contact_id)
     entry = await contacts.add_note(doc["_id"], body.text, key.name)
     return TimelineEntry(id=entry["_id"], **{k: v for k, v in entry.items() if k != "_id"})
 
