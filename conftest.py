@@ -118,6 +118,12 @@ def _dkim_pair() -> tuple[str, bytes]:
 
 
 @pytest.fixture
+def dkim_pair() -> tuple[str, bytes]:
+    """An RSA key for DKIM (PEM) and its TXT record: the one the test stack signs with."""
+    return _dkim_pair()
+
+
+@pytest.fixture
 def dkim_dns() -> Any:
     """A DNS lookup for dkimpy's `dkim.verify(raw, dnsfunc=...)` that knows the test stack's
     key (mail_from's domain, selector `test`)."""

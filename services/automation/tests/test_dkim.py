@@ -3,14 +3,11 @@ against the published key), over a real SMTP exchange."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import dkim
 import pytest
 from aiosmtpd.controller import Controller
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lodestone_automation.effects import Mailer
 from lodestone_automation.settings import AutomationSettings
@@ -25,17 +22,8 @@ class Catch:
         return "250 OK"
 
 
-async def test_a_sent_email_carries_a_signature_that_verifies(free_port) -> None:  # type: ignore[no-untyped-def]
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+async def test_a_sent_email_carries_a_signature_that_verifies(free_port, dkim_pair) -> None:  # type: ignore[no-untyped-def]
+    pem, record = dkim_pair
 
     def dns(name: bytes, timeout: int = 5) -> bytes | None:
         return record if name == b"s1._domainkey.acme.example." else None

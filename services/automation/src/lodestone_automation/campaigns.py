@@ -24,7 +24,7 @@ from lodestone_common.envelope import utcnow
 from lodestone_common.jobs import Job, Jobs
 
 from .domain.campaigns import domain_of, email_step, recipient
-from .domain.engine import backoff_seconds, email_blocked
+from .domain.engine import backoff_seconds, email_blocked, suppressed_because
 from .domain.pacing import Pace, per_minute
 from .effects import ContactsClient, Mailer, MailSession
 from .emails import Composer
@@ -91,7 +91,7 @@ class CampaignSender:
         while True:
             if stopped := await _stop(job):
                 return stopped
-            answer = await self._contacts("GET", f"/v1/segments/{segment}")
+            answer = await self._contacts(f"/v1/segments/{segment}")
             if answer.status_code == 404:
                 raise CampaignProblem(f"segment {segment!r} is gone")
             if answer.json().get("build", {}).get("status") != "building":
@@ -101,7 +101,7 @@ class CampaignSender:
             if stopped := await _stop(job):
                 return stopped
             params = {"limit": PAGE, **({"cursor": cp["cursor"]} if cp.get("cursor") else {})}
-            answer = await self._contacts("GET", f"/v1/segments/{segment}/members", params)
+            answer = await self._contacts(f"/v1/segments/{segment}/members", params)
             if answer.status_code == 404:
                 raise CampaignProblem(f"segment {segment!r} is gone")
             page = answer.json()
@@ -116,7 +116,7 @@ class CampaignSender:
                 return None
             await job.advance(cp)
 
-    async def _contacts(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def _contacts(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """Contacts' answer, waiting out an outage (a restart heals without anyone's help)."""
         attempt = 0
         while True:
@@ -138,12 +138,9 @@ class CampaignSender:
         version = await self.stores.email_templates.version(campaign["template_id"], cp["version"])
         if version is None:
             raise CampaignProblem(f"email template {campaign['template_id']!r} is gone")
-        pace = Pace(
-            per_minute(campaign.get("rate_per_minute", 600)),
-            per_minute(campaign.get("domain_rate_per_minute", 120)),
-        )
-        sessions = [MailSession(self.mailer) for _ in range(self.settings.campaign_connections)]
         rate = campaign.get("rate_per_minute", 600)
+        pace = Pace(per_minute(rate), per_minute(campaign.get("domain_rate_per_minute", 120)))
+        sessions = [MailSession(self.mailer) for _ in range(self.settings.campaign_connections)]
         size = min(BATCH, max(1, rate * BATCH_SECONDS // 60))
         after: str | None = None
         progressed = False  # anything sent or settled in this pass over the pending ones
@@ -187,18 +184,18 @@ class CampaignSender:
         Marked `sending` and settled a few at a time (as many as the connections carry at
         once, twice): a crash leaves at most that many in doubt to send again."""
         latest = await self.stores.audience.many([r["contact_id"] for r in batch])
-        emails = [r["email"] for r in batch if r.get("email")]
-        suppressed = await self.stores.suppressions.among(emails)
+        # What contacts said when the audience froze, and anything automation has heard since
+        # (an unsubscribe, a withdrawn consent, a new address: the one checked and sent to).
+        contacts = [{**r["contact"], **latest.get(r["contact_id"], {})} for r in batch]
+        suppressed = await self.stores.suppressions.among(
+            [c["email"] for c in contacts if c.get("email")]
+        )
         skipped: list[tuple[str, str, dict[str, Any]]] = []
         ready = []
-        for r in batch:
-            # What contacts said when the audience froze, and anything automation has heard
-            # since (an unsubscribe, a withdrawn consent).
-            contact = {**r["contact"], **latest.get(r["contact_id"], {})}
+        for r, contact in zip(batch, contacts, strict=True):
             why = email_blocked(contact, self.settings.email_consent)
             if why is None and address_key(contact["email"]) in suppressed:
-                reason = suppressed[address_key(contact["email"])].replace("_", " ")
-                why = f"address suppressed ({reason})"
+                why = suppressed_because(suppressed[address_key(contact["email"])])
             if why is not None:
                 skipped.append((r["_id"], "skipped", {"reason": why}))
             elif pace.domain_allows(domain_of(contact["email"])):

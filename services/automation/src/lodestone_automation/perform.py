@@ -17,7 +17,7 @@ from lodestone_common.settings import comma_list
 
 from .domain.assignment import choose_owner
 from .domain.destinations import DestinationPolicy
-from .domain.engine import backoff_seconds, email_blocked
+from .domain.engine import backoff_seconds, email_blocked, suppressed_because
 from .domain.templates import (
     render,
 )
@@ -222,8 +222,7 @@ class Performer:
                 return "skipped", {"reason": blocked}
             suppressed = await self.automation.stores.suppressions.get(contact["email"])
             if suppressed is not None:
-                why = suppressed["reason"].replace("_", " ")
-                return "skipped", {"reason": f"address suppressed ({why})"}
+                return "skipped", {"reason": suppressed_because(suppressed["reason"])}
             return await self._email(step, key, enrollment, contact)
         if isinstance(step, UpdateContactStep):
             body: dict[str, Any] = dict(step.set)

@@ -51,6 +51,10 @@ REACTIONS = {
 }
 
 
+# Every reaction a campaign counts: those above, and what bounces say.
+REACTED = (*REACTIONS.values(), "bounced", "complained")
+
+
 def reaction(interaction_type: str, properties: dict[str, Any]) -> str | None:
     """What an email interaction says its recipient did: opened, clicked, unsubscribed,
     bounced (hard), complained; None for a soft bounce (the relay tries again) or others."""

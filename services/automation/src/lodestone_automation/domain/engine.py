@@ -140,6 +140,11 @@ def email_blocked(contact: dict[str, Any], consent: ConsentPolicy = "opt-out") -
     return None
 
 
+def suppressed_because(reason: str) -> str:
+    """Why an email was not sent to an address on the suppression list (its reason there)."""
+    return f"address suppressed ({reason.replace('_', ' ')})"
+
+
 # Interactions that put an address on the suppression list, and why.
 SUPPRESSING = {"email_bounced": "hard_bounce", "email_unsubscribed": "unsubscribe"}
 SUPPRESSION_REASONS = ("hard_bounce", "complaint", "unsubscribe", "manual")

@@ -16,8 +16,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from ..domain.campaigns import REACTED
+
 Session = AsyncClientSession | None
-REACTIONS = ("opened", "clicked", "bounced", "unsubscribed", "complained")
 
 
 class Campaigns:
@@ -120,7 +121,7 @@ class Campaigns:
         }
         counts["queued"] = max(audience - sum(counts.values()), 0)
         counts["audience"] = audience
-        for reaction in REACTIONS:
+        for reaction in REACTED:
             counts[reaction] = await self.reactions.count_documents(
                 {"campaign_id": campaign_id, "reaction": reaction}
             )
