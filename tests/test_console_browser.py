@@ -268,6 +268,7 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(versions).to_have_css("opacity", "1")  # its opening transition done
         await page.screenshot(path=str(SHOTS / "rep-contact-file-versions.png"))
         await page.keyboard.press("Escape")
+        await expect(versions).to_have_count(0)  # closed, not fading, in the screenshot
         await page.screenshot(path=str(SHOTS / "rep-contact-overview.png"), full_page=True)
 
         # Another rep's lead: the rep may log a call, the record itself says whose it is.
