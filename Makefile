@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help bootstrap sync vendor console sdk mailpit up demo down status test test-faults test-fast lint bench
+.PHONY: help bootstrap sync vendor console sdk k8s-schemas mailpit up demo down status test test-faults test-fast lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,7 +50,10 @@ status: ## which local processes run, each consumer group's lag and last progres
 sdk: ## Segment's JavaScript SDKs from npm, which the SDK tests drive (tests/sdk)
 	@cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error
 
-test: sync vendor console sdk mailpit ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
+k8s-schemas: ## KEDA's and Strimzi's CRD schemas from npm, which tests/test_k8s.py validates against
+	@cd tests/k8s && npm ci --no-audit --no-fund --loglevel=error
+
+test: sync vendor console sdk k8s-schemas mailpit ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
 	@$(RUN) ruff check .
 	@$(RUN) pytest
 

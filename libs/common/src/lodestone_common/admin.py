@@ -29,8 +29,10 @@ async def ensure_topics(
     specs: tuple[TopicSpec, ...] = TOPICS,
     timeout: float = 60.0,
     security: Mapping[str, Any] | None = None,
+    replication: int = 1,
 ) -> list[str]:
-    """Create the missing topics; the names created. Waits for the broker up to `timeout`."""
+    """Create the missing topics; the names created. Waits for the broker up to `timeout`.
+    With copies on several brokers, a write is acknowledged once two hold it."""
     deadline = time.monotonic() + timeout
     while True:
         admin = AIOKafkaAdminClient(
@@ -49,11 +51,27 @@ async def ensure_topics(
         missing = [s for s in specs if s.name not in existing]
         if missing:
             await admin.create_topics(
-                [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config)) for s in missing]
+                [
+                    NewTopic(
+                        s.name,
+                        s.partitions,
+                        replication,
+                        topic_configs=topic_config(s, replication),
+                    )
+                    for s in missing
+                ]
             )
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+def topic_config(spec: TopicSpec, replication: int) -> dict[str, str]:
+    """A topic's configuration on a cluster keeping `replication` copies of it."""
+    config = dict(spec.config)
+    if replication > 1:
+        config.setdefault("min.insync.replicas", str(min(2, replication)))
+    return config
 
 
 # Kafka's ACL codes (org.apache.kafka.common.acl / resource).
@@ -212,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for Kafka")
     parser.add_argument(
+        "--replication-factor",
+        type=int,
+        default=1,
+        metavar="N",
+        help="copies of each new topic (3 on a production cluster; 1 for one broker)",
+    )
+    parser.add_argument(
         "--lag", action="store_true", help="show each consumer group's lag instead of creating"
     )
     parser.add_argument(
@@ -230,7 +255,16 @@ def main(argv: list[str] | None = None) -> int:
         for group, behind in lags.items():
             print(f"{group:56} {behind:>10} behind")
         return 0
-    created = asyncio.run(ensure_topics(args.bootstrap, timeout=args.timeout, security=security))
+    if args.replication_factor < 1:
+        parser.error("--replication-factor must be at least 1")
+    created = asyncio.run(
+        ensure_topics(
+            args.bootstrap,
+            timeout=args.timeout,
+            security=security,
+            replication=args.replication_factor,
+        )
+    )
     for spec in TOPICS:
         state = "created" if spec.name in created else "exists"
         print(f"{spec.name:32} {spec.partitions:3} partitions  {state}")

@@ -61,9 +61,12 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     ]
     performer = runner.performer
     campaigns = CampaignSender(stores, performer.composer, performer.mailer, contacts, settings)
-    runtime.loops += [outbox.run, catalog.watch, runner.run, campaigns.jobs.watch]
-    # The runner's last events go out too; a campaign stops after its batch in flight.
-    runtime.drains += [runner.drain, campaigns.jobs.drain, outbox.drain]
+    runtime.loops += [outbox.run, catalog.watch, campaigns.jobs.watch]
+    if settings.runner_enabled:
+        runtime.loops.append(runner.run)
+        runtime.drains.append(runner.drain)  # the runner's last events go out too
+    # A campaign stops after its batch in flight.
+    runtime.drains += [campaigns.jobs.drain, outbox.drain]
     if settings.consumers_enabled:
         runtime.startup.append(automation.announce_reps)  # readers learn reps made earlier
         # Enrollments are durable: the runner has work (the processor wakes the relay).

@@ -40,6 +40,10 @@ class AutomationSettings(ServiceSettings):
     # Who marketing email may go to: "opt-out" everyone who has not said no, "opt-in" only
     # those whose email consent is "granted" (as GDPR-style lists need).
     email_consent: Literal["opt-out", "opt-in"] = "opt-out"
+    # Advance enrollments (timers, claims, actions) in this process. A process without
+    # consumers advances every contact's, so an API-only replica running beside workers
+    # (the Kubernetes `-api` Deployment) sets this false: one writer per contact.
+    runner_enabled: bool = True
     # SMTP connections one campaign sends over at once (each kept open for many emails).
     campaign_connections: int = 4
     # Signs unsubscribe and tracking links. Production refuses to start without one; rotate
