@@ -8,6 +8,7 @@ import logging
 from uuid import uuid4
 
 import pytest
+from prometheus_client import REGISTRY
 
 from lodestone_common.admin import ensure_topics
 from lodestone_common.consumer import EnvelopeEvent, subscribe_events
@@ -130,6 +131,8 @@ async def test_a_wedged_consumer_is_reported_and_recovers(infra, caplog) -> None
 
             await _until(stalled)
             assert progress.report()[group]["waiting"] == 10  # never committed: counted from 0
+            # What an autoscaler reads: the lag of each partition, adding up to the same.
+            assert sum(lag(group, topic, p) for p in (0, 1)) == 10
             assert any(f"group {group} stalled" in r.getMessage() for r in caplog.records)
             release.set()
 
@@ -138,6 +141,12 @@ async def test_a_wedged_consumer_is_reported_and_recovers(infra, caplog) -> None
 
             await _until(moving)
         assert sorted(handled) == sorted(str(e.event_id) for e in events)
+        assert [lag(group, topic, p) for p in (0, 1)] == [0, 0]
+        # Each message's hop, publication to durable, was timed once.
+        hops = REGISTRY.get_sample_value(
+            "lodestone_consumer_hop_seconds_count", {"group": group, "topic": topic}
+        )
+        assert hops == 10
         assert any(f"group {group} moves again" in r.getMessage() for r in caplog.records)
     finally:
         release.set()
@@ -145,6 +154,11 @@ async def test_a_wedged_consumer_is_reported_and_recovers(infra, caplog) -> None
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
         await broker.stop()
+
+
+def lag(group: str, topic: str, partition: int) -> float:
+    labels = {"group": group, "topic": topic, "partition": str(partition)}
+    return REGISTRY.get_sample_value("lodestone_consumer_lag", labels) or 0.0
 
 
 async def _answers() -> None:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer
+from bson import ObjectId
+from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 
 from lodestone_common.admin import ensure_topics
@@ -115,4 +117,41 @@ async def test_a_relay_renews_its_lease_at_half_time_and_loses_it_only_once_run_
         assert await second._hold_lease()
         assert not await first._hold_lease()
     finally:
+        await mongo.drop_database(db.name)
+
+
+async def test_the_relay_reports_how_old_its_oldest_waiting_row_is(
+    infra, mongo: AsyncMongoClient
+) -> None:  # type: ignore[no-untyped-def]
+    topic = f"test.outbox.{uuid4().hex[:10]}"
+    await ensure_topics(infra.kafka_bootstrap, (TopicSpec(topic, 1, "test"),))
+    db = mongo[f"test_outbox_{uuid4().hex[:10]}"]
+    settings = ServiceSettings(
+        service_name="test", kafka_bootstrap=infra.kafka_bootstrap, api_key="k"
+    )
+    broker = make_broker(settings)
+    await broker.connect()
+    service = f"age-{uuid4().hex[:6]}"
+    outbox = Outbox(db, broker, holder="one", service=service)
+    event = InteractionRecorded(interaction_type="page_visit", name="p").envelope(
+        contact_id="c1", producer="test"
+    )
+    try:
+        await outbox.add([(topic, event)])
+        # A row written a minute ago and still waiting (its id carries its time).
+        row = await db["outbox"].find_one({})
+        assert row is not None
+        await db["outbox"].delete_one({"_id": row["_id"]})
+        await db["outbox"].insert_one(
+            {**row, "_id": ObjectId.from_datetime(datetime.now(UTC) - timedelta(minutes=1))}
+        )
+        assert await outbox.relay_once() == 1
+        oldest = REGISTRY.get_sample_value("lodestone_outbox_oldest_seconds", {"service": service})
+        assert oldest is not None and 59 <= oldest < 600
+        assert await outbox.relay_once() == 0  # relayed: nothing waits
+        assert (
+            REGISTRY.get_sample_value("lodestone_outbox_oldest_seconds", {"service": service}) == 0
+        )
+    finally:
+        await broker.stop()
         await mongo.drop_database(db.name)

@@ -388,6 +388,20 @@ async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually
         await eventually(owned)
 
 
+async def webhook_actions(automation: httpx.AsyncClient) -> dict[str, float]:
+    """lodestone_workflow_actions_total for webhooks, by outcome, from /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = (await automation.get("/metrics")).text
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "lodestone_workflow_actions"
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels.get("action") == "webhook"
+    }
+
+
 async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually, settled) -> None:  # type: ignore[no-untyped-def]
     import hashlib
     import hmac
@@ -433,6 +447,7 @@ async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually
                 },
             )
             await settled()  # automation learned the contact
+            before = await webhook_actions(automation)
             enrolled = await automation.post(
                 f"/v1/workflows/{workflow_id}/enrollments", json={"contact_id": person["id"]}
             )
@@ -443,6 +458,10 @@ async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually
                 return found if found and found[0]["status"] == "completed" else None
 
             history = (await eventually(done, timeout=30))[0]["history"]
+            # Counted for dashboards and alerts (webhook failures): two retries, one delivery.
+            after = await webhook_actions(automation)
+            assert after["retrying"] - before.get("retrying", 0) == 2
+            assert after["succeeded"] - before.get("succeeded", 0) == 1
     finally:
         server.shutdown()
     assert len(received) == 3  # two 503s, then delivered; never again after that

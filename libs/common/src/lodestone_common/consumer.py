@@ -32,7 +32,7 @@ from .envelope import Envelope
 from .events import EventPayload, parse_payload
 from .kafka import DeadLetterSink, is_transient_kafka
 from .liveness import Progress
-from .metrics import BATCH_SECONDS, CONSUMED, RETRIES
+from .metrics import BATCH_SECONDS, CONSUMED, HOP_SECONDS, RETRIES
 from .mongo import is_transient
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,7 @@ class BatchRunner(Generic[T]):
             await self._dead_letter(poison)
         self.progress.beat(self.group)  # durable; the offsets are committed next
         BATCH_SECONDS.labels(self.group).observe(time.perf_counter() - started)
+        observe_hops(self.group, records, time.time())
 
     async def _apply(self, items: list[Received[T]]) -> None:
         if not items:
@@ -215,6 +216,13 @@ class BatchRunner(Generic[T]):
             for record, _, _ in failures:
                 CONSUMED.labels(self.group, record.topic, "dead_lettered").inc()
             return
+
+
+def observe_hops(group: str, records: Sequence[ConsumerRecord], now: float) -> None:
+    """Each record's hop: its publication (CreateTime, ms) until now, durable."""
+    for record in records:
+        if record.timestamp and record.timestamp > 0:
+            HOP_SECONDS.labels(group, record.topic).observe(max(now - record.timestamp / 1000, 0))
 
 
 def _describe(exc: BaseException) -> str:

@@ -22,11 +22,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import Gauge
 
 from .kafka import topic_partitions
+from .metrics import CONSUMER_LAG
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +158,14 @@ class GroupOffsets:
                 raise
             self._admin, self._probe = admin, probe
         try:
-            return await group_offsets(self._admin, self._probe, list(groups), groups)
+            found = await partition_offsets(self._admin, self._probe, list(groups), groups)
         except BaseException:
             await self.close()  # connect afresh next time
             raise
+        for group, parts in found.items():
+            for tp, (_, lag) in parts.items():
+                CONSUMER_LAG.labels(group, tp.topic, str(tp.partition)).set(lag)
+        return summed(found)
 
     async def close(self) -> None:
         admin, probe, self._admin, self._probe = self._admin, self._probe, None, None
@@ -176,20 +181,38 @@ async def group_offsets(
     """{group: (committed offsets summed, lag)} over every topic each group committed on,
     and the `topics` given for it. Partitions a group never committed count from 0 (groups
     start from the earliest offset)."""
+    return summed(await partition_offsets(admin, probe, groups, topics))
+
+
+def summed(
+    found: Mapping[str, Mapping[TopicPartition, tuple[int, int]]],
+) -> dict[str, tuple[int, int]]:
+    """Per group, its partitions' committed offsets and lags added up."""
+    return {
+        group: (sum(c for c, _ in parts.values()), sum(lag for _, lag in parts.values()))
+        for group, parts in found.items()
+    }
+
+
+async def partition_offsets(
+    admin: AIOKafkaAdminClient,
+    probe: AIOKafkaConsumer,
+    groups: Iterable[str],
+    topics: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, dict[TopicPartition, tuple[int, int]]]:
+    """{group: {partition: (committed offset, lag)}}, as `group_offsets` reads them."""
     topics = topics or {}
     committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
     reads = {g: {tp.topic for tp in o} | set(topics.get(g, ())) for g, o in committed.items()}
     # One metadata and one end-offset request for every topic any group reads.
     parts = await topic_partitions(probe, sorted(set().union(*reads.values())))
     ends = await probe.end_offsets(parts) if parts else {}
-    result: dict[str, tuple[int, int]] = {}
+    result: dict[str, dict[TopicPartition, tuple[int, int]]] = {}
     for group, offsets in committed.items():
-        read = reads[group]
         at = {tp: max(offsets[tp].offset if tp in offsets else 0, 0) for tp in parts}
-        result[group] = (
-            sum(at[tp] for tp in parts if tp.topic in read),
-            sum(ends[tp] - at[tp] for tp in parts if tp.topic in read),
-        )
+        result[group] = {
+            tp: (at[tp], ends[tp] - at[tp]) for tp in parts if tp.topic in reads[group]
+        }
     return result
 
 

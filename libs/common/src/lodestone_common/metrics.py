@@ -15,6 +15,21 @@ BATCH_SECONDS = Histogram(
     ["group"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+# Per hop: from a message's publication (its Kafka timestamp) to its effects being durable in
+# the consuming group. Summed over the hops, an event's path through the services.
+HOP_SECONDS = Histogram(
+    "lodestone_consumer_hop_seconds",
+    "From a message's publication to its effects being durable in this consumer group",
+    ["group", "topic"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+# What an autoscaler and alerts act on. Every replica of a service reports its group's
+# lag (the same numbers): aggregate with max, not sum.
+CONSUMER_LAG = Gauge(
+    "lodestone_consumer_lag",
+    "Messages of a partition a consumer group has yet to commit, at the last look",
+    ["group", "topic", "partition"],
+)
 RETRIES = Counter(
     "lodestone_consumer_retries_total",
     "Handler retries, by kind (transient infrastructure error or isolating a failing message)",
@@ -34,6 +49,11 @@ OUTBOX_PARKED = Counter(
 )
 OUTBOX_PENDING = Gauge(
     "lodestone_outbox_pending", "Outbox rows seen waiting at the last relay pass", ["service"]
+)
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "lodestone_outbox_oldest_seconds",
+    "Age of the oldest outbox row waiting at the relay's last pass (0 when none wait)",
+    ["service"],
 )
 HTTP_REQUESTS = Counter(
     "lodestone_http_requests_total", "HTTP requests", ["method", "route", "status"]

@@ -29,7 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from .envelope import Envelope, utcnow
 from .kafka import Outgoing, is_transient_kafka, publish_all
-from .metrics import OUTBOX_PARKED, OUTBOX_PENDING
+from .metrics import OUTBOX_OLDEST_SECONDS, OUTBOX_PARKED, OUTBOX_PENDING
 
 PARKED = "outbox_parked"
 # Rows over this size are parked before any send: the producer refuses records over its
@@ -118,6 +118,7 @@ class Outbox:
         """Publish up to one batch of pending rows; the number relayed (parked ones included)."""
         rows = await self.rows_collection.find({}).sort("_id", 1).to_list(self.batch_size)
         OUTBOX_PENDING.labels(self.service).set(len(rows))
+        OUTBOX_OLDEST_SECONDS.labels(self.service).set(_age(rows[0]) if rows else 0.0)
         if not rows:
             return 0
         sendable = []
@@ -218,3 +219,9 @@ class Outbox:
 
 def _outgoing(row: dict[str, Any]) -> Outgoing:
     return Outgoing(row["topic"], row.get("key"), row["value"])
+
+
+def _age(row: dict[str, Any]) -> float:
+    """Seconds since a row was written (its ObjectId's time, to the second)."""
+    made = row["_id"].generation_time if isinstance(row["_id"], ObjectId) else utcnow()
+    return max((utcnow() - made).total_seconds(), 0.0)

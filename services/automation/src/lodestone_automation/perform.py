@@ -32,6 +32,7 @@ from .domain.workflows import (
 from .effects import ContactsClient, Mailer, Refused, post_webhook
 from .emails import Composer
 from .links import LinkSigner
+from .metrics import ACTIONS
 from .service import Automation
 from .settings import AutomationSettings
 
@@ -87,7 +88,7 @@ class Performer:
         }
         if isinstance(step, TaskStep):  # all in the database: one transaction, no "started"
             task = self._task(step, enrollment, contact)
-            return await self.automation.guarded(
+            done = await self.automation.guarded(
                 self.automation.task_action(
                     key,
                     detail,
@@ -95,6 +96,8 @@ class Performer:
                     _announce(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
                 )
             )
+            ACTIONS.labels(step.type, "succeeded").inc()
+            return done
         earlier = await self.automation.guarded(self.automation.stores.actions.begin(key, detail))
         if earlier is not None:
             return f"already {earlier}"
@@ -107,6 +110,7 @@ class Performer:
                     key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
                 )
             )
+            ACTIONS.labels(step.type, "failed").inc()
             return "failed"
         outcome = "skipped" if status == "skipped" else "succeeded"
         await self.automation.guarded(
@@ -114,6 +118,7 @@ class Performer:
                 key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
             )
         )
+        ACTIONS.labels(step.type, outcome).inc()
         # A skip says why in the enrollment's history too (the API and the console show it).
         return f"skipped: {info['reason']}" if status == "skipped" else status
 
@@ -158,6 +163,7 @@ class Performer:
                     key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
                 )
             )
+            ACTIONS.labels(step.type, "refused").inc()
             return "refused by policy", None
         if 200 <= status < 300:
             info = {"attempts": attempt, "http_status": status}
@@ -169,6 +175,7 @@ class Performer:
                     _announce(enrollment, step.id, step.type, "succeeded", info),
                 )
             )
+            ACTIONS.labels(step.type, "succeeded").inc()
             return "delivered", None
         if attempt >= step.max_attempts:
             info = {"attempts": attempt, "http_status": status}
@@ -177,12 +184,14 @@ class Performer:
                     key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
                 )
             )
+            ACTIONS.labels(step.type, "failed").inc()
             return "failed", None
         await self.automation.guarded(
             self.automation.finish_action(
                 key, "retrying", {"attempts": attempt, "http_status": status}
             )
         )
+        ACTIONS.labels(step.type, "retrying").inc()
         return f"retrying after HTTP {status or 'unreachable'}", backoff_seconds(attempt)
 
     @staticmethod
