@@ -29,11 +29,11 @@ mailpit: sync ## build the Mailpit mail catcher once, from the Go module proxy (
 	@$(RUN) python deploy/local/stack.py build-mailpit \
 		|| echo "Mailpit did not build: the project's Python mail catcher stands in"
 
-up: sync vendor console mailpit ## start Kafka, MongoDB, the four services and the console (http://127.0.0.1:8000)
+up: sync vendor console mailpit ## start Kafka, MongoDB, the four services and the console (http://127.0.0.1:8000); OBSERVE=1 adds Prometheus
 	@if [ "$(DEMO)" = "1" ] && command -v cargo >/dev/null 2>&1; then \
 		$(RUN) python deploy/local/stack.py build-secantus-rs \
 		|| echo "secantusd-rs did not build: the demo runs on the Python daemon, slowly"; fi
-	@$(RUN) python deploy/local/stack.py up
+	@OBSERVE=$(OBSERVE) $(RUN) python deploy/local/stack.py up
 	@if [ "$(DEMO)" = "1" ]; then $(RUN) python deploy/local/seed.py; \
 		echo "dashboard: http://127.0.0.1:8004/#key=$${LODESTONE_API_KEY:-lodestone-dev-key}"; \
 		echo "console:   http://127.0.0.1:8000/"; fi

@@ -36,6 +36,7 @@ from lodestone_common.dbusers import ensure_users, with_login
 from lodestone_common.topics import ACCESS
 
 ROOT = Path(__file__).resolve().parents[2]
+OBSERVABILITY = ROOT / "deploy" / "observability"
 KAFKA_POM_DIR = ROOT / "deploy" / "local" / "kafka"
 KAFKA_LIBS = KAFKA_POM_DIR / "target" / "libs"
 VENV_BIN = Path(sys.executable).parent
@@ -86,6 +87,7 @@ class Stack:
     mongo_port: int = 27017
     smtp_port: int = 1025
     mail_http_port: int = 8025
+    prometheus_port: int = 9090
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     console_port: int = CONSOLE_PORT
     api_key: str = field(default_factory=lambda: os.environ.get("LODESTONE_API_KEY", DEV_API_KEY))
@@ -506,6 +508,41 @@ class Stack:
             ]
         self.spawn("mail", argv)
 
+    def prometheus_config(self) -> dict[str, Any]:
+        """Prometheus scraping this stack's five processes, with Lodestone's alert rules."""
+        return {
+            "global": {"scrape_interval": "5s", "evaluation_interval": "15s"},
+            "rule_files": [str(OBSERVABILITY / "prometheus" / "alerts.yml")],
+            "scrape_configs": [
+                {
+                    "job_name": f"lodestone-{service}",
+                    "static_configs": [{"targets": [f"127.0.0.1:{port}"]}],
+                }
+                for service, port in self.ports().items()
+            ],
+        }
+
+    def start_prometheus(self) -> None:
+        """A real Prometheus (Debian's package) scraping the stack (`make up OBSERVE=1`)."""
+        binary = shutil.which("prometheus")
+        if binary is None:
+            raise SystemExit("OBSERVE=1 needs Prometheus: apt-get install prometheus")
+        config = self.home / "prometheus.yml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(json.dumps(self.prometheus_config(), indent=2))  # JSON is YAML
+        argv = [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={self.home / 'prometheus'}",
+            f"--web.listen-address=127.0.0.1:{self.prometheus_port}",
+            "--storage.tsdb.retention.time=7d",
+        ]
+        self.spawn("prometheus", argv)
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.prometheus_port}"
+
     def mailbox(self) -> Mailbox:
         return Mailbox.at(self.mail_url)
 
@@ -592,6 +629,7 @@ class Stack:
 
     def down(self) -> None:
         self.stop("supervisor")  # first: it would restart what is being stopped
+        self.stop("prometheus")
         self.stop("console")
         for service in self.service_ports:
             for index in self.replicas(service):
@@ -602,7 +640,7 @@ class Stack:
         self.stop("mail")
 
     def status(self) -> dict[str, int | None]:
-        names = [*self.ports(), "kafka", "mongo", "mail", "supervisor"]
+        names = [*self.ports(), "kafka", "mongo", "mail", "supervisor", "prometheus"]
         return {name: self.running(name) for name in names}
 
     def health(self, service: str, replica: int = 0) -> dict[str, Any] | None:
@@ -874,6 +912,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  mail       {stack.mail_url}{api}  (SMTP 127.0.0.1:{stack.smtp_port})")
         for service, port in stack.service_ports.items():
             log(f"  {service:10} http://127.0.0.1:{port}/docs   /asyncapi.json")
+        if os.environ.get("OBSERVE") == "1":
+            stack.start_prometheus()
+            wait_port(stack.prometheus_port, args.timeout, "Prometheus", stack)
+            log(f"  prometheus {stack.prometheus_url}/alerts  (Lodestone's alert rules)")
         if os.environ.get("LODESTONE_SUPERVISE", "1") != "0":
             stack.start_supervisor()
             log("  a supervisor restarts a stalled service (`make status` shows progress)")
