@@ -196,8 +196,70 @@ def _containers() -> tuple[str, str, list[object]]:
     )
 
 
+class Collector:
+    """An OTLP/HTTP trace receiver: the spans the test stack's services export, kept in
+    memory (trace id -> spans). Services sample only traces a caller asks for (a sampled
+    `traceparent`), so it holds just what the tracing test sends."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, list[dict[str, Any]]] = {}
+        self.lock = threading.Lock()
+        collector = self
+
+        class Receive(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+                    ExportTraceServiceRequest,
+                    ExportTraceServiceResponse,
+                )
+
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                collector.keep(request)
+                answer = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Receive)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
+
+    def keep(self, request: Any) -> None:
+        for resource in request.resource_spans:
+            attrs = {a.key: a.value.string_value for a in resource.resource.attributes}
+            for scope in resource.scope_spans:
+                for span in scope.spans:
+                    found = {
+                        "service": attrs.get("service.name"),
+                        "name": span.name,
+                        "span_id": span.span_id.hex(),
+                        "parent_span_id": span.parent_span_id.hex(),
+                        "kind": span.kind,
+                    }
+                    with self.lock:
+                        self.spans.setdefault(span.trace_id.hex(), []).append(found)
+
+    def trace(self, trace_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.spans.get(trace_id, []))
+
+
 @pytest.fixture(scope="session")
-def infra() -> Iterator[Stack]:
+def collector() -> Iterator[Collector]:
+    found = Collector()
+    yield found
+    found.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def infra(collector: Collector) -> Iterator[Stack]:
     kafka_env = os.environ.get("LODESTONE_TEST_KAFKA")
     mongo_env = os.environ.get("LODESTONE_TEST_MONGO_URL")
     stack = Stack(
@@ -216,6 +278,14 @@ def infra() -> Iterator[Stack]:
     lenient = {"LODESTONE_FAILED_AUTH_LIMIT": "1000000/minute"}
     stack.service_settings = {service: dict(lenient) for service in [*TEST_PORTS, "console"]}
     stack.service_settings["contacts"].update(WEBHOOK_SECRETS)
+    # Traces go to the tests' collector; only those a caller asks for (a sampled
+    # traceparent) are kept, exported within a fifth of a second.
+    for settings in stack.service_settings.values():
+        settings.update(
+            LODESTONE_OTLP_ENDPOINT=collector.endpoint,
+            LODESTONE_TRACE_SAMPLE_RATIO="0",
+            OTEL_BSP_SCHEDULE_DELAY="200",
+        )
     # The tests' webhook receivers listen on loopback, which webhooks may not call else.
     stack.service_settings["automation"]["LODESTONE_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     # Every email the test stack sends is DKIM-signed, as production's are (dkim_record).

@@ -453,7 +453,8 @@ def network_policies() -> list[dict[str, Any]]:
             "lodestone-infrastructure",
             every,
             egress=[
-                # DNS, Kafka (plain and TLS listeners), MongoDB: wherever they run.
+                # DNS, Kafka (plain and TLS listeners), MongoDB, an OTLP/HTTP trace
+                # collector: wherever they run.
                 {
                     "ports": [
                         {"protocol": "UDP", "port": 53},
@@ -461,6 +462,7 @@ def network_policies() -> list[dict[str, Any]]:
                         {"protocol": "TCP", "port": 9092},
                         {"protocol": "TCP", "port": 9093},
                         {"protocol": "TCP", "port": 27017},
+                        {"protocol": "TCP", "port": 4318},
                     ]
                 }
             ],

@@ -100,10 +100,12 @@ class _Relay:
         self.rows_collection = db["outbox"]
         self.woken = 0
 
-    async def add(self, items: list[tuple[str, Any]], session: Any = None) -> None:
+    async def add(
+        self, items: list[tuple[str, Any]], session: Any = None, traces: Any = None
+    ) -> None:
         from lodestone_common.outbox import Outbox
 
-        await self.rows_collection.bulk_write(Outbox.rows(items), session=session)
+        await self.rows_collection.bulk_write(Outbox.rows(items, traces), session=session)
 
     def wake(self) -> None:
         self.woken += 1

@@ -28,6 +28,7 @@ from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssigno
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from . import tracing
 from .envelope import Envelope
 from .events import EventPayload, parse_payload
 from .kafka import DeadLetterSink, is_transient_kafka
@@ -145,7 +146,10 @@ class BatchRunner(Generic[T]):
                 continue
             seen.add(key)
             good.append(Received(value, record))
-        await self._apply(good)
+        with tracing.consuming(
+            self.group, [(r.record, self.key_of(r.value), _contact_of(r.value)) for r in good]
+        ):
+            await self._apply(good)
         if poison:
             await self._dead_letter(poison)
         self.progress.beat(self.group)  # durable; the offsets are committed next
@@ -216,6 +220,11 @@ class BatchRunner(Generic[T]):
             for record, _, _ in failures:
                 CONSUMED.labels(self.group, record.topic, "dead_lettered").inc()
             return
+
+
+def _contact_of(value: object) -> str | None:
+    envelope = getattr(value, "envelope", None)
+    return getattr(envelope, "contact_id", None)
 
 
 def observe_hops(group: str, records: Sequence[ConsumerRecord], now: float) -> None:

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import tracing
 from .auth import KeyRing, document_security
 from .kafka import make_broker
 from .liveness import Progress, watch
@@ -69,6 +70,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: ServiceSettings) -> Runtime:
+        tracing.configure(settings)  # before the database client: its statements are traced
         return cls(
             settings=settings,
             broker=make_broker(settings),
@@ -393,6 +395,7 @@ def build_app(
         lifespan=lifespan,
         static_url="/docs-assets",
     )
+    tracing.instrument(app)
     app.state.runtime = runtime
     app.state.keyring = runtime.keyring
     app.state.failed_auth = FailedAuthLimit(settings.failed_auth_limit)

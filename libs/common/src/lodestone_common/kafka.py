@@ -25,6 +25,7 @@ from aiokafka.errors import (
 )
 from faststream.kafka import KafkaBroker
 
+from . import tracing
 from .envelope import Envelope, utcnow
 from .metrics import PRODUCER_REBUILDS, PUBLISHED
 from .settings import ServiceSettings
@@ -137,7 +138,10 @@ async def rebuild_producer(broker: KafkaBroker, seen: int | None = None, why: st
 
 async def _publish_once(broker: KafkaBroker, messages: Sequence[Outgoing]) -> None:
     pending = [
-        await broker.publish(m.value, m.topic, key=m.key, headers=m.headers or {}, no_confirm=True)
+        # A message without headers continues the current trace (an ingest request's).
+        await broker.publish(
+            m.value, m.topic, key=m.key, headers=m.headers or tracing.carrier(), no_confirm=True
+        )
         for m in messages
     ]
     await asyncio.gather(*pending)

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from . import tracing
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -25,6 +27,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        entry.update(tracing.ids())  # inside a span: its trace, to find the whole path
         # Anything passed through `extra=` becomes a field of its own.
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):

@@ -27,6 +27,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from . import tracing
 from .envelope import Envelope, utcnow
 from .kafka import Outgoing, is_transient_kafka, publish_all
 from .metrics import OUTBOX_OLDEST_SECONDS, OUTBOX_PARKED, OUTBOX_PENDING
@@ -65,26 +66,33 @@ class Outbox:
         self._stopped = asyncio.Event()
 
     @staticmethod
-    def rows(items: list[tuple[str, Envelope]]) -> list[InsertOne[Any]]:
+    def rows(
+        items: list[tuple[str, Envelope]], traces: list[dict[str, str]] | None = None
+    ) -> list[InsertOne[Any]]:
+        """Rows for `items`; `traces`, when given, the trace context each continues."""
         now = utcnow()
-        return [
-            InsertOne(
-                {
-                    "_id": ObjectId(),
-                    "topic": topic,
-                    "key": env.key(),
-                    "value": env.to_bytes(),
-                    "event_id": str(env.event_id),
-                    "created_at": now,
-                }
-            )
-            for topic, env in items
-        ]
+        out = []
+        for index, (topic, env) in enumerate(items):
+            row = {
+                "_id": ObjectId(),
+                "topic": topic,
+                "key": env.key(),
+                "value": env.to_bytes(),
+                "event_id": str(env.event_id),
+                "created_at": now,
+            }
+            if traces and traces[index]:
+                row["trace"] = traces[index]
+            out.append(InsertOne(row))
+        return out
 
     async def add(
-        self, items: list[tuple[str, Envelope]], session: AsyncClientSession | None = None
+        self,
+        items: list[tuple[str, Envelope]],
+        session: AsyncClientSession | None = None,
+        traces: list[dict[str, str]] | None = None,
     ) -> None:
-        rows = self.rows(items)
+        rows = self.rows(items, traces)
         if rows:
             await self.rows_collection.bulk_write(rows, ordered=True, session=session)
 
@@ -218,7 +226,8 @@ class Outbox:
 
 
 def _outgoing(row: dict[str, Any]) -> Outgoing:
-    return Outgoing(row["topic"], row.get("key"), row["value"])
+    headers = tracing.published(row["topic"], row.get("trace") or {}, row.get("created_at"))
+    return Outgoing(row["topic"], row.get("key"), row["value"], headers or None)
 
 
 def _age(row: dict[str, Any]) -> float:

@@ -39,6 +39,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from . import tracing
 from .admin import adopt_offsets
 from .consumer import EnvelopeEvent, Rejections, envelope_parser, subscribe_batch
 from .envelope import Envelope
@@ -58,6 +59,7 @@ class UnitOfWork:
     def __init__(self, session: AsyncClientSession | None = None) -> None:
         self.session = session
         self.emitted: list[tuple[str, Envelope]] = []
+        self.traces: list[dict[str, str]] = []  # each emitted event's trace context
         self.committed: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:
@@ -68,6 +70,7 @@ class UnitOfWork:
     def emit(self, topic: str, envelope: Envelope) -> None:
         """Publish `envelope` on `topic` if, and only if, the batch commits."""
         self.emitted.append((topic, envelope))
+        self.traces.append(tracing.carrier_for(envelope))
 
 
 Handler = Callable[[list[EnvelopeEvent], UnitOfWork], Awaitable[Rejections]]
@@ -119,7 +122,7 @@ class Transactions:
             result = await work(uow)
             if uow.emitted:
                 assert self.outbox is not None, "events emitted where there is no outbox"
-                await self.outbox.add(uow.emitted, session=session)
+                await self.outbox.add(uow.emitted, session=session, traces=uow.traces)
             return result
 
         result = await in_transaction(self.client, attempt)

@@ -88,6 +88,11 @@ class ServiceSettings(KafkaSettings):
     # A consumer group or timer loop with work waiting and no progress for this long is
     # stalled: /healthz (liveness) fails, so a supervisor restarts the process (liveness.py).
     stall_seconds: float = Field(default=60.0, gt=0)
+    # Traces (tracing.py): exported over OTLP/HTTP to this endpoint (e.g.
+    # http://collector:4318/v1/traces); none, no tracing. The share of new traces kept (a
+    # caller's sampled traceparent is always followed).
+    otlp_endpoint: str | None = None
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1)
     # Unique per process: replicas on one host must not share an outbox lease.
     instance_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
