@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from . import automation, campaigns, ingestion, limits, pipeline, reporting, scale, scoring, search
+from . import (
+    automation,
+    campaigns,
+    ingestion,
+    limits,
+    pipeline,
+    reporting,
+    scale,
+    scoring,
+    search,
+    workers,
+)
 from .harness import summary
 
 BENCHMARKS = {
@@ -16,6 +27,7 @@ BENCHMARKS = {
     "reporting": reporting.main,
     "scoring": scoring.main,
     "search": search.main,
+    "workers": workers.main,  # each service scaled on its own: the bottleneck at 1, 2, 3 workers
     "scale": scale.main,  # last and longest: memory and reports at 1M contacts, 10M interactions
 }
 
