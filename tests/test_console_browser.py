@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -299,14 +300,48 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
                 money = " · ".join(f"{c} {round(v):,}" for c, v in api["revenue"].items())
                 keys = ("leads_owned", "calls", "meetings", "tasks_done", "tasks_overdue")
                 expected = [f"Ana {tag}", *(str(api[k]) for k in (*keys, "conversions")), money]
-                shown = await row.get_by_role("cell").all_inner_texts()
+                shown = (await row.get_by_role("cell").all_inner_texts())[:-1]  # not goals
                 return (
                     shown if shown == expected and api["revenue"].keys() >= {"EUR", "INR"} else None
                 )
 
             shown = await eventually(row_matches_the_api, timeout=WAIT_MS / 1000)
-        assert shown[1] == "1" and shown[-1] == "EUR 1,200 · INR 50,000", shown
-        await page.screenshot(path=str(SHOTS / "manager-reports.png"), full_page=True)
+            assert shown[1] == "1" and shown[-1] == "EUR 1,200 · INR 50,000", shown
+            await expect(row.get_by_role("cell").last).to_have_text("No goals")
+            await page.screenshot(path=str(SHOTS / "manager-reports.png"), full_page=True)
+
+            # The manager picks this month, sets Ana's goals for it and sees how far she is,
+            # as the reporting API counts it for the month.
+            now = datetime.now(UTC)
+            month = now.strftime("%Y-%m")
+            first = now.replace(day=1).date()
+            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            await page.get_by_role("combobox", name="Period").click()
+            await page.get_by_role("option", name=f"This month ({now:%B %Y})").click()
+            await row.get_by_role("button", name=f"Set goals of Ana {tag}").click()
+            dialog = page.get_by_role("dialog")
+            await dialog.get_by_label("Revenue").fill("5000")
+            await dialog.get_by_label("Calls").fill("4")
+            await dialog.get_by_role("button", name="Save goals").click()
+            await expect(page.get_by_text("Goals saved")).to_be_visible(timeout=WAIT_MS)
+            month_range = {"start": first.isoformat(), "end": last.isoformat()}
+            board = (await reporting.get("/v1/reports/leaderboard", params=month_range)).json()
+            api = next(r for r in board["reps"] if r["owner"] == rep_id)
+            assert api["goals"]["revenue"]["attainment"] == 1200 / 5000
+            goals = row.get_by_test_id("goal")
+            await expect(goals).to_have_text(
+                ["Revenue: EUR 1,200 of EUR 5,000 (24%)", "Calls: 1 of 4 (25%)"], timeout=WAIT_MS
+            )
+            goal = (await reporting.get("/v1/goals", params={"month": month})).json()
+            assert {g["owner"]: g["targets"] for g in goal}[rep_id] == {"revenue": 5000, "calls": 4}
+            await expect(page.get_by_text("Goals saved")).to_be_hidden(timeout=WAIT_MS)
+            await page.screenshot(path=str(SHOTS / "manager-goals.png"), full_page=True)
+            # Last month Ana sold nothing and had no goals.
+            last_month = (first - timedelta(days=1)).strftime("%B %Y")
+            await page.get_by_role("combobox", name="Period").click()
+            await page.get_by_role("option", name=last_month, exact=True).click()
+            await expect(row.get_by_role("cell").nth(7)).to_have_text("—", timeout=WAIT_MS)
+            await expect(row.get_by_role("cell").last).to_contain_text("No goals")
 
         # The manager sends Ana on holiday: workflows skip her until she is back.
         await page.get_by_role("link", name="Reps").click()

@@ -18,7 +18,8 @@ const queries = new QueryClient({
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <MantineProvider theme={theme}>
-      <Notifications position="bottom-right" />
+      {/* A few at a time: quick work must not bury the page under toasts. */}
+      <Notifications position="bottom-right" limit={3} />
       <QueryClientProvider client={queries}>
         <AuthProvider>
           <BrowserRouter>

@@ -1,11 +1,14 @@
-import { Anchor, Badge, Card, Group, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
+import { Anchor, Badge, Button, Card, Group, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { svc } from "../api";
+import { useAuth } from "../auth";
 import { money, stageLabel } from "../format";
 import { repName, useReps, useSegments } from "../hooks";
+import { GoalDialog, type GoalProgress } from "../reports/GoalDialog";
+import { LAST_30_DAYS, periods } from "../reports/period";
 
 interface Stage {
   stage: string;
@@ -29,6 +32,38 @@ interface RepRow {
   conversions: number;
   revenue: Record<string, number>; // per currency
   response_median_hours: number | null;
+  goals: Record<string, GoalProgress>;
+}
+
+const GOAL_LABELS: Record<string, string> = {
+  revenue: "Revenue",
+  conversions: "Customers won",
+  calls: "Calls",
+  meetings: "Meetings",
+  tasks_done: "Tasks done",
+};
+
+function Goals({ goals }: { goals: Record<string, GoalProgress> }) {
+  const order = Object.keys(GOAL_LABELS);
+  const entries = Object.entries(goals ?? {}).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+  if (!entries.length) return <Text size="sm" c="dimmed">No goals</Text>;
+  return (
+    <Stack gap={4} miw={170}>
+      {entries.map(([name, g]) => {
+        const done = g.attainment == null ? null : Math.round(g.attainment * 100);
+        const amount = (v: number | null) => (g.currency ? `${g.currency} ${Math.round(v ?? 0).toLocaleString("en-US")}` : Math.round(v ?? 0).toLocaleString("en-US"));
+        return (
+          <div key={name} data-testid="goal">
+            <Text size="xs">
+              {GOAL_LABELS[name] ?? name}: {amount(g.actual)} of {amount(g.target)}
+              {done != null ? ` (${done}%)` : ""}
+            </Text>
+            <Progress size="sm" value={Math.min(done ?? 0, 100)} color={(done ?? 0) >= 100 ? "teal" : "indigo"} />
+          </div>
+        );
+      })}
+    </Stack>
+  );
 }
 
 const METRICS: { key: keyof RepRow; label: string }[] = [
@@ -48,14 +83,28 @@ export function ReportsPage() {
   const [owner, setOwner] = useState<string | null>(null);
   const [source, setSource] = useState("");
   const [segment, setSegment] = useState("");
+  const { can } = useAuth();
+  const choices = periods();
+  const [periodValue, setPeriod] = useState(LAST_30_DAYS.value);
+  const period = choices.find((p) => p.value === periodValue) ?? LAST_30_DAYS;
+  const range = { start: period.start, end: period.end };
   const [filters] = useDebouncedValue({ owner: owner ?? undefined, source: source || undefined, segment: segment || undefined }, 300);
-  const funnel = useQuery({ queryKey: ["report", "funnel", filters], queryFn: () => svc.get<Funnel>("reporting", "/reports/funnel", filters), refetchInterval: 10_000 });
-  const board = useQuery({
-    queryKey: ["report", "leaderboard", filters.owner],
-    queryFn: () => svc.get<{ reps: RepRow[] }>("reporting", "/reports/leaderboard", { owner: filters.owner }),
+  const funnel = useQuery({
+    queryKey: ["report", "funnel", filters, range],
+    queryFn: () => svc.get<Funnel>("reporting", "/reports/funnel", { ...filters, ...range }),
     refetchInterval: 10_000,
   });
-  const team = board.data?.reps ?? [];
+  const board = useQuery({
+    queryKey: ["report", "leaderboard", filters.owner, range],
+    queryFn: () => svc.get<{ reps: RepRow[] }>("reporting", "/reports/leaderboard", { owner: filters.owner, ...range }),
+    refetchInterval: 10_000,
+  });
+  const [goalsOf, setGoalsOf] = useState<RepRow | null>(null);
+  const rows = board.data?.reps ?? [];
+  // Owners who are no rep (a removed user's id, an import's owner) show, dimmed, but do not
+  // drag the team's average.
+  const isRep = (owner: string) => (reps ?? []).some((r) => r.id === owner);
+  const team = rows.filter((r) => isRep(r.owner));
   const average = (k: keyof RepRow) => (team.length ? team.reduce((s, r) => s + Number(r[k] ?? 0), 0) / team.length : 0);
   const top = Math.max(1, ...(funnel.data?.stages ?? []).map((s) => s.reached));
   const contactsOf = (stage: string) => {
@@ -89,8 +138,16 @@ export function ReportsPage() {
             data={(segments ?? []).map((s) => ({ value: s.id, label: `${s.name} (${s.members})` }))}
             nothingFoundMessage="No segment by that name"
           />
+          <Select
+            label="Period"
+            data={choices.map((p) => ({ value: p.value, label: p.label }))}
+            value={periodValue}
+            onChange={(v) => setPeriod(v ?? LAST_30_DAYS.value)}
+            allowDeselect={false}
+            w={230}
+          />
           <Text size="sm" c="dimmed">
-            Last 30 days · refreshes by itself
+            Refreshes by itself
           </Text>
         </Group>
       </Card>
@@ -121,10 +178,10 @@ export function ReportsPage() {
         <Card withBorder>
           <Title order={4}>Leaderboard</Title>
           <Text size="sm" c="dimmed" mb="sm">
-            Each rep beside the team average; revenue in each currency it was paid in.
+            {period.label}: each rep beside the team average; revenue in each currency it was paid in. Click a rep for their leads.
           </Text>
           {board.error && <Text c="red">{board.error.message}</Text>}
-          <Table.ScrollContainer minWidth={600}>
+          <Table.ScrollContainer minWidth={1000}>
             <Table aria-label="Leaderboard" striped>
               <Table.Thead>
                 <Table.Tr>
@@ -133,12 +190,24 @@ export function ReportsPage() {
                     <Table.Th key={m.key}>{m.label}</Table.Th>
                   ))}
                   <Table.Th>Revenue</Table.Th>
+                  <Table.Th>Goals{period.month ? "" : " (months in the period)"}</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {team.map((r) => (
-                  <Table.Tr key={r.owner} data-testid="leaderboard-row">
-                    <Table.Td>{repName(reps, r.owner)}</Table.Td>
+                {rows.map((r) => (
+                  <Table.Tr key={r.owner} data-testid="leaderboard-row" opacity={isRep(r.owner) ? 1 : 0.6}>
+                    <Table.Td>
+                      <Anchor component={Link} to={`/contacts?owner_id=${encodeURIComponent(r.owner)}`}>
+                        {repName(reps, r.owner)}
+                      </Anchor>
+                      {!isRep(r.owner) && (
+                        <Tooltip label="Owns records but is no rep: left out of the team average">
+                          <Badge ml={6} size="xs" color="gray" variant="light">
+                            not a rep
+                          </Badge>
+                        </Tooltip>
+                      )}
+                    </Table.Td>
                     {METRICS.map((m) => {
                       const v = Number(r[m.key] ?? 0);
                       const avg = average(m.key);
@@ -154,6 +223,16 @@ export function ReportsPage() {
                       );
                     })}
                     <Table.Td style={{ whiteSpace: "nowrap" }}>{money(r.revenue)}</Table.Td>
+                    <Table.Td>
+                      <Stack gap={4} align="flex-start">
+                        <Goals goals={r.goals} />
+                        {can("reports:write") && period.month && isRep(r.owner) && (
+                          <Button size="compact-xs" variant="light" onClick={() => setGoalsOf(r)} aria-label={`Set goals of ${repName(reps, r.owner)}`}>
+                            Set goals
+                          </Button>
+                        )}
+                      </Stack>
+                    </Table.Td>
                   </Table.Tr>
                 ))}
                 {team.length > 0 && (
@@ -163,6 +242,7 @@ export function ReportsPage() {
                       <Table.Td key={m.key}>{Math.round(average(m.key) * 10) / 10}</Table.Td>
                     ))}
                     <Table.Td />
+                    <Table.Td />
                   </Table.Tr>
                 )}
               </Table.Tbody>
@@ -170,6 +250,16 @@ export function ReportsPage() {
           </Table.ScrollContainer>
         </Card>
       </SimpleGrid>
+      {goalsOf && period.month && (
+        <GoalDialog
+          rep={goalsOf.owner}
+          name={repName(reps, goalsOf.owner)}
+          month={period.month}
+          label={period.label}
+          current={goalsOf.goals ?? {}}
+          onClose={() => setGoalsOf(null)}
+        />
+      )}
     </Stack>
   );
 }
