@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -240,3 +241,72 @@ async def test_dates_in_the_files_format_and_repeated_rows_are_reported(services
             headers={"content-type": "text/csv"},
         )
         assert bad.status_code == 422
+
+
+async def test_columns_go_where_the_mapping_says_and_progress_is_in_bytes(
+    services, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    tag = f"map{uuid4().hex[:6]}"
+    path = tmp_path / "export.csv"
+    header = ["E-Mail Address", "Firma", "Notes", "Lead Score"]
+    path.write_text(
+        ",".join(header)
+        + "\n"
+        + "".join(f"m{i}.{tag}@example.com,Globex {tag},call back,{i}\n" for i in range(2500))
+    )
+    async with services.client("contacts") as http:
+        # What the service would do with each column unless told otherwise.
+        guessed = await http.get("/v1/contacts/imports/columns", params={"header": header})
+        assert guessed.status_code == 200, guessed.text
+        assert [c["field"] for c in guessed.json()["columns"]] == [
+            "email",
+            "custom.firma",
+            "custom.notes",
+            "custom.lead_score",
+        ]
+        assert "company" in guessed.json()["fields"]
+        # Firma is the company; the notes stay behind.
+        mapping = {"Firma": "company", "Notes": "skip"}
+        started = await http.post(
+            "/v1/contacts/imports",
+            params={"columns": json.dumps(mapping)},
+            content=path.read_bytes(),
+            headers={"content-type": "text/csv"},
+        )
+        assert started.status_code == 202, started.text
+        job = started.json()
+        positions = []
+        while job["status"] == "running":
+            await asyncio.sleep(0.1)
+            job = (await http.get(f"/v1/contacts/imports/{job['id']}")).json()
+            positions.append(job["bytes_read"])
+        assert job["status"] == "done" and job["created"] == 2500, job
+        assert job["columns"] == mapping
+        # The bar moves with the bytes read, and ends at the file's size.
+        assert positions == sorted(positions) and job["bytes_read"] == job["bytes"]
+        found = (await http.get("/v1/contacts", params={"email": f"m7.{tag}@example.com"})).json()
+        person = found["items"][0]
+        assert person["company"] == f"Globex {tag}"
+        assert person.get("custom", {}) == {"lead_score": "7"}
+
+        # A mapping that names no column of the file, or no field, is refused before anything.
+        for bad, why in (
+            ({"Fax": "phone"}, "'Fax', which is no column of the file"),
+            ({"Firma": "compny"}, "'compny' is no field"),
+            ({"Firma": "company", "E-Mail Address": "company"}, "appears twice"),
+        ):
+            refused = await http.post(
+                "/v1/contacts/imports",
+                params={"columns": json.dumps(bad)},
+                content=path.read_bytes(),
+                headers={"content-type": "text/csv"},
+            )
+            assert refused.status_code == 422, refused.text
+            assert why in refused.json()["message"], refused.json()
+        not_json = await http.post(
+            "/v1/contacts/imports",
+            params={"columns": "{firma: company"},
+            content=path.read_bytes(),
+            headers={"content-type": "text/csv"},
+        )
+        assert not_json.status_code == 422

@@ -68,3 +68,29 @@ def test_an_upload_is_checked_as_text_all_the_way_through() -> None:
         cut = TextCheck()
         cut.feed("email\nzo\u00eb".encode()[:-1])
         cut.feed(b"", final=True)
+
+
+def test_a_mapping_puts_columns_where_it_says_and_guesses_the_rest() -> None:
+    from lodestone_contacts.domain.imports import SKIP, check_target, column_names, guess
+
+    header = ["E-Mail Address", "Firma", "Notes", "Mobile"]
+    assert column_names(header, {"Firma": "company", "Notes": SKIP}) == [
+        "email",
+        "company",
+        None,
+        "phone",
+    ]
+    draft, problems = parse_row(
+        column_names(header, {"Firma": "company", "Notes": SKIP}),
+        ["a@example.com", "Acme", "ring back", "+44 20 7946 0958"],
+    )
+    assert problems == [] and draft is not None
+    assert (draft.company, draft.custom) == ("Acme", None)  # the notes stayed behind
+    assert guess("Lead Score!") == "custom.lead_score"
+    assert check_target("custom.plan") is None and check_target(SKIP) is None
+    assert "is no field" in (check_target("compny") or "")
+    assert "is no field" in (check_target("custom.") or "")
+    with pytest.raises(ValueError, match="no column of the file"):
+        column_names(header, {"Fax": "phone"})
+    with pytest.raises(ValueError, match="appears twice"):
+        column_names(header, {"Firma": "email"})

@@ -54,10 +54,14 @@ class Job:
         checkpoint: Any,
         inc: dict[str, int] | None = None,
         push: dict[str, tuple[list[Any], int]] | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> None:
         """Record progress after a durable step: the new checkpoint, counters to add to,
-        lists to append to ({field: (items, keep at most)}), and a renewed lease."""
-        update: dict[str, Any] = {"$set": {"checkpoint": checkpoint, "heartbeat_at": utcnow()}}
+        lists to append to ({field: (items, keep at most)}), fields to set (how far into a
+        file, say), and a renewed lease."""
+        update: dict[str, Any] = {
+            "$set": {**(fields or {}), "checkpoint": checkpoint, "heartbeat_at": utcnow()}
+        }
         if inc:
             update["$inc"] = inc
         appended = {

@@ -12,6 +12,7 @@ import asyncio
 import codecs
 import csv
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,12 @@ class ImportJobs:
         self.jobs = Jobs(db["imports"], self._work, holder, prefix="imp")
 
     async def start(
-        self, path: Path, size: int, by: str, date_format: str = "YYYY-MM-DD"
+        self,
+        path: Path,
+        size: int,
+        by: str,
+        date_format: str = "YYYY-MM-DD",
+        columns: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         counters = {"rows_read": 0, "created": 0, "updated": 0, "failed": 0, "errors": []}
         return await self.jobs.start(
@@ -52,6 +58,8 @@ class ImportJobs:
                 "by": by,
                 "path": str(path),
                 "date_format": date_format,
+                "columns": columns or {},
+                "bytes_read": 0,
             }
         )
 
@@ -79,11 +87,18 @@ class ImportJobs:
         done = job.checkpoint or 0  # data rows a run before this one imported
         seen: dict[str, int] = {}  # each email's first line in the file (since the resume)
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            consumed = [0]  # bytes of the file read so far: the progress bar's measure
+
+            def lines() -> Iterator[str]:
+                for line in handle:
+                    consumed[0] += len(line.encode("utf-8"))
+                    yield line
+
+            reader = csv.reader(lines())
             header = next(reader, None)
             if header is None:
                 raise ValueError("the file is empty")
-            names = column_names(header)
+            names = column_names(header, job.doc.get("columns"))
             batch: list[ContactDraft] = []
             errors: list[dict[str, Any]] = []
             duplicates: list[dict[str, Any]] = []
@@ -102,22 +117,26 @@ class ImportJobs:
                     batch.append(draft)
                     duplicates += _repeats(draft, reader.line_num, seen)
                 if len(batch) >= BATCH_ROWS:
-                    await self._flush(job, batch, errors, rows_read, by, done, duplicates)
+                    await self._flush(
+                        job, batch, errors, (rows_read, consumed[0]), by, done, duplicates
+                    )
                     batch, errors, duplicates, done = [], [], [], rows_read
-            await self._flush(job, batch, errors, rows_read, by, done, duplicates)
+            await self._flush(job, batch, errors, (rows_read, consumed[0]), by, done, duplicates)
 
     async def _flush(
         self,
         job: Job,
         batch: list[ContactDraft],
         errors: list[dict[str, Any]],
-        rows_read: int,
+        read: tuple[int, int],
         by: str,
         before: int,
         duplicates: list[dict[str, Any]],
     ) -> None:
         """A batch written, then the progress that says so (a crash in between imports the
-        batch again on resume: its rows then update the contacts they created)."""
+        batch again on resume: its rows then update the contacts they created). `read`: the
+        rows and bytes of the file read so far."""
+        rows_read, bytes_read = read
         created, updated = await self._write(batch, by) if batch else (0, 0)
         counts = {
             "rows_read": rows_read - before,
@@ -129,7 +148,7 @@ class ImportJobs:
             "errors": (errors, MAX_REPORTED_ERRORS),
             "duplicates": (duplicates, MAX_REPORTED_ERRORS),
         }
-        await job.advance(rows_read, inc=counts, push=pushed)
+        await job.advance(rows_read, inc=counts, push=pushed, fields={"bytes_read": bytes_read})
 
     async def _write(self, drafts: list[ContactDraft], by: str) -> tuple[int, int]:
         """Create or update one batch of imported rows atomically: (created, updated).

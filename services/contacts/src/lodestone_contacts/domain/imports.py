@@ -14,6 +14,8 @@ from .records import ContactDraft, ContactFields
 _ALIASES = {
     "e-mail": "email",
     "email address": "email",
+    "e-mail address": "email",
+    "email_address": "email",
     "first name": "first_name",
     "firstname": "first_name",
     "last name": "last_name",
@@ -37,31 +39,54 @@ DATE_FORMATS = {
     "DD.MM.YYYY": "%d.%m.%Y",
     "DD-MM-YYYY": "%d-%m-%Y",
 }
-_KNOWN = set(ContactDraft.model_fields) - {"custom", "consent", "attachments"}
+KNOWN = sorted(set(ContactDraft.model_fields) - {"custom", "consent", "attachments"})
+_KNOWN = set(KNOWN)
 MAX_COLUMNS = 200
+# What a column mapping may say of a column besides a field: leave it out.
+SKIP = "skip"
 
 
-def column_names(header: list[str]) -> list[str]:
-    """Field names for a CSV header; columns we do not know become `custom.<name>`."""
+def guess(column: str) -> str:
+    """The field a header names (its usual spellings too), else a custom field of its name."""
+    name = column.strip().lower()
+    name = _ALIASES.get(name, name).replace(" ", "_")
+    if name in _KNOWN:
+        return name
+    custom = re.sub(r"\W", "_", name).strip("_") or "column"
+    return f"custom.{custom}"
+
+
+def check_target(target: str) -> str | None:
+    """Why a mapping target is not one (None: it is): a field, `custom.<name>` or skip."""
+    if target == SKIP or target in _KNOWN:
+        return None
+    if target.startswith("custom.") and re.fullmatch(r"custom\.\w{1,64}", target):
+        return None
+    return f"{target!r} is no field; use one of {', '.join(KNOWN)}, custom.<name> or {SKIP}"
+
+
+def column_names(header: list[str], mapping: dict[str, str] | None = None) -> list[str | None]:
+    """Field names for a CSV header (None: a column left out). `mapping` says, by header,
+    where a column goes; the others are guessed (unknown ones become custom fields)."""
     if len(header) > MAX_COLUMNS:
         raise ValueError(f"{len(header)} columns; the limit is {MAX_COLUMNS}")
-    names = []
+    mapping = mapping or {}
+    missing = sorted(set(mapping) - {h.strip() for h in header})
+    if missing:
+        raise ValueError(f"the mapping names {missing[0]!r}, which is no column of the file")
+    names: list[str | None] = []
     for raw in header:
-        name = raw.strip().lower()
-        name = _ALIASES.get(name, name).replace(" ", "_")
-        if name in _KNOWN:
-            names.append(name)
-        else:
-            custom = re.sub(r"\W", "_", name).strip("_") or "column"
-            names.append(f"custom.{custom}")
-    seen = [n for n in names if names.count(n) > 1]
+        target = mapping.get(raw.strip()) or guess(raw)
+        names.append(None if target == SKIP else target)
+    kept = [n for n in names if n is not None]
+    seen = [n for n in kept if kept.count(n) > 1]
     if seen:
         raise ValueError(f"column {seen[0]!r} appears twice")
     return names
 
 
 def parse_row(
-    names: list[str], values: list[str], date_format: str = "YYYY-MM-DD"
+    names: list[str | None], values: list[str], date_format: str = "YYYY-MM-DD"
 ) -> tuple[ContactDraft | None, list[dict[str, str]]]:
     """A validated draft, or the errors that reject the whole row. Dates are read in
     `date_format` (a key of DATE_FORMATS)."""
@@ -71,7 +96,7 @@ def parse_row(
     custom: dict[str, Any] = {}
     for name, value in zip(names, values, strict=True):
         value = value.strip()
-        if not value:
+        if not value or name is None:
             continue
         if name.startswith("custom."):
             custom[name.removeprefix("custom.")] = value
