@@ -371,21 +371,41 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
 
         rows = 20_000
         csv_path = SHOTS.parent / f"import-{tag}.csv"
+        # An export from elsewhere: the admin sees its columns and first values, and says
+        # that "Firma" is the company and the notes stay behind.
         csv_path.write_text(
-            "email,first_name,company\n"
-            + "".join(f"imp{i}.{tag}@example.com,Imp{i},Globex\n" for i in range(rows))
+            "E-Mail Address,First Name,Firma,Notes\n"
+            + "".join(f"imp{i}.{tag}@example.com,Imp{i},Globex,ring back\n" for i in range(rows))
         )
         await page.get_by_role("link", name="Import contacts").click()
         await page.locator("input[type=file]").set_input_files(str(csv_path))
-        await page.get_by_role("button", name="Import").click()
+        preview = page.get_by_test_id("import-preview")
+        await expect(preview.get_by_test_id("column-row")).to_have_count(4, timeout=WAIT_MS)
+        await expect(preview.get_by_test_id("column-row").first).to_contain_text(
+            f"imp0.{tag}@example.com"
+        )
+        await expect(page.get_by_role("combobox", name="Import E-Mail Address as")).to_have_value(
+            "Email"
+        )
+        await page.get_by_role("combobox", name="Import Firma as").click()
+        await page.get_by_role("option", name="Company", exact=True).click()
+        await page.get_by_role("combobox", name="Import Notes as").click()
+        await page.get_by_role("option", name="Leave out").click()
+        await page.screenshot(path=str(SHOTS / "admin-import-mapping.png"), full_page=True)
+        await page.get_by_role("button", name="Import", exact=True).click()
         progress = page.get_by_test_id("import-progress")
         await expect(progress).to_be_visible(timeout=WAIT_MS)
         seen = await page.get_by_label("Import progress").get_attribute("aria-valuenow")
         await page.screenshot(path=str(SHOTS / "admin-import-running.png"), full_page=True)
         await expect(progress).to_contain_text("Import finished", timeout=WAIT_MS * 3)
         await expect(progress).to_contain_text(f"{rows} created")
+        await expect(progress).to_contain_text(f"{rows:,} rows read · 100%")
         await page.screenshot(path=str(SHOTS / "admin-import-done.png"), full_page=True)
         csv_path.unlink()
+        async with services.client("contacts") as contacts:
+            found = await contacts.get("/v1/contacts", params={"email": f"imp7.{tag}@example.com"})
+            person = found.json()["items"][0]
+        assert person["company"] == "Globex" and not person.get("custom"), person
 
         # At phone width the same screens work behind the menu button.
         page = await page_for(390, 844)

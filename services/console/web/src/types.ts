@@ -136,6 +136,7 @@ export interface ImportJob {
   id: string;
   status: "running" | "done" | "failed";
   bytes: number;
+  bytes_read: number;
   rows_read: number;
   created: number;
   updated: number;

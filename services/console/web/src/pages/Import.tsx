@@ -1,12 +1,42 @@
 import { Alert, Button, Card, FileInput, Group, Progress, Stack, Table, Text, Title } from "@mantine/core";
 import { IconUpload } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
+import Papa from "papaparse";
 import { useState } from "react";
 import { ApiError, svc } from "../api";
+import { ColumnMapping, type Preview } from "../imports/ColumnMapping";
 import type { ImportJob } from "../types";
+
+interface Guess {
+  columns: { header: string; field: string }[];
+  fields: string[];
+}
+
+// The header and first rows of a CSV, read from its first 64 KiB in the browser.
+async function previewOf(file: File): Promise<Preview> {
+  const head = await file.slice(0, 65_536).text();
+  const parsed = Papa.parse<string[]>(head, { preview: 6, skipEmptyLines: true });
+  const [header = [], ...rows] = parsed.data;
+  return { header: header.map((h) => h.trim()), rows };
+}
 
 export function ImportPage() {
   const [file, setFile] = useState<File | null>(null);
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [mapping, setMapping] = useState<Record<string, string>>({});
+  const guess = useQuery({
+    queryKey: ["import-columns", preview?.header],
+    queryFn: () => svc.get<Guess>("contacts", "/contacts/imports/columns", { header: preview?.header ?? [] }),
+    enabled: !!preview?.header.length,
+  });
+  const guessed = Object.fromEntries((guess.data?.columns ?? []).map((c) => [c.header, c.field]));
+  const choose = async (chosen: File | null) => {
+    setFile(chosen);
+    setMapping({});
+    setJob(null);
+    setError("");
+    setPreview(chosen ? await previewOf(chosen) : null);
+  };
   const [job, setJob] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -21,7 +51,8 @@ export function ImportPage() {
     setBusy(true);
     setError("");
     try {
-      const started = await svc.upload<ImportJob>("contacts", "/contacts/imports", file, "text/csv");
+      const columns = encodeURIComponent(JSON.stringify({ ...guessed, ...mapping }));
+      const started = await svc.upload<ImportJob>("contacts", `/contacts/imports?columns=${columns}`, file, "text/csv");
       setJob(started.id);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
@@ -30,20 +61,31 @@ export function ImportPage() {
     }
   };
   const p = progress.data;
-  const share = p && file ? (p.status === "running" ? Math.min(99, (p.bytes / Math.max(1, file.size)) * 100) : 100) : 0;
+  // How far into the file the import is (the service counts the bytes it has read).
+  const share = p ? (p.status === "running" ? Math.min(99, (p.bytes_read / Math.max(1, p.bytes)) * 100) : 100) : 0;
   return (
     <Stack maw={900}>
       <Title order={2}>Import contacts</Title>
       <Card withBorder>
         <Stack>
           <Text size="sm">
-            A CSV file with a header row. Known columns (email, first_name, last_name, company, phone, title, tags, owner_id, lifecycle_stage…) fill those
-            fields; any other column becomes a custom field. A row whose email exists updates that contact; a bad row is skipped and listed below with its line.
+            A CSV file with a header row (UTF-8, as spreadsheets export it). Once chosen, each column shows with its first values and the field it will
+            fill: usual names (E-mail, First name, Mobile…) are recognised, any other column becomes a custom field, and you can change either or leave a
+            column out. A row whose email exists updates that contact; a bad row is skipped and listed below with its line.
           </Text>
-          <FileInput label="CSV file" accept=".csv,text/csv" value={file} onChange={setFile} placeholder="Choose a file" clearable />
+          <FileInput label="CSV file" accept=".csv,text/csv" value={file} onChange={choose} placeholder="Choose a file" clearable />
+          {preview && (
+            <Stack gap="xs" data-testid="import-preview">
+              <Text size="sm" fw={600}>
+                {preview.header.length} columns. Check where each goes before importing:
+              </Text>
+              {guess.error && <Alert color="red">{guess.error.message}</Alert>}
+              {guess.data && <ColumnMapping preview={preview} fields={guess.data.fields} guessed={guessed} mapping={mapping} onChange={setMapping} />}
+            </Stack>
+          )}
           {error && <Alert color="red">{error}</Alert>}
           <Group>
-            <Button leftSection={<IconUpload size={16} />} disabled={!file || (p?.status === "running")} loading={busy} onClick={start}>
+            <Button leftSection={<IconUpload size={16} />} disabled={!file || !guess.data || p?.status === "running"} loading={busy} onClick={start}>
               Import
             </Button>
           </Group>
@@ -54,7 +96,9 @@ export function ImportPage() {
           <Stack gap="xs">
             <Group justify="space-between">
               <Title order={4}>{p.status === "running" ? "Importing…" : p.status === "done" ? "Import finished" : "Import failed"}</Title>
-              <Text size="sm">{p.rows_read} rows read</Text>
+              <Text size="sm">
+                {p.rows_read.toLocaleString("en-US")} rows read · {Math.round(share)}%
+              </Text>
             </Group>
             <Progress value={share} animated={p.status === "running"} size="xl" aria-label="Import progress" />
             <Text size="sm">
