@@ -563,6 +563,55 @@ async def test_segments_backfill_and_follow_every_change(services, eventually) -
     assert changes.count("contact.segments_changed") == 2  # joined, then left
 
 
+async def test_a_segment_with_or_and_not_groups_follows_every_change(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = f"g{uuid4().hex[:8]}"
+    async with services.client("contacts") as http:
+
+        async def make(name: str, **fields: Any) -> str:
+            made = await http.post(
+                "/v1/contacts", json={"email": f"{name}.{tag}@example.com", "tags": [tag], **fields}
+            )
+            assert made.status_code == 201, made.text
+            return str(made.json()["id"])
+
+        acme = await make("acme", company=f"Acme {tag}")
+        vip = await make("vip", tags=[tag, "vip"])
+        plain = await make("plain")
+        # Ours, AND (at Acme OR a vip), AND NOT customers.
+        created = await http.post(
+            "/v1/segments",
+            json={
+                "name": "acme or vips, not customers",
+                "filter": {
+                    "tags": [tag],
+                    "any_of": [{"company": f"Acme {tag}"}, {"tags": ["vip"]}],
+                    "none_of": [{"stage": ["customer"]}],
+                },
+            },
+        )
+        assert created.status_code == 201, created.text
+        segment = created.json()["id"]
+
+        async def members(expected: set[str]) -> set[str] | None:
+            page = (await http.get(f"/v1/segments/{segment}/members")).json()
+            found = {c["id"] for c in page["items"]}
+            return found if found == expected else None
+
+        assert await eventually(lambda: members({acme, vip}))
+        # The vip becomes a customer and leaves; the plain one moves to Acme and joins.
+        await http.patch(f"/v1/contacts/{vip}", json={"stage": {"to": "customer"}})
+        await http.patch(f"/v1/contacts/{plain}", json={"company": f"Acme {tag}"})
+        assert await eventually(lambda: members({acme, plain}))
+        # The count the segment list shows is the members the search finds.
+        listed = {s["id"]: s for s in (await http.get("/v1/segments")).json()}
+        assert listed[segment]["members"] == 2
+        too_deep: dict[str, Any] = {"tags": [tag]}
+        for _ in range(4):
+            too_deep = {"any_of": [too_deep]}
+        refused = await http.post("/v1/segments", json={"name": "deep", "filter": too_deep})
+        assert refused.status_code == 422 and "at most 3 deep" in refused.text
+
+
 async def _activity(http, contact_id: str, n: int) -> bool:  # type: ignore[no-untyped-def]
     doc = (await http.get(f"/v1/contacts/{contact_id}")).json()
     return doc.get("activity", {}).get("page_visit") == n

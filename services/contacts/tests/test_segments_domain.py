@@ -68,7 +68,30 @@ FILTERS = [
     {"max_age": 40},
     {"min_company_size": 10, "max_company_size": 100},
     {"gender": "f", "stage": ["lead"]},
+    # OR and NOT groups, nested.
+    {"any_of": [{"company": "Acme"}, {"stage": ["customer"]}]},
+    {"stage": ["lead"], "none_of": [{"anonymous": True}]},
+    {
+        "any_of": [{"tags": ["b2b"]}, {"custom": {"trial": "true"}}],
+        "none_of": [{"score_band": ["hot"]}],
+    },
+    {
+        "any_of": [
+            {"stage": ["customer"]},
+            {"any_of": [{"company": "Acme"}], "none_of": [{"tags": ["vip"]}]},
+        ]
+    },
+    {"none_of": [{"any_of": [{"tags": ["vip"]}, {"anonymous": True}]}]},
 ]
+
+# What the groups choose among a, b and c (d is merged, e erased).
+GROUPS = {
+    0: {"a", "b"},  # Acme OR customer
+    1: {"a"},  # leads that are NOT anonymous
+    2: {"c"},  # b2b OR on trial, NOT hot
+    3: {"b"},  # customer OR (Acme and NOT vip): Acme is a vip
+    4: set(),  # NOT (vip OR anonymous): everyone is one or the other
+}
 
 
 @pytest.mark.parametrize("raw", FILTERS)
@@ -95,3 +118,19 @@ def test_membership_change_only_touches_the_given_segments() -> None:
     doc = {"_id": "x", "lifecycle_stage": "lead", "segments": ["s_other", "s_gone"]}
     segments = {"s_leads": ContactFilter(stage=["lead"]), "s_gone": ContactFilter(stage=["lost"])}
     assert membership_change(doc, segments) == (["s_leads"], ["s_gone"])
+
+
+@pytest.mark.parametrize("index", sorted(GROUPS))
+def test_or_and_not_groups_choose_what_they_say(index: int) -> None:
+    raw = [f for f in FILTERS if "any_of" in f or "none_of" in f][index]
+    flt = ContactFilter.model_validate(raw)
+    assert {d["_id"] for d in DOCS if matches(flt, d)} == GROUPS[index]
+
+
+def test_groups_nest_three_deep_at_most() -> None:
+    deep: dict = {"company": "Acme"}  # type: ignore[type-arg]
+    for _ in range(3):
+        deep = {"any_of": [deep]}
+    assert ContactFilter.model_validate(deep).depth() == 3
+    with pytest.raises(ValueError, match="at most 3 deep"):
+        ContactFilter.model_validate({"none_of": [deep]})

@@ -10,7 +10,7 @@ from json import dumps as _dumps
 from json import loads as json_loads
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lodestone_common.events import InteractionType, LifecycleStage
 
@@ -22,6 +22,9 @@ def json_dumps(value: Any) -> bytes:
 
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# OR and NOT groups: filters per group, and how deep groups may nest.
+MAX_GROUP = 20
+MAX_DEPTH = 3
 BANDS = ("cold", "warm", "hot")
 EQUALITY_FIELDS = (
     "external_id",
@@ -86,6 +89,24 @@ class ContactFilter(BaseModel):
         default_factory=dict
     )
     segment: str | None = Field(default=None, description="members of this saved segment")
+    # Groups: contacts matching everything above AND at least one filter of `any_of` AND
+    # none of `none_of`; groups nest (a group's filters may have groups of their own).
+    any_of: list[ContactFilter] = Field(
+        default_factory=list, max_length=MAX_GROUP, description="OR: at least one of these"
+    )
+    none_of: list[ContactFilter] = Field(
+        default_factory=list, max_length=MAX_GROUP, description="NOT: none of these"
+    )
+
+    @model_validator(mode="after")
+    def _shallow(self) -> ContactFilter:
+        if self.depth() > MAX_DEPTH:
+            raise ValueError(f"groups nest at most {MAX_DEPTH} deep")
+        return self
+
+    def depth(self) -> int:
+        inner = [f.depth() for f in (*self.any_of, *self.none_of)]
+        return 1 + max(inner) if inner else 0
 
     @field_validator("created_after", "created_before", "active_after")
     @classmethod
@@ -180,6 +201,20 @@ class ContactFilter(BaseModel):
             query[f"activity.{kind}"] = {"$gte": n}
         if self.segment:
             query["segments"] = self.segment
+        groups: list[dict[str, Any]] = []
+        if self.any_of:
+            groups.append({"$or": [f.conditions() for f in self.any_of]})
+        if self.none_of:
+            groups.append({"$nor": [f.conditions() for f in self.none_of]})
+        if groups:
+            query["$and"] = groups
+        return query
+
+    def conditions(self) -> dict[str, Any]:
+        """The query of this filter's own conditions (inside a group: the merged and erased
+        are left out once, at the top)."""
+        query = self.to_mongo()
+        del query["merged_into"], query["erased"]
         return query
 
 

@@ -72,7 +72,11 @@ def matches(flt: ContactFilter, doc: dict[str, Any]) -> bool:
     if flt.segment and flt.segment not in (doc.get("segments") or []):
         return False
     activity = doc.get("activity") or {}
-    return all(activity.get(kind, 0) >= n for kind, n in flt.min_activity.items())
+    if not all(activity.get(kind, 0) >= n for kind, n in flt.min_activity.items()):
+        return False
+    if flt.any_of and not any(matches(f, doc) for f in flt.any_of):
+        return False
+    return not any(matches(f, doc) for f in flt.none_of)
 
 
 def membership_change(
