@@ -602,6 +602,20 @@ async def test_a_segment_with_or_and_not_groups_follows_every_change(services, e
         await http.patch(f"/v1/contacts/{vip}", json={"stage": {"to": "customer"}})
         await http.patch(f"/v1/contacts/{plain}", json={"company": f"Acme {tag}"})
         assert await eventually(lambda: members({acme, plain}))
+        # What a builder shows while editing: the count and a few of them, nothing saved.
+        draft = {
+            "tags": [tag],
+            "any_of": [{"company": f"Acme {tag}"}, {"stage": ["customer"]}],
+        }
+        preview = await http.post("/v1/segments/preview", json={"filter": draft})
+        assert preview.status_code == 200, preview.text
+        assert preview.json()["members"] == 3
+        assert {c["id"] for c in preview.json()["sample"]} == {acme, vip, plain}
+        wrong = await http.post(
+            "/v1/segments/preview", json={"filter": {"any_of": [{"stage": ["nope"]}]}}
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["details"][0]["field"].startswith("body.filter.any_of.0.stage")
         # The count the segment list shows is the members the search finds.
         listed = {s["id"]: s for s in (await http.get("/v1/segments")).json()}
         assert listed[segment]["members"] == 2

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
+from pymongo.errors import ExecutionTimeout
 
 from lodestone_common.auth import ApiKey, Scope
 
@@ -26,6 +27,12 @@ class SegmentDefinition(BaseModel):
         description="the same fields as the contact search, e.g. "
         '{"stage": ["lead"], "min_activity": {"page_visit": 3}, "custom": {"plan": "pro"}}'
     )
+
+
+class FilterOnly(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filter: ContactFilter
 
 
 class Segment(BaseModel):
@@ -66,6 +73,34 @@ async def create_segment(
     body: SegmentDefinition, registry: SegmentsDep, key: ApiKey = Scope("segments:write")
 ) -> Segment:
     return await _view(registry, await registry.create(body.name, body.filter, key.name))
+
+
+class Preview(BaseModel):
+    members: int = Field(description="contacts the filter matches now")
+    sample: list[Contact] = Field(description="a few of them")
+
+
+@router.post(
+    "/preview",
+    response_model=Preview,
+    summary="How many contacts a filter matches now, and a few of them (nothing is saved)",
+    description="What a segment builder shows while a filter is edited. A filter that no "
+    "index narrows may take too long at a large size: it answers 503 after 5 seconds.",
+)
+async def preview(
+    body: FilterOnly,
+    registry: SegmentsDep,
+    contacts: ContactsDep,
+    key: ApiKey = Scope("segments:read"),
+) -> Preview:
+    try:
+        count = await registry.would_match(body.filter)
+    except ExecutionTimeout as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "counting took over 5 seconds; narrow the filter"
+        ) from exc
+    docs = await contacts.stores.records.search(body.filter.to_mongo(), None, 5)
+    return Preview(members=count, sample=[Contact.of(d) for d in docs])
 
 
 @router.get("", response_model=list[Segment], summary="Every segment with its member count")
