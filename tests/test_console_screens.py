@@ -22,11 +22,17 @@ SCREENS = {
         "Contacts": "/contacts",
         "Reports": "/reports",
         "Import contacts": "/import",
+        "Segments": "/segments",
         "Campaigns": "/campaigns",
         "Reps": "/reps",
         "Users": "/users",
     },
-    "viewer": {"My day": "/day", "Contacts": "/contacts", "Reports": "/reports"},
+    "viewer": {
+        "My day": "/day",
+        "Contacts": "/contacts",
+        "Reports": "/reports",
+        "Segments": "/segments",
+    },
 }
 
 # How far past the screen's right edge the document reaches (0: it fits).

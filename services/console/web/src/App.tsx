@@ -5,6 +5,7 @@ import {
   IconCalendarCheck,
   IconChartBar,
   IconFileImport,
+  IconFilter,
   IconKey,
   IconLogout,
   IconMailFast,
@@ -22,6 +23,7 @@ import { ContactsPage } from "./pages/Contacts";
 import { ImportPage } from "./pages/Import";
 import { MyDayPage } from "./pages/MyDay";
 import { ReportsPage } from "./pages/Reports";
+import { SegmentsPage } from "./pages/Segments";
 import { RepsPage } from "./pages/Reps";
 import { SignInPage } from "./pages/SignIn";
 import { UsersPage } from "./pages/Users";
@@ -40,6 +42,7 @@ const PLACES: Place[] = [
   { to: "/reports", label: "Reports", icon: <IconChartBar size={18} />, scope: "reports:read" },
   // An import changes whichever contacts its emails match: only for who changes everyone's.
   { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write", everyones: "contacts" },
+  { to: "/segments", label: "Segments", icon: <IconFilter size={18} />, scope: "segments:read" },
   { to: "/campaigns", label: "Campaigns", icon: <IconMailFast size={18} />, scope: "emails:write" },
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
@@ -119,6 +122,7 @@ export function App() {
           <Route path="/contacts/:id" element={<ContactPage />} />
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/import" element={<ImportPage />} />
+          <Route path="/segments" element={<SegmentsPage />} />
           <Route path="/campaigns" element={<CampaignsPage />} />
           <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />

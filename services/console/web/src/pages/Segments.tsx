@@ -1,0 +1,191 @@
+import { ActionIcon, Alert, Badge, Button, Card, Group, NumberInput, Paper, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { IconPlus, IconTrash } from "@tabler/icons-react";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { ApiError, svc } from "../api";
+import { useAuth } from "../auth";
+import { contactName, stageOptions } from "../format";
+import { useChange, useSegments } from "../hooks";
+import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KINDS, type Kind } from "../segments/filter";
+import type { Contact } from "../types";
+
+const BANDS = ["hot", "warm", "cold"].map((b) => ({ value: b, label: b }));
+const ACTIVITIES = [
+  { value: "page_visit", label: "page visits" },
+  { value: "email_opened", label: "email opens" },
+  { value: "email_clicked", label: "email clicks" },
+  { value: "form_submitted", label: "form submissions" },
+  { value: "call_logged", label: "calls" },
+  { value: "meeting_held", label: "meetings" },
+  { value: "purchase", label: "purchases" },
+];
+const EMPTY: Draft = { all: [{ kind: "stage", value: "" }], any: [], none: [] };
+
+function ConditionRow({ condition, label, error, onChange, onRemove }: { condition: Condition; label: string; error?: string; onChange: (c: Condition) => void; onRemove: () => void }) {
+  const set = (patch: Partial<Condition>) => onChange({ ...condition, ...patch });
+  const value = (() => {
+    switch (condition.kind) {
+      case "stage":
+        return <Select aria-label={`${label} value`} data={stageOptions} value={condition.value || null} onChange={(v) => set({ value: v ?? "" })} error={error} placeholder="Choose a stage" />;
+      case "score_band":
+        return <Select aria-label={`${label} value`} data={BANDS} value={condition.value || null} onChange={(v) => set({ value: v ?? "" })} error={error} placeholder="Choose a band" />;
+      case "min_score":
+        return <NumberInput aria-label={`${label} value`} value={condition.value} onChange={(v) => set({ value: String(v) })} error={error} />;
+      case "activity":
+        return (
+          <Group gap="xs" grow wrap="nowrap">
+            <NumberInput aria-label={`${label} times`} min={1} value={condition.value} onChange={(v) => set({ value: String(v) })} error={error} />
+            <Select aria-label={`${label} of what`} data={ACTIVITIES} value={condition.name ?? "page_visit"} onChange={(v) => set({ name: v ?? "page_visit" })} allowDeselect={false} />
+          </Group>
+        );
+      case "custom":
+        return (
+          <Group gap="xs" grow wrap="nowrap">
+            <TextInput aria-label={`${label} field`} placeholder="field, e.g. plan" value={condition.name ?? ""} onChange={(e) => set({ name: e.currentTarget.value })} error={error} />
+            <TextInput aria-label={`${label} value`} placeholder="is, e.g. pro" value={condition.value} onChange={(e) => set({ value: e.currentTarget.value })} />
+          </Group>
+        );
+      default:
+        return <TextInput aria-label={`${label} value`} value={condition.value} onChange={(e) => set({ value: e.currentTarget.value })} error={error} />;
+    }
+  })();
+  return (
+    <Group align="flex-start" wrap="nowrap" data-testid="condition">
+      <Select aria-label={`${label} kind`} data={KINDS} value={condition.kind} onChange={(v) => v && onChange({ kind: v as Kind, value: "" })} allowDeselect={false} w={190} />
+      <div style={{ flex: 1 }}>{value}</div>
+      <ActionIcon variant="subtle" color="gray" aria-label={`Remove ${label}`} onClick={onRemove} mt={6}>
+        <IconTrash size={16} />
+      </ActionIcon>
+    </Group>
+  );
+}
+
+function Conditions({ label, conditions, errors, onChange }: { label: string; conditions: Condition[]; errors?: Record<string, string>; onChange: (c: Condition[]) => void }) {
+  const shown = errors ? Object.entries(errors).filter(([f]) => !conditions.some((c) => FIELD[c.kind] === f)) : [];
+  return (
+    <Stack gap="xs">
+      {conditions.map((c, i) => (
+        <ConditionRow
+          key={i}
+          condition={c}
+          label={`${label} condition ${i + 1}`}
+          error={errors?.[FIELD[c.kind]]}
+          onChange={(n) => onChange(conditions.map((x, j) => (j === i ? n : x)))}
+          onRemove={() => onChange(conditions.filter((_, j) => j !== i))}
+        />
+      ))}
+      {shown.map(([f, m]) => (
+        <Text key={f} size="sm" c="red">
+          {m}
+        </Text>
+      ))}
+      <Button size="compact-sm" variant="subtle" leftSection={<IconPlus size={14} />} onClick={() => onChange([...conditions, { kind: "tag", value: "" }])} w="fit-content">
+        Add a condition
+      </Button>
+    </Stack>
+  );
+}
+
+function Groups({ kind, title, groups, errors, onChange }: { kind: "any" | "none"; title: string; groups: Condition[][]; errors: Record<string, Record<string, string>>; onChange: (g: Condition[][]) => void }) {
+  return (
+    <Stack gap="xs">
+      <Text fw={600}>{title}</Text>
+      {groups.map((g, i) => (
+        <Paper key={i} withBorder p="sm" data-testid={`${kind}-group`}>
+          <Group justify="space-between" mb={4}>
+            <Text size="sm" c="dimmed">
+              {kind === "any" ? (i === 0 ? "Either" : "or") : i === 0 ? "Not" : "nor"}
+            </Text>
+            <Button size="compact-xs" variant="subtle" color="gray" onClick={() => onChange(groups.filter((_, j) => j !== i))}>
+              Remove
+            </Button>
+          </Group>
+          <Conditions label={`${kind === "any" ? "Either" : "Not"} group ${i + 1}`} conditions={g} errors={errors[`${kind}.${i}`]} onChange={(c) => onChange(groups.map((x, j) => (j === i ? c : x)))} />
+        </Paper>
+      ))}
+      <Button size="compact-sm" variant="light" leftSection={<IconPlus size={14} />} onClick={() => onChange([...groups, [{ kind: "tag", value: "" }]])} w="fit-content">
+        {kind === "any" ? (groups.length ? "Add another alternative" : "Add alternatives (OR)") : groups.length ? "Add another exclusion" : "Exclude contacts (NOT)"}
+      </Button>
+    </Stack>
+  );
+}
+
+export function SegmentsPage() {
+  const { can } = useAuth();
+  const { data: segments, error } = useSegments();
+  const [name, setName] = useState("");
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const filter = draftToFilter(draft);
+  const [debounced] = useDebouncedValue(filter, 400);
+  const preview = useQuery({
+    queryKey: ["segment-preview", debounced],
+    queryFn: () => svc.post<{ members: number; sample: Contact[] }>("contacts", "/segments/preview", { filter: debounced }),
+    retry: false,
+  });
+  const save = useChange(() => svc.post("contacts", "/segments", { name, filter }), [["segments"]], "Segment saved");
+  const fields = { ...(preview.error instanceof ApiError ? preview.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) };
+  const errors = errorsByGroup(fields);
+  return (
+    <Stack>
+      <Title order={2}>Segments</Title>
+      <Text c="dimmed" maw={760}>
+        A segment is a list of contacts that keeps itself up to date: a contact joins the moment it matches and leaves the moment it stops. Workflows and
+        campaigns send to segments.
+      </Text>
+      {can("segments:write") && (
+        <Card withBorder>
+          <Stack>
+            <Title order={4}>New segment</Title>
+            <TextInput label="Name" placeholder="e.g. Engaged leads at target accounts" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} maw={480} />
+            <Stack gap="lg" maw={900}>
+              <Stack gap="xs">
+                <Text fw={600}>Contacts who match all of</Text>
+                <Conditions label="All" conditions={draft.all} errors={errors.all} onChange={(all) => setDraft({ ...draft, all })} />
+              </Stack>
+              <Groups kind="any" title="…and at least one of" groups={draft.any} errors={errors} onChange={(any) => setDraft({ ...draft, any })} />
+              <Groups kind="none" title="…and none of" groups={draft.none} errors={errors} onChange={(none) => setDraft({ ...draft, none })} />
+            </Stack>
+            <Group justify="space-between" align="flex-end">
+              <Stack gap={2}>
+                <Text size="sm" data-testid="live-count">
+                  {preview.error ? "Fix the condition marked in red to count its contacts" : preview.data ? `${preview.data.members.toLocaleString("en-US")} contacts match now` : "Counting…"}
+                </Text>
+                {preview.data && preview.data.sample.length > 0 && (
+                  <Text size="xs" c="dimmed">
+                    e.g. {preview.data.sample.map(contactName).join(", ")}
+                  </Text>
+                )}
+              </Stack>
+              <Button disabled={!name.trim()} loading={save.isPending} onClick={() => save.mutate(undefined, { onSuccess: () => { setName(""); setDraft(EMPTY); } })}>
+                Save segment
+              </Button>
+            </Group>
+            {save.error && !Object.keys(fields).length && <Alert color="red">{save.error.message}</Alert>}
+          </Stack>
+        </Card>
+      )}
+      {error && <Text c="red">{error.message}</Text>}
+      <Table.ScrollContainer minWidth={420}>
+        <Table striped aria-label="Segments">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Segment</Table.Th>
+              <Table.Th>Members</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {(segments ?? []).map((s) => (
+              <Table.Tr key={s.id} data-testid="segment-row">
+                <Table.Td>{s.name}</Table.Td>
+                <Table.Td>
+                  <Badge variant="light">{s.members.toLocaleString("en-US")}</Badge>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+    </Stack>
+  );
+}
