@@ -305,3 +305,67 @@ async def test_predictive_score_learns_from_outcomes(services, eventually) -> No
         # The rule score is reported as before, next to the prediction.
         body = (await scoring.get(f"/v1/scores/{fresh_won['id']}")).json()
         assert body["score"] == 0 and body["models"]
+
+
+async def test_a_draft_model_is_tried_on_one_contact_without_saving(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    draft: dict[str, Any] = {
+        "name": "Draft",
+        "rules": [
+            {
+                "id": "docs",
+                "name": "Docs visit",
+                "interaction_type": "page_visit",
+                "conditions": [{"field": "url", "op": "starts_with", "value": "/docs"}],
+                "points": 5,
+            }
+        ],
+        "decay": {"type": "none"},
+        "bands": {"cold": 0, "warm": 8, "hot": 20},
+    }
+    async with services.client("contacts") as contacts, services.client("scoring") as scoring:
+        person = await new_contact(contacts)
+        await contacts.post(
+            "/v1/events",
+            json={
+                "events": [
+                    page(person["email"], "/docs/a", 1),
+                    page(person["email"], "/docs/b", 2),
+                    page(person["email"], "/blog", 3),
+                ]
+            },
+        )
+        await eventually(lambda: _entries(scoring, person["id"], 3))
+        before = (await scoring.get(f"/v1/scores/{person['id']}")).json()
+
+        async def tried(points: int) -> dict[str, Any]:
+            draft["rules"][0]["points"] = points
+            answer = await scoring.post(
+                "/v1/scoring-models/try", json={"definition": draft, "contact_id": person["id"]}
+            )
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+        five = await tried(5)
+        assert (five["score"], five["band"], five["interactions"]) == (10, "warm", 3)
+        assert [(e["rule_id"], e["points"]) for e in five["ledger"]] == [("docs", 5), ("docs", 5)]
+        # Change a rule: the explanation changes with it.
+        twelve = await tried(12)
+        assert (twelve["score"], twelve["band"]) == (24, "hot")
+        assert [e["points"] for e in twelve["ledger"]] == [12, 12]
+        # Nothing was saved: the contact's scores and the models are as they were.
+        after = (await scoring.get(f"/v1/scores/{person['id']}")).json()
+        assert after == before
+        models = (await scoring.get("/v1/scoring-models")).json()
+        assert "Draft" not in {m["definition"]["name"] for m in models}
+        # A broken draft says which rule; an unknown contact is a 404.
+        draft["rules"][0]["points"] = "many"
+        broken = await scoring.post(
+            "/v1/scoring-models/try", json={"definition": draft, "contact_id": person["id"]}
+        )
+        assert broken.status_code == 422
+        assert broken.json()["details"][0]["field"] == "body.definition.rules.0.points"
+        draft["rules"][0]["points"] = 5
+        nobody = await scoring.post(
+            "/v1/scoring-models/try", json={"definition": draft, "contact_id": "c_nobody"}
+        )
+        assert nobody.status_code == 404

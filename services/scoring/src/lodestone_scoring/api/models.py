@@ -12,7 +12,8 @@ from lodestone_common.auth import ApiKey, Scope
 
 from ..domain.models import ModelDefinition, model_id_ok
 from ..registry import ModelExists
-from .deps import JobsDep, RegistryDep
+from ..trial import try_model
+from .deps import JobsDep, RegistryDep, ScoringDep
 
 router = APIRouter(prefix="/v1/scoring-models", tags=["scoring models"])
 
@@ -62,6 +63,28 @@ async def validate_model(
     body: ModelDefinition, key: ApiKey = Scope("scoring-models:read")
 ) -> dict[str, Any]:
     return {"valid": True, "rules": len(body.rules), "fit_rules": len(body.fit_rules)}
+
+
+class Trial(BaseModel):
+    definition: ModelDefinition
+    contact_id: str = Field(min_length=1, max_length=100)
+
+
+@router.post(
+    "/try",
+    summary="What a draft model would give one contact, nothing saved",
+    description="The score, band, fit, grade and whether they would qualify, with the ledger "
+    "that explains it, from the contact's whole history under the draft. Errors in the draft "
+    "name the rule that causes them (`body.definition.rules.2.points`).",
+)
+async def try_on_contact(
+    body: Trial, scoring: ScoringDep, key: ApiKey = Scope("scoring-models:read")
+) -> dict[str, Any]:
+    if await scoring.stores.profiles.get(body.contact_id, None) is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"scoring knows no contact {body.contact_id!r} (yet)"
+        )
+    return await try_model(scoring.stores, body.definition, body.contact_id)
 
 
 @router.post(
