@@ -104,3 +104,97 @@ async def test_a_marketer_builds_a_segment_with_or_and_not_groups(services, even
         await expect(row).to_contain_text("2", timeout=WAIT_MS)
         await browser.close()
     assert not errors, errors
+
+
+async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    from playwright.async_api import async_playwright, expect
+
+    tag = f"s{uuid4().hex[:8]}"
+    marketer = await _user(services, "marketer", tag)
+    email = f"pricing.{tag}@example.com"
+    async with services.client("contacts") as contacts, services.client("scoring") as scoring:
+        sent = await contacts.post(
+            "/v1/events",
+            json={
+                "events": [
+                    {
+                        "event_id": f"{tag}-{i}",
+                        "type": "page",
+                        "name": "/pricing",
+                        "contact": {"email": email},
+                        "properties": {"url": "/pricing"},
+                    }
+                    for i in range(2)
+                ]
+            },
+        )
+        assert sent.status_code == 202, sent.text
+        person = await eventually(lambda: _found(contacts, email), timeout=WAIT_MS / 1000)
+
+        async def scored() -> bool:
+            body = (await scoring.get(f"/v1/scores/{person}")).json()
+            return sum(len(m.get("entries", [])) for m in body.get("models", [])) >= 4
+
+        await eventually(scored, timeout=WAIT_MS / 1000)
+        default = next(
+            m for m in (await scoring.get("/v1/scoring-models")).json() if m["id"] == "default"
+        )
+
+        async def api_try(points: float) -> dict[str, object]:
+            definition = default["definition"]
+            rules = [
+                {**r, "points": points} if r["id"] == "pricing" else r for r in definition["rules"]
+            ]
+            answer = await scoring.post(
+                "/v1/scoring-models/try",
+                json={"definition": {**definition, "rules": rules}, "contact_id": person},
+            )
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+        as_is, changed = await api_try(10), await api_try(25)
+
+    base = services.url("console")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await _sign_in(page, base, *marketer)
+        await page.get_by_role("link", name="Scoring").click()
+        await page.get_by_role("combobox", name="Model").click()
+        await page.get_by_role(
+            "option", name=f"{default['definition']['name']} (version"
+        ).first.click()
+        await page.get_by_label("Contact email").fill(email)
+        await page.get_by_role("button", name="Try", exact=True).click()
+        score = page.get_by_test_id("trial-score")
+        await expect(score).to_have_text(
+            f"Score {as_is['score']:g} · {as_is['band']}", timeout=WAIT_MS
+        )
+        pricing = page.get_by_test_id("trial-entry").filter(has_text="Visited pricing")
+        await expect(pricing).to_have_count(2)
+        await expect(pricing.first).to_contain_text("+10")
+        # The marketer raises the pricing rule: the explanation changes before anything is saved.
+        points = page.get_by_role("textbox", name="Points of rule pricing")
+        await points.fill("25")
+        await expect(score).to_have_text(
+            f"Score {changed['score']:g} · {changed['band']}", timeout=WAIT_MS
+        )
+        await expect(pricing.first).to_contain_text("+25")
+        await expect(pricing.nth(1)).to_contain_text("(capped from 25)")
+        await page.screenshot(path=str(SHOTS / "marketer-scoring-try.png"), full_page=True)
+        # A rule worth nothing is refused, at that rule.
+        await points.fill("0")
+        await expect(page.get_by_text("rule 'pricing' awards 0 points").first).to_be_visible(
+            timeout=WAIT_MS
+        )
+        await browser.close()
+    async with services.client("scoring") as scoring:
+        after = next(
+            m for m in (await scoring.get("/v1/scoring-models")).json() if m["id"] == "default"
+        )
+    assert after["version"] == default["version"]  # tried, never saved
+
+
+async def _found(contacts, email: str) -> str | None:  # type: ignore[no-untyped-def]
+    items = (await contacts.get("/v1/contacts", params={"email": email})).json()["items"]
+    return str(items[0]["id"]) if items else None

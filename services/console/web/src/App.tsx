@@ -6,6 +6,7 @@ import {
   IconChartBar,
   IconFileImport,
   IconFilter,
+  IconGauge,
   IconKey,
   IconLogout,
   IconMailFast,
@@ -23,6 +24,7 @@ import { ContactsPage } from "./pages/Contacts";
 import { ImportPage } from "./pages/Import";
 import { MyDayPage } from "./pages/MyDay";
 import { ReportsPage } from "./pages/Reports";
+import { ScoringPage } from "./pages/Scoring";
 import { SegmentsPage } from "./pages/Segments";
 import { RepsPage } from "./pages/Reps";
 import { SignInPage } from "./pages/SignIn";
@@ -43,6 +45,7 @@ const PLACES: Place[] = [
   // An import changes whichever contacts its emails match: only for who changes everyone's.
   { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write", everyones: "contacts" },
   { to: "/segments", label: "Segments", icon: <IconFilter size={18} />, scope: "segments:read" },
+  { to: "/scoring", label: "Scoring", icon: <IconGauge size={18} />, scope: "scoring-models:read" },
   { to: "/campaigns", label: "Campaigns", icon: <IconMailFast size={18} />, scope: "emails:write" },
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
@@ -123,6 +126,7 @@ export function App() {
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/import" element={<ImportPage />} />
           <Route path="/segments" element={<SegmentsPage />} />
+          <Route path="/scoring" element={<ScoringPage />} />
           <Route path="/campaigns" element={<CampaignsPage />} />
           <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />
