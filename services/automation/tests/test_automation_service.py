@@ -705,3 +705,55 @@ async def test_a_contact_enrolled_by_hand_is_advanced_once_and_announced(  # typ
             rows = (await reporting.get("/v1/reports/workflows")).json()
         mine = [w for w in rows["workflows"] if w["workflow_id"] == workflow_id]
         assert mine and mine[0]["enrolled"] == 1, rows
+
+
+async def test_a_dry_run_shows_the_path_a_contact_would_take(services, settled) -> None:  # type: ignore[no-untyped-def]
+    definition: dict[str, Any] = {
+        "name": "dry",
+        "trigger": {"type": "manual"},
+        "steps": [
+            {"id": "hello", "type": "send_email", "subject": "Hi", "body": "Hello"},
+            {"id": "pause", "type": "wait", "seconds": 86400},
+            {
+                "id": "lead",
+                "type": "if",
+                "conditions": [{"field": "lifecycle_stage", "op": "equals", "value": "lead"}],
+                "else": "exit",
+            },
+            {"id": "call", "type": "create_task", "title": "Call them"},
+        ],
+    }
+    async with (
+        services.client("automation") as automation,
+        services.client("contacts") as contacts,
+    ):
+        person = (
+            await contacts.post(
+                "/v1/contacts",
+                json={"email": f"dry.{uuid4().hex[:6]}@example.com", "lifecycle_stage": "lead"},
+            )
+        ).json()
+        await settled()  # automation learned the contact
+        walked = await automation.post(
+            "/v1/workflows/dry-run", json={"definition": definition, "contact_id": person["id"]}
+        )
+        assert walked.status_code == 200, walked.text
+        assert [(s["step_id"], s["what"]) for s in walked.json()["path"]] == [
+            ("hello", "sends “Hi”"),
+            ("pause", "waits 1 day"),
+            ("lead", "lead: conditions held"),
+            ("call", "creates the task “Call them”"),
+        ]
+        assert walked.json()["outcome"] == "completed"
+        # Nothing happened: no enrollment, no task.
+        assert (await automation.get(f"/v1/contacts/{person['id']}/enrollments")).json() == []
+        definition["steps"][2]["else"] = "nowhere"
+        broken = await automation.post(
+            "/v1/workflows/dry-run", json={"definition": definition, "contact_id": person["id"]}
+        )
+        assert broken.status_code == 422 and "nowhere" in broken.text
+        definition["steps"][2]["else"] = "exit"
+        unknown = await automation.post(
+            "/v1/workflows/dry-run", json={"definition": definition, "contact_id": "c_nobody"}
+        )
+        assert unknown.status_code == 404

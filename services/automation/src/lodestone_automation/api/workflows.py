@@ -9,8 +9,10 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from lodestone_common.auth import ApiKey, Scope
+from lodestone_common.envelope import utcnow
 
 from ..catalog import Catalog
+from ..domain.dry_run import dry_run
 from ..domain.templates_library import LIBRARY
 from ..domain.workflows import WorkflowDefinition
 from ..service import Automation
@@ -52,6 +54,34 @@ async def validate(
     # What saving would refuse, refused here too (a webhook to 169.254.169.254 is not valid).
     await check_definition(body, runner)
     return {"valid": True, "steps": [s.id for s in body.steps], "trigger": body.trigger.type}
+
+
+class DryRun(BaseModel):
+    definition: WorkflowDefinition
+    contact_id: str = Field(min_length=1, max_length=100)
+
+
+@router.post(
+    "/workflows/dry-run",
+    summary="The path one contact would take through a definition, nothing done",
+    description="Decided by the runner's own rules on what automation knows of the contact "
+    "now, every wait taken as elapsed and every `wait_for` as timed out; emails say whether "
+    "they would go, or why not. Errors in the definition name the step.",
+)
+async def dry_run_on_contact(
+    body: DryRun,
+    automation: AutomationDep,
+    runner: RunnerDep,
+    key: ApiKey = Scope("workflows:read"),
+) -> dict[str, Any]:
+    await check_definition(body.definition, runner)
+    contact = await automation.stores.audience.contact(body.contact_id)
+    if not contact.get("known"):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"automation knows no contact {body.contact_id!r} (yet)"
+        )
+    consent = runner.performer.settings.email_consent
+    return {"contact_id": body.contact_id, **dry_run(body.definition, contact, utcnow(), consent)}
 
 
 @router.post(
