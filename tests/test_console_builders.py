@@ -198,3 +198,112 @@ async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, ev
 async def _found(contacts, email: str) -> str | None:  # type: ignore[no-untyped-def]
     items = (await contacts.get("/v1/contacts", params={"email": email})).json()["items"]
     return str(items[0]["id"]) if items else None
+
+
+async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(  # type: ignore[no-untyped-def]
+    services, eventually
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    tag = f"w{uuid4().hex[:8]}"
+    marketer = await _user(services, "marketer", tag)
+    tried = f"tried.{tag}@example.com"  # the contact the dry run is made on
+    async with services.client("contacts") as contacts:
+        made = await contacts.post("/v1/contacts", json={"email": tried, "first_name": "Tia"})
+        assert made.status_code == 201, made.text
+    async with services.client("automation") as automation:
+
+        async def known() -> bool:
+            walked = await automation.post(
+                "/v1/workflows/dry-run",
+                json={
+                    "definition": {
+                        "name": "probe",
+                        "trigger": {"type": "manual"},
+                        "steps": [{"id": "t", "type": "create_task", "title": "t"}],
+                    },
+                    "contact_id": made.json()["id"],
+                },
+            )
+            return walked.status_code == 200
+
+        await eventually(known, timeout=WAIT_MS / 1000)  # automation has heard of Tia
+    subject = f"Questions about pricing? {tag}"
+    base = services.url("console")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await _sign_in(page, base, *marketer)
+        await page.get_by_role("link", name="Workflows").click()
+        await page.get_by_label("Name").fill(f"Pricing follow-up {tag}")
+        # The trigger starts as "does something 3 times within 7 days"; pricing pages only.
+        await expect(page.get_by_role("combobox", name="Trigger")).to_have_value(
+            "Someone does something a number of times"
+        )
+        await page.get_by_label("Page address contains").fill("/pricing")
+        await page.get_by_role("combobox", name="Add a step").click()
+        await page.get_by_role("option", name="Send an email").click()
+        await page.get_by_label("Step 1 subject").fill(subject)
+        await page.get_by_label("Step 1 text").fill("Hi {{first_name}}, can we help you choose?")
+        # Dry run on Tia: the email would go.
+        await page.get_by_label("On the contact").fill(tried)
+        await page.get_by_role("button", name="Dry run", exact=True).click()
+        walk = page.get_by_test_id("dry-run")
+        await expect(walk).to_contain_text(f"sends “{subject}”", timeout=WAIT_MS)
+        await expect(walk).to_contain_text("completed")
+        # Checked as it was built: nothing is marked wrong.
+        await expect(page.get_by_role("alert")).to_have_count(0)
+        await page.screenshot(path=str(SHOTS / "marketer-workflow-builder.png"), full_page=True)
+        await page.get_by_role("button", name="Save as draft").click()
+        await expect(page.get_by_text("Workflow saved as a draft")).to_be_visible(timeout=WAIT_MS)
+        await page.get_by_role("button", name=f"Activate Pricing follow-up {tag}").click()
+        row = page.get_by_test_id("workflow-row").filter(has_text=f"Pricing follow-up {tag}")
+        await expect(row).to_contain_text("active", timeout=WAIT_MS)
+        await browser.close()
+    assert not errors, errors
+
+    # Events through the ingestion API: three pricing visits, then a fourth.
+    visitor = f"visitor.{tag}@example.com"
+    async with services.client("contacts") as contacts:
+        for i in range(4):
+            sent = await contacts.post(
+                "/v1/events",
+                json={
+                    "events": [
+                        {
+                            "event_id": f"{tag}-visit-{i}",
+                            "type": "page",
+                            "name": "/pricing",
+                            "contact": {"email": visitor},
+                            "properties": {"url": "/pricing"},
+                        }
+                    ]
+                },
+            )
+            assert sent.status_code == 202, sent.text
+    mailbox = services.stack.mailbox()
+
+    async def mailed() -> list[dict[str, object]] | None:
+        found = [m for m in await mailbox.messages(to=visitor) if subject in str(m.get("subject"))]
+        return found or None
+
+    assert len(await eventually(mailed, timeout=WAIT_MS / 1000)) == 1
+    async with services.client("automation") as automation:
+        workflow = next(
+            w
+            for w in (await automation.get("/v1/workflows")).json()
+            if w["definition"]["name"] == f"Pricing follow-up {tag}"
+        )
+        trigger = {k: v for k, v in workflow["definition"]["trigger"].items() if v is not None}
+        assert trigger == {
+            "type": "interaction_count",
+            "interaction_type": "page_visit",
+            "count": 3,
+            "within_days": 7.0,
+            "conditions": [{"field": "url", "op": "contains", "value": "/pricing"}],
+        }
+    # The fourth visit sent nothing more (once everything has settled).
+    await eventually(mailed, timeout=WAIT_MS / 1000)
+    assert len(await mailed() or []) == 1

@@ -23,6 +23,8 @@ SCREENS = {
         "Reports": "/reports",
         "Import contacts": "/import",
         "Segments": "/segments",
+        "Workflows": "/workflows",
+        "Scoring": "/scoring",
         "Campaigns": "/campaigns",
         "Reps": "/reps",
         "Users": "/users",

@@ -7,6 +7,7 @@ import {
   IconFileImport,
   IconFilter,
   IconGauge,
+  IconRoute,
   IconKey,
   IconLogout,
   IconMailFast,
@@ -26,6 +27,7 @@ import { MyDayPage } from "./pages/MyDay";
 import { ReportsPage } from "./pages/Reports";
 import { ScoringPage } from "./pages/Scoring";
 import { SegmentsPage } from "./pages/Segments";
+import { WorkflowsPage } from "./pages/Workflows";
 import { RepsPage } from "./pages/Reps";
 import { SignInPage } from "./pages/SignIn";
 import { UsersPage } from "./pages/Users";
@@ -45,6 +47,7 @@ const PLACES: Place[] = [
   // An import changes whichever contacts its emails match: only for who changes everyone's.
   { to: "/import", label: "Import contacts", icon: <IconFileImport size={18} />, scope: "contacts:write", everyones: "contacts" },
   { to: "/segments", label: "Segments", icon: <IconFilter size={18} />, scope: "segments:read" },
+  { to: "/workflows", label: "Workflows", icon: <IconRoute size={18} />, scope: "workflows:read" },
   { to: "/scoring", label: "Scoring", icon: <IconGauge size={18} />, scope: "scoring-models:read" },
   { to: "/campaigns", label: "Campaigns", icon: <IconMailFast size={18} />, scope: "emails:write" },
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
@@ -127,6 +130,7 @@ export function App() {
           <Route path="/import" element={<ImportPage />} />
           <Route path="/segments" element={<SegmentsPage />} />
           <Route path="/scoring" element={<ScoringPage />} />
+          <Route path="/workflows" element={<WorkflowsPage />} />
           <Route path="/campaigns" element={<CampaignsPage />} />
           <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />

@@ -57,10 +57,10 @@ function TryOnContact({ definition }: { definition: Definition }) {
   const [email, setEmail] = useState("");
   const [contact, setContact] = useState<{ id: string; email: string } | null>(null);
   const [lookupError, setLookupError] = useState("");
-  const [draft] = useDebouncedValue(definition, 400);
+  const [draft] = useDebouncedValue(JSON.stringify(definition), 400);
   const trial = useQuery({
     queryKey: ["try", contact?.id, draft],
-    queryFn: () => svc.post<Trial>("scoring", "/scoring-models/try", { definition: draft, contact_id: contact?.id }),
+    queryFn: () => svc.post<Trial>("scoring", "/scoring-models/try", { definition: JSON.parse(draft), contact_id: contact?.id }),
     enabled: !!contact,
     retry: false,
   });
@@ -140,11 +140,11 @@ export function ScoringPage() {
     "Saved: everyone is being re-scored with it",
   );
   // Checked as it is edited: an error shows at the rule that causes it, before any save.
-  const [checking] = useDebouncedValue(definition, 300);
+  const [checking] = useDebouncedValue(JSON.stringify(definition), 300);
   const check = useQuery({
     queryKey: ["validate-model", checking],
-    queryFn: () => svc.post("scoring", "/scoring-models/validate", checking),
-    enabled: !!checking,
+    queryFn: () => svc.post("scoring", "/scoring-models/validate", JSON.parse(checking)),
+    enabled: checking !== "null",
     retry: false,
   });
   const errors = ruleErrors({

@@ -117,10 +117,11 @@ export function SegmentsPage() {
   const [name, setName] = useState("");
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const filter = draftToFilter(draft);
-  const [debounced] = useDebouncedValue(filter, 400);
+  // Debounced as text: a new object every render would restart the wait for ever.
+  const [debounced] = useDebouncedValue(JSON.stringify(filter), 400);
   const preview = useQuery({
     queryKey: ["segment-preview", debounced],
-    queryFn: () => svc.post<{ members: number; sample: Contact[] }>("contacts", "/segments/preview", { filter: debounced }),
+    queryFn: () => svc.post<{ members: number; sample: Contact[] }>("contacts", "/segments/preview", { filter: JSON.parse(debounced) }),
     retry: false,
   });
   const save = useChange(() => svc.post("contacts", "/segments", { name, filter }), [["segments"]], "Segment saved");
