@@ -247,6 +247,14 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
         await page.get_by_role("option", name="Send an email").click()
         await page.get_by_label("Step 1 subject").fill(subject)
         await page.get_by_label("Step 1 text").fill("Hi {{first_name}}, can we help you choose?")
+        # A wait longer than a year is refused, at that step, while it is built.
+        await page.get_by_role("combobox", name="Add a step").click()
+        await page.get_by_role("option", name="Wait").click()
+        await page.get_by_label("Step 2 days").fill("400")
+        wait_step = page.get_by_test_id("step").nth(1)
+        await expect(wait_step).to_contain_text("less than or equal to", timeout=WAIT_MS)
+        await expect(page.get_by_test_id("step").first).not_to_contain_text("less than")
+        await page.get_by_role("button", name="Remove step 2").click()
         # Dry run on Tia: the email would go.
         await page.get_by_label("On the contact").fill(tried)
         await page.get_by_role("button", name="Dry run", exact=True).click()

@@ -24,6 +24,19 @@ interface Walk {
 const ACTIVITIES = ["page_visit", "email_opened", "email_clicked", "form_submitted", "call_logged", "meeting_held", "purchase"].map((t) => ({ value: t, label: interactionLabel(t) }));
 const TASK_KINDS = ["call", "meeting", "follow_up", "email"].map((k) => ({ value: k, label: k.replace("_", " ") }));
 
+// What the service said is wrong here, where it is wrong.
+function Problems({ messages }: { messages: string[] }) {
+  return (
+    <>
+      {messages.map((m) => (
+        <Text key={m} c="red" size="sm">
+          {m}
+        </Text>
+      ))}
+    </>
+  );
+}
+
 function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; onChange: (t: TriggerDraft) => void; errors: string[] }) {
   const set = (patch: Partial<TriggerDraft>) => onChange({ ...trigger, ...patch });
   return (
@@ -40,11 +53,7 @@ function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; o
           </Group>
         )}
         {trigger.type === "stage_changed" && <Select label="To" data={stageOptions} value={trigger.to} onChange={(v) => v && set({ to: v })} allowDeselect={false} />}
-        {errors.map((e) => (
-          <Text key={e} c="red" size="sm">
-            {e}
-          </Text>
-        ))}
+        <Problems messages={errors} />
       </Stack>
     </Paper>
   );
@@ -86,11 +95,7 @@ function StepEditor({ step, index, onChange, onRemove, errors }: { step: StepDra
             <TextInput label="Is" value={step.value} onChange={(e) => set({ value: e.currentTarget.value })} description="else the contact leaves the workflow" />
           </Group>
         )}
-        {errors.map((e) => (
-          <Text key={e} c="red" size="sm">
-            {e}
-          </Text>
-        ))}
+        <Problems messages={errors} />
       </Stack>
     </Paper>
   );
