@@ -315,3 +315,107 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
     # The fourth visit sent nothing more (once everything has settled).
     await eventually(mailed, timeout=WAIT_MS / 1000)
     assert len(await mailed() or []) == 1
+
+
+async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: ignore[no-untyped-def]
+    services, eventually
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    tag = f"q{uuid4().hex[:8]}"
+    rep_id = f"rae-{tag}"
+    model_id = f"demo-{tag}"
+    async with services.client("automation") as automation, services.client("scoring") as scoring:
+        made = await automation.put(
+            f"/v1/reps/{rep_id}", json={"name": f"Rae {tag}", "weight": 1, "available": True}
+        )
+        assert made.status_code in (200, 201), made.text
+        # A model of this test's own: a demo request is worth the threshold (nobody else's
+        # events match it, so no other test's lead qualifies here).
+        model = await scoring.post(
+            "/v1/scoring-models",
+            json={
+                "id": model_id,
+                "name": f"Demo requests {tag}",
+                "rules": [
+                    {
+                        "id": "demo",
+                        "name": "Asked for a demo",
+                        "event_name": f"Demo Requested {tag}",
+                        "points": 100,
+                    }
+                ],
+                "decay": {"type": "none"},
+                "threshold": {"score": 100},
+            },
+        )
+        assert model.status_code == 201, model.text
+    marketer = await _user(services, "marketer", tag)
+    rep = await _user(services, "rep", tag, rep_id=rep_id)
+    base = services.url("console")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await _sign_in(page, base, *marketer)
+        await page.get_by_role("link", name="Workflows").click()
+
+        async def choose(combobox: str, option: str) -> None:
+            await page.get_by_role("combobox", name=combobox).click()
+            await page.get_by_role("option", name=option, exact=True).click()
+
+        await page.get_by_label("Name").fill(f"Qualified to Rae {tag}")
+        await choose("Trigger", "A lead qualifies (reaches the score threshold)")
+        await choose("By the scoring model", f"Demo requests {tag}")
+        await choose("Add a step", "Assign an owner (round-robin)")
+        await page.get_by_role("combobox", name="Step 1 reps").click()
+        await page.get_by_role("option", name=f"Rae {tag}").click()
+        await page.keyboard.press("Escape")
+        await choose("Add a step", "Create a task for the owner")
+        await page.get_by_label("Step 2 task").fill("Call {{first_name}} about the demo")
+        await expect(page.get_by_role("alert")).to_have_count(0)
+        await page.get_by_role("button", name="Save as draft").click()
+        await expect(page.get_by_text("Workflow saved as a draft")).to_be_visible(timeout=WAIT_MS)
+        await page.get_by_role("button", name=f"Activate Qualified to Rae {tag}").click()
+        row = page.get_by_test_id("workflow-row").filter(has_text=f"Qualified to Rae {tag}")
+        await expect(row).to_contain_text("active", timeout=WAIT_MS)
+
+        # Quinn asks for a demo (through the ingestion API): she qualifies, is Rae's, and Rae
+        # has the call on her day.
+        async with services.client("contacts") as contacts:
+            sent = await contacts.post(
+                "/v1/events",
+                json={
+                    "events": [
+                        {
+                            "event_id": f"{tag}-who",
+                            "type": "identify",
+                            "contact": {"email": f"quinn.{tag}@example.com"},
+                            "traits": {"first_name": "Quinn"},
+                        },
+                        {
+                            "event_id": f"{tag}-demo",
+                            "type": "track",
+                            "name": f"Demo Requested {tag}",
+                            "contact": {"email": f"quinn.{tag}@example.com"},
+                        },
+                    ]
+                },
+            )
+            assert sent.status_code == 202, sent.text
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await _sign_in(page, base, *rep)
+        await page.get_by_role("link", name="My day").click()
+        await expect(page.get_by_text("Call Quinn about the demo")).to_be_visible(timeout=WAIT_MS)
+        await page.screenshot(path=str(SHOTS / "rep-qualified-lead-task.png"), full_page=True)
+        await browser.close()
+    async with services.client("contacts") as contacts:
+        quinn = (
+            await contacts.get("/v1/contacts", params={"email": f"quinn.{tag}@example.com"})
+        ).json()["items"][0]
+    assert quinn["owner_id"] == rep_id
+    async with services.client("scoring") as scoring:  # the stack's later tests score less
+        mine = (await scoring.get(f"/v1/scoring-models/{model_id}")).json()
+        retired = await scoring.put(
+            f"/v1/scoring-models/{model_id}", json={**mine["definition"], "active": False}
+        )
+        assert retired.status_code == 200, retired.text

@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Badge, Button, Card, Group, List, NumberInput, Paper, Select, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Alert, Badge, Button, Card, Group, List, MultiSelect, NumberInput, Paper, Select, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
@@ -6,7 +6,7 @@ import { useState } from "react";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { interactionLabel, stageOptions } from "../format";
-import { useChange } from "../hooks";
+import { useChange, useReps } from "../hooks";
 import { NEW_TRIGGER, newStep, STEPS, type StepDraft, type StepKind, stepErrors, toDefinition, TRIGGERS, type TriggerDraft, type TriggerKind } from "../workflows/definition";
 
 interface Workflow {
@@ -38,6 +38,7 @@ function Problems({ messages }: { messages: string[] }) {
 }
 
 function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; onChange: (t: TriggerDraft) => void; errors: string[] }) {
+  const { data: models } = useQuery({ queryKey: ["scoring-models"], queryFn: () => svc.get<{ id: string; definition: { name: string } }[]>("scoring", "/scoring-models") });
   const set = (patch: Partial<TriggerDraft>) => onChange({ ...trigger, ...patch });
   return (
     <Paper withBorder p="sm">
@@ -53,6 +54,9 @@ function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; o
           </Group>
         )}
         {trigger.type === "stage_changed" && <Select label="To" data={stageOptions} value={trigger.to} onChange={(v) => v && set({ to: v })} allowDeselect={false} />}
+        {trigger.type === "lead_qualified" && (
+          <Select label="By the scoring model" data={(models ?? []).map((m) => ({ value: m.id, label: m.definition.name }))} value={trigger.model_id} onChange={(v) => v && set({ model_id: v })} allowDeselect={false} />
+        )}
         <Problems messages={errors} />
       </Stack>
     </Paper>
@@ -60,6 +64,7 @@ function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; o
 }
 
 function StepEditor({ step, index, onChange, onRemove, errors }: { step: StepDraft; index: number; onChange: (s: StepDraft) => void; onRemove: () => void; errors: string[] }) {
+  const { data: reps } = useReps();
   const set = (patch: Partial<StepDraft>) => onChange({ ...step, ...patch });
   const label = STEPS.find((s) => s.value === step.type)?.label ?? step.type;
   const n = index + 1;
@@ -88,7 +93,17 @@ function StepEditor({ step, index, onChange, onRemove, errors }: { step: StepDra
             <NumberInput label="Due in hours" min={0} value={step.due_in_hours} onChange={(v) => set({ due_in_hours: Number(v) || 0 })} />
           </Group>
         )}
-        {step.type === "assign_owner" && <Text size="sm" c="dimmed">The next available rep, in turn (weights and holidays on the Reps page).</Text>}
+        {step.type === "assign_owner" && (
+          <MultiSelect
+            label={`Step ${n} reps`}
+            placeholder="Every available rep"
+            description="In turn, by their weights; reps away are skipped (the Reps page)"
+            data={(reps ?? []).map((r) => ({ value: r.id, label: (r.name as string) || r.id }))}
+            value={step.reps ?? []}
+            onChange={(v) => set({ reps: v })}
+            searchable
+          />
+        )}
         {step.type === "if" && (
           <Group grow>
             <Select label="Field" data={["lifecycle_stage", "grade", "score_band", "country", "company"]} value={step.field} onChange={(v) => v && set({ field: v })} allowDeselect={false} />

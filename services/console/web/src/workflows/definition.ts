@@ -10,6 +10,7 @@ export interface TriggerDraft {
   within_days: number;
   url_contains: string;
   to: string; // stage_changed
+  model_id: string; // lead_qualified: by which scoring model
 }
 
 export interface StepDraft {
@@ -23,6 +24,7 @@ export interface StepDraft {
   due_in_hours?: number;
   field?: string;
   value?: string;
+  reps?: string[]; // assign_owner: only these (none: every available rep)
 }
 
 export const TRIGGERS: { value: TriggerKind; label: string }[] = [
@@ -40,7 +42,7 @@ export const STEPS: { value: StepKind; label: string }[] = [
   { value: "if", label: "Continue only if" },
 ];
 
-export const NEW_TRIGGER: TriggerDraft = { type: "interaction_count", interaction_type: "page_visit", count: 3, within_days: 7, url_contains: "", to: "lead" };
+export const NEW_TRIGGER: TriggerDraft = { type: "interaction_count", interaction_type: "page_visit", count: 3, within_days: 7, url_contains: "", to: "lead", model_id: "default" };
 
 export function newStep(type: StepKind, existing: StepDraft[]): StepDraft {
   let n = existing.length + 1;
@@ -75,6 +77,9 @@ export function toDefinition(name: string, trigger: TriggerDraft, steps: StepDra
     case "stage_changed":
       t = { type: "stage_changed", to: trigger.to };
       break;
+    case "lead_qualified":
+      t = { type: "lead_qualified", model_id: trigger.model_id };
+      break;
     default:
       t = { type: trigger.type };
   }
@@ -91,6 +96,8 @@ export function toDefinition(name: string, trigger: TriggerDraft, steps: StepDra
           return { id: s.id, type: s.type, title: s.title, kind: s.kind, due_in_hours: s.due_in_hours };
         case "if":
           return { id: s.id, type: s.type, conditions: [{ field: s.field, op: "equals", value: s.value }], else: "exit" };
+        case "assign_owner":
+          return { id: s.id, type: s.type, reps: s.reps ?? [] };
         default:
           return { id: s.id, type: s.type };
       }
