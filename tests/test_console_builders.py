@@ -102,6 +102,26 @@ async def test_a_marketer_builds_a_segment_with_or_and_not_groups(services, even
         row = page.get_by_test_id("segment-row").filter(has_text=f"Acme or VIPs {tag}")
         await page.reload()
         await expect(row).to_contain_text("2", timeout=WAIT_MS)
+        # Its members, by name, and which workflows enroll from it (none yet).
+        await row.get_by_role("button", name=f"Acme or VIPs {tag}").click()
+        detail = page.get_by_test_id("segment-detail")
+        await expect(detail.get_by_test_id("segment-member")).to_have_count(2, timeout=WAIT_MS)
+        await expect(detail.get_by_test_id("segment-workflows")).to_contain_text("None")
+        async with services.client("automation") as automation:
+            welcome = await automation.post(
+                "/v1/workflows",
+                json={
+                    "name": f"Welcome to Acme or VIPs {tag}",
+                    "trigger": {"type": "segment_joined", "segment_id": segment["id"]},
+                    "steps": [{"id": "t", "type": "create_task", "title": "Say hello"}],
+                },
+            )
+            assert welcome.status_code == 201, welcome.text
+        await page.reload()
+        await row.get_by_role("button", name=f"Acme or VIPs {tag}").click()
+        await expect(page.get_by_test_id("segment-workflows")).to_contain_text(
+            f"Welcome to Acme or VIPs {tag} (draft)", timeout=WAIT_MS
+        )
         await browser.close()
     assert not errors, errors
 

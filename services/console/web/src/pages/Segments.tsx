@@ -1,8 +1,9 @@
-import { ActionIcon, Alert, Badge, Button, Card, Group, NumberInput, Paper, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Alert, Anchor, Badge, Button, Card, Group, NumberInput, Paper, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { Link } from "react-router-dom";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { contactName, stageOptions } from "../format";
@@ -111,11 +112,51 @@ function Groups({ kind, title, groups, errors, onChange }: { kind: "any" | "none
   );
 }
 
+// A saved segment's members (the first page) and the workflows that enroll from it.
+function SegmentDetail({ id, name }: { id: string; name: string }) {
+  const members = useQuery({ queryKey: ["segment-members", id], queryFn: () => svc.get<{ items: Contact[] }>("contacts", `/segments/${id}/members`, { limit: 50 }) });
+  const workflows = useQuery({
+    queryKey: ["workflows"],
+    queryFn: () => svc.get<{ id: string; status: string; definition: { name: string; trigger: { type: string; segment_id?: string } } }[]>("automation", "/workflows"),
+  });
+  const using = (workflows.data ?? []).filter((w) => w.definition.trigger.type === "segment_joined" && w.definition.trigger.segment_id === id);
+  return (
+    <Card withBorder data-testid="segment-detail">
+      <Stack gap="xs">
+        <Title order={4}>{name}</Title>
+        <Text size="sm" fw={600}>
+          Members
+        </Text>
+        {members.error && <Text c="red">{members.error.message}</Text>}
+        <Group gap="xs">
+          {(members.data?.items ?? []).map((c) => (
+            <Anchor key={c.id} component={Link} to={`/contacts/${c.id}`} size="sm" data-testid="segment-member">
+              {contactName(c)}
+            </Anchor>
+          ))}
+          {members.data && !members.data.items.length && (
+            <Text size="sm" c="dimmed">
+              Nobody yet.
+            </Text>
+          )}
+        </Group>
+        <Text size="sm" fw={600}>
+          Workflows that enroll its members
+        </Text>
+        <Text size="sm" c="dimmed" data-testid="segment-workflows">
+          {using.length ? using.map((w) => `${w.definition.name} (${w.status})`).join(", ") : "None: a workflow with the trigger “joins a segment” would."}
+        </Text>
+      </Stack>
+    </Card>
+  );
+}
+
 export function SegmentsPage() {
   const { can } = useAuth();
   const { data: segments, error } = useSegments();
   const [name, setName] = useState("");
   const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [open, setOpen] = useState<{ id: string; name: string } | null>(null);
   const filter = draftToFilter(draft);
   // Debounced as text: a new object every render would restart the wait for ever.
   const [debounced] = useDebouncedValue(JSON.stringify(filter), 400);
@@ -178,7 +219,11 @@ export function SegmentsPage() {
           <Table.Tbody>
             {(segments ?? []).map((s) => (
               <Table.Tr key={s.id} data-testid="segment-row">
-                <Table.Td>{s.name}</Table.Td>
+                <Table.Td>
+                  <Anchor component="button" onClick={() => setOpen({ id: s.id, name: s.name })}>
+                    {s.name}
+                  </Anchor>
+                </Table.Td>
                 <Table.Td>
                   <Badge variant="light">{s.members.toLocaleString("en-US")}</Badge>
                 </Table.Td>
@@ -187,6 +232,7 @@ export function SegmentsPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
+      {open && <SegmentDetail id={open.id} name={open.name} />}
     </Stack>
   );
 }

@@ -6,7 +6,7 @@ import { useState } from "react";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { interactionLabel, stageOptions } from "../format";
-import { useChange, useReps } from "../hooks";
+import { useChange, useReps, useSegments } from "../hooks";
 import { NEW_TRIGGER, newStep, STEPS, type StepDraft, type StepKind, stepErrors, toDefinition, TRIGGERS, type TriggerDraft, type TriggerKind } from "../workflows/definition";
 
 interface Workflow {
@@ -38,6 +38,7 @@ function Problems({ messages }: { messages: string[] }) {
 }
 
 function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; onChange: (t: TriggerDraft) => void; errors: string[] }) {
+  const { data: segments } = useSegments();
   const { data: models } = useQuery({ queryKey: ["scoring-models"], queryFn: () => svc.get<{ id: string; definition: { name: string } }[]>("scoring", "/scoring-models") });
   const set = (patch: Partial<TriggerDraft>) => onChange({ ...trigger, ...patch });
   return (
@@ -54,6 +55,9 @@ function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; o
           </Group>
         )}
         {trigger.type === "stage_changed" && <Select label="To" data={stageOptions} value={trigger.to} onChange={(v) => v && set({ to: v })} allowDeselect={false} />}
+        {trigger.type === "segment_joined" && (
+          <Select label="The segment" data={(segments ?? []).map((s) => ({ value: s.id, label: s.name }))} value={trigger.segment_id || null} onChange={(v) => v && set({ segment_id: v })} allowDeselect={false} searchable />
+        )}
         {trigger.type === "lead_qualified" && (
           <Select label="By the scoring model" data={(models ?? []).map((m) => ({ value: m.id, label: m.definition.name }))} value={trigger.model_id} onChange={(v) => v && set({ model_id: v })} allowDeselect={false} />
         )}

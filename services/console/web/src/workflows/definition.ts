@@ -1,6 +1,6 @@
 // A workflow as a marketer builds it in the console, and the definition automation takes.
 
-export type TriggerKind = "interaction_count" | "lead_qualified" | "stage_changed" | "manual";
+export type TriggerKind = "interaction_count" | "lead_qualified" | "stage_changed" | "segment_joined" | "manual";
 export type StepKind = "send_email" | "wait" | "create_task" | "assign_owner" | "if";
 
 export interface TriggerDraft {
@@ -11,6 +11,7 @@ export interface TriggerDraft {
   url_contains: string;
   to: string; // stage_changed
   model_id: string; // lead_qualified: by which scoring model
+  segment_id: string; // segment_joined
 }
 
 export interface StepDraft {
@@ -31,6 +32,7 @@ export const TRIGGERS: { value: TriggerKind; label: string }[] = [
   { value: "interaction_count", label: "Someone does something a number of times" },
   { value: "lead_qualified", label: "A lead qualifies (reaches the score threshold)" },
   { value: "stage_changed", label: "A contact's lifecycle stage changes" },
+  { value: "segment_joined", label: "A contact joins a segment" },
   { value: "manual", label: "Only when someone is enrolled by hand" },
 ];
 
@@ -42,7 +44,7 @@ export const STEPS: { value: StepKind; label: string }[] = [
   { value: "if", label: "Continue only if" },
 ];
 
-export const NEW_TRIGGER: TriggerDraft = { type: "interaction_count", interaction_type: "page_visit", count: 3, within_days: 7, url_contains: "", to: "lead", model_id: "default" };
+export const NEW_TRIGGER: TriggerDraft = { type: "interaction_count", interaction_type: "page_visit", count: 3, within_days: 7, url_contains: "", to: "lead", model_id: "default", segment_id: "" };
 
 export function newStep(type: StepKind, existing: StepDraft[]): StepDraft {
   let n = existing.length + 1;
@@ -79,6 +81,9 @@ export function toDefinition(name: string, trigger: TriggerDraft, steps: StepDra
       break;
     case "lead_qualified":
       t = { type: "lead_qualified", model_id: trigger.model_id };
+      break;
+    case "segment_joined":
+      t = { type: "segment_joined", segment_id: trigger.segment_id };
       break;
     default:
       t = { type: trigger.type };
