@@ -427,6 +427,17 @@ async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: 
         await page.get_by_role("link", name="My day").click()
         await expect(page.get_by_text("Call Quinn about the demo")).to_be_visible(timeout=WAIT_MS)
         await page.screenshot(path=str(SHOTS / "rep-qualified-lead-task.png"), full_page=True)
+        # The marketer pauses the workflow, then retires it.
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await _sign_in(page, base, *marketer)
+        await page.get_by_role("link", name="Workflows").click()
+        await row_of(page, tag).get_by_role("button", name=f"Pause Qualified to Rae {tag}").click()
+        await expect(row_of(page, tag)).to_contain_text("paused", timeout=WAIT_MS)
+        await expect(page.get_by_text("Workflow changed")).to_be_hidden(timeout=WAIT_MS)
+        await (
+            row_of(page, tag).get_by_role("button", name=f"Archive Qualified to Rae {tag}").click()
+        )
+        await expect(row_of(page, tag)).to_contain_text("archived", timeout=WAIT_MS)
         await browser.close()
     async with services.client("contacts") as contacts:
         quinn = (
@@ -439,3 +450,7 @@ async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: 
             f"/v1/scoring-models/{model_id}", json={**mine["definition"], "active": False}
         )
         assert retired.status_code == 200, retired.text
+
+
+def row_of(page, tag: str):  # type: ignore[no-untyped-def]
+    return page.get_by_test_id("workflow-row").filter(has_text=f"Qualified to Rae {tag}")

@@ -140,7 +140,11 @@ export function WorkflowsPage() {
     retry: false,
   });
   const save = useChange(() => svc.post<Workflow>("automation", "/workflows", definition), [["workflows"]], "Workflow saved as a draft");
-  const activate = useChange((id: string) => svc.post("automation", `/workflows/${id}/activate`, {}), [["workflows"]], "Workflow active");
+  const change = useChange(
+    ({ id, verb }: { id: string; verb: "activate" | "pause" | "archive" }) => svc.post("automation", `/workflows/${id}/${verb}`, {}),
+    [["workflows"]],
+    "Workflow changed",
+  );
   const errors = stepErrors({ ...(check.error instanceof ApiError ? check.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) });
   const dryRun = async () => {
     setWalkError("");
@@ -229,10 +233,23 @@ export function WorkflowsPage() {
                   </Badge>
                 </Table.Td>
                 <Table.Td>
-                  {can("workflows:write") && w.status !== "active" && w.status !== "archived" && (
-                    <Button size="compact-xs" onClick={() => activate.mutate(w.id)} aria-label={`Activate ${w.definition.name}`}>
-                      Activate
-                    </Button>
+                  {can("workflows:write") && w.status !== "archived" && (
+                    <Group gap="xs" wrap="nowrap">
+                      {w.status === "active" ? (
+                        <Button size="compact-xs" variant="light" onClick={() => change.mutate({ id: w.id, verb: "pause" })} aria-label={`Pause ${w.definition.name}`}>
+                          Pause
+                        </Button>
+                      ) : (
+                        <Button size="compact-xs" onClick={() => change.mutate({ id: w.id, verb: "activate" })} aria-label={`Activate ${w.definition.name}`}>
+                          Activate
+                        </Button>
+                      )}
+                      {w.status !== "active" && (
+                        <Button size="compact-xs" variant="subtle" color="gray" onClick={() => change.mutate({ id: w.id, verb: "archive" })} aria-label={`Archive ${w.definition.name}`}>
+                          Archive
+                        </Button>
+                      )}
+                    </Group>
                   )}
                 </Table.Td>
               </Table.Tr>
