@@ -334,6 +334,7 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
             )
             goal = (await reporting.get("/v1/goals", params={"month": month})).json()
             assert {g["owner"]: g["targets"] for g in goal}[rep_id] == {"revenue": 5000, "calls": 4}
+            await page.mouse.move(0, 0)  # a toast stays while the pointer rests on it
             await expect(page.get_by_text("Goals saved")).to_be_hidden(timeout=WAIT_MS)
             await page.screenshot(path=str(SHOTS / "manager-goals.png"), full_page=True)
             # Last month Ana sold nothing and had no goals.

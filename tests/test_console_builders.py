@@ -433,6 +433,8 @@ async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: 
         await page.get_by_role("link", name="Workflows").click()
         await row_of(page, tag).get_by_role("button", name=f"Pause Qualified to Rae {tag}").click()
         await expect(row_of(page, tag)).to_contain_text("paused", timeout=WAIT_MS)
+        # A toast stays while the pointer rests on it: move it away, as a person would.
+        await page.mouse.move(0, 0)
         await expect(page.get_by_text("Workflow changed")).to_be_hidden(timeout=WAIT_MS)
         await (
             row_of(page, tag).get_by_role("button", name=f"Archive Qualified to Rae {tag}").click()

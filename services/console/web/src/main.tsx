@@ -18,8 +18,9 @@ const queries = new QueryClient({
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <MantineProvider theme={theme}>
-      {/* A few at a time: quick work must not bury the page under toasts. */}
-      <Notifications position="bottom-right" limit={3} />
+      {/* A few at a time, at the top: quick work must not bury the page (or its table
+          actions at the bottom right) under toasts. */}
+      <Notifications position="top-center" limit={3} />
       <QueryClientProvider client={queries}>
         <AuthProvider>
           <BrowserRouter>
