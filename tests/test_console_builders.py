@@ -50,30 +50,26 @@ async def test_a_marketer_builds_a_segment_with_or_and_not_groups(services, even
         await _sign_in(page, base, *marketer)
         await page.get_by_role("link", name="Segments").click()
 
-        async def choose(combobox: str, option: str) -> None:
-            await page.get_by_role("combobox", name=combobox).click()
-            await page.get_by_role("option", name=option, exact=True).click()
-
         await page.get_by_label("Name").fill(f"Acme or VIPs {tag}")
-        await choose("All condition 1 kind", "Has the tag")
+        await choose(page, "All condition 1 kind", "Has the tag")
         await page.get_by_role("textbox", name="All condition 1 value").fill(tag)
         await page.get_by_role("button", name="Add alternatives (OR)").click()
-        await choose("Either group 1 condition 1 kind", "Company is")
+        await choose(page, "Either group 1 condition 1 kind", "Company is")
         await page.get_by_role("textbox", name="Either group 1 condition 1 value").fill(
             f"Acme {tag}"
         )
         await page.get_by_role("button", name="Add another alternative").click()
         await page.get_by_role("textbox", name="Either group 2 condition 1 value").fill("vip")
         await page.get_by_role("button", name="Exclude contacts (NOT)").click()
-        await choose("Not group 1 condition 1 kind", "Lifecycle stage is")
-        await choose("Not group 1 condition 1 value", "Customer")
+        await choose(page, "Not group 1 condition 1 kind", "Lifecycle stage is")
+        await choose(page, "Not group 1 condition 1 value", "Customer")
         live = page.get_by_test_id("live-count")
         await expect(live).to_have_text(f"{counted['members']} contacts match now", timeout=WAIT_MS)
 
         # A broken condition: the service's error shows at that condition, and goes with it.
         not_group = page.get_by_test_id("none-group")
         await not_group.get_by_role("button", name="Add a condition").click()
-        await choose("Not group 1 condition 2 kind", "Custom field")
+        await choose(page, "Not group 1 condition 2 kind", "Custom field")
         await page.get_by_role("textbox", name="Not group 1 condition 2 field").fill("bad name!")
         await page.get_by_role("textbox", name="Not group 1 condition 2 value").fill("x")
         complaint = not_group.get_by_text("custom field name 'bad name!' is not a plain identifier")
@@ -135,18 +131,7 @@ async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, ev
     async with services.client("contacts") as contacts, services.client("scoring") as scoring:
         sent = await contacts.post(
             "/v1/events",
-            json={
-                "events": [
-                    {
-                        "event_id": f"{tag}-{i}",
-                        "type": "page",
-                        "name": "/pricing",
-                        "contact": {"email": email},
-                        "properties": {"url": "/pricing"},
-                    }
-                    for i in range(2)
-                ]
-            },
+            json={"events": [pricing_visit(f"{tag}-{i}", email) for i in range(2)]},
         )
         assert sent.status_code == 202, sent.text
         person = await eventually(lambda: _found(contacts, email), timeout=WAIT_MS / 1000)
@@ -213,6 +198,23 @@ async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, ev
             m for m in (await scoring.get("/v1/scoring-models")).json() if m["id"] == "default"
         )
     assert after["version"] == default["version"]  # tried, never saved
+
+
+async def choose(page, combobox: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick `option` in a Mantine select (a combobox) by its accessible name."""
+    await page.get_by_role("combobox", name=combobox).click()
+    await page.get_by_role("option", name=option, exact=True).click()
+
+
+def pricing_visit(event_id: str, email: str) -> dict[str, object]:
+    """One visit to /pricing as an integrator sends it."""
+    return {
+        "event_id": event_id,
+        "type": "page",
+        "name": "/pricing",
+        "contact": {"email": email},
+        "properties": {"url": "/pricing"},
+    }
 
 
 async def _found(contacts, email: str) -> str | None:  # type: ignore[no-untyped-def]
@@ -298,17 +300,7 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
         for i in range(4):
             sent = await contacts.post(
                 "/v1/events",
-                json={
-                    "events": [
-                        {
-                            "event_id": f"{tag}-visit-{i}",
-                            "type": "page",
-                            "name": "/pricing",
-                            "contact": {"email": visitor},
-                            "properties": {"url": "/pricing"},
-                        }
-                    ]
-                },
+                json={"events": [pricing_visit(f"{tag}-visit-{i}", visitor)]},
             )
             assert sent.status_code == 202, sent.text
     mailbox = services.stack.mailbox()
@@ -379,18 +371,14 @@ async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: 
         await _sign_in(page, base, *marketer)
         await page.get_by_role("link", name="Workflows").click()
 
-        async def choose(combobox: str, option: str) -> None:
-            await page.get_by_role("combobox", name=combobox).click()
-            await page.get_by_role("option", name=option, exact=True).click()
-
         await page.get_by_label("Name").fill(f"Qualified to Rae {tag}")
-        await choose("Trigger", "A lead qualifies (reaches the score threshold)")
-        await choose("By the scoring model", f"Demo requests {tag}")
-        await choose("Add a step", "Assign an owner (round-robin)")
+        await choose(page, "Trigger", "A lead qualifies (reaches the score threshold)")
+        await choose(page, "By the scoring model", f"Demo requests {tag}")
+        await choose(page, "Add a step", "Assign an owner (round-robin)")
         await page.get_by_role("combobox", name="Step 1 reps").click()
         await page.get_by_role("option", name=f"Rae {tag}").click()
         await page.keyboard.press("Escape")
-        await choose("Add a step", "Create a task for the owner")
+        await choose(page, "Add a step", "Create a task for the owner")
         await page.get_by_label("Step 2 task").fill("Call {{first_name}} about the demo")
         await expect(page.get_by_role("alert")).to_have_count(0)
         await page.get_by_role("button", name="Save as draft").click()

@@ -1,7 +1,16 @@
+import { useDebouncedValue } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMemo } from "react";
 import { svc } from "./api";
 import type { Rep, Segment } from "./types";
+
+// `value` once it has stopped changing for `ms`, compared by its JSON text: an object built
+// anew on every render (a builder's draft) would otherwise restart the wait for ever.
+export function useSettled<T>(value: T, ms: number): T {
+  const [text] = useDebouncedValue(JSON.stringify(value), ms);
+  return useMemo(() => JSON.parse(text) as T, [text]);
+}
 
 export function useReps() {
   return useQuery({ queryKey: ["reps"], queryFn: () => svc.get<Rep[]>("automation", "/reps"), staleTime: 60_000 });

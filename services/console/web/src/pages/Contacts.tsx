@@ -1,6 +1,5 @@
 import { IconSearch } from "@tabler/icons-react";
 import { Button, Card, Group, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { IconArrowLeft, IconArrowRight, IconX } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
@@ -8,7 +7,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { ApiError, svc } from "../api";
 import { ScoreBadge } from "../components/ScoreBadge";
 import { ago, contactName, stageLabel, stageOptions } from "../format";
-import { repName, useReps } from "../hooks";
+import { repName, useReps, useSettled } from "../hooks";
 import type { ContactPage } from "../types";
 
 const FILTERS = ["q", "email", "company", "stage", "owner_id", "grade", "score_band", "tag", "source", "sort"] as const;
@@ -34,7 +33,7 @@ export function ContactsPage() {
     setParams(next, { replace: true });
     setCursors([]);
   };
-  const [filters] = useDebouncedValue(Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? undefined])), 300);
+  const filters = useSettled(Object.fromEntries(FILTERS.map((k) => [k, params.get(k) ?? undefined])), 300);
   const cursor = cursors[cursors.length - 1];
   const page = useQuery({
     queryKey: ["contacts", filters, cursor],

@@ -1,12 +1,11 @@
 import { Anchor, Badge, Button, Card, Group, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { svc } from "../api";
 import { useAuth } from "../auth";
 import { money, stageLabel } from "../format";
-import { repName, useReps, useSegments } from "../hooks";
+import { repName, useReps, useSegments, useSettled } from "../hooks";
 import { GoalDialog, type GoalProgress } from "../reports/GoalDialog";
 import { LAST_30_DAYS, periods } from "../reports/period";
 
@@ -51,7 +50,7 @@ function Goals({ goals }: { goals: Record<string, GoalProgress> }) {
     <Stack gap={4} miw={170}>
       {entries.map(([name, g]) => {
         const done = g.attainment == null ? null : Math.round(g.attainment * 100);
-        const amount = (v: number | null) => (g.currency ? `${g.currency} ${Math.round(v ?? 0).toLocaleString("en-US")}` : Math.round(v ?? 0).toLocaleString("en-US"));
+        const amount = (v: number | null) => (g.currency ? money({ [g.currency]: v ?? 0 }) : Math.round(v ?? 0).toLocaleString("en-US"));
         return (
           <div key={name} data-testid="goal">
             <Text size="xs">
@@ -88,7 +87,7 @@ export function ReportsPage() {
   const [periodValue, setPeriod] = useState(LAST_30_DAYS.value);
   const period = choices.find((p) => p.value === periodValue) ?? LAST_30_DAYS;
   const range = { start: period.start, end: period.end };
-  const [filters] = useDebouncedValue({ owner: owner ?? undefined, source: source || undefined, segment: segment || undefined }, 300);
+  const filters = useSettled({ owner: owner ?? undefined, source: source || undefined, segment: segment || undefined }, 300);
   const funnel = useQuery({
     queryKey: ["report", "funnel", filters, range],
     queryFn: () => svc.get<Funnel>("reporting", "/reports/funnel", { ...filters, ...range }),

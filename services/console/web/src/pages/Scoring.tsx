@@ -1,11 +1,10 @@
 import { Alert, Badge, Button, Card, Group, NumberInput, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { interactionLabel, when } from "../format";
-import { useChange } from "../hooks";
+import { useChange, useSettled } from "../hooks";
 
 interface Rule {
   id: string;
@@ -57,10 +56,10 @@ function TryOnContact({ definition }: { definition: Definition }) {
   const [email, setEmail] = useState("");
   const [contact, setContact] = useState<{ id: string; email: string } | null>(null);
   const [lookupError, setLookupError] = useState("");
-  const [draft] = useDebouncedValue(JSON.stringify(definition), 400);
+  const draft = useSettled(definition, 400);
   const trial = useQuery({
     queryKey: ["try", contact?.id, draft],
-    queryFn: () => svc.post<Trial>("scoring", "/scoring-models/try", { definition: JSON.parse(draft), contact_id: contact?.id }),
+    queryFn: () => svc.post<Trial>("scoring", "/scoring-models/try", { definition: draft, contact_id: contact?.id }),
     enabled: !!contact,
     retry: false,
   });
@@ -140,11 +139,11 @@ export function ScoringPage() {
     "Saved: everyone is being re-scored with it",
   );
   // Checked as it is edited: an error shows at the rule that causes it, before any save.
-  const [checking] = useDebouncedValue(JSON.stringify(definition), 300);
+  const checking = useSettled(definition, 300);
   const check = useQuery({
     queryKey: ["validate-model", checking],
-    queryFn: () => svc.post("scoring", "/scoring-models/validate", JSON.parse(checking)),
-    enabled: checking !== "null",
+    queryFn: () => svc.post("scoring", "/scoring-models/validate", checking),
+    enabled: checking !== null,
     retry: false,
   });
   const errors = ruleErrors({

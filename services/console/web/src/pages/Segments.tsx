@@ -1,5 +1,4 @@
 import { ActionIcon, Alert, Anchor, Badge, Button, Card, Group, NumberInput, Paper, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
@@ -7,7 +6,7 @@ import { Link } from "react-router-dom";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { contactName, stageOptions } from "../format";
-import { useChange, useSegments } from "../hooks";
+import { useChange, useSegments, useSettled } from "../hooks";
 import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KINDS, type Kind } from "../segments/filter";
 import type { Contact } from "../types";
 
@@ -158,11 +157,10 @@ export function SegmentsPage() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [open, setOpen] = useState<{ id: string; name: string } | null>(null);
   const filter = draftToFilter(draft);
-  // Debounced as text: a new object every render would restart the wait for ever.
-  const [debounced] = useDebouncedValue(JSON.stringify(filter), 400);
+  const debounced = useSettled(filter, 400);
   const preview = useQuery({
     queryKey: ["segment-preview", debounced],
-    queryFn: () => svc.post<{ members: number; sample: Contact[] }>("contacts", "/segments/preview", { filter: JSON.parse(debounced) }),
+    queryFn: () => svc.post<{ members: number; sample: Contact[] }>("contacts", "/segments/preview", { filter: debounced }),
     retry: false,
   });
   const save = useChange(() => svc.post("contacts", "/segments", { name, filter }), [["segments"]], "Segment saved");

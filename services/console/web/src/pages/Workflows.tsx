@@ -1,12 +1,11 @@
 import { ActionIcon, Alert, Badge, Button, Card, Group, List, MultiSelect, NumberInput, Paper, Select, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
 import { IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { interactionLabel, stageOptions } from "../format";
-import { useChange, useReps, useSegments } from "../hooks";
+import { useChange, useReps, useSegments, useSettled } from "../hooks";
 import { NEW_TRIGGER, newStep, STEPS, type StepDraft, type StepKind, stepErrors, toDefinition, TRIGGERS, type TriggerDraft, type TriggerKind } from "../workflows/definition";
 
 interface Workflow {
@@ -131,12 +130,11 @@ export function WorkflowsPage() {
   const [walk, setWalk] = useState<Walk | null>(null);
   const [walkError, setWalkError] = useState("");
   const definition = toDefinition(name || "Untitled", trigger, steps);
-  // Debounced as text: a new object every render would restart the wait for ever.
-  const [checking] = useDebouncedValue(JSON.stringify(definition), 300);
+  const checking = useSettled(definition, 300);
   const check = useQuery({
     queryKey: ["validate-workflow", checking],
-    queryFn: () => svc.post("automation", "/workflows/validate", JSON.parse(checking)),
-    enabled: JSON.parse(checking).steps.length > 0,
+    queryFn: () => svc.post("automation", "/workflows/validate", checking),
+    enabled: (checking.steps as unknown[]).length > 0,
     retry: false,
   });
   const save = useChange(() => svc.post<Workflow>("automation", "/workflows", definition), [["workflows"]], "Workflow saved as a draft");
