@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Badge, Button, Card, Group, List, MultiSelect, NumberInput, Paper, Select, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Alert, Badge, Button, Card, Group, List, MultiSelect, NumberInput, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
@@ -46,12 +46,12 @@ function TriggerEditor({ trigger, onChange, errors }: { trigger: TriggerDraft; o
         <Text fw={600}>When</Text>
         <Select aria-label="Trigger" data={TRIGGERS} value={trigger.type} onChange={(v) => v && set({ type: v as TriggerKind })} allowDeselect={false} />
         {trigger.type === "interaction_count" && (
-          <Group grow align="flex-start">
+          <SimpleGrid cols={{ base: 2, sm: 4 }}>
             <Select label="Does" data={ACTIVITIES} value={trigger.interaction_type} onChange={(v) => v && set({ interaction_type: v })} allowDeselect={false} />
             <NumberInput label="Times" min={1} value={trigger.count} onChange={(v) => set({ count: Number(v) || 0 })} />
             <NumberInput label="Within days" min={1} value={trigger.within_days} onChange={(v) => set({ within_days: Number(v) || 0 })} />
             <TextInput label="Page address contains" placeholder="e.g. /pricing (optional)" value={trigger.url_contains} onChange={(e) => set({ url_contains: e.currentTarget.value })} />
-          </Group>
+          </SimpleGrid>
         )}
         {trigger.type === "stage_changed" && <Select label="To" data={stageOptions} value={trigger.to} onChange={(v) => v && set({ to: v })} allowDeselect={false} />}
         {trigger.type === "segment_joined" && (
