@@ -271,8 +271,8 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
         await page.get_by_label("Step 1 text").fill("Hi {{first_name}}, can we help you choose?")
         # A wait longer than a year is refused, at that step, while it is built.
         await page.get_by_role("combobox", name="Add a step").click()
-        await page.get_by_role("option", name="Wait").click()
-        await page.get_by_label("Step 2 days").fill("400")
+        await page.get_by_role("option", name="Wait", exact=True).click()
+        await page.get_by_role("textbox", name="Step 2 wait").fill("400")  # days
         wait_step = page.get_by_test_id("step").nth(1)
         await expect(wait_step).to_contain_text("less than or equal to", timeout=WAIT_MS)
         await expect(page.get_by_test_id("step").first).not_to_contain_text("less than")
@@ -327,6 +327,24 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
     # The fourth visit sent nothing more (once everything has settled).
     await eventually(mailed, timeout=WAIT_MS / 1000)
     assert len(await mailed() or []) == 1
+
+    # The workflow's page counts the visitor: enrolled once, through the email, completed.
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await _sign_in(page, base, *marketer)
+        await page.get_by_role("link", name="Workflows").click()
+        row = page.get_by_test_id("workflow-row").filter(has_text=f"Pricing follow-up {tag}")
+        await expect(row.get_by_test_id("workflow-counts")).to_contain_text(
+            "0 in progress · 1 completed", timeout=WAIT_MS
+        )
+        await row.get_by_role("button", name=f"Open Pricing follow-up {tag}").click()
+        builder = page.get_by_test_id("workflow-builder")
+        await expect(builder.get_by_test_id("workflow-progress")).to_contain_text("1 enrolled")
+        await expect(builder.get_by_test_id("workflow-progress")).to_contain_text("1 completed")
+        await expect(builder.get_by_test_id("step-progress")).to_have_text("0 here")
+        await page.screenshot(path=str(SHOTS / "marketer-workflow-progress.png"), full_page=True)
+        await browser.close()
 
 
 async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: ignore[no-untyped-def]

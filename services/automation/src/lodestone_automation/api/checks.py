@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import HTTPException, status
-
+from lodestone_common.http import invalid
 from lodestone_common.sealing import Sealer
 
 from ..domain.destinations import DestinationPolicy
@@ -45,9 +44,10 @@ async def check_templates(body: WorkflowDefinition, templates: EmailTemplates) -
         if isinstance(step, SendEmailStep) and step.template_id is not None:
             if await templates.version(step.template_id, step.template_version) is None:
                 version = f" version {step.template_version}" if step.template_version else ""
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    f"steps.{index}.template_id: no email template {step.template_id!r}{version}",
+                raise invalid(
+                    "body",
+                    f"steps.{index}.template_id",
+                    f"no email template {step.template_id!r}{version}",
                 )
 
 
@@ -57,9 +57,10 @@ def check_senders(body: WorkflowDefinition, allowed: set[str]) -> None:
         if isinstance(step, SendEmailStep) and step.from_:
             domain = sender_domain(step.from_)
             if domain not in allowed:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    f"steps.{index}.from: {domain} is not a sending domain here (allowed: "
+                raise invalid(
+                    "body",
+                    f"steps.{index}.from",
+                    f"{domain} is not a sending domain here (allowed: "
                     f"{', '.join(sorted(allowed))}; LODESTONE_MAIL_SENDER_DOMAINS adds more)",
                 )
 
@@ -70,9 +71,10 @@ def check_destinations(body: WorkflowDefinition, policy: DestinationPolicy) -> N
         if isinstance(step, WebhookStep):
             why = policy.literal_refusal(urlsplit(step.url).hostname or "")
             if why:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    f"steps.{index}.url: refused by policy: {why} (webhooks may not call "
+                raise invalid(
+                    "body",
+                    f"steps.{index}.url",
+                    f"refused by policy: {why} (webhooks may not call "
                     "this machine or a private network unless "
                     "LODESTONE_WEBHOOK_ALLOWED_NETWORKS allows it)",
                 )
@@ -86,9 +88,10 @@ def seal_secrets(body: WorkflowDefinition, current: dict[str, Any] | None, seale
     for index, step in enumerate(body.steps):
         if isinstance(step, WebhookStep) and step.secret != stored.get(step.id):
             if sealer.is_sealed(step.secret) or len(step.secret) > MAX_SECRET:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    f"steps.{index}.secret: 8 to {MAX_SECRET} characters of your own",
+                raise invalid(
+                    "body",
+                    f"steps.{index}.secret",
+                    f"8 to {MAX_SECRET} characters of your own",
                 )
             step.secret = sealer.seal(step.secret)
 
@@ -107,9 +110,10 @@ def keep_secrets(body: WorkflowDefinition, current: dict[str, Any] | None) -> No
     for index, step in enumerate(body.steps):
         if isinstance(step, WebhookStep) and step.secret == MASK:
             if not stored.get(step.id):
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
-                    f"steps.{index}.secret: {MASK} keeps an existing step's secret; step "
+                raise invalid(
+                    "body",
+                    f"steps.{index}.secret",
+                    f"{MASK} keeps an existing step's secret; step "
                     f"{step.id!r} has none: give its secret",
                 )
             step.secret = stored[step.id]

@@ -12,6 +12,7 @@ from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.processing import UnitOfWork
 
+from ..domain.progress import progress
 from ..domain.workflows import WorkflowDefinition
 from .deps import AutomationDep, RunnerDep
 from .workflows import missing
@@ -30,6 +31,22 @@ class Enrollment(BaseModel):
     enrolled_at: datetime
     cause: str
     history: list[dict[str, Any]] = Field(description="what happened at each step and why")
+
+
+class StepProgress(BaseModel):
+    step_id: str
+    here: int = Field(description="enrollments at this step now")
+    waiting: int = Field(description="of those, how many wait (a delay or an event)")
+
+
+class Progress(BaseModel):
+    enrolled: int = Field(description="everyone ever enrolled")
+    in_progress: int
+    on_removed_steps: int = Field(description="in progress on a step a later version removed")
+    completed: int
+    goal_reached: int
+    exited: int
+    steps: list[StepProgress] = Field(description="the current version's steps, in order")
 
 
 class ManualEnrollment(BaseModel):
@@ -66,6 +83,25 @@ async def workflow_enrollments(
     return [
         _enrollment(d) for d in await automation.stores.enrollments.of({"workflow_id": workflow_id})
     ]
+
+
+@router.get(
+    "/workflows/{workflow_id}/progress",
+    response_model=Progress,
+    summary="How many people are at each step, and how many finished how",
+)
+async def workflow_progress(
+    workflow_id: str, automation: AutomationDep, key: ApiKey = Scope("workflows:read")
+) -> dict[str, Any]:
+    doc = await automation.stores.workflows.get(workflow_id)
+    if doc is None:
+        raise missing(workflow_id)
+    step_ids = {
+        v["version"]: [s["id"] for s in v["definition"]["steps"]]
+        for v in await automation.stores.workflows.history(workflow_id)
+    }
+    current = [s["id"] for s in doc["definition"]["steps"]]
+    return progress(await automation.stores.enrollments.tally(workflow_id), step_ids, current)
 
 
 @router.post(

@@ -14,8 +14,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 from lodestone_common.envelope import utcnow
 from lodestone_common.ownership import partition_of
 
+from ..domain.progress import LIVE
+
 Session = AsyncClientSession | None
-LIVE = ("active", "waiting", "scheduled")
 
 
 class Enrollments:
@@ -115,6 +116,22 @@ class Enrollments:
             {"$set": {"contact_id": survivor, "partition": partition_of(survivor)}},
             session=session,
         )
+
+    async def tally(self, workflow_id: str) -> list[dict[str, Any]]:
+        """How many enrollments of a workflow are at each (version, step, status): one
+        aggregation over the workflow's index range, however many people it holds."""
+        rows = await self.collection.aggregate(
+            [
+                {"$match": {"workflow_id": workflow_id}},
+                {
+                    "$group": {
+                        "_id": {"version": "$version", "step": "$step", "status": "$status"},
+                        "count": {"$sum": 1},
+                    }
+                },
+            ]
+        )
+        return [{**r["_id"], "count": r["count"]} async for r in rows]
 
     async def of(self, query: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
         return await self.collection.find(query).sort("enrolled_at", -1).to_list(limit)
