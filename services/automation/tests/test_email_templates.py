@@ -112,6 +112,22 @@ async def test_templates_are_versioned_previewed_for_a_contact_and_test_sent(  #
         assert shown["subject"] == "Hello Grace" and "Grace from Navy" in shown["text"]
         old = await http.post(f"/v1/email-templates/{template['id']}/preview", json={"version": 1})
         assert old.json()["subject"] == "Welcome, Ada"  # the sample contact
+        # A draft, unsaved, as the editor shows it while it is written; its errors as saving's.
+        typed = draft(subject="Draft for {{ first_name }}").model_dump()
+        unsaved = await http.post(
+            "/v1/email-templates/preview", json={**typed, "contact_id": person["id"]}
+        )
+        assert unsaved.status_code == 200, unsaved.text
+        assert unsaved.json()["subject"] == "Draft for Grace"
+        assert unsaved.json()["version"] is None and "Grace from Navy" in unsaved.json()["text"]
+        broken = await http.post(
+            "/v1/email-templates/preview", json={**typed, "subject": "Hi {{ frist_name }}"}
+        )
+        assert broken.status_code == 422
+        assert broken.json()["details"][0]["field"] == "body.subject"
+        assert "frist_name" in broken.json()["details"][0]["message"]
+        versions = (await http.get(f"/v1/email-templates/{template['id']}/versions")).json()
+        assert len(versions) == 2  # previewing saved nothing
         bad_to = await http.post(
             f"/v1/email-templates/{template['id']}/test-send", json={"to": "a@x.io, b@y.io"}
         )

@@ -10,6 +10,7 @@ import {
   IconRoute,
   IconKey,
   IconLogout,
+  IconMail,
   IconMailFast,
   IconUsers,
   IconUsersGroup,
@@ -22,6 +23,7 @@ import { ChangePassword } from "./components/ChangePassword";
 import { CampaignsPage } from "./pages/Campaigns";
 import { ContactPage } from "./pages/Contact";
 import { ContactsPage } from "./pages/Contacts";
+import { EmailsPage } from "./pages/Emails";
 import { ImportPage } from "./pages/Import";
 import { MyDayPage } from "./pages/MyDay";
 import { ReportsPage } from "./pages/Reports";
@@ -49,6 +51,7 @@ const PLACES: Place[] = [
   { to: "/segments", label: "Segments", icon: <IconFilter size={18} />, scope: "segments:read" },
   { to: "/workflows", label: "Workflows", icon: <IconRoute size={18} />, scope: "workflows:read" },
   { to: "/scoring", label: "Scoring", icon: <IconGauge size={18} />, scope: "scoring-models:read" },
+  { to: "/emails", label: "Emails", icon: <IconMail size={18} />, scope: "emails:write" },
   { to: "/campaigns", label: "Campaigns", icon: <IconMailFast size={18} />, scope: "emails:write" },
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
@@ -131,6 +134,7 @@ export function App() {
           <Route path="/segments" element={<SegmentsPage />} />
           <Route path="/scoring" element={<ScoringPage />} />
           <Route path="/workflows" element={<WorkflowsPage />} />
+          <Route path="/emails" element={<EmailsPage />} />
           <Route path="/campaigns" element={<CampaignsPage />} />
           <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />

@@ -60,7 +60,7 @@ class Preview(BaseModel):
     subject: str
     html: str
     text: str
-    version: int
+    version: int | None = Field(description="the version shown (none: an unsaved draft)")
     contact_id: str | None = Field(description="whose fields filled it (none: a sample)")
 
 
@@ -69,6 +69,10 @@ class PreviewRequest(BaseModel):
 
     contact_id: str | None = Field(None, max_length=100, description="none: a sample contact")
     version: int | None = Field(None, ge=1, description="none: the latest")
+
+
+class DraftPreview(TemplateDraft):
+    contact_id: str | None = Field(None, max_length=100, description="none: a sample contact")
 
 
 class TestSend(PreviewRequest):
@@ -94,15 +98,9 @@ def _compiled(draft: TemplateDraft) -> Compiled:
 def _out(head: dict[str, Any], version: dict[str, Any]) -> EmailTemplate:
     return EmailTemplate(
         id=head["_id"],
-        name=head["name"],
-        version=version["version"],
-        subject=version["subject"],
-        mjml=version["mjml"],
-        text=version.get("text"),
+        **{k: head[k] for k in ("name", "created_at", "updated_at", "updated_by")},
+        **{k: version.get(k) for k in ("version", "subject", "mjml", "text")},
         fields=version.get("fields", []),
-        created_at=head["created_at"],
-        updated_at=head["updated_at"],
-        updated_by=head["updated_by"],
     )
 
 
@@ -219,12 +217,17 @@ async def one_version(
 
 async def _render(automation: AutomationDep, template_id: str, ask: PreviewRequest) -> Preview:
     _, version = await _found(automation, template_id, ask.version)
+    return await _shown(automation, Compiled.saved(version), ask.contact_id, version["version"])
+
+
+async def _shown(
+    automation: AutomationDep, compiled: Compiled, contact_id: str | None, version: int | None
+) -> Preview:
     contact: dict[str, Any] = SAMPLE
-    if ask.contact_id is not None:
-        contact = await automation.stores.audience.contact(ask.contact_id)
+    if contact_id is not None:
+        contact = await automation.stores.audience.contact(contact_id)
         if set(contact) == {"_id"}:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {ask.contact_id!r}")
-    compiled = Compiled.saved(version)
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no contact {contact_id!r}")
     try:
         shown = render(
             compiled, contact, {"unsubscribe_url": "https://example.invalid/unsubscribe"}
@@ -235,9 +238,23 @@ async def _render(automation: AutomationDep, template_id: str, ask: PreviewReque
         subject=shown.subject,
         html=shown.html,
         text=shown.text,
-        version=version["version"],
-        contact_id=ask.contact_id,
+        version=version,
+        contact_id=contact_id,
     )
+
+
+@router.post(
+    "/preview",
+    response_model=Preview,
+    summary="A draft as a contact would get it, nothing saved",
+    description="What the editor shows while a template is written: errors as saving would "
+    "answer them. " + DESCRIPTION,
+)
+async def preview_draft(
+    ask: DraftPreview, automation: AutomationDep, key: ApiKey = Scope("emails:read")
+) -> Preview:
+    draft = TemplateDraft.model_validate(ask.model_dump(exclude={"contact_id"}))
+    return await _shown(automation, _compiled(draft), ask.contact_id, None)
 
 
 @router.post(
