@@ -25,6 +25,7 @@ SCREENS = {
         "Segments": "/segments",
         "Workflows": "/workflows",
         "Scoring": "/scoring",
+        "Emails": "/emails",
         "Campaigns": "/campaigns",
         "Reps": "/reps",
         "Users": "/users",
@@ -34,6 +35,8 @@ SCREENS = {
         "Contacts": "/contacts",
         "Reports": "/reports",
         "Segments": "/segments",
+        "Workflows": "/workflows",
+        "Scoring": "/scoring",
     },
 }
 

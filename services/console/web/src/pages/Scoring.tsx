@@ -1,128 +1,41 @@
-import { Alert, Badge, Button, Card, Group, NumberInput, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Button, Card, Fieldset, Group, Modal, Select, SimpleGrid, Stack, Switch, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
-import { interactionLabel, when } from "../format";
 import { useChange, useSettled } from "../hooks";
+import { type Definition, type Job, type Model, NEW_MODEL, problems } from "../scoring/definition";
+import { FitEditor, RulesEditor } from "../scoring/RulesEditor";
+import { Settings } from "../scoring/Settings";
+import { TryOnContact } from "../scoring/TryOnContact";
+import { Recompute, Versions } from "../scoring/Versions";
+import { Problems } from "../workflows/Problems";
 
-interface Rule {
-  id: string;
-  name: string;
-  interaction_type?: string | null;
-  event_name?: string | null;
-  conditions?: { field: string; op: string; value?: unknown }[];
-  points: number;
-  cap?: { max_points: number; per: string } | null;
-}
-interface Definition {
-  name: string;
-  rules: Rule[];
-  bands: Record<string, number>;
-  threshold?: { score: number; min_grade: string } | null;
-  [k: string]: unknown;
-}
-interface Model {
-  id: string;
-  version: number;
-  definition: Definition;
-}
-interface Trial {
-  score: number;
-  band: string;
-  grade: string;
-  fit: number;
-  qualified: boolean;
-  interactions: number;
-  ledger: { rule_id: string; rule_name: string; event_id: string; at: string; points: number; requested: number; capped: boolean }[];
-}
-
-const TYPES = ["page_visit", "email_opened", "email_clicked", "form_submitted", "call_logged", "meeting_held", "purchase", "email_unsubscribed", "email_bounced"].map((t) => ({
-  value: t,
-  label: interactionLabel(t),
-}));
-
-// The service's errors by rule: `definition.rules.2.points` and `definition.rules.2` → rule 2.
-function ruleErrors(fields: Record<string, string>): Record<number, string> {
-  const out: Record<number, string> = {};
-  for (const [path, message] of Object.entries(fields)) {
-    const m = /^(?:definition\.)?rules\.(\d+)/.exec(path);
-    if (m) out[Number(m[1])] = message;
-  }
-  return out;
-}
-
-function TryOnContact({ definition }: { definition: Definition }) {
-  const [email, setEmail] = useState("");
-  const [contact, setContact] = useState<{ id: string; email: string } | null>(null);
-  const [lookupError, setLookupError] = useState("");
-  const draft = useSettled(definition, 400);
-  const trial = useQuery({
-    queryKey: ["try", contact?.id, draft],
-    queryFn: () => svc.post<Trial>("scoring", "/scoring-models/try", { definition: draft, contact_id: contact?.id }),
-    enabled: !!contact,
-    retry: false,
-  });
-  const find = async () => {
-    setLookupError("");
-    const found = await svc.get<{ items: { id: string; email: string }[] }>("contacts", "/contacts", { email: email.trim() });
-    if (!found.items.length) setLookupError(`No contact with the email ${email.trim()}`);
-    setContact(found.items[0] ?? null);
-  };
-  const t = trial.data;
+function NewModel({ onClose, onMade }: { onClose: () => void; onMade: (id: string) => void }) {
+  const [name, setName] = useState("");
+  const [id, setId] = useState("");
+  const slug = id || name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
+  const create = useChange(() => svc.post<Model>("scoring", "/scoring-models", { ...NEW_MODEL, id: slug, name }), [["scoring-models"]], "Model created");
+  const fields = create.error instanceof ApiError ? create.error.fields : {};
   return (
-    <Card withBorder>
-      <Stack gap="sm">
-        <Title order={4}>Try on a contact</Title>
+    <Modal opened onClose={onClose} title="New scoring model">
+      <Stack>
+        <TextInput label="Name" placeholder="e.g. Enterprise fit" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} />
+        <TextInput label="Id" description="How workflows and the API name it; cannot change later" placeholder={slug} value={id} onChange={(e) => setId(e.currentTarget.value)} error={fields.id} />
+        {create.error && !Object.keys(fields).length && <Text c="red">{create.error.message}</Text>}
         <Text size="sm" c="dimmed">
-          What this model — as it stands in the editor, unsaved — gives one contact from everything they did.
+          It starts with no rules, a 30-day half-life and leads qualifying at 50 points with grade C; add its rules next.
         </Text>
-        <Group align="flex-end">
-          <TextInput label="Contact email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={lookupError} w={320} />
-          <Button variant="light" onClick={find} disabled={!email.trim()}>
-            Try
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button disabled={!name.trim() || !slug} loading={create.isPending} onClick={() => create.mutate(undefined, { onSuccess: (m) => onMade(m.id) })}>
+            Create
           </Button>
         </Group>
-        {trial.error && <Alert color="red">{trial.error.message}</Alert>}
-        {t && contact && (
-          <Stack gap="xs" data-testid="trial">
-            <Group gap="sm">
-              <Text fw={600} data-testid="trial-score">
-                Score {t.score} · {t.band}
-              </Text>
-              <Badge variant="light">Grade {t.grade}</Badge>
-              {t.qualified && <Badge color="teal">Would qualify</Badge>}
-              <Text size="sm" c="dimmed">
-                from {t.interactions} interactions of {contact.email}
-              </Text>
-            </Group>
-            <Table.ScrollContainer minWidth={480}>
-              <Table aria-label="Why this score" striped>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>When</Table.Th>
-                    <Table.Th>Rule</Table.Th>
-                    <Table.Th>Points</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {t.ledger.map((e) => (
-                    <Table.Tr key={`${e.event_id}:${e.rule_id}`} data-testid="trial-entry">
-                      <Table.Td>{when(e.at)}</Table.Td>
-                      <Table.Td>{e.rule_name}</Table.Td>
-                      <Table.Td>
-                        {e.points > 0 ? `+${e.points}` : e.points}
-                        {e.capped ? ` (capped from ${e.requested})` : ""}
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Stack>
-        )}
       </Stack>
-    </Card>
+    </Modal>
   );
 }
 
@@ -130,15 +43,14 @@ export function ScoringPage() {
   const { can } = useAuth();
   const models = useQuery({ queryKey: ["scoring-models"], queryFn: () => svc.get<Model[]>("scoring", "/scoring-models") });
   const [chosen, setChosen] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [job, setJob] = useState<Job | null>(null);
   const model = (models.data ?? []).find((m) => m.id === (chosen ?? models.data?.[0]?.id));
   const [definition, setDefinition] = useState<Definition | null>(null);
   useEffect(() => setDefinition(model ? structuredClone(model.definition) : null), [model?.id, model?.version]);
-  const save = useChange(
-    () => svc.put<Model & { recompute?: { id: string } }>("scoring", `/scoring-models/${model?.id}`, definition),
-    [["scoring-models"]],
-    "Saved: everyone is being re-scored with it",
-  );
-  // Checked as it is edited: an error shows at the rule that causes it, before any save.
+  useEffect(() => setJob(null), [model?.id]);
+  const save = useChange(() => svc.put<Model>("scoring", `/scoring-models/${model?.id}`, definition), [["scoring-models"]], "Saved: everyone is being re-scored with it");
+  // Checked as it is edited: an error shows at the rule or part that causes it, before any save.
   const checking = useSettled(definition, 300);
   const check = useQuery({
     queryKey: ["validate-model", checking],
@@ -146,79 +58,88 @@ export function ScoringPage() {
     enabled: checking !== null,
     retry: false,
   });
-  const errors = ruleErrors({
-    ...(check.error instanceof ApiError ? check.error.fields : {}),
-    ...(save.error instanceof ApiError ? save.error.fields : {}),
-  });
-  const setRule = (i: number, patch: Partial<Rule>) => definition && setDefinition({ ...definition, rules: definition.rules.map((r, j) => (j === i ? { ...r, ...patch } : r)) });
   const writable = can("scoring-models:write");
+  const wrong = definition
+    ? problems({ ...(check.error instanceof ApiError ? check.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) }, definition)
+    : null;
+  const set = (patch: Partial<Definition>) => definition && setDefinition({ ...definition, ...patch });
+  const changed = !!model && !!definition && JSON.stringify(model.definition) !== JSON.stringify(definition);
   return (
     <Stack>
       <Title order={2}>Scoring</Title>
       <Text c="dimmed" maw={760}>
-        A model gives points for what people do, within caps, and a grade for who they are. Change a rule and try it on a contact before saving; saving
-        re-scores everyone from their history.
+        A model gives points for what people do, within caps, and a grade for who they are. Change a rule and try it on a contact before saving; saving re-scores everyone from their history.
       </Text>
-      <Select label="Model" data={(models.data ?? []).map((m) => ({ value: m.id, label: `${m.definition.name} (version ${m.version})` }))} value={model?.id ?? null} onChange={setChosen} allowDeselect={false} maw={420} />
-      {definition && (
+      <Group align="flex-end">
+        <Select label="Model" data={(models.data ?? []).map((m) => ({ value: m.id, label: `${m.definition.name} (version ${m.version})` }))} value={model?.id ?? null} onChange={setChosen} allowDeselect={false} w={420} maw="100%" />
+        {writable && (
+          <Button variant="light" onClick={() => setCreating(true)}>
+            New model
+          </Button>
+        )}
+      </Group>
+      {definition && wrong && model && (
+        <Card withBorder data-testid="model-editor">
+          <Fieldset variant="unstyled" disabled={!writable}>
+            <Stack gap="md">
+              <SimpleGrid cols={{ base: 1, sm: 2 }}>
+                <TextInput label="Name" value={definition.name} onChange={(e) => set({ name: e.currentTarget.value })} error={wrong.sections.name?.[0]} />
+                <Switch
+                  mt={{ sm: 28 }}
+                  label={definition.active ? "Active: scores contacts as events arrive" : "Inactive: scores no one"}
+                  checked={definition.active}
+                  onChange={(e) => set({ active: e.currentTarget.checked })}
+                />
+              </SimpleGrid>
+              <Textarea label="What it measures (optional)" autosize minRows={1} value={definition.description ?? ""} onChange={(e) => set({ description: e.currentTarget.value || null })} />
+              <Title order={4}>Behaviour rules</Title>
+              <RulesEditor rules={definition.rules} errors={wrong.rules} readOnly={!writable} onChange={(rules) => set({ rules })} />
+              <Title order={4}>Fit rules</Title>
+              <FitEditor rules={definition.fit_rules} errors={wrong.fit} readOnly={!writable} onChange={(fit_rules) => set({ fit_rules })} />
+              <Settings d={definition} errors={wrong.sections} readOnly={!writable} onChange={set} />
+              <Problems messages={wrong.sections.other ?? []} />
+            </Stack>
+          </Fieldset>
+          {save.error && !(save.error instanceof ApiError && Object.keys(save.error.fields).length) && (
+            <Alert color="red" mt="sm">
+              {save.error.message}
+            </Alert>
+          )}
+          {writable && (
+            <Group justify="flex-end" mt="md">
+              <Button variant="default" disabled={!changed} onClick={() => setDefinition(structuredClone(model.definition))}>
+                Undo changes
+              </Button>
+              <Button loading={save.isPending} disabled={!changed} onClick={() => save.mutate(undefined, { onSuccess: (m) => setJob(m.recompute ?? null) })}>
+                Save and re-score
+              </Button>
+            </Group>
+          )}
+          {job && (
+            <Card withBorder mt="md">
+              <Recompute job={job} />
+            </Card>
+          )}
+        </Card>
+      )}
+      {model && (
         <Card withBorder>
-          <Stack gap="sm">
-            <Title order={4}>Behaviour rules</Title>
-            <Table.ScrollContainer minWidth={760}>
-              <Table aria-label="Rules">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Rule</Table.Th>
-                    <Table.Th>When someone</Table.Th>
-                    <Table.Th>And</Table.Th>
-                    <Table.Th>Points</Table.Th>
-                    <Table.Th>At most</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {definition.rules.map((r, i) => (
-                    <Table.Tr key={r.id} data-testid="rule">
-                      <Table.Td>
-                        <TextInput aria-label={`Name of rule ${r.id}`} value={r.name} onChange={(e) => setRule(i, { name: e.currentTarget.value })} readOnly={!writable} error={errors[i]} />
-                      </Table.Td>
-                      <Table.Td>
-                        {r.interaction_type ? (
-                          <Select aria-label={`What rule ${r.id} counts`} data={TYPES} value={r.interaction_type} onChange={(v) => v && setRule(i, { interaction_type: v })} allowDeselect={false} readOnly={!writable} />
-                        ) : (
-                          <Text size="sm">sends “{r.event_name}”</Text>
-                        )}
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm" c="dimmed">
-                          {(r.conditions ?? []).map((c) => `${c.field} ${c.op.replaceAll("_", " ")} ${c.value ?? ""}`).join(" and ") || "—"}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td w={120}>
-                        <NumberInput aria-label={`Points of rule ${r.id}`} value={r.points} onChange={(v) => setRule(i, { points: typeof v === "number" ? v : 0 })} readOnly={!writable} />
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm">{r.cap ? `${r.cap.max_points} a ${r.cap.per}` : "no cap"}</Text>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {save.error && !Object.keys(errors).length && <Alert color="red">{save.error.message}</Alert>}
-            {writable && (
-              <Group justify="flex-end">
-                <Button variant="default" onClick={() => model && setDefinition(structuredClone(model.definition))}>
-                  Undo changes
-                </Button>
-                <Button loading={save.isPending} onClick={() => save.mutate(undefined)}>
-                  Save and re-score
-                </Button>
-              </Group>
-            )}
+          <Stack gap="xs">
+            <Title order={4}>Versions</Title>
+            <Versions modelId={model.id} current={model.version} onRestore={writable ? (d) => setDefinition(d) : undefined} />
           </Stack>
         </Card>
       )}
       {definition && <TryOnContact definition={definition} />}
+      {creating && (
+        <NewModel
+          onClose={() => setCreating(false)}
+          onMade={(id) => {
+            setCreating(false);
+            setChosen(id);
+          }}
+        />
+      )}
     </Stack>
   );
 }

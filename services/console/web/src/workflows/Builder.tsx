@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { ApiError, svc } from "../api";
 import { useChange, useSettled } from "../hooks";
-import { Conditions, CONTACT_FIELDS } from "./Conditions";
+import { Conditions, CONTACT_FIELDS } from "../components/Conditions";
 import { type Definition, newStep, POLICIES, type Step, type StepKind, stepErrors, STEPS, toDefinition } from "./definition";
 import { Problems } from "./Problems";
 import { StepEditor } from "./StepEditor";

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { svc } from "../api";
 import { stageOptions } from "../format";
 import { useReps } from "../hooks";
-import { Conditions, CONTACT_FIELDS, EVENT_FIELDS } from "./Conditions";
+import { Conditions, CONTACT_FIELDS, EVENT_FIELDS } from "../components/Conditions";
 import { splitDuration, type Step, STEPS, UNITS, WEBHOOK_FIELDS } from "./definition";
 import { Problems } from "./Problems";
 import { ACTIVITIES } from "./TriggerEditor";

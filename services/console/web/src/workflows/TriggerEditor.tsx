@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { svc } from "../api";
 import { interactionLabel, stageOptions } from "../format";
 import { useSegments } from "../hooks";
-import { Conditions, EVENT_FIELDS } from "./Conditions";
+import { Conditions, EVENT_FIELDS } from "../components/Conditions";
 import { newTrigger, type Condition, type Trigger, type TriggerKind, TRIGGERS } from "./definition";
 import { Problems } from "./Problems";
 

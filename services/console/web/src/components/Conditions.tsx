@@ -1,7 +1,7 @@
 import { ActionIcon, Autocomplete, Button, Group, NumberInput, Select, Stack, TagsInput, TextInput } from "@mantine/core";
 import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { stageOptions } from "../format";
-import type { Condition, Op } from "./definition";
+import type { Condition, Op } from "../workflows/definition";
 
 // The condition language scoring and workflows share, one row per condition.
 
