@@ -2,6 +2,9 @@
 against a forced collection scan of the same query on the same database in the same run;
 then the console's first load, list pages and search over the same contacts (console.py).
 
+The segment builder's live count (`POST /v1/segments/preview`) over the same contacts, for
+filters with AND, OR and NOT groups, against counting them by a collection scan.
+
 Contacts are bulk-inserted straight into the contacts database (the fastest path, which
 also gives this machine's raw bulk-insert rate); the service then serves the searches.
 """
@@ -20,7 +23,7 @@ from urllib.parse import unquote_plus
 import httpx
 from pymongo import AsyncMongoClient, InsertOne
 
-from lodestone_contacts.domain.search import from_query
+from lodestone_contacts.domain.search import ContactFilter, from_query
 from lodestone_contacts.domain.terms import terms_of, terms_query
 
 from .console import timings as console_timings
@@ -46,6 +49,22 @@ QUERIES = {
     "free text: two name words (50 hits per 1M)": "q=first4242+last14242",
     "free text: an address": "q=p777777@example",
     "free text: a broad prefix (2% of contacts)": "q=first42",
+}
+
+# What the segment builder asks while a filter is edited (`POST /v1/segments/preview`): a live
+# count and five members, for filters as the builder makes them.
+SEGMENTS: dict[str, dict[str, Any]] = {
+    "stage is lead (1 in 7)": {"stage": ["lead"]},
+    "tag AND (company OR vip)": {
+        "tags": ["webinar-2024"],
+        "any_of": [{"company": "Company 4242"}, {"tags": ["vip"]}],
+    },
+    "hot NOT customer": {"score_band": ["hot"], "none_of": [{"stage": ["customer"]}]},
+    "owner AND plan pro AND 8+ visits": {
+        "owner_id": "rep-17",
+        "custom": {"plan": "pro"},
+        "min_activity": {"page_visit": 8},
+    },
 }
 
 
@@ -101,6 +120,27 @@ async def api_latency(http: httpx.AsyncClient, query: str, runs: int = 15) -> fl
     return statistics.median(times)
 
 
+async def preview_latency(http: httpx.AsyncClient, flt: dict[str, Any], runs: int = 7) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = await http.post("/v1/segments/preview", json={"filter": flt})
+        response.raise_for_status()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def count_scan(url: str, flt: dict[str, Any]) -> float:
+    """The same count by a forced collection scan: what a builder without indexes would wait."""
+    client: AsyncMongoClient = AsyncMongoClient(url)
+    contacts = client["lodestone_contacts"]["contacts"]
+    started = time.perf_counter()
+    await contacts.count_documents(ContactFilter.model_validate(flt).to_mongo(), hint=[("$natural", 1)])
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return elapsed
+
+
 async def scan_latency(url: str, query: str) -> float:
     params: dict[str, list[str]] = {}
     for part in query.split("&"):
@@ -142,8 +182,24 @@ async def run() -> None:
                     }
                 )
                 print(f"{label}: {api * 1000:.1f} ms (scan {scan * 1000:.0f} ms)", flush=True)
+            counts = []
+            for label, flt in SEGMENTS.items():
+                api = await preview_latency(http, flt)
+                scan = await count_scan(stack.mongo_url, flt)
+                members = (await http.post("/v1/segments/preview", json={"filter": flt})).json()
+                counts.append(
+                    {
+                        "segment builder filter": label,
+                        "members": members["members"],
+                        "live count p50 ms": api * 1000,
+                        "count by scan ms": scan * 1000,
+                        "speed-up vs scan": scan / api,
+                    }
+                )
+                print(f"preview {label}: {api * 1000:.1f} ms (scan {scan * 1000:.0f} ms)")
         print(f"\nraw bulk insert into contacts (with its indexes): {insert_rate:,.0f} docs/s")
         report("search", rows, {"contacts": n, "bulk_insert_per_s": insert_rate})
+        report("segment-preview", counts, {"contacts": n})
         if shown := await console_timings(stack):
             report("console", shown, {"contacts": n})
     finally:
