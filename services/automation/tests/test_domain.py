@@ -238,14 +238,26 @@ def test_date_offsets_fire_on_their_day_and_never_in_the_past() -> None:
     assert date_offset_fire_at(trigger, "soon", now)[0] is None
 
 
-def test_the_sales_cadence_template_is_a_valid_first_week_of_six_to_ten_touches() -> None:
-    from lodestone_automation.domain.templates_library import NEW_LEAD_CADENCE
+def test_the_sales_cadence_template_calls_eight_times_in_the_first_week() -> None:
+    """The seed: "6-10 calls in the week after a lead"; and a shorter one for small deals."""
+    from lodestone_automation.domain.templates_library import NEW_LEAD_CADENCE, SHORT_CADENCE
 
-    cadence = WorkflowDefinition.model_validate(NEW_LEAD_CADENCE)
-    touches = [s for s in cadence.steps if s.type in ("send_email", "create_task")]
-    waited = sum(s.seconds for s in cadence.steps if s.type == "wait")  # type: ignore[union-attr]
-    assert 6 <= len(touches) <= 10 and waited <= 7 * 86_400
-    assert {s.type for s in touches} == {"send_email", "create_task"} and cadence.goal
+    for template, calls_wanted, days in ((NEW_LEAD_CADENCE, 8, 7), (SHORT_CADENCE, 3, 3)):
+        cadence = WorkflowDefinition.model_validate(template)
+        calls = [s for s in cadence.steps if s.type == "create_task" and s.kind == "call"]
+        emails = [s for s in cadence.steps if s.type == "send_email"]
+        waited = sum(s.seconds for s in cadence.steps if s.type == "wait")  # type: ignore[union-attr]
+        assert len(calls) == calls_wanted and emails and cadence.goal
+        assert waited <= days * 86_400
+
+
+def test_every_ready_made_workflow_is_a_valid_definition() -> None:
+    from lodestone_automation.domain.templates_library import LIBRARY
+
+    assert len(LIBRARY) >= 6
+    for name, template in LIBRARY.items():
+        definition = WorkflowDefinition.model_validate(template)
+        assert definition.description, name
 
 
 def test_opt_in_mails_only_those_who_said_yes() -> None:
