@@ -135,7 +135,9 @@ async def count_scan(url: str, flt: dict[str, Any]) -> float:
     client: AsyncMongoClient = AsyncMongoClient(url)
     contacts = client["lodestone_contacts"]["contacts"]
     started = time.perf_counter()
-    await contacts.count_documents(ContactFilter.model_validate(flt).to_mongo(), hint=[("$natural", 1)])
+    await contacts.count_documents(
+        ContactFilter.model_validate(flt).to_mongo(), hint=[("$natural", 1)]
+    )
     elapsed = time.perf_counter() - started
     await client.close()
     return elapsed

@@ -398,6 +398,9 @@ def test_the_network_is_open_only_where_one_service_calls_another(overlay: str) 
         assert allowed(overlay, p["console"], apis[service], PORTS[service]), service
     assert allowed(overlay, p["automation-worker"], apis["contacts"], 8001)
     assert allowed(overlay, p["automation-api"], apis["contacts"], 8001)
+    # Every service reads the console's revoked API keys.
+    for name in ("contacts-worker", "scoring-api", "automation-worker", "reporting-worker"):
+        assert allowed(overlay, p[name], apis["console"], PORTS["console"]), name
     # Nobody else calls anyone.
     assert not allowed(overlay, p["scoring-worker"], apis["contacts"], 8001)
     assert not allowed(overlay, p["contacts-api"], apis["reporting"], 8004)

@@ -59,6 +59,7 @@ SERVICES: tuple[Service, ...] = (
         "contacts",
         8001,
         public=True,  # ingestion, bounce webhooks
+        calls=("console",),  # the revoked API keys
         env={
             # Automation's key here: the scopes its steps and campaigns use, nothing else.
             "LODESTONE_AUTOMATION_KEY": (KEYS, "automation-key", False),
@@ -66,12 +67,12 @@ SERVICES: tuple[Service, ...] = (
             ' "scopes": ["contacts:write", "events:write", "segments:read"]}]',
         },
     ),
-    Service("scoring", 8002),
+    Service("scoring", 8002, calls=("console",)),
     Service(
         "automation",
         8003,
         public=True,  # unsubscribe, open and click links
-        calls=("contacts",),
+        calls=("contacts", "console"),
         env={
             "LODESTONE_CONTACTS_API_KEY": (KEYS, "automation-key", False),
             "LODESTONE_LINK_SECRET": (KEYS, "link-secret", True),
@@ -82,7 +83,7 @@ SERVICES: tuple[Service, ...] = (
         # One writer per contact: a process without consumers would advance everyone's.
         api_env={"LODESTONE_RUNNER_ENABLED": "false"},
     ),
-    Service("reporting", 8004),
+    Service("reporting", 8004, calls=("console",)),
     Service(
         "console",
         8000,

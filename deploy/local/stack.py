@@ -191,6 +191,8 @@ class Stack:
             LODESTONE_SMTP_HOST="127.0.0.1",
             LODESTONE_SMTP_PORT=str(self.smtp_port),
             LODESTONE_PUBLIC_URL=f"http://127.0.0.1:{self.replica(service, replica)[1]}",
+            # Where the revoked API keys are published (keys made in the console).
+            LODESTONE_CONSOLE_URL=f"http://127.0.0.1:{self.console_port}",
         )
         for other, port in self.service_ports.items():  # automation and the console call them
             env[f"LODESTONE_{other.upper()}_URL"] = f"http://127.0.0.1:{port}"

@@ -42,8 +42,12 @@ class KeyRing:
     tokens from the console (see people.py)."""
 
     def __init__(self, keys: Iterable[ApiKey], people: PersonTokens | None = None) -> None:
+        from .managed_keys import Revocations  # (managed_keys builds on this module)
+
         self._keys = tuple(keys)
         self.people = people
+        # Managed keys (managed_keys.py) are honoured once this has been read.
+        self.revoked = Revocations()
 
     @classmethod
     def from_settings(
@@ -70,6 +74,10 @@ class KeyRing:
     def identify(self, presented: str) -> ApiKey | None:
         if self.people is not None and presented.startswith("eyJ") and presented.count(".") == 2:
             return self.people.verify(presented)
+        if self.people is not None and presented.startswith("lsk_"):
+            from .managed_keys import verify
+
+            return verify(self.people, presented, self.revoked)
         candidate = digest(presented)
         found: ApiKey | None = None
         # Compare against every key so timing does not reveal which (or whether one) matched.

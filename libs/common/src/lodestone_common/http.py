@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from bson.errors import InvalidDocument
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import tracing
+from . import managed_keys, tracing
 from .auth import KeyRing, document_security
 from .kafka import make_broker
 from .liveness import Progress, watch
@@ -333,6 +334,20 @@ async def _retry(what: str, hook: Hook) -> None:
             delay = min(delay * 2, 5.0)
 
 
+def _follow_revocations(runtime: Runtime, console_url: str) -> Hook:
+    # A read every few seconds is not news: httpx logs each request at INFO.
+    logging.getLogger("httpx").addFilter(
+        lambda record: managed_keys.REVOKED_PATH not in record.getMessage()
+    )
+
+    async def loop() -> None:
+        async with httpx.AsyncClient() as client:
+            read = managed_keys.from_console(console_url, client)
+            await managed_keys.follow(read, runtime.keyring.revoked)
+
+    return loop
+
+
 def build_app(
     runtime: Runtime,
     *,
@@ -358,6 +373,8 @@ def build_app(
         )
 
     runtime.loops.append(watch_progress)
+    if settings.console_url:
+        runtime.loops.append(_follow_revocations(runtime, settings.console_url))
 
     async def boot() -> None:
         for hook in runtime.startup:

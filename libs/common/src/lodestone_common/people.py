@@ -16,7 +16,7 @@ import hashlib
 import sys
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -194,23 +194,34 @@ class PersonTokens:
             "iat": issued,
             "exp": issued + self.seconds,
         }
+        return self.encode(claims)
+
+    def encode(self, claims: dict[str, Any]) -> str:
+        """Any claims signed with the console's key (person tokens, managed API keys)."""
         if self._private is None:
-            raise RuntimeError("only the console signs person tokens; this holds the public key")
+            raise RuntimeError("only the console signs; this holds the public key")
         return jwt.encode(claims, self._private, algorithm="EdDSA")
 
-    def verify(self, token: str) -> Person | None:
-        """The person a valid, unexpired token names; None for anything else."""
+    def decode(self, token: str, audience: str, require: list[str]) -> dict[str, Any] | None:
+        """The claims of a token the console signed for `audience`; None for anything else."""
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 self._public,
                 algorithms=["EdDSA"],  # never HS256 with the public key as its secret
-                audience=AUDIENCE,
+                audience=audience,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "role", "email"]},
+                options={"require": require},
                 leeway=5,
             )
         except jwt.PyJWTError:
+            return None
+        return claims
+
+    def verify(self, token: str) -> Person | None:
+        """The person a valid, unexpired token names; None for anything else."""
+        claims = self.decode(token, AUDIENCE, ["exp", "iat", "sub", "role", "email"])
+        if claims is None:
             return None
         # Only tokens as short-lived as the console makes them: one signed (with a leaked or
         # shared secret) for ten years, or issued in the future, is not honoured.

@@ -77,6 +77,9 @@ class ServiceSettings(KafkaSettings):
     # `lodestone-person-keys`). Outside production the development pair's is used; production
     # accepts no person tokens unless it is set.
     person_token_key: str | None = None
+    # The console, whose list of revoked API keys this service follows (managed_keys.py);
+    # without it, keys made in the console are not honoured here.
+    console_url: str | None = None
     # Wrong keys tolerated per client address before it gets 429s (as `limits` reads it).
     failed_auth_limit: str = "100/minute"
     # Proxies whose X-Forwarded-For names the client (comma-separated addresses, "*" for

@@ -7,15 +7,18 @@ import logging
 import httpx
 from fastapi import FastAPI
 
+from lodestone_common import managed_keys
 from lodestone_common.cli import serve
 from lodestone_common.http import Runtime, build_app
 from lodestone_common.limits import MAX_ATTACHMENT_BODY
 from lodestone_common.people import PersonTokens
 from lodestone_common.ratelimit import FailedAuthLimit
 
-from .api import auth, proxy, users, web
+from .api import api_keys, auth, proxy, users, web
+from .keys import Keys
 from .service import People
 from .settings import ConsoleSettings
+from .stores.api_keys import ApiKeys
 from .stores.sessions import Sessions
 from .stores.users import Users
 
@@ -31,10 +34,19 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     assert settings.person_signing_key  # the settings refuse production without one
     tokens = PersonTokens.signing(settings.person_signing_key)
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+    keys = Keys(ApiKeys(runtime.db), tokens)
+    # The console honours the keys it makes too, knowing their revocations from its own store.
+    runtime.keyring.people = runtime.keyring.people or tokens
+
+    async def follow_revocations() -> None:
+        await managed_keys.follow(keys.revoked, runtime.keyring.revoked)
+
+    runtime.loops.append(follow_revocations)
 
     async def prepare() -> None:
         await people.users.ensure_indexes()
         await people.sessions.ensure_indexes()
+        await keys.store.ensure_indexes()
         password = settings.bootstrap_admin_password
         if password and await people.bootstrap_admin(settings.bootstrap_admin_email, password):
             log.warning(
@@ -52,7 +64,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             "in. `/api/{service}/v1/...` calls a service as the signed-in person: the service "
             "verifies a short-lived token naming them and their role."
         ),
-        routers=[auth.router, users.router, proxy.router, web.router],
+        routers=[auth.router, users.router, api_keys.router, proxy.router, web.router],
         body_limits={
             "/api/contacts/v1/contacts/imports": MAX_IMPORT_BYTES,
             "/api/contacts/v1/contacts/*/attachments": MAX_ATTACHMENT_BODY,
@@ -61,6 +73,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.people = people
     app.state.tokens = tokens
+    app.state.keys = keys
     app.state.http = http
     app.state.failed_sign_ins = FailedAuthLimit(
         settings.sign_in_account_limit, "wrong passwords for this account"
