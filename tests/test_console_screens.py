@@ -29,6 +29,7 @@ SCREENS = {
         "Campaigns": "/campaigns",
         "Reps": "/reps",
         "Users": "/users",
+        "API keys": "/api-keys",
     },
     "viewer": {
         "My day": "/day",

@@ -21,6 +21,7 @@ import { useState } from "react";
 import { useAuth } from "./auth";
 import { ChangePassword } from "./components/ChangePassword";
 import { CampaignsPage } from "./pages/Campaigns";
+import { ApiKeysPage } from "./pages/ApiKeys";
 import { ContactPage } from "./pages/Contact";
 import { ContactsPage } from "./pages/Contacts";
 import { EmailsPage } from "./pages/Emails";
@@ -55,6 +56,7 @@ const PLACES: Place[] = [
   { to: "/campaigns", label: "Campaigns", icon: <IconMailFast size={18} />, scope: "emails:write" },
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
+  { to: "/api-keys", label: "API keys", icon: <IconKey size={18} />, scope: "api-keys:write" },
 ];
 
 const ROLE_NAMES: Record<string, string> = {
@@ -138,6 +140,7 @@ export function App() {
           <Route path="/campaigns" element={<CampaignsPage />} />
           <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />
+          <Route path="/api-keys" element={<ApiKeysPage />} />
           <Route path="*" element={<Text>There is no page here.</Text>} />
         </Routes>
       </AppShell.Main>
