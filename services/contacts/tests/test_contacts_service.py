@@ -609,8 +609,13 @@ async def test_a_segment_with_or_and_not_groups_follows_every_change(services, e
         }
         preview = await http.post("/v1/segments/preview", json={"filter": draft})
         assert preview.status_code == 200, preview.text
-        assert preview.json()["members"] == 3
+        assert preview.json()["members"] == 3 and preview.json()["exact"] is True
         assert {c["id"] for c in preview.json()["sample"]} == {acme, vip, plain}
+        # The builder's first, quick answer stops counting where it is told: "2 or more".
+        quick = await http.post("/v1/segments/preview", json={"filter": draft, "at_most": 2})
+        assert (quick.json()["members"], quick.json()["exact"]) == (2, False)
+        roomy = await http.post("/v1/segments/preview", json={"filter": draft, "at_most": 10})
+        assert (roomy.json()["members"], roomy.json()["exact"]) == (3, True)
         wrong = await http.post(
             "/v1/segments/preview", json={"filter": {"any_of": [{"stage": ["nope"]}]}}
         )

@@ -82,6 +82,9 @@ FILTERS = [
         ]
     },
     {"none_of": [{"any_of": [{"tags": ["vip"]}, {"anonymous": True}]}]},
+    # A shared part testing the same field as an alternative (the query keeps both).
+    {"tags": ["b2b"], "any_of": [{"tags": ["vip"]}, {"company": "Acme"}]},
+    {"company": "Acme", "any_of": [{"company": "Acme", "stage": ["lead"]}, {"tags": ["vip"]}]},
 ]
 
 # What the groups choose among a, b and c (d is merged, e erased).
@@ -110,6 +113,8 @@ async def test_evaluator_agrees_with_the_database(mongo) -> None:  # type: ignor
             in_db = {d["_id"] async for d in db.contacts.find(flt.to_mongo(), {"_id": 1})}
             in_memory = {d["_id"] for d in DOCS if matches(flt, d)}
             assert in_db == in_memory, raw
+            # Counted the fast way, the same contacts.
+            assert await db.contacts.count_documents(flt.to_count()) == len(in_memory), raw
     finally:
         await mongo.drop_database(db.name)
 

@@ -126,10 +126,16 @@ class SegmentRegistry:
     async def member_count(self, segment_id: str) -> int:
         return await self.contacts.count_documents({"segments": segment_id})
 
-    async def would_match(self, flt: ContactFilter, seconds: float = 5.0) -> int:
-        """How many contacts a filter matches now (a builder's live count), within a time
-        limit: a filter no index helps at a million contacts answers late or not at all."""
-        return await self.contacts.count_documents(flt.to_mongo(), maxTimeMS=int(seconds * 1000))
+    async def would_match(
+        self, flt: ContactFilter, seconds: float = 5.0, at_most: int | None = None
+    ) -> int:
+        """How many contacts a filter matches now (a builder's live count; `at_most` stops
+        counting there), within a time limit: a filter no index helps at a million contacts
+        answers late or not at all."""
+        options: dict[str, Any] = {"maxTimeMS": int(seconds * 1000)}
+        if at_most is not None:
+            options["limit"] = at_most
+        return await self.contacts.count_documents(flt.to_count(), **options)
 
     # -- membership ------------------------------------------------------------------------
 

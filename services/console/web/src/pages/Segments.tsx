@@ -20,6 +20,12 @@ const ACTIVITIES = [
   { value: "meeting_held", label: "meetings" },
   { value: "purchase", label: "purchases" },
 ];
+const QUICK = 10_000;
+interface Counted {
+  members: number;
+  exact: boolean;
+  sample: Contact[];
+}
 const EMPTY: Draft = { all: [{ kind: "stage", value: "" }], any: [], none: [] };
 
 function ConditionRow({ condition, label, error, onChange, onRemove }: { condition: Condition; label: string; error?: string; onChange: (c: Condition) => void; onRemove: () => void }) {
@@ -158,11 +164,20 @@ export function SegmentsPage() {
   const [open, setOpen] = useState<{ id: string; name: string } | null>(null);
   const filter = draftToFilter(draft);
   const debounced = useSettled(filter, 400);
-  const preview = useQuery({
-    queryKey: ["segment-preview", debounced],
-    queryFn: () => svc.post<{ members: number; sample: Contact[] }>("contacts", "/segments/preview", { filter: debounced }),
+  // A quick answer first (counting stops at QUICK: "10,000 or more"), then the exact count,
+  // which at a million contacts can take a second for a broad filter.
+  const quick = useQuery({
+    queryKey: ["segment-preview", debounced, QUICK],
+    queryFn: () => svc.post<Counted>("contacts", "/segments/preview", { filter: debounced, at_most: QUICK }),
     retry: false,
   });
+  const exact = useQuery({
+    queryKey: ["segment-preview", debounced],
+    queryFn: () => svc.post<Counted>("contacts", "/segments/preview", { filter: debounced }),
+    enabled: quick.data !== undefined && !quick.data.exact,
+    retry: false,
+  });
+  const preview = quick.data?.exact || quick.error ? quick : exact.data || exact.error ? exact : quick;
   const save = useChange(() => svc.post("contacts", "/segments", { name, filter }), [["segments"]], "Segment saved");
   const fields = { ...(preview.error instanceof ApiError ? preview.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) };
   const errors = errorsByGroup(fields);
@@ -189,7 +204,13 @@ export function SegmentsPage() {
             <Group justify="space-between" align="flex-end">
               <Stack gap={2}>
                 <Text size="sm" data-testid="live-count">
-                  {preview.error ? "Fix the condition marked in red to count its contacts" : preview.data ? `${preview.data.members.toLocaleString("en-US")} contacts match now` : "Counting…"}
+                  {preview.error
+                    ? "Fix the condition marked in red to count its contacts"
+                    : preview.data
+                      ? preview.data.exact
+                        ? `${preview.data.members.toLocaleString("en-US")} contacts match now`
+                        : `${preview.data.members.toLocaleString("en-US")} or more contacts match now (counting them all…)`
+                      : "Counting…"}
                 </Text>
                 {preview.data && preview.data.sample.length > 0 && (
                   <Text size="xs" c="dimmed">

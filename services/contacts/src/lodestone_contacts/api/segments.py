@@ -35,6 +35,15 @@ class FilterOnly(BaseModel):
     filter: ContactFilter
 
 
+class Counting(FilterOnly):
+    at_most: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="stop counting here (a builder's first, quick answer: '10,000 or more')",
+    )
+
+
 class Segment(BaseModel):
     id: str
     name: str
@@ -77,6 +86,7 @@ async def create_segment(
 
 class Preview(BaseModel):
     members: int = Field(description="contacts the filter matches now")
+    exact: bool = Field(description="false: at least `members` (counting stopped at at_most)")
     sample: list[Contact] = Field(description="a few of them")
 
 
@@ -88,19 +98,20 @@ class Preview(BaseModel):
     "index narrows may take too long at a large size: it answers 503 after 5 seconds.",
 )
 async def preview(
-    body: FilterOnly,
+    body: Counting,
     registry: SegmentsDep,
     contacts: ContactsDep,
     key: ApiKey = Scope("segments:read"),
 ) -> Preview:
     try:
-        count = await registry.would_match(body.filter)
+        count = await registry.would_match(body.filter, at_most=body.at_most)
     except ExecutionTimeout as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "counting took over 5 seconds; narrow the filter"
         ) from exc
     docs = await contacts.stores.records.search(body.filter.to_mongo(), None, 5)
-    return Preview(members=count, sample=[Contact.of(d) for d in docs])
+    exact = body.at_most is None or count < body.at_most
+    return Preview(members=count, exact=exact, sample=[Contact.of(d) for d in docs])
 
 
 @router.get("", response_model=list[Segment], summary="Every segment with its member count")
