@@ -30,6 +30,7 @@ SCREENS = {
         "Reps": "/reps",
         "Users": "/users",
         "API keys": "/api-keys",
+        "Dead letters": "/dead-letters",
     },
     "viewer": {
         "My day": "/day",

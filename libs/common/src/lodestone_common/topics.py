@@ -81,8 +81,8 @@ ACCESS: dict[str, Access] = {
         writes=(DEAD_LETTER,),
         group_prefix="lodestone-reporting",
     ),
-    # The console only connects (its health checks); it reads and writes no topic.
-    "console": Access(idempotent=True),
+    # The console reads the dead letters (its admin screen) and writes no topic.
+    "console": Access(reads=(DEAD_LETTER,), idempotent=True),
     "integrator": Access(writes=(INGEST_RAW,)),
 }
 

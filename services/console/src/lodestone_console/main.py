@@ -14,7 +14,7 @@ from lodestone_common.limits import MAX_ATTACHMENT_BODY
 from lodestone_common.people import PersonTokens
 from lodestone_common.ratelimit import FailedAuthLimit
 
-from .api import api_keys, auth, proxy, users, web
+from .api import api_keys, auth, dead_letters, proxy, users, web
 from .keys import Keys
 from .service import People
 from .settings import ConsoleSettings
@@ -64,7 +64,14 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             "in. `/api/{service}/v1/...` calls a service as the signed-in person: the service "
             "verifies a short-lived token naming them and their role."
         ),
-        routers=[auth.router, users.router, api_keys.router, proxy.router, web.router],
+        routers=[
+            auth.router,
+            users.router,
+            api_keys.router,
+            dead_letters.router,
+            proxy.router,
+            web.router,
+        ],
         body_limits={
             "/api/contacts/v1/contacts/imports": MAX_IMPORT_BYTES,
             "/api/contacts/v1/contacts/*/attachments": MAX_ATTACHMENT_BODY,

@@ -12,6 +12,7 @@ import {
   IconLogout,
   IconMail,
   IconMailFast,
+  IconMailOff,
   IconUsers,
   IconUsersGroup,
 } from "@tabler/icons-react";
@@ -23,6 +24,7 @@ import { ChangePassword } from "./components/ChangePassword";
 import { CampaignsPage } from "./pages/Campaigns";
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { ContactPage } from "./pages/Contact";
+import { DeadLettersPage } from "./pages/DeadLetters";
 import { ContactsPage } from "./pages/Contacts";
 import { EmailsPage } from "./pages/Emails";
 import { ImportPage } from "./pages/Import";
@@ -57,6 +59,7 @@ const PLACES: Place[] = [
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
   { to: "/api-keys", label: "API keys", icon: <IconKey size={18} />, scope: "api-keys:write" },
+  { to: "/dead-letters", label: "Dead letters", icon: <IconMailOff size={18} />, scope: "dead-letters:read" },
 ];
 
 const ROLE_NAMES: Record<string, string> = {
@@ -141,6 +144,7 @@ export function App() {
           <Route path="/reps" element={<RepsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/api-keys" element={<ApiKeysPage />} />
+          <Route path="/dead-letters" element={<DeadLettersPage />} />
           <Route path="*" element={<Text>There is no page here.</Text>} />
         </Routes>
       </AppShell.Main>
