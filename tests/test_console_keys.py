@@ -1,5 +1,6 @@
 """The admin's API keys screen, by clicking (Debian's Chromium): a key made with two scopes is
-shown once, works against the real services with those scopes only, and stops when revoked."""
+shown once, works against the real services with those scopes only, and stops when revoked;
+the audit trail shows who made and revoked it."""
 
 from __future__ import annotations
 
@@ -62,6 +63,17 @@ async def test_an_admin_makes_a_scoped_key_uses_it_and_revokes_it(services, even
         await expect(row).to_contain_text("revoked", timeout=WAIT_MS)
         await page.mouse.move(0, 0)
         await page.screenshot(path=str(SHOTS / "admin-api-keys.png"), full_page=True)
+        # The audit trail shows who made and revoked it.
+        await page.get_by_role("link", name="Audit trail").click()
+        await page.get_by_label("Who").fill(admin[0])
+        await page.get_by_label("What").fill("/v1/api-keys")
+        rows = page.get_by_test_id("audit-row")
+        await expect(rows.filter(has_not_text=admin[0])).to_have_count(0, timeout=WAIT_MS)
+        await expect(rows.filter(has_not_text="/v1/api-keys")).to_have_count(0, timeout=WAIT_MS)
+        await expect(rows.filter(has_text="/revoke")).to_have_count(1, timeout=WAIT_MS)
+        await expect(rows.filter(has_text="/revoke")).to_contain_text("done")
+        await expect(rows.filter(has_text="console · /v1/api-keys")).to_have_count(2)
+        await page.screenshot(path=str(SHOTS / "admin-audit-trail.png"), full_page=True)
         await browser.close()
     assert not errors, errors
 

@@ -31,6 +31,7 @@ SCREENS = {
         "Users": "/users",
         "API keys": "/api-keys",
         "Dead letters": "/dead-letters",
+        "Audit trail": "/audit",
     },
     "viewer": {
         "My day": "/day",

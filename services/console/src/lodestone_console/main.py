@@ -14,11 +14,13 @@ from lodestone_common.limits import MAX_ATTACHMENT_BODY
 from lodestone_common.people import PersonTokens
 from lodestone_common.ratelimit import FailedAuthLimit
 
-from .api import api_keys, auth, dead_letters, proxy, users, web
+from . import audit
+from .api import api_keys, audit_trail, auth, dead_letters, proxy, users, web
 from .keys import Keys
 from .service import People
 from .settings import ConsoleSettings
 from .stores.api_keys import ApiKeys
+from .stores.audit import AuditTrail
 from .stores.sessions import Sessions
 from .stores.users import Users
 
@@ -35,6 +37,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     tokens = PersonTokens.signing(settings.person_signing_key)
     http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
     keys = Keys(ApiKeys(runtime.db), tokens)
+    trail = AuditTrail(runtime.db)
     # The console honours the keys it makes too, knowing their revocations from its own store.
     runtime.keyring.people = runtime.keyring.people or tokens
 
@@ -47,6 +50,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         await people.users.ensure_indexes()
         await people.sessions.ensure_indexes()
         await keys.store.ensure_indexes()
+        await trail.ensure_indexes()
         password = settings.bootstrap_admin_password
         if password and await people.bootstrap_admin(settings.bootstrap_admin_email, password):
             log.warning(
@@ -69,6 +73,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             users.router,
             api_keys.router,
             dead_letters.router,
+            audit_trail.router,
             proxy.router,
             web.router,
         ],
@@ -81,6 +86,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.people = people
     app.state.tokens = tokens
     app.state.keys = keys
+    app.state.audit = trail
+    audit.install(app, trail)
     app.state.http = http
     app.state.failed_sign_ins = FailedAuthLimit(
         settings.sign_in_account_limit, "wrong passwords for this account"

@@ -7,6 +7,7 @@ import {
   IconFileImport,
   IconFilter,
   IconGauge,
+  IconHistory,
   IconRoute,
   IconKey,
   IconLogout,
@@ -23,6 +24,7 @@ import { useAuth } from "./auth";
 import { ChangePassword } from "./components/ChangePassword";
 import { CampaignsPage } from "./pages/Campaigns";
 import { ApiKeysPage } from "./pages/ApiKeys";
+import { AuditPage } from "./pages/Audit";
 import { ContactPage } from "./pages/Contact";
 import { DeadLettersPage } from "./pages/DeadLetters";
 import { ContactsPage } from "./pages/Contacts";
@@ -59,6 +61,7 @@ const PLACES: Place[] = [
   { to: "/reps", label: "Reps", icon: <IconUsersGroup size={18} />, scope: "reps:write" },
   { to: "/users", label: "Users", icon: <IconUsers size={18} />, scope: "users:write" },
   { to: "/api-keys", label: "API keys", icon: <IconKey size={18} />, scope: "api-keys:write" },
+  { to: "/audit", label: "Audit trail", icon: <IconHistory size={18} />, scope: "audit:read" },
   { to: "/dead-letters", label: "Dead letters", icon: <IconMailOff size={18} />, scope: "dead-letters:read" },
 ];
 
@@ -145,6 +148,7 @@ export function App() {
           <Route path="/users" element={<UsersPage />} />
           <Route path="/api-keys" element={<ApiKeysPage />} />
           <Route path="/dead-letters" element={<DeadLettersPage />} />
+          <Route path="/audit" element={<AuditPage />} />
           <Route path="*" element={<Text>There is no page here.</Text>} />
         </Routes>
       </AppShell.Main>

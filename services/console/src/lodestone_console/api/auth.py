@@ -92,6 +92,7 @@ async def sign_in(
 ) -> Me:
     _same_origin(request)
     account = body.email.strip().lower()
+    request.state.actor = account  # the audit trail records every try, and its answer
     guard.check(request)
     per_account.check(request, by=account)
     found = await people.sign_in(body.email, body.password)

@@ -41,6 +41,7 @@ async def session(request: Request, found: PeopleDep) -> SignedIn | None:
     signed = await found.signed_in(token)
     if signed is None:
         return None
+    request.state.actor = signed.person.name  # for the audit trail (audit.py)
     if request.method not in SAFE:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), signed.csrf.encode()):
@@ -68,7 +69,9 @@ def allowed(scope: str) -> Callable[..., object]:
 
     async def dependency(request: Request, signed: SessionDep) -> ApiKey:
         if signed is None:
-            return authorize(request, _bearer(request), scope)
+            key = authorize(request, _bearer(request), scope)
+            request.state.actor = key.name
+            return key
         if not signed.person.allows(scope):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
