@@ -55,6 +55,7 @@ k8s-schemas: ## KEDA's and Strimzi's CRD schemas from npm, which tests/test_k8s.
 
 test: sync vendor console sdk k8s-schemas mailpit ## every test (starts a private Kafka + MongoDB on other ports, stops them after)
 	@$(RUN) ruff check .
+	@cd services/console/web && npm run --silent test
 	@$(RUN) pytest
 
 test-faults: sync vendor console mailpit ## the slow fault suite: 10,000 events per fault, every service scaled

@@ -42,7 +42,8 @@ export function AuditPage() {
     <Stack>
       <Title order={2}>Audit trail</Title>
       <Text c="dimmed" maw={760}>
-        Every change asked of Lodestone through the console or with a key made here — sign-ins too — with who asked and how it was answered. Kept for 400 days.
+        Every change asked through the console — by people, sign-ins included, and by keys calling the console — with who asked and how it was answered. Kept for 400 days. (A key calling a service
+        directly is in that service's own records.)
       </Text>
       <Group align="flex-end">
         <TextInput label="Who" placeholder="an email or a key's name" value={actor} onChange={(e) => { setActor(e.currentTarget.value); setBefore([]); }} w={280} />
