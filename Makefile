@@ -22,7 +22,8 @@ vendor: ## fetch the dashboard's chart library from npm into the reporting servi
 	@cd services/reporting/web && npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENDOR) && cp services/reporting/web/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
 
-console: ## build the console's web app (TypeScript, Vite) into its Python package
+console: sync ## build the console's web app (TypeScript, Vite; its API types generated from the services' OpenAPI) into its Python package
+	@$(RUN) python services/console/web/scripts/openapi.py services/console/web/openapi
 	@cd services/console/web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 mailpit: sync ## build the Mailpit mail catcher once, from the Go module proxy (pinned)

@@ -66,6 +66,10 @@ SCOPES = [
     "scoring-models:write",
     "users:read",
     "users:write",
+    "api-keys:read",
+    "api-keys:write",
+    "dead-letters:read",
+    "audit:read",
 ]
 SCOPED_KEYS = {scope: f"test-key-{scope}" for scope in SCOPES} | {"": "test-key-no-scope"}
 # The shared secrets of the Segment and RudderStack webhook receivers in the test stack.

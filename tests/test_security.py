@@ -41,6 +41,8 @@ PUBLIC = {
     ("post", "/v1/email-events/postmark"),
     ("post", "/v1/email-events/mailgun"),
     ("post", "/v1/email-events/sendgrid"),
+    # Revoked API key ids, published like a certificate revocation list (ids grant nothing).
+    ("get", "/.well-known/lodestone/revoked-keys"),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 # The console's way to the services takes a signed-in session only (no key): 401 without.

@@ -20,12 +20,6 @@ REQUEST_HEADERS = ("content-type", "content-encoding", "accept")
 RESPONSE_HEADERS = ("content-type", "content-disposition", "retry-after", "x-total-count")
 
 
-@router.api_route(
-    "/api/{service}/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    summary="Call a service as the signed-in person",
-    include_in_schema=True,
-)
 async def call(  # type: ignore[no-untyped-def]
     service: Service,
     path: str,
@@ -62,4 +56,15 @@ async def call(  # type: ignore[no-untyped-def]
         status_code=answer.status_code,
         headers={k: v for k in RESPONSE_HEADERS if (v := answer.headers.get(k))},
         background=BackgroundTask(answer.aclose),
+    )
+
+
+# One route per method, each with its own operation id (generated clients need them unique).
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+    router.add_api_route(
+        "/api/{service}/{path:path}",
+        call,
+        methods=[_method],
+        summary="Call a service as the signed-in person",
+        operation_id=f"call_service_{_method.lower()}",
     )
