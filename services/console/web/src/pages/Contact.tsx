@@ -87,7 +87,7 @@ export function ContactPage() {
         </Alert>
       )}
       {logging && <LogActivity contactId={c.id} kind={logging} onClose={() => setLogging(null)} />}
-      {newTask && <NewTask contactId={c.id} ownerId={c.owner_id} onClose={() => setNewTask(false)} />}
+      {newTask && <NewTask contactId={c.id} ownerId={c.owner_id ?? null} onClose={() => setNewTask(false)} />}
       <Tabs defaultValue="overview" keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="overview">Overview</Tabs.Tab>
@@ -141,13 +141,13 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
   });
   const [form, setForm] = useState(initial);
   const [tags, setTags] = useState<string[]>(contact.tags);
-  const [owner, setOwner] = useState<string | null>(contact.owner_id);
+  const [owner, setOwner] = useState<string | null>(contact.owner_id ?? null);
   const initialCustom = () => Object.fromEntries(Object.entries(contact.custom ?? {}).filter(([, v]) => isPlain(v)).map(([k, v]) => [k, plainText(v)]));
   const [custom, setCustom] = useState<Record<string, string>>(initialCustom);
   useEffect(() => {
     setForm(initial());
     setTags(contact.tags);
-    setOwner(contact.owner_id);
+    setOwner(contact.owner_id ?? null);
     setCustom(initialCustom());
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [contact.updated_at]);
@@ -496,8 +496,8 @@ function WhyThisScore({ contactId }: { contactId: string }) {
           </Text>
           {score.data.predictive.factors.slice(0, 6).map((f, i) => (
             <Text size="sm" key={i}>
-              {String(f.feature ?? f.name ?? "")}: {Number(f.weight ?? f.effect ?? 0) > 0 ? "+" : ""}
-              {Math.round(Number(f.weight ?? f.effect ?? 0) * 100) / 100}
+              {f.feature} {f.value}: {f.weight > 0 ? "+" : ""}
+              {Math.round(f.weight * 100) / 100}
             </Text>
           ))}
         </Card>

@@ -5,7 +5,7 @@ import { ApiError, request } from "../api";
 import { useAuth } from "../auth";
 import { ago } from "../format";
 import { useChange, useReps } from "../hooks";
-import type { Role, User } from "../types";
+import type { CreatedUser, Role, User } from "../types";
 
 const ROLES: { value: Role; label: string }[] = [
   { value: "rep", label: "Sales rep: works leads and tasks" },
@@ -24,9 +24,9 @@ export function UsersPage() {
   const [role, setRole] = useState<string | null>("rep");
   const [repId, setRepId] = useState<string | null>(null);
   const [password, setPassword] = useState("");
-  const [created, setCreated] = useState<User | null>(null);
+  const [created, setCreated] = useState<CreatedUser | null>(null);
   const create = useChange(
-    () => request<User>("POST", "/v1/users", { email, name, role, ...(repId && role === "rep" ? { rep_id: repId } : {}), ...(password ? { password } : {}) }),
+    () => request<CreatedUser>("POST", "/v1/users", { email, name, role, ...(repId && role === "rep" ? { rep_id: repId } : {}), ...(password ? { password } : {}) }),
     [["users"]],
     "User created",
   );

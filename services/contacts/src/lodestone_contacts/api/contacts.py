@@ -65,6 +65,11 @@ class Contact(BaseModel):
     custom: dict[str, Any] = {}
     anonymous: bool = False
     activity: dict[str, int] = {}
+    # What scoring last said (kept here for search and lists).
+    score: float | None = None
+    score_band: str | None = None
+    grade: str | None = None
+    source: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
@@ -52,9 +51,15 @@ class ModelScore(BaseModel):
     entries: list[LedgerEntry]
 
 
+class Factor(BaseModel):
+    feature: str = Field(description="a trait, e.g. industry")
+    value: str = Field(description="the contact's value of it, e.g. software")
+    weight: float = Field(description="log-likelihood ratio: above 0 pushes towards converting")
+
+
 class Predictive(BaseModel):
     probability: float = Field(description="chance of becoming a customer, learned from outcomes")
-    factors: list[dict[str, Any]] = Field(description="features that weigh most, + for converting")
+    factors: list[Factor] = Field(description="features that weigh most, + for converting")
     trained_on: dict[str, int]
 
 
@@ -133,7 +138,7 @@ async def get_score(
         contact_id=view["contact_id"],  # the survivor's, asked for by a merged id
         predictive=Predictive(
             probability=prediction.probability,
-            factors=[f.__dict__ for f in prediction.factors],
+            factors=[Factor(**f.__dict__) for f in prediction.factors],
             trained_on=prediction.trained_on,
         )
         if prediction
