@@ -17,6 +17,7 @@ from .campaigns import CampaignSender
 from .catalog import Catalog
 from .effects import ContactsClient, Mailer
 from .handlers import Triggers, handlers
+from .reminders import Reminders
 from .runner import Runner
 from .service import Automation
 from .settings import AutomationSettings
@@ -63,7 +64,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     campaigns = CampaignSender(stores, performer.composer, performer.mailer, contacts, settings)
     runtime.loops += [outbox.run, catalog.watch, campaigns.jobs.watch]
     if settings.runner_enabled:
-        runtime.loops.append(runner.run)
+        runtime.loops += [runner.run, Reminders(stores, performer.mailer, settings).run]
         runtime.drains.append(runner.drain)  # the runner's last events go out too
     # A campaign stops after its batch in flight.
     runtime.drains += [campaigns.jobs.drain, outbox.drain]

@@ -18,6 +18,7 @@ from lodestone_common.settings import comma_list
 from .domain.assignment import choose_owner
 from .domain.destinations import DestinationPolicy
 from .domain.engine import backoff_seconds, email_blocked, suppressed_because
+from .domain.reminders import remind_at
 from .domain.templates import (
     render,
 )
@@ -198,13 +199,16 @@ class Performer:
     def _task(
         step: TaskStep, enrollment: dict[str, Any], contact: dict[str, Any]
     ) -> dict[str, Any]:
+        due = utcnow() + timedelta(hours=step.due_in_hours)
         return {
             "contact_id": enrollment["contact_id"],
             "owner_id": contact.get("owner_id"),
             "kind": step.kind,
             "title": render(step.title, contact, {}),
             "status": "open",
-            "due_at": utcnow() + timedelta(hours=step.due_in_hours),
+            "due_at": due,
+            "remind_before_minutes": step.remind_before_minutes,
+            "remind_at": remind_at(due, step.remind_before_minutes),
             "workflow_id": enrollment["workflow_id"],
             "enrollment_id": enrollment["_id"],
             "created_at": utcnow(),

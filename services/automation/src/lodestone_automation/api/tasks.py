@@ -13,6 +13,7 @@ from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.people import check_change
 
+from ..domain.reminders import DEFAULT_MINUTES, remind_at, timing
 from .deps import AutomationDep
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
@@ -36,6 +37,9 @@ class Task(BaseModel):
     done_by: str | None = None
     outcome: str | None = None
     note: str | None = None
+    remind_before_minutes: int | None = Field(None, description="none: no reminder")
+    remind_at: datetime | None = Field(None, description="when the reminder goes (not yet sent)")
+    reminded_at: datetime | None = Field(None, description="when the rep was reminded")
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Task:
@@ -54,6 +58,13 @@ class TaskDraft(BaseModel):
     # Whose task it is: a rep id; by default the rep creating it, else the contact's owner.
     owner_id: str | None = Field(None, min_length=1, max_length=64)
     note: str | None = Field(None, max_length=5000)
+    remind_before_minutes: int | None = Field(
+        DEFAULT_MINUTES,
+        ge=0,
+        le=7 * 24 * 60,
+        description="a reminder to the rep this long before it is due (email and the "
+        "console's feed); none: no reminder",
+    )
 
 
 class TaskChange(BaseModel):
@@ -66,11 +77,15 @@ class TaskChange(BaseModel):
     note: str | None = Field(None, max_length=5000)
     due_at: AwareDatetime | None = None
     owner_id: str | None = Field(None, min_length=1, max_length=64)
+    remind_before_minutes: int | None = Field(None, ge=0, le=7 * 24 * 60)
 
     @model_validator(mode="after")
     def _something(self) -> TaskChange:
         if not self.model_fields_set:
-            raise ValueError("send at least one of status, outcome, note, due_at, owner_id")
+            raise ValueError(
+                "send at least one of status, outcome, note, due_at, owner_id, "
+                "remind_before_minutes"
+            )
         if self.outcome is not None and self.status != "done":
             raise ValueError("an outcome goes with status 'done'")
         return self
@@ -127,6 +142,8 @@ async def create(
         "status": "open",
         "due_at": body.due_at,
         "note": body.note,
+        "remind_before_minutes": body.remind_before_minutes,
+        "remind_at": remind_at(body.due_at, body.remind_before_minutes),
         "created_at": now,
         "created_by": key.name,
     }
@@ -151,6 +168,7 @@ async def change(
         )
         if not done:
             fields["outcome"] = None
+    fields.update(timing(fields, current))
     fields["updated_at"] = utcnow()
     doc = await automation.update_task(task_id, fields)
     if doc is None:

@@ -129,6 +129,8 @@ class TaskStep(_Step):
     kind: Literal["call", "meeting", "follow_up", "email"] = "call"
     title: str = Field(min_length=1, max_length=300)
     due_in_hours: float = Field(default=24, ge=0, le=24 * 365)
+    # A reminder to the owner this long before it is due; none: no reminder.
+    remind_before_minutes: int | None = Field(default=15, ge=0, le=7 * 24 * 60)
 
 
 class UpdateContactStep(_Step):

@@ -20,6 +20,8 @@ class Tasks:
             [("owner_id", ASCENDING), ("status", ASCENDING), ("due_at", ASCENDING)], name="owner"
         )
         await self.collection.create_index([("contact_id", ASCENDING)], name="contact")
+        # A reminder's time is unset once it is sent: what is due is a bounded range scan.
+        await self.collection.create_index([("remind_at", ASCENDING)], name="remind_at")
 
     async def list(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         return await self.collection.find(query).sort("due_at", 1).to_list(limit)
@@ -36,4 +38,16 @@ class Tasks:
         """The task as it was before these fields changed (None: there is no such task)."""
         return await self.collection.find_one_and_update(
             {"_id": task_id}, {"$set": fields}, session=session
+        )
+
+    async def due_reminders(self, now: Any, limit: int) -> list[dict[str, Any]]:
+        """Open tasks whose reminder time has come and that have not been reminded."""
+        query = {"remind_at": {"$lte": now}, "status": "open"}
+        return await self.collection.find(query).sort("remind_at", 1).to_list(limit)
+
+    async def reminded(self, task_id: str, remind_at: Any, now: Any) -> None:
+        """Marked reminded (unless it was moved meanwhile: then its new reminder stands)."""
+        await self.collection.update_one(
+            {"_id": task_id, "remind_at": remind_at},
+            {"$set": {"reminded_at": now, "remind_at": None}},
         )

@@ -1,0 +1,39 @@
+"""When a task's reminder goes, how a change moves it, and what it says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from lodestone_automation.domain.reminders import message, remind_at, timing
+
+DUE = datetime(2026, 12, 7, 14, 30, tzinfo=UTC)
+
+
+def test_a_reminder_goes_its_minutes_before_the_due_time_or_not_at_all() -> None:
+    assert remind_at(DUE, 15) == DUE - timedelta(minutes=15)
+    assert remind_at(DUE, 0) == DUE
+    assert remind_at(DUE, None) is None
+
+
+def test_snoozing_or_retiming_sets_a_new_reminder_and_closing_ends_it() -> None:
+    task = {"due_at": DUE, "remind_before_minutes": 15}
+    later = DUE + timedelta(days=1)
+    assert timing({"due_at": later}, task) == {
+        "remind_at": later - timedelta(minutes=15),
+        "reminded_at": None,
+    }
+    assert timing({"remind_before_minutes": 60}, task)["remind_at"] == DUE - timedelta(hours=1)
+    assert timing({"status": "done"}, task) == {"remind_at": None}
+    assert timing({"status": "open"}, task)["remind_at"] == DUE - timedelta(minutes=15)
+    assert timing({"note": "left a message"}, task) == {}  # nothing about the time
+    assert timing({"remind_before_minutes": None}, task)["remind_at"] is None
+
+
+def test_the_reminder_names_the_task_the_person_and_how_to_reach_them() -> None:
+    task = {"title": "Call Quinn", "due_at": DUE, "contact_id": "c1", "note": "about the demo"}
+    contact = {"first_name": "Quinn", "last_name": "Ray", "phone": "+1 555 0100"}
+    subject, text = message(task, contact, "http://console/contacts/c1")
+    assert subject == "Reminder: Call Quinn (due 14:30 UTC)"
+    assert "for Quinn Ray" in text and "+1 555 0100" in text and "about the demo" in text
+    assert text.endswith("Open the contact: http://console/contacts/c1")
+    assert "for c1" in message(task, {}, None)[1]  # a contact automation knows nothing of
