@@ -5,6 +5,7 @@ import { useState } from "react";
 import { ApiError, svc } from "../api";
 import { useAuth } from "../auth";
 import { useChange, useReps } from "../hooks";
+import { REMIND_OPTIONS, remindMinutes } from "../tasks/reminders";
 
 export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ownerId: string | null; onClose: () => void }) {
   const { me } = useAuth();
@@ -14,6 +15,7 @@ export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ow
   const [due, setDue] = useState<string | null>(dayjs().add(1, "day").hour(10).minute(0).second(0).format("YYYY-MM-DD HH:mm:ss"));
   const [owner, setOwner] = useState<string | null>(me?.rep_id ?? ownerId);
   const [note, setNote] = useState("");
+  const [remind, setRemind] = useState<string | null>("15");
   const create = useChange(
     () =>
       svc.post("automation", "/tasks", {
@@ -23,6 +25,7 @@ export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ow
         due_at: due ? dayjs(due).toISOString() : undefined,
         ...(owner ? { owner_id: owner } : {}),
         ...(note ? { note } : {}),
+        remind_before_minutes: remindMinutes(remind),
       }),
     [["tasks"]],
     "Task created",
@@ -46,6 +49,7 @@ export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ow
         />
         <TextInput label="Title" placeholder="Call about the pricing question" value={title} onChange={(e) => setTitle(e.currentTarget.value)} error={fields.title} required />
         <DateTimePicker label="Due" value={due} onChange={(v) => setDue(v)} error={fields.due_at} />
+        <Select label="Remind" data={REMIND_OPTIONS} value={remind} onChange={setRemind} allowDeselect={false} error={fields.remind_before_minutes} />
         <Select
           label="For"
           value={owner}

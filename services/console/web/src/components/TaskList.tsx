@@ -26,7 +26,7 @@ export function TaskList({ tasks, contactNames, empty }: { tasks: Task[]; contac
   return (
     <Stack gap="xs">
       {tasks.map((t) => (
-        <TaskRow key={t.id} task={t} contact={contactNames?.[t.contact_id]} onDone={() => setFinishing(t)} />
+        <TaskRow key={t.id} task={t} contact={contactNames ? (contactNames[t.contact_id] ?? "the contact") : undefined} onDone={() => setFinishing(t)} />
       ))}
       {finishing && <FinishTask task={finishing} onClose={() => setFinishing(null)} />}
     </Stack>
@@ -47,6 +47,16 @@ function TaskRow({ task, contact, onDone }: { task: Task; contact?: string; onDo
           <Group gap="xs">
             <Badge variant="light">{KIND[task.kind] ?? task.kind}</Badge>
             <Text fw={600}>{task.title}</Text>
+            {task.status === "open" && task.reminded_at && (
+              <Badge color="yellow" variant="light" data-testid="reminded">
+                Reminded {ago(task.reminded_at)}
+              </Badge>
+            )}
+            {task.status === "open" && task.remind_at && (
+              <Badge color="gray" variant="light" title="a reminder by email and here">
+                Reminder {dayjs(task.remind_at).format("HH:mm")}
+              </Badge>
+            )}
             {task.status === "done" && (
               <Badge color="green" variant="light">
                 Done{task.outcome ? `: ${OUTCOMES.find((o) => o.value === task.outcome)?.label ?? task.outcome}` : ""}

@@ -1,4 +1,4 @@
-import { Badge, Card, Grid, Group, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { Badge, Button, Card, Grid, Group, Select, Stack, Table, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useQuery } from "@tanstack/react-query";
 import dayjs from "dayjs";
@@ -10,6 +10,7 @@ import { useAuth } from "../auth";
 import { TaskList } from "../components/TaskList";
 import { contactName, stageLabel } from "../format";
 import { useReps } from "../hooks";
+import { useDesktopPermission, useReminders } from "../tasks/reminders";
 import type { ContactPage, Task } from "../types";
 
 // Task lists and new leads refresh on their own: what a workflow assigns shows up without
@@ -61,6 +62,8 @@ export function MyDayPage() {
   const upcoming = open.filter((t) => !dayjs(t.due_at).isBefore(endOfDay));
   const names = Object.fromEntries((leads.data?.items ?? []).map((c) => [c.id, contactName(c)]));
   const byScore = [...(leads.data?.items ?? [])].sort((a, b) => (Number(b.score) || 0) - (Number(a.score) || 0));
+  useReminders(tasks.data, names);
+  const [permission, askPermission] = useDesktopPermission();
 
   return (
     <Stack>
@@ -77,6 +80,16 @@ export function MyDayPage() {
           />
         ) : null}
       </Group>
+      {permission === "default" && (
+        <Group gap="xs">
+          <Text size="sm" c="dimmed">
+            Reminders show here before a task is due, and by email.
+          </Text>
+          <Button size="compact-sm" variant="light" onClick={askPermission}>
+            Also on the desktop
+          </Button>
+        </Group>
+      )}
       {tasks.error && <Text c="red">{tasks.error.message}</Text>}
       <Grid>
         <Grid.Col span={{ base: 12, md: 7 }}>
