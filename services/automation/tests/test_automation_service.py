@@ -319,7 +319,13 @@ async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually
             (f"cat-{tag}", 5, False),
         ):
             put = await automation.put(
-                f"/v1/reps/{rep}", json={"name": rep, "weight": weight, "available": available}
+                f"/v1/reps/{rep}",
+                json={
+                    "name": rep,
+                    "email": f"{rep}@example.com",
+                    "weight": weight,
+                    "available": available,
+                },
             )
             assert put.status_code == 200, put.text
         model_id = f"m{tag}"
@@ -386,6 +392,19 @@ async def test_mqls_are_assigned_round_robin_and_get_a_task(services, eventually
             return all(d.get("owner_id") for d in docs)
 
         await eventually(owned)
+        # Each rep is told of each lead now theirs, once, by email.
+        mailbox = services.stack.mailbox()
+
+        async def told() -> dict[str, list[str]] | None:
+            found = {
+                rep: [str(m["subject"]) for m in await mailbox.messages(to=f"{rep}@example.com")]
+                for rep in (f"ann-{tag}", f"bob-{tag}", f"cat-{tag}")
+            }
+            return found if sum(len(v) for v in found.values()) >= 6 else None
+
+        mails = await eventually(told, timeout=30)
+        assert [len(mails[f"{r}-{tag}"]) for r in ("ann", "bob", "cat")] == [4, 2, 0]
+        assert all(s.startswith("New lead: lead") for s in mails[f"ann-{tag}"])
 
 
 async def webhook_actions(automation: httpx.AsyncClient) -> dict[str, float]:

@@ -37,3 +37,13 @@ def test_the_reminder_names_the_task_the_person_and_how_to_reach_them() -> None:
     assert "for Quinn Ray" in text and "+1 555 0100" in text and "about the demo" in text
     assert text.endswith("Open the contact: http://console/contacts/c1")
     assert "for c1" in message(task, {}, None)[1]  # a contact automation knows nothing of
+
+
+def test_a_rep_is_told_who_their_new_lead_is_and_how_to_reach_them() -> None:
+    from lodestone_automation.domain.reminders import new_lead
+
+    contact = {"first_name": "Quinn", "company": "Acme", "email": "q@acme.io", "phone": "+1"}
+    subject, text = new_lead(contact, "http://console/contacts/c1")
+    assert subject == "New lead: Quinn at Acme"
+    assert "Email: q@acme.io" in text and "Phone: +1" in text and text.endswith("/contacts/c1")
+    assert new_lead({}, None)[0] == "New lead: a new lead"

@@ -34,6 +34,7 @@ from .effects import ContactsClient, Mailer, Refused, post_webhook
 from .emails import Composer
 from .links import LinkSigner
 from .metrics import ACTIONS
+from .reminders import tell_rep
 from .service import Automation
 from .settings import AutomationSettings
 
@@ -267,6 +268,8 @@ class Performer:
                 self.automation.stores.audience.note_owner(contact_id, owner)
             )
             contact["owner_id"] = owner
+            rep = next((r for r in reps if r["_id"] == owner), {})
+            await tell_rep(self.mailer, rep.get("email"), contact, key, self.settings.console_url)
             return "assigned", {"owner_id": owner, "why": why}
         raise AssertionError(f"not an action: {step!r}")
 

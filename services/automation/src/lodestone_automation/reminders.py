@@ -1,16 +1,18 @@
 """Reminders before tasks are due, by email to the rep whose task it is; the console shows the
 reminded ones in the rep's live feed. Each reminder is an action record (stores/actions.py):
-sent at most once, however many processes look for due reminders."""
+sent at most once, however many processes look for due reminders. And the email that tells a
+rep a lead was assigned to them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import datetime
+from typing import Any
 
 from lodestone_common.envelope import utcnow
 
-from .domain.reminders import message
+from .domain.reminders import message, new_lead
 from .effects import Mailer
 from .settings import AutomationSettings
 from .stores import Stores
@@ -61,3 +63,18 @@ class Reminders:
             except Exception:  # the database may be restarting; look again shortly
                 log.exception("reminders: could not look for due reminders")
             await asyncio.sleep(POLL_SECONDS)
+
+
+async def tell_rep(
+    mailer: Mailer, address: str | None, contact: dict[str, Any], key: str, console: str | None
+) -> None:
+    """A rep hears of their new lead (best effort: the lead is theirs either way; `key`, the
+    assignment's action, makes it once)."""
+    if not address:
+        return
+    link = f"{console}/contacts/{contact['_id']}" if console and "_id" in contact else None
+    subject, text = new_lead(contact, link)
+    try:
+        await mailer.send(address, subject, text, f"{key}:rep")
+    except Exception as exc:
+        log.warning("the rep was not told of the new lead", extra={"error": repr(exc)})

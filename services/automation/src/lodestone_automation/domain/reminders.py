@@ -1,4 +1,5 @@
-"""Reminders before a task is due: when one goes, and what it says to the rep."""
+"""What reps are told by email: reminders before a task is due (when one goes, what it says)
+and a new lead assigned to them."""
 
 from __future__ import annotations
 
@@ -28,8 +29,7 @@ def timing(fields: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
 
 def message(task: dict[str, Any], contact: dict[str, Any], link: str | None) -> tuple[str, str]:
     """The reminder's subject and text."""
-    who = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p)
-    who = who or contact.get("email") or task["contact_id"]
+    who = _who(contact, task["contact_id"])
     due: datetime = task["due_at"]
     subject = f"Reminder: {task['title']} (due {due:%H:%M} UTC)"
     lines = [
@@ -43,3 +43,19 @@ def message(task: dict[str, Any], contact: dict[str, Any], link: str | None) -> 
     if link:
         lines += ["", f"Open the contact: {link}"]
     return subject, "\n".join(lines)
+
+
+def _who(contact: dict[str, Any], fallback: str) -> str:
+    name = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p)
+    return name or contact.get("email") or fallback
+
+
+def new_lead(contact: dict[str, Any], link: str | None) -> tuple[str, str]:
+    """The email telling a rep a lead is now theirs."""
+    who = _who(contact, "a new lead")
+    at = f" at {contact['company']}" if contact.get("company") else ""
+    lines = [f"{who}{at} is now your lead."]
+    lines += [f"{k.title()}: {contact[k]}" for k in ("email", "phone") if contact.get(k)]
+    if link:
+        lines += ["", f"Open the contact: {link}"]
+    return f"New lead: {who}{at}", "\n".join(lines)
