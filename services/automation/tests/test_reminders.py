@@ -82,3 +82,51 @@ async def test_the_rep_is_reminded_once_and_again_after_a_snooze(services, event
         assert len(await eventually(two, timeout=60)) == 2
         await eventually(reminded, timeout=60)
         assert len(await reminders()) == 2  # the task done and the one without: nothing
+
+
+async def test_a_task_left_undone_is_told_to_the_reps_manager_once(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    tag = uuid4().hex[:8]
+    rep, manager = f"rep-{tag}", f"boss.{tag}@example.com"
+    mailbox = services.stack.mailbox()
+    async with services.client("automation") as automation, services.client("contacts") as contacts:
+        put = await automation.put(
+            f"/v1/reps/{rep}", json={"name": f"Rae {tag}", "manager_email": manager}
+        )
+        assert put.status_code == 200 and put.json()["manager_email"] == manager
+        contact = (
+            await contacts.post("/v1/contacts", json={"email": f"o.{tag}@example.com"})
+        ).json()
+
+        async def task(title: str, due_in: timedelta) -> dict[str, Any] | None:
+            answer = await automation.post(
+                "/v1/tasks",
+                json={
+                    "contact_id": contact["id"],
+                    "title": title,
+                    "owner_id": rep,
+                    "due_at": (utcnow() + due_in).isoformat(),
+                    "remind_before_minutes": None,
+                },
+            )
+            return answer.json() if answer.status_code == 201 else None
+
+        # Due 25 hours ago (the escalation comes 24 hours after): told now. Due in an hour: not.
+        late = await eventually(lambda: task(f"Late call {tag}", -timedelta(hours=25)))
+        soon = await task(f"Soon call {tag}", timedelta(hours=1))
+        assert late["escalate_at"] and soon and soon["escalate_at"]
+
+        async def told() -> list[dict[str, Any]] | None:
+            return [
+                m for m in await mailbox.messages(to=manager) if tag in str(m["subject"])
+            ] or None
+
+        (mail,) = await eventually(told, timeout=60)
+        assert mail["subject"] == f"Overdue: Late call {tag} (Rae {tag})"
+
+        async def escalated() -> bool:
+            found = (await automation.get("/v1/tasks", params={"contact_id": contact["id"]})).json()
+            mine = next(t for t in found if t["id"] == late["id"])
+            return mine["escalated_at"] is not None and mine["escalate_at"] is None
+
+        await eventually(escalated, timeout=60)
+        assert len(await told() or []) == 1

@@ -18,7 +18,7 @@ from lodestone_common.settings import comma_list
 from .domain.assignment import choose_owner
 from .domain.destinations import DestinationPolicy
 from .domain.engine import backoff_seconds, email_blocked, suppressed_because
-from .domain.reminders import remind_at
+from .domain.reminders import escalate_at, remind_at
 from .domain.templates import (
     render,
 )
@@ -89,7 +89,7 @@ class Performer:
             "type": step.type,
         }
         if isinstance(step, TaskStep):  # all in the database: one transaction, no "started"
-            task = self._task(step, enrollment, contact)
+            task = self._task(step, enrollment, contact, self.settings.escalate_after_hours)
             done = await self.automation.guarded(
                 self.automation.task_action(
                     key,
@@ -198,7 +198,7 @@ class Performer:
 
     @staticmethod
     def _task(
-        step: TaskStep, enrollment: dict[str, Any], contact: dict[str, Any]
+        step: TaskStep, enrollment: dict[str, Any], contact: dict[str, Any], hours: float | None
     ) -> dict[str, Any]:
         due = utcnow() + timedelta(hours=step.due_in_hours)
         return {
@@ -210,6 +210,7 @@ class Performer:
             "due_at": due,
             "remind_before_minutes": step.remind_before_minutes,
             "remind_at": remind_at(due, step.remind_before_minutes),
+            "escalate_at": escalate_at(due, hours),
             "workflow_id": enrollment["workflow_id"],
             "enrollment_id": enrollment["_id"],
             "created_at": utcnow(),

@@ -1,7 +1,7 @@
-"""Reminders before tasks are due, by email to the rep whose task it is; the console shows the
-reminded ones in the rep's live feed. Each reminder is an action record (stores/actions.py):
-sent at most once, however many processes look for due reminders. And the email that tells a
-rep a lead was assigned to them."""
+"""What reps and their managers are told by email: a reminder before a task is due (the
+console shows the reminded ones in the rep's live feed), a task left undone past its due time
+(to the rep's manager), and a lead newly assigned. Each is an action record (stores/actions.py):
+sent at most once, however many processes look for what is due."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from lodestone_common.envelope import utcnow
 
-from .domain.reminders import message, new_lead
+from .domain.reminders import message, new_lead, overdue
 from .effects import Mailer
 from .settings import AutomationSettings
 from .stores import Stores
@@ -29,32 +29,41 @@ class Reminders:
         self.console_url = settings.console_url
 
     async def send_due(self, now: datetime | None = None) -> int:
-        """Send every reminder due by `now`; how many went."""
+        """Send every reminder and escalation due by `now`; how many went."""
         now = now or utcnow()
         sent = 0
         reps = {r["_id"]: r for r in await self.stores.reps.all()}
         for task in await self.stores.tasks.due_reminders(now, BATCH):
-            rep = reps.get(task.get("owner_id") or "")
-            address = rep.get("email") if rep else None
+            rep = reps.get(task.get("owner_id") or "", {})
             key = f"remind:{task['_id']}:{task['remind_at'].isoformat()}"
-            if address and await self.stores.actions.begin(key, {"task_id": task["_id"]}) is None:
-                contact = await self.stores.audience.contact(task["contact_id"])
-                link = (
-                    f"{self.console_url}/contacts/{task['contact_id']}"
-                    if self.console_url
-                    else None
-                )
-                subject, text = message(task, contact, link)
-                try:
-                    await self.mailer.send(address, subject, text, key)
-                    await self.stores.actions.finish(key, "sent", {"to": address}, None)
-                    sent += 1
-                except Exception as exc:  # never twice: the record says what is unknown
-                    await self.stores.actions.finish(key, "failed", {"error": repr(exc)}, None)
-                    log.warning("a reminder did not go", extra={"task": task["_id"]})
+            contact = await self.stores.audience.contact(task["contact_id"])
+            subject, text = message(task, contact, self._link(task))
+            sent += await self._once(key, rep.get("email"), subject, text)
             # Reminded in the console's feed even for a rep without an email address.
             await self.stores.tasks.reminded(task["_id"], task["remind_at"], now)
+        for task in await self.stores.tasks.due_escalations(now, BATCH):
+            rep = reps.get(task.get("owner_id") or "", {})
+            key = f"escalate:{task['_id']}:{task['escalate_at'].isoformat()}"
+            subject, text = overdue(task, rep, self._link(task))
+            sent += await self._once(key, rep.get("manager_email"), subject, text)
+            await self.stores.tasks.escalated(task["_id"], task["escalate_at"], now)
         return sent
+
+    def _link(self, task: dict[str, Any]) -> str | None:
+        return f"{self.console_url}/contacts/{task['contact_id']}" if self.console_url else None
+
+    async def _once(self, key: str, address: str | None, subject: str, text: str) -> int:
+        """Send one email at most once (an action record per key); 1 when it went."""
+        if not address or await self.stores.actions.begin(key, {"to": address}) is not None:
+            return 0
+        try:
+            await self.mailer.send(address, subject, text, key)
+        except Exception as exc:  # never twice: the record says it failed
+            await self.stores.actions.finish(key, "failed", {"error": repr(exc)}, None)
+            log.warning("a reminder did not go", extra={"key": key})
+            return 0
+        await self.stores.actions.finish(key, "sent", {}, None)
+        return 1
 
     async def run(self) -> None:
         while True:

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from lodestone_common.sealing import Sealer
 from lodestone_common.settings import (
@@ -51,6 +51,8 @@ class AutomationSettings(ServiceSettings):
     link_secret: str | None = None
     link_previous_secrets: str = ""
     link_lifetime_days: int = 365
+    # An open task this long past its due time is told to its rep's manager (none: never).
+    escalate_after_hours: float | None = Field(default=24, gt=0, le=24 * 90)
     # Contacts stays the only writer of contacts: steps change them through its API, with a
     # key of their own (scopes contacts:write, events:write and segments:read at contacts).
     # Production refuses to start without one; elsewhere the admin key stands in.

@@ -11,9 +11,11 @@ from ..catalog import Catalog
 from ..effects import ContactsClient
 from ..runner import Runner
 from ..service import Automation
+from ..settings import AutomationSettings
 
 AutomationDep = Annotated[Automation, provided("automation")]
 CatalogDep = Annotated[Catalog, provided("catalog")]
 RunnerDep = Annotated[Runner, provided("runner")]
 ContactsDep = Annotated[ContactsClient, provided("contacts")]
 SenderDep = Annotated[CampaignSender, provided("campaigns")]
+SettingsDep = Annotated[AutomationSettings, provided("settings")]

@@ -21,6 +21,9 @@ class RepIn(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     weight: float = Field(default=1, ge=0, le=100, description="share of round-robin turns")
     available: bool = Field(default=True, description="unavailable reps are skipped")
+    manager_email: str | None = Field(
+        default=None, max_length=254, description="who hears of this rep's overdue tasks"
+    )
 
 
 class Rep(RepIn):

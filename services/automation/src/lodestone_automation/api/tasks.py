@@ -13,8 +13,8 @@ from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 from lodestone_common.people import check_change
 
-from ..domain.reminders import DEFAULT_MINUTES, remind_at, timing
-from .deps import AutomationDep
+from ..domain.reminders import DEFAULT_MINUTES, escalate_at, remind_at, timing
+from .deps import AutomationDep, SettingsDep
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -40,6 +40,8 @@ class Task(BaseModel):
     remind_before_minutes: int | None = Field(None, description="none: no reminder")
     remind_at: datetime | None = Field(None, description="when the reminder goes (not yet sent)")
     reminded_at: datetime | None = Field(None, description="when the rep was reminded")
+    escalate_at: datetime | None = Field(None, description="when, undone, it goes to the manager")
+    escalated_at: datetime | None = Field(None, description="when the manager was told")
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Task:
@@ -123,7 +125,10 @@ async def list_tasks(
     summary="Set a task for a contact (a call, visit, meeting)",
 )
 async def create(
-    body: TaskDraft, automation: AutomationDep, key: ApiKey = Scope("tasks:write")
+    body: TaskDraft,
+    automation: AutomationDep,
+    settings: SettingsDep,
+    key: ApiKey = Scope("tasks:write"),
 ) -> Task:
     contact = await automation.stores.audience.contact(body.contact_id)
     if set(contact) == {"_id"}:  # not (yet) in automation's audience
@@ -144,6 +149,7 @@ async def create(
         "note": body.note,
         "remind_before_minutes": body.remind_before_minutes,
         "remind_at": remind_at(body.due_at, body.remind_before_minutes),
+        "escalate_at": escalate_at(body.due_at, settings.escalate_after_hours),
         "created_at": now,
         "created_by": key.name,
     }
@@ -152,7 +158,11 @@ async def create(
 
 @router.patch("/{task_id}", response_model=Task, summary="Complete, reopen, snooze or reassign")
 async def change(
-    task_id: str, body: TaskChange, automation: AutomationDep, key: ApiKey = Scope("tasks:write")
+    task_id: str,
+    body: TaskChange,
+    automation: AutomationDep,
+    settings: SettingsDep,
+    key: ApiKey = Scope("tasks:write"),
 ) -> Task:
     current = await automation.stores.tasks.get(task_id)
     if current is None:
@@ -168,7 +178,7 @@ async def change(
         )
         if not done:
             fields["outcome"] = None
-    fields.update(timing(fields, current))
+    fields.update(timing(fields, current, settings.escalate_after_hours))
     fields["updated_at"] = utcnow()
     doc = await automation.update_task(task_id, fields)
     if doc is None:

@@ -14,17 +14,27 @@ def remind_at(due_at: datetime, minutes: int | None) -> datetime | None:
     return None if minutes is None else due_at - timedelta(minutes=minutes)
 
 
-def timing(fields: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    """The reminder fields a task change implies: moved (snoozed) or re-timed, its reminder
-    is due again at the new time; closed, there is none."""
+def escalate_at(due_at: datetime, hours: float | None) -> datetime | None:
+    """When an open task, still not done, is told to its rep's manager."""
+    return None if hours is None else due_at + timedelta(hours=hours)
+
+
+def timing(fields: dict[str, Any], current: dict[str, Any], hours: float | None) -> dict[str, Any]:
+    """The reminder and escalation a task change implies: moved (snoozed) or re-timed, both
+    are due again from the new time; closed, there are none."""
     if fields.get("status") == "done":
-        return {"remind_at": None}
+        return {"remind_at": None, "escalate_at": None}
     due = fields.get("due_at", current.get("due_at"))
     minutes = fields.get("remind_before_minutes", current.get("remind_before_minutes"))
     moved = "due_at" in fields or "remind_before_minutes" in fields or fields.get("status")
     if not moved or due is None:
         return {}
-    return {"remind_at": remind_at(due, minutes), "reminded_at": None}
+    return {
+        "remind_at": remind_at(due, minutes),
+        "reminded_at": None,
+        "escalate_at": escalate_at(due, hours),
+        "escalated_at": None,
+    }
 
 
 def message(task: dict[str, Any], contact: dict[str, Any], link: str | None) -> tuple[str, str]:
@@ -59,3 +69,13 @@ def new_lead(contact: dict[str, Any], link: str | None) -> tuple[str, str]:
     if link:
         lines += ["", f"Open the contact: {link}"]
     return f"New lead: {who}{at}", "\n".join(lines)
+
+
+def overdue(task: dict[str, Any], rep: dict[str, Any], link: str | None) -> tuple[str, str]:
+    """What a rep's manager is told of a task left undone."""
+    due: datetime = task["due_at"]
+    name = rep.get("name") or task.get("owner_id") or "nobody"
+    lines = [f'{name}\'s task "{task["title"]}" was due {due:%A %d %B, %H:%M} UTC and is not done.']
+    if link:
+        lines += ["", f"Open the contact: {link}"]
+    return f"Overdue: {task['title']} ({name})", "\n".join(lines)

@@ -22,6 +22,7 @@ class Tasks:
         await self.collection.create_index([("contact_id", ASCENDING)], name="contact")
         # A reminder's time is unset once it is sent: what is due is a bounded range scan.
         await self.collection.create_index([("remind_at", ASCENDING)], name="remind_at")
+        await self.collection.create_index([("escalate_at", ASCENDING)], name="escalate_at")
 
     async def list(self, query: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         return await self.collection.find(query).sort("due_at", 1).to_list(limit)
@@ -50,4 +51,15 @@ class Tasks:
         await self.collection.update_one(
             {"_id": task_id, "remind_at": remind_at},
             {"$set": {"reminded_at": now, "remind_at": None}},
+        )
+
+    async def due_escalations(self, now: Any, limit: int) -> list[dict[str, Any]]:
+        """Open tasks left undone long enough to tell their rep's manager."""
+        query = {"escalate_at": {"$lte": now}, "status": "open"}
+        return await self.collection.find(query).sort("escalate_at", 1).to_list(limit)
+
+    async def escalated(self, task_id: str, escalate_at: Any, now: Any) -> None:
+        await self.collection.update_one(
+            {"_id": task_id, "escalate_at": escalate_at},
+            {"$set": {"escalated_at": now, "escalate_at": None}},
         )

@@ -13,13 +13,15 @@ export function RepsPage() {
   const [id, setId] = useState("");
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
+  const [manager, setManager] = useState("");
   const add = useChange(
-    () => svc.put<Rep>("automation", `/reps/${encodeURIComponent(id)}`, { name, ...(email ? { email } : {}), weight: 1, available: true }),
+    () =>
+      svc.put<Rep>("automation", `/reps/${encodeURIComponent(id)}`, { name, ...(email ? { email } : {}), ...(manager ? { manager_email: manager } : {}), weight: 1, available: true }),
     [["reps"]],
     "Rep added",
   );
   const change = useChange(
-    (r: Rep) => svc.put<Rep>("automation", `/reps/${encodeURIComponent(r.id)}`, { name: r.name || r.id, email: r.email ?? null, weight: r.weight ?? 1, available: r.available ?? true }),
+    (r: Rep) => svc.put<Rep>("automation", `/reps/${encodeURIComponent(r.id)}`, { name: r.name || r.id, email: r.email ?? null, manager_email: r.manager_email ?? null, weight: r.weight ?? 1, available: r.available ?? true }),
     [["reps"]],
     "Rep changed",
   );
@@ -41,6 +43,14 @@ export function RepsPage() {
               <TextInput label="Rep name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} required />
               <TextInput label="Rep email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={fields.email} />
             </Group>
+            <TextInput
+              label="Manager's email"
+              description="Told when one of this rep's tasks is still undone a day after it was due"
+              value={manager}
+              onChange={(e) => setManager(e.currentTarget.value)}
+              error={fields.manager_email}
+              maw={340}
+            />
             {add.error && !Object.keys(fields).length && <Alert color="red">{add.error.message}</Alert>}
             <Group justify="flex-end">
               <Button
@@ -52,6 +62,7 @@ export function RepsPage() {
                       setId("");
                       setName("");
                       setEmail("");
+                      setManager("");
                     },
                   })
                 }
@@ -70,6 +81,7 @@ export function RepsPage() {
             <Table.Tr>
               <Table.Th>Rep</Table.Th>
               <Table.Th>Email</Table.Th>
+              <Table.Th>Overdue tasks go to</Table.Th>
               <Table.Th>Share of new leads (weight)</Table.Th>
               <Table.Th>Taking leads</Table.Th>
             </Table.Tr>
@@ -81,6 +93,19 @@ export function RepsPage() {
                   {(r.name as string) || r.id} <Text span c="dimmed" size="sm">({r.id})</Text>
                 </Table.Td>
                 <Table.Td>{(r.email as string) || "—"}</Table.Td>
+                <Table.Td>
+                  <TextInput
+                    aria-label={`Manager of ${r.name || r.id}`}
+                    placeholder="nobody"
+                    defaultValue={r.manager_email ?? ""}
+                    disabled={!editable}
+                    w={220}
+                    onBlur={(e) => {
+                      const to = e.currentTarget.value.trim() || null;
+                      if (to !== (r.manager_email ?? null)) change.mutate({ ...r, manager_email: to });
+                    }}
+                  />
+                </Table.Td>
                 <Table.Td>
                   <NumberInput
                     aria-label={`Weight of ${r.name || r.id}`}
