@@ -13,6 +13,12 @@ export class ApiError extends Error {
   }
 }
 
+// The one place an API error meets a form: which field each message belongs to, from any of
+// a screen's calls (later calls win on the same field). Not an ApiError: no field.
+export function fieldErrors(...errors: unknown[]): Record<string, string> {
+  return Object.assign({}, ...errors.map((e) => (e instanceof ApiError ? e.fields : {})));
+}
+
 let csrf = "";
 export function setCsrf(token: string) {
   csrf = token;

@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Card, Group, Menu, Paper, SimpleGrid, Stack, Text
 import { IconBraces } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useAuth } from "../auth";
 import { ago } from "../format";
 import { useChange, useSettled } from "../hooks";
@@ -95,7 +95,7 @@ export function TemplateEditor({ template, onSaved, onDone }: { template?: Templ
     [],
     `Test sent to ${to.trim()}`,
   );
-  const wrong = { ...(preview.error instanceof ApiError ? preview.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) };
+  const wrong = fieldErrors(preview.error, save.error);
   const changed = !template || draft.name !== template.name || draft.subject !== template.subject || draft.mjml !== template.mjml || draft.text !== (template.text ?? "");
   const insert = (field: string) => {
     const at = body.current?.selectionStart ?? draft.mjml.length;

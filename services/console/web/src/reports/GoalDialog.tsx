@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Text } from "@mantine/core";
 import { useState } from "react";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useChange } from "../hooks";
 
 export interface GoalProgress {
@@ -50,7 +50,7 @@ export function GoalDialog({
     [["report"]],
     "Goals saved",
   );
-  const fields = save.error instanceof ApiError ? save.error.fields : {};
+  const fields = fieldErrors(save.error);
   const set = (key: string) => (v: number | string) => setValues((old) => ({ ...old, [key]: typeof v === "number" ? v : "" }));
   return (
     <Modal opened onClose={onClose} title={`Goals of ${name} for ${label}`}>

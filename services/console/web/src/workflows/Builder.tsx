@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Card, Fieldset, Group, List, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useChange, useSettled } from "../hooks";
 import { Conditions, CONTACT_FIELDS } from "../components/Conditions";
 import { type Definition, newStep, POLICIES, type Step, type StepKind, stepErrors, STEPS, toDefinition } from "./definition";
@@ -127,7 +127,7 @@ export function Builder({ initial, workflow, readOnly = false, onDone }: { initi
   );
   const progress = useProgress(workflow?.id);
   const ids = draft.steps.map((s) => s.id);
-  const errors = stepErrors({ ...(check.error instanceof ApiError ? check.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) }, ids);
+  const errors = stepErrors(fieldErrors(check.error, save.error), ids);
   const at = Object.fromEntries((progress.data?.steps ?? []).map((s) => [s.step_id, s]));
   return (
     <Card withBorder data-testid="workflow-builder">

@@ -22,13 +22,13 @@ import { IconCalendarPlus, IconNote, IconPhoneCall, IconUsersGroup } from "@tabl
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import { ApiError, svc } from "../api";
+import { ApiError, fieldErrors, svc } from "../api";
 import { useAuth } from "../auth";
-import { Attachments } from "../components/Attachments";
-import { LogActivity } from "../components/LogActivity";
-import { NewTask } from "../components/NewTask";
-import { ScoreBadge } from "../components/ScoreBadge";
-import { TaskList } from "../components/TaskList";
+import { Attachments } from "./Attachments";
+import { LogActivity } from "./LogActivity";
+import { NewTask } from "../tasks/NewTask";
+import { ScoreBadge } from "./ScoreBadge";
+import { TaskList } from "../tasks/TaskList";
 import { STAGES, ago, bandColor, contactName, interactionLabel, stageLabel, stageOptions, when } from "../format";
 import { repName, useChange, useReps } from "../hooks";
 import type { Contact, Enrollment, Score, Task, TimelineEntry } from "../types";
@@ -165,7 +165,7 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
     [["contact", contact.id]],
     "Saved",
   );
-  const fields = save.error instanceof ApiError ? save.error.fields : {};
+  const fields = fieldErrors(save.error);
   const input = (k: keyof ReturnType<typeof initial>, label: string) => (
     <TextInput label={label} value={form[k]} readOnly={!writable} variant={writable ? "default" : "filled"} onChange={(e) => setForm({ ...form, [k]: e.currentTarget.value })} error={fields[k]} />
   );
@@ -321,7 +321,7 @@ function Notes({ contactId, writable }: { contactId: string; writable: boolean }
     [["timeline", contactId]],
     "Note added",
   );
-  const fields = add.error instanceof ApiError ? add.error.fields : {};
+  const fields = fieldErrors(add.error);
   return (
     <Card withBorder>
       <Stack gap="xs">

@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import Papa from "papaparse";
 import { useState } from "react";
 import { ApiError, svc } from "../api";
-import { ColumnMapping, type Preview } from "../imports/ColumnMapping";
+import { ColumnMapping, type Preview } from "./ColumnMapping";
 import type { ImportJob } from "../types";
 
 interface Guess {

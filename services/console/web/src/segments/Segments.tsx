@@ -3,11 +3,11 @@ import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useAuth } from "../auth";
 import { contactName, stageOptions } from "../format";
 import { useChange, useSegments, useSettled } from "../hooks";
-import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KINDS, type Kind } from "../segments/filter";
+import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KINDS, type Kind } from "./filter";
 import type { Contact } from "../types";
 
 const BANDS = ["hot", "warm", "cold"].map((b) => ({ value: b, label: b }));
@@ -179,7 +179,7 @@ export function SegmentsPage() {
   });
   const preview = quick.data?.exact || quick.error ? quick : exact.data || exact.error ? exact : quick;
   const save = useChange(() => svc.post("contacts", "/segments", { name, filter }), [["segments"]], "Segment saved");
-  const fields = { ...(preview.error instanceof ApiError ? preview.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) };
+  const fields = fieldErrors(preview.error, save.error);
   const errors = errorsByGroup(fields);
   return (
     <Stack>

@@ -1,6 +1,6 @@
 import { Alert, Button, Card, Group, NumberInput, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useAuth } from "../auth";
 import { useChange, useReps } from "../hooks";
 import type { Rep } from "../types";
@@ -25,7 +25,7 @@ export function RepsPage() {
     [["reps"]],
     "Rep changed",
   );
-  const fields = add.error instanceof ApiError ? add.error.fields : {};
+  const fields = fieldErrors(add.error);
 
   return (
     <Stack>

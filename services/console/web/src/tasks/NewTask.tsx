@@ -2,10 +2,10 @@ import { Button, Group, Modal, Select, Stack, Text, TextInput, Textarea } from "
 import { DateTimePicker } from "@mantine/dates";
 import dayjs from "dayjs";
 import { useState } from "react";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useAuth } from "../auth";
 import { useChange, useReps } from "../hooks";
-import { REMIND_OPTIONS, remindMinutes } from "../tasks/reminders";
+import { REMIND_OPTIONS, remindMinutes } from "./reminders";
 
 export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ownerId: string | null; onClose: () => void }) {
   const { me } = useAuth();
@@ -30,7 +30,7 @@ export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ow
     [["tasks"]],
     "Task created",
   );
-  const fields = create.error instanceof ApiError ? create.error.fields : {};
+  const fields = fieldErrors(create.error);
   return (
     <Modal opened onClose={onClose} title="New task">
       <Stack>

@@ -5,12 +5,12 @@ import dayjs from "dayjs";
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 import { svc } from "../api";
-import { ScoreBadge } from "../components/ScoreBadge";
+import { ScoreBadge } from "../contacts/ScoreBadge";
 import { useAuth } from "../auth";
-import { TaskList } from "../components/TaskList";
+import { TaskList } from "./TaskList";
 import { contactName, stageLabel } from "../format";
 import { useReps } from "../hooks";
-import { useDesktopPermission, useReminders } from "../tasks/reminders";
+import { useDesktopPermission, useReminders } from "./reminders";
 import type { ContactPage, Task } from "../types";
 
 // Task lists and new leads refresh on their own: what a workflow assigns shows up without

@@ -6,8 +6,8 @@ import { svc } from "../api";
 import { useAuth } from "../auth";
 import { money, stageLabel } from "../format";
 import { repName, useReps, useSegments, useSettled } from "../hooks";
-import { GoalDialog, type GoalProgress } from "../reports/GoalDialog";
-import { LAST_30_DAYS, periods } from "../reports/period";
+import { GoalDialog, type GoalProgress } from "./GoalDialog";
+import { LAST_30_DAYS, periods } from "./period";
 
 interface Stage {
   stage: string;

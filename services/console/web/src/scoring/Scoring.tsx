@@ -1,14 +1,14 @@
 import { Alert, Button, Card, Fieldset, Group, Modal, Select, SimpleGrid, Stack, Switch, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { ApiError, svc } from "../api";
+import { ApiError, fieldErrors, svc } from "../api";
 import { useAuth } from "../auth";
 import { useChange, useSettled } from "../hooks";
-import { type Definition, type Job, type Model, NEW_MODEL, problems } from "../scoring/definition";
-import { FitEditor, RulesEditor } from "../scoring/RulesEditor";
-import { Settings } from "../scoring/Settings";
-import { TryOnContact } from "../scoring/TryOnContact";
-import { Recompute, Versions } from "../scoring/Versions";
+import { type Definition, type Job, type Model, NEW_MODEL, problems } from "./definition";
+import { FitEditor, RulesEditor } from "./RulesEditor";
+import { Settings } from "./Settings";
+import { TryOnContact } from "./TryOnContact";
+import { Recompute, Versions } from "./Versions";
 import { Problems } from "../workflows/Problems";
 
 function NewModel({ onClose, onMade }: { onClose: () => void; onMade: (id: string) => void }) {
@@ -16,7 +16,7 @@ function NewModel({ onClose, onMade }: { onClose: () => void; onMade: (id: strin
   const [id, setId] = useState("");
   const slug = id || name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
   const create = useChange(() => svc.post<Model>("scoring", "/scoring-models", { ...NEW_MODEL, id: slug, name }), [["scoring-models"]], "Model created");
-  const fields = create.error instanceof ApiError ? create.error.fields : {};
+  const fields = fieldErrors(create.error);
   return (
     <Modal opened onClose={onClose} title="New scoring model">
       <Stack>
@@ -60,7 +60,7 @@ export function ScoringPage() {
   });
   const writable = can("scoring-models:write");
   const wrong = definition
-    ? problems({ ...(check.error instanceof ApiError ? check.error.fields : {}), ...(save.error instanceof ApiError ? save.error.fields : {}) }, definition)
+    ? problems(fieldErrors(check.error, save.error), definition)
     : null;
   const set = (patch: Partial<Definition>) => definition && setDefinition({ ...definition, ...patch });
   const changed = !!model && !!definition && JSON.stringify(model.definition) !== JSON.stringify(definition);

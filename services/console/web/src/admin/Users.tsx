@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Card, Code, Group, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { ApiError, request } from "../api";
+import { fieldErrors, request } from "../api";
 import { useAuth } from "../auth";
 import { ago } from "../format";
 import { useChange, useReps } from "../hooks";
@@ -31,7 +31,7 @@ export function UsersPage() {
     "User created",
   );
   const change = useChange((v: { id: string; body: Record<string, unknown> }) => request<User>("PATCH", `/v1/users/${v.id}`, v.body), [["users"]], "User changed");
-  const fields = create.error instanceof ApiError ? create.error.fields : {};
+  const fields = fieldErrors(create.error);
 
   return (
     <Stack>

@@ -1,7 +1,7 @@
 import { Button, Group, Modal, PasswordInput, Stack, Text } from "@mantine/core";
 import { useState } from "react";
-import { ApiError, request } from "../api";
-import { useChange } from "../hooks";
+import { fieldErrors, request } from "./api";
+import { useChange } from "./hooks";
 
 // Anyone changes their own password; their sessions elsewhere end, this one stays.
 export function ChangePassword({ onClose }: { onClose: () => void }) {
@@ -13,7 +13,7 @@ export function ChangePassword({ onClose }: { onClose: () => void }) {
     [],
     "Password changed; you were signed out everywhere else",
   );
-  const fields = change.error instanceof ApiError ? change.error.fields : {};
+  const fields = fieldErrors(change.error);
   const mismatch = again.length > 0 && again !== next;
   return (
     <Modal opened onClose={onClose} title="Change your password">

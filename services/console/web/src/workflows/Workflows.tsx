@@ -4,9 +4,9 @@ import { useState } from "react";
 import { svc } from "../api";
 import { useAuth } from "../auth";
 import { useChange } from "../hooks";
-import { Builder, useProgress, type Workflow } from "../workflows/Builder";
-import { type Definition, fromDefinition, NEW_DEFINITION } from "../workflows/definition";
-import { Gallery } from "../workflows/Gallery";
+import { Builder, useProgress, type Workflow } from "./Builder";
+import { type Definition, fromDefinition, NEW_DEFINITION } from "./definition";
+import { Gallery } from "./Gallery";
 
 // What is open in the builder: nothing, a new draft (maybe from a template), or a saved workflow.
 type Open = { kind: "new"; definition: Definition; key: number } | { kind: "saved"; id: string } | null;

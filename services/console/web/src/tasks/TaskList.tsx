@@ -3,7 +3,7 @@ import { IconAlarm, IconCheck, IconUserShare } from "@tabler/icons-react";
 import dayjs from "dayjs";
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useAuth } from "../auth";
 import { ago, when } from "../format";
 import { repName, useChange, useReps } from "../hooks";
@@ -130,7 +130,7 @@ function FinishTask({ task, onClose }: { task: Task; onClose: () => void }) {
     [["tasks"]],
     "Task done",
   );
-  const fields = finish.error instanceof ApiError ? finish.error.fields : {};
+  const fields = fieldErrors(finish.error);
   return (
     <Modal opened onClose={onClose} title={`Done: ${task.title}`}>
       <Stack>

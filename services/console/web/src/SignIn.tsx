@@ -1,6 +1,6 @@
 import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useState, type FormEvent } from "react";
-import { useAuth } from "../auth";
+import { useAuth } from "./auth";
 
 export function SignInPage() {
   const { signIn } = useAuth();

@@ -4,8 +4,8 @@ import { IconArrowLeft, IconArrowRight, IconX } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { ApiError, svc } from "../api";
-import { ScoreBadge } from "../components/ScoreBadge";
+import { fieldErrors, svc } from "../api";
+import { ScoreBadge } from "./ScoreBadge";
 import { ago, contactName, stageLabel, stageOptions } from "../format";
 import { repName, useReps, useSettled } from "../hooks";
 import type { ContactPage } from "../types";
@@ -40,8 +40,8 @@ export function ContactsPage() {
     queryFn: () => svc.get<ContactPage>("contacts", "/contacts", { ...filters, limit: PAGE, cursor }),
     placeholderData: keepPreviousData,
   });
-  const fieldErrors = page.error instanceof ApiError ? page.error.fields : {};
-  const err = (k: string) => fieldErrors[k];
+  const filterErrors = fieldErrors(page.error);
+  const err = (k: string) => filterErrors[k];
 
   return (
     <Stack>
@@ -104,7 +104,7 @@ export function ContactsPage() {
           </Button>
         </Group>
       </Card>
-      {page.error && !Object.keys(fieldErrors).length && <Text c="red">{page.error.message}</Text>}
+      {page.error && !Object.keys(filterErrors).length && <Text c="red">{page.error.message}</Text>}
       <Table.ScrollContainer minWidth={700}>
         <Table highlightOnHover striped aria-label="Contacts">
           <Table.Thead>

@@ -4,7 +4,7 @@ import { IconMailFast, IconPlus } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import dayjs from "dayjs";
 import { useState } from "react";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { ago, when } from "../format";
 import { useChange, useSegments } from "../hooks";
 import type { Campaign, CampaignRecipient, EmailTemplate } from "../types";
@@ -89,7 +89,7 @@ function NewCampaign({ onClose, onMade }: { onClose: () => void; onMade: (id: st
     [["campaigns"]],
     "Campaign saved as a draft",
   );
-  const fields = create.error instanceof ApiError ? create.error.fields : {};
+  const fields = fieldErrors(create.error);
   return (
     <Modal opened onClose={onClose} title="New campaign">
       <Stack>

@@ -2,7 +2,7 @@ import { Anchor, Button, Group, Stack, Table, Text, Title } from "@mantine/core"
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { svc } from "../api";
-import { type Template, TemplateEditor } from "../emails/TemplateEditor";
+import { type Template, TemplateEditor } from "./TemplateEditor";
 import { ago } from "../format";
 
 // Open in the editor: nothing, a new template, or a saved one (its latest version).

@@ -1,6 +1,6 @@
 import { Button, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, Textarea } from "@mantine/core";
 import { useState } from "react";
-import { ApiError, svc } from "../api";
+import { fieldErrors, svc } from "../api";
 import { useChange } from "../hooks";
 
 // A call or meeting becomes an interaction event like any other: it scores, triggers
@@ -33,7 +33,7 @@ export function LogActivity({ contactId, kind, onClose }: { contactId: string; k
     [["timeline", contactId], ["contact", contactId], ["score", contactId]],
     kind === "call" ? "Call logged" : "Meeting logged",
   );
-  const fields = log.error instanceof ApiError ? log.error.fields : {};
+  const fields = fieldErrors(log.error);
   return (
     <Modal opened onClose={onClose} title={kind === "call" ? "Log a call" : "Log a meeting"}>
       <Stack>

@@ -1,7 +1,7 @@
 import { Alert, Badge, Button, Card, Code, CopyButton, Group, Modal, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { ApiError, request } from "../api";
+import { fieldErrors, request } from "../api";
 import { ago, when } from "../format";
 import { useChange } from "../hooks";
 
@@ -85,7 +85,7 @@ export function ApiKeysPage() {
   const create = useChange(() => request<NewKey>("POST", "/v1/api-keys", { name, scopes, expires_in_days: lifetime ? Number(lifetime) : null }), [["api-keys"]], "Key made");
   const rotate = useChange((k: KeyInfo) => request<NewKey>("POST", `/v1/api-keys/${k.id}/rotate`, { grace_hours: Number(grace) }), [["api-keys"]], "Key rotated");
   const revoke = useChange((k: KeyInfo) => request<KeyInfo>("POST", `/v1/api-keys/${k.id}/revoke`), [["api-keys"]], "Key revoked: every service refuses it within seconds");
-  const fields = create.error instanceof ApiError ? create.error.fields : {};
+  const fields = fieldErrors(create.error);
   const options = [
     ...(grantable.data?.areas ?? []).map((a) => ({ value: `${a}:*`, label: scopeLabel(`${a}:*`) })),
     ...(grantable.data?.scopes ?? []).map((s) => ({ value: s, label: scopeLabel(s) })),
