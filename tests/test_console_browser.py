@@ -225,6 +225,19 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(page.get_by_test_id("task").filter(has_text="Done: Connected")).to_be_visible(
             timeout=WAIT_MS
         )
+        # The call the task was is on the contact's timeline too, with how it went.
+        async with services.client("contacts") as contacts:
+            found = (await contacts.get("/v1/contacts", params={"email": email})).json()
+            lead = found["items"][0]["id"]
+
+            async def logged() -> list[dict[str, Any]] | None:
+                page_ = (await contacts.get(f"/v1/contacts/{lead}/timeline")).json()
+                calls = [e for e in page_["entries"] if e["type"] == "call_logged"]
+                return calls if any("task_id" in e["properties"] for e in calls) else None
+
+            from_task = [e for e in await eventually(logged) if "task_id" in e["properties"]]
+        assert len(from_task) == 1 and from_task[0]["properties"]["outcome"] == "connected"
+        assert from_task[0]["properties"]["note"] == "Wants a demo next week"
         # Writes a note, then corrects it (the first text stays in its history).
         await page.get_by_label("New note").fill("Keen on pricing")
         await page.get_by_role("button", name="Add note").click()
@@ -286,8 +299,9 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await page.get_by_role("link", name="Reports").click()
         row = page.get_by_test_id("leaderboard-row").filter(has_text=f"Ana {tag}")
         await expect(row).to_be_visible(timeout=WAIT_MS)
-        # Calls, meetings, tasks done: columns 3, 4 and 5 of the row.
-        await expect(row.get_by_role("cell").nth(2)).to_have_text("1", timeout=WAIT_MS)
+        # Calls, meetings, tasks done: columns 3, 4 and 5 of the row (two calls: the one logged
+        # by hand and the call task done).
+        await expect(row.get_by_role("cell").nth(2)).to_have_text("2", timeout=WAIT_MS)
         await expect(row.get_by_role("cell").nth(4)).to_have_text("1", timeout=WAIT_MS)
         await expect(page.get_by_test_id("funnel-stage").first).to_be_visible()
         # Every cell of Ana's row is what the reporting API says (revenue per currency, the
@@ -330,7 +344,7 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
             assert api["goals"]["revenue"]["attainment"] == 1200 / 5000
             goals = row.get_by_test_id("goal")
             await expect(goals).to_have_text(
-                ["Revenue: EUR 1,200 of EUR 5,000 (24%)", "Calls: 1 of 4 (25%)"], timeout=WAIT_MS
+                ["Revenue: EUR 1,200 of EUR 5,000 (24%)", "Calls: 2 of 4 (50%)"], timeout=WAIT_MS
             )
             goal = (await reporting.get("/v1/goals", params={"month": month})).json()
             assert {g["owner"]: g["targets"] for g in goal}[rep_id] == {"revenue": 5000, "calls": 4}

@@ -1,4 +1,4 @@
-import { ActionIcon, Badge, Button, Group, Menu, Modal, Paper, Select, Stack, Text, Textarea, Tooltip } from "@mantine/core";
+import { ActionIcon, Badge, Button, Checkbox, Group, NumberInput, Menu, Modal, Paper, Select, Stack, Text, Textarea, Tooltip } from "@mantine/core";
 import { IconAlarm, IconCheck, IconUserShare } from "@tabler/icons-react";
 import dayjs from "dayjs";
 import { useState } from "react";
@@ -125,9 +125,35 @@ function TaskRow({ task, contact, onDone }: { task: Task; contact?: string; onDo
 function FinishTask({ task, onClose }: { task: Task; onClose: () => void }) {
   const [outcome, setOutcome] = useState<string | null>(task.kind === "call" ? "connected" : null);
   const [note, setNote] = useState("");
+  const loggable = task.kind === "call" || task.kind === "meeting";
+  const [log, setLog] = useState(loggable);
+  const [minutes, setMinutes] = useState<number | string>(task.kind === "call" ? 5 : 30);
   const finish = useChange(
-    () => svc.patch<Task>("automation", `/tasks/${task.id}`, { status: "done", ...(outcome ? { outcome } : {}), ...(note ? { note } : {}) }),
-    [["tasks"]],
+    async () => {
+      const done = await svc.patch<Task>("automation", `/tasks/${task.id}`, { status: "done", ...(outcome ? { outcome } : {}), ...(note ? { note } : {}) });
+      // On the contact's timeline like any call: it scores and counts on the leaderboard. The
+      // event id is the task's, so marking it done twice logs it once.
+      if (log && loggable)
+        await svc.post("contacts", "/events", {
+          events: [
+            {
+              event_id: `task-done-${task.id}`,
+              type: "track",
+              name: task.kind === "call" ? "call_logged" : "meeting_held",
+              occurred_at: new Date().toISOString(),
+              contact: { contact_id: task.contact_id },
+              properties: {
+                task_id: task.id,
+                ...(task.kind === "call" ? { direction: "made", duration_seconds: (Number(minutes) || 0) * 60 } : { duration_minutes: Number(minutes) || 0 }),
+                ...(outcome ? { outcome } : {}),
+                ...(note ? { note } : {}),
+              },
+            },
+          ],
+        });
+      return done;
+    },
+    [["tasks"], ["timeline", task.contact_id]],
     "Task done",
   );
   const fields = fieldErrors(finish.error);
@@ -136,6 +162,12 @@ function FinishTask({ task, onClose }: { task: Task; onClose: () => void }) {
       <Stack>
         <Select label="How did it go?" data={OUTCOMES} value={outcome} onChange={setOutcome} clearable error={fields.outcome} />
         <Textarea label="Note" autosize minRows={3} value={note} onChange={(e) => setNote(e.currentTarget.value)} error={fields.note} />
+        {loggable && (
+          <Group align="flex-end">
+            <Checkbox label={`Log this ${task.kind} on the contact's timeline`} checked={log} onChange={(e) => setLog(e.currentTarget.checked)} mb={8} />
+            {log && <NumberInput label="Minutes" min={0} max={1440} value={minutes} onChange={setMinutes} w={110} error={fields["events.0.properties.duration_seconds"]} />}
+          </Group>
+        )}
         {finish.error && !Object.keys(fields).length && <Text c="red">{finish.error.message}</Text>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>

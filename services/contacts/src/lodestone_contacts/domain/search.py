@@ -217,24 +217,6 @@ class ContactFilter(BaseModel):
             query["$and"] = groups
         return query
 
-    def to_count(self) -> dict[str, Any]:
-        """The same contacts as `to_mongo`, for counting: A AND (B OR C) as (A AND B) OR
-        (A AND C), so each alternative is planned on its own index (a company, a rare tag)
-        instead of reading and testing everything A's index reaches (bench/README, the
-        segment builder at a million contacts). Not for pages: an $or at the top cannot
-        walk one index in `_id` order."""
-        if not self.any_of:
-            return self.to_mongo()
-        shared = self.model_copy(update={"any_of": []}).to_mongo()
-        return {"$or": [_both(shared, f.conditions()) for f in self.any_of]}
-
-
-def _both(shared: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    """One query that needs both: merged when they test different fields, else side by side."""
-    if shared.keys().isdisjoint(own):
-        return {**shared, **own}
-    return {"$and": [shared, own]}
-
 
 def _scalar(text: str) -> Any:
     """Query-string values are text; match numbers and booleans as what they look like."""
