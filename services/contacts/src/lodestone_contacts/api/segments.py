@@ -109,7 +109,7 @@ async def preview(
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "counting took over 5 seconds; narrow the filter"
         ) from exc
-    docs = await contacts.stores.records.search(body.filter.to_mongo(), None, 5)
+    docs = await contacts.stores.records.sample(body.filter.to_mongo(), 5)
     exact = body.at_most is None or count < body.at_most
     return Preview(members=count, exact=exact, sample=[Contact.of(d) for d in docs])
 

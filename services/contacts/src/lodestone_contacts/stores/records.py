@@ -76,6 +76,11 @@ class Records:
         order = [("_id", ASCENDING)] if sort is None else [sort, ("_id", sort[1])]
         return await self.collection.find(query).sort(order).to_list(limit)
 
+    async def sample(self, query: dict[str, Any], n: int) -> list[dict[str, Any]]:
+        """A few contacts the query matches, in no order: no sort, so a broad filter stops at
+        the first `n` (a page in `_id` order reads and sorts every match first)."""
+        return await self.collection.find(query).limit(n).to_list(n)
+
     async def existing_ids(self, contact_ids: list[str]) -> set[str]:
         cursor = self.collection.find({"_id": {"$in": contact_ids}}, {"_id": 1})
         return {d["_id"] async for d in cursor}
