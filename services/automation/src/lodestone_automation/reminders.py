@@ -31,9 +31,13 @@ class Reminders:
     async def send_due(self, now: datetime | None = None) -> int:
         """Send every reminder and escalation due by `now`; how many went."""
         now = now or utcnow()
+        reminders = await self.stores.tasks.due_reminders(now, BATCH)
+        escalations = await self.stores.tasks.due_escalations(now, BATCH)
+        if not reminders and not escalations:
+            return 0  # the usual case, every few seconds: no need to read the reps
         sent = 0
         reps = {r["_id"]: r for r in await self.stores.reps.all()}
-        for task in await self.stores.tasks.due_reminders(now, BATCH):
+        for task in reminders:
             rep = reps.get(task.get("owner_id") or "", {})
             key = f"remind:{task['_id']}:{task['remind_at'].isoformat()}"
             contact = await self.stores.audience.contact(task["contact_id"])
@@ -41,7 +45,7 @@ class Reminders:
             sent += await self._once(key, rep.get("email"), subject, text)
             # Reminded in the console's feed even for a rep without an email address.
             await self.stores.tasks.reminded(task["_id"], task["remind_at"], now)
-        for task in await self.stores.tasks.due_escalations(now, BATCH):
+        for task in escalations:
             rep = reps.get(task.get("owner_id") or "", {})
             key = f"escalate:{task['_id']}:{task['escalate_at'].isoformat()}"
             subject, text = overdue(task, rep, self._link(task))
@@ -50,7 +54,7 @@ class Reminders:
         return sent
 
     def _link(self, task: dict[str, Any]) -> str | None:
-        return f"{self.console_url}/contacts/{task['contact_id']}" if self.console_url else None
+        return contact_link(self.console_url, task["contact_id"])
 
     async def _once(self, key: str, address: str | None, subject: str, text: str) -> int:
         """Send one email at most once (an action record per key); 1 when it went."""
@@ -74,6 +78,11 @@ class Reminders:
             await asyncio.sleep(POLL_SECONDS)
 
 
+def contact_link(console: str | None, contact_id: str | None) -> str | None:
+    """The contact's page in the console, when this installation knows where that is."""
+    return f"{console}/contacts/{contact_id}" if console and contact_id else None
+
+
 async def tell_rep(
     mailer: Mailer, address: str | None, contact: dict[str, Any], key: str, console: str | None
 ) -> None:
@@ -81,8 +90,7 @@ async def tell_rep(
     assignment's action, makes it once)."""
     if not address:
         return
-    link = f"{console}/contacts/{contact['_id']}" if console and "_id" in contact else None
-    subject, text = new_lead(contact, link)
+    subject, text = new_lead(contact, contact_link(console, contact.get("_id")))
     try:
         await mailer.send(address, subject, text, f"{key}:rep")
     except Exception as exc:
