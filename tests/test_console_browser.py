@@ -102,6 +102,7 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
                             "first_name": first,
                             "last_name": tag,
                             "company": "Initech",
+                            "phone": "+44 20 7946 0018",
                             "plan": "pro",
                         },
                     },
@@ -202,8 +203,14 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(model.get_by_role("row").nth(1)).to_be_visible(timeout=WAIT_MS)
         await page.screenshot(path=str(SHOTS / "rep-why-this-score.png"), full_page=True)
 
-        # Logs the call in two clicks (the defaults are a made, connected call).
+        # Rings the number shown beside "Log a call", then logs the call in two clicks (the
+        # defaults are a made, connected call); the dialog shows the number too.
+        ring = page.get_by_test_id("call-phone")
+        await expect(ring).to_have_attribute("href", re.compile(r"^tel:\+44\s?20"))
+        phone = (await ring.text_content() or "").strip()
+        assert phone.replace(" ", "") == "+442079460018", phone
         await page.get_by_role("button", name="Log a call").click()
+        await expect(page.get_by_test_id("dialog-phone")).to_contain_text(phone)
         await page.get_by_role("dialog").get_by_role("button", name="Save").click()
         await expect(page.get_by_role("dialog")).to_have_count(0)
         await page.get_by_role("tab", name="Timeline").click()
@@ -313,10 +320,17 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
                 api = next(r for r in board if r["owner"] == rep_id)
                 money = " · ".join(f"{c} {round(v):,}" for c, v in api["revenue"].items())
                 keys = ("leads_owned", "calls", "meetings", "tasks_done", "tasks_overdue")
-                expected = [f"Ana {tag}", *(str(api[k]) for k in (*keys, "conversions")), money]
+                expected = [*(str(api[k]) for k in (*keys, "conversions")), money]
                 shown = (await row.get_by_role("cell").all_inner_texts())[:-1]  # not goals
+                # Her name, then her place among the reps she is compared with.
+                rank = await row.get_by_test_id("team-rank").text_content()
                 return (
-                    shown if shown == expected and api["revenue"].keys() >= {"EUR", "INR"} else None
+                    shown
+                    if shown[1:] == expected
+                    and shown[0].startswith(f"Ana {tag}")
+                    and rank == f"#{api['rank']} of {api['team_size']}"
+                    and api["revenue"].keys() >= {"EUR", "INR"}
+                    else None
                 )
 
             shown = await eventually(row_matches_the_api, timeout=WAIT_MS / 1000)
@@ -365,7 +379,23 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         async with services.client("automation") as automation:
             reps = (await automation.get("/v1/reps")).json()
         assert next(r for r in reps if r["id"] == rep_id)["available"] is False
+        # ... and puts her in a team of her own: the leaderboard ranks her within it.
+        team = f"East {tag}"
+        await page.get_by_label(f"Team of Ana {tag}").fill(team)
+        await page.get_by_label(f"Team of Ana {tag}").press("Tab")
+        async with services.client("automation") as automation:
+
+            async def in_team() -> bool:
+                reps = (await automation.get("/v1/reps")).json()
+                return next(r for r in reps if r["id"] == rep_id).get("team") == team
+
+            await eventually(in_team, timeout=WAIT_MS / 1000)
         await page.screenshot(path=str(SHOTS / "manager-reps.png"), full_page=True)
+        await page.get_by_role("link", name="Reports").click()
+        ranked = page.get_by_test_id("leaderboard-row").filter(has_text=f"Ana {tag}")
+        await expect(ranked.get_by_test_id("team-rank")).to_have_text(
+            f"#1 of 1 · {team}", timeout=WAIT_MS
+        )
 
         # The admin adds a user and imports a CSV, watching its progress.
         page = await page_for()

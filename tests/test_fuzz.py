@@ -68,8 +68,10 @@ def fuzz_operation(
     return failures
 
 
-# A bounce message (contacts' /v1/email-events/dsn) is text as far as generating goes.
+# A bounce message (contacts' /v1/email-events/dsn) and a CSV to import are text as far as
+# generating goes.
 schemathesis.serializer.alias("message/rfc822", "text/plain")
+schemathesis.serializer.alias("text/csv", "text/plain")
 
 
 @pytest.mark.timeout(1200)  # every operation of four services, on a machine that may be busy

@@ -287,7 +287,7 @@ async def test_consent_is_honoured_and_bad_definitions_name_the_step(
             return found if found and found[0]["status"] == "completed" else None
 
         done = await eventually(finished)
-        assert [h["outcome"] for h in done[0]["history"] if "outcome" in h] == [
+        assert [h["outcome"] for h in done[0]["history"] if h.get("outcome")] == [
             "skipped: email consent denied"
         ]
         assert await mails_to(services, email) == []
@@ -484,7 +484,7 @@ async def test_a_webhook_is_signed_and_retried_with_backoff(services, eventually
     finally:
         server.shutdown()
     assert len(received) == 3  # two 503s, then delivered; never again after that
-    outcomes = [h["outcome"] for h in history if "outcome" in h]
+    outcomes = [h["outcome"] for h in history if h.get("outcome")]
     assert outcomes[:2] == ["retrying after HTTP 503"] * 2 and outcomes[2] == "delivered"
     headers, body = received[-1]
     assert len({h["Idempotency-Key"] for h, _ in received}) == 1

@@ -116,8 +116,10 @@ def history(tag: str, now: datetime | None = None) -> list[tuple[str, Envelope]]
             (AUTOMATION, payload.envelope(contact_id=cid, producer="automation", occurred_at=at))
         )
 
-    # Reps as automation announces them: r1 works; r3 left the team.
-    automation(RepChanged(rep_id=r1, name=f"Ana {tag}"), rep_key(r1), days(6))
+    # Reps as automation announces them: r1 and r2 work in one team; r3 left it.
+    team = f"east-{tag}"
+    automation(RepChanged(rep_id=r1, name=f"Ana {tag}", team=team), rep_key(r1), days(6))
+    automation(RepChanged(rep_id=r2, name="Bo", team=team), rep_key(r2), days(6))
     automation(RepChanged(rep_id=f"r3-{tag}", name="Gone"), rep_key(f"r3-{tag}"), days(6))
     automation(RepChanged(rep_id=f"r3-{tag}", removed=True), rep_key(f"r3-{tag}"), days(5))
     for cid in (c[0], c[1]):

@@ -105,7 +105,13 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
     assert buying["orders"] == 2
     assert buying["repeat_purchase_rate"] == 1.0
     assert buying["top_products"] == [
-        {"product": f"w-{TAG}", "name": "Widget", "units": 2, "revenue": {"USD": 100.5}}
+        {
+            "product": f"w-{TAG}",
+            "name": "Widget",
+            "units": 2,
+            "revenue": {"USD": 100.5},
+            "margin": None,
+        }
     ]
     overdue = {f"r2-{TAG}": 1}
     goals = [

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 from lodestone_common.kafka import make_broker, outgoing, publish_all
 from lodestone_common.settings import ServiceSettings
+from lodestone_reporting.api.answers import Commissions, Funnel, Leaderboard
 from lodestone_reporting.rebuild import busy_groups, group, rebuild
 from lodestone_reporting.settings import ReportingSettings
 
@@ -30,7 +31,7 @@ async def reports_of(http: Any, tag: str) -> dict[str, Any]:
     """The reports this history shows in (each must answer 200)."""
     source, owner = f"src-{tag}", f"r1-{tag}"
     wide = {"start": (datetime.now(UTC) - timedelta(days=400)).date().isoformat()}
-    return {
+    answers = {
         "funnel": (await http.get("/v1/reports/funnel", params={**wide, "source": source})).json(),
         "interactions": (
             await http.get("/v1/reports/interactions", params={**wide, "owner": owner})
@@ -49,6 +50,10 @@ async def reports_of(http: Any, tag: str) -> dict[str, Any]:
             await http.get("/v1/reports/purchases", params={**wide, "source": source})
         ).json(),
     }
+    # What OpenAPI (and so the console's generated client) says they answer, field for field.
+    Funnel.model_validate(answers["funnel"])
+    Leaderboard.model_validate(answers["leaderboard"])
+    return answers
 
 
 async def test_reports_are_exact_idempotent_and_rebuildable(
@@ -121,6 +126,10 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         board = await http.get("/v1/reports/leaderboard")
         overdue = {r["owner"]: r["tasks_overdue"] for r in board.json()["reps"]}
         assert overdue[f"r2-{tag}"] == 1
+        # Each rep against their team: Ana's customer puts her first of two.
+        row = next(r for r in board.json()["reps"] if r["owner"] == f"r1-{tag}")
+        assert (row["team"], row["rank"], row["team_size"]) == (f"east-{tag}", 1, 2)
+        assert row["team_median"]["conversions"] == 0.5
 
         table = await http.get(
             "/v1/reports/funnel", params={"source": f"src-{tag}", "format": "csv"}
@@ -143,6 +152,51 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         await publish(stack.kafka_bootstrap, messages)
         await settled([group(settings)])
         assert await reports_of(http, tag) == first
+
+        # Then (not to change what was compared above) the catalog and commission plans.
+        # The catalog's cost gives the widget its margin; the team's plan pays Ana 10 % on
+        # gadgets and 50 EUR per customer.
+        wide_r1 = {"start": (datetime.now(UTC) - timedelta(days=400)).date().isoformat()}
+        widget = {"name": "Widget", "category": f"gadgets-{tag}", "cost": 20, "currency": "USD"}
+        assert (await http.put(f"/v1/products/w-{tag}", json=widget)).status_code == 200
+        no_currency = await http.put(f"/v1/products/x-{tag}", json={"name": "X", "cost": 1})
+        assert no_currency.status_code == 422, no_currency.text
+        plan = {
+            "name": "East",
+            "teams": [f"east-{tag}"],
+            "currency": "EUR",
+            "effective_from": "2020-01-01",
+            "default_rate": 0.01,
+            "rates": [{"category": f"gadgets-{tag}", "rate": 0.1}],
+            "stage_bonuses": [{"stage": "customer", "amount": 50}],
+        }
+        assert (await http.put(f"/v1/commission-plans/east-{tag}", json=plan)).status_code == 200
+        for wrong in (
+            {**plan, "rates": [{"category": "x", "rate": 2}]},  # 200 %
+            {**plan, "teams": []},  # pays nobody
+            {**plan, "effective_to": "2019-12-31"},  # ends before it starts
+            {**plan, "stage_bonuses": [{"stage": "champion", "amount": 5}]},
+        ):
+            refused = await http.put(f"/v1/commission-plans/wrong-{tag}", json=wrong)
+            assert refused.status_code == 422, refused.text
+        paid = (
+            await http.get("/v1/reports/commissions", params={**wide_r1, "owner": f"r1-{tag}"})
+        ).json()
+        Commissions.model_validate(paid)
+        (ana,) = paid["reps"]
+        (usd,) = ana["currencies"]
+        assert (usd["currency"], usd["revenue"], usd["commission"]) == ("USD", 100.5, 10.05)
+        assert usd["products"][0]["category"] == f"gadgets-{tag}"
+        assert ana["bonuses"] == [
+            {"stage": "customer", "reached": 1, "currency": "EUR", "amount": 50.0}
+        ]
+        assert (ana["total"], ana["plans"]) == ({"EUR": 50.0, "USD": 10.05}, [f"east-{tag}"])
+        bought = (
+            await http.get("/v1/reports/purchases", params={**wide_r1, "owner": f"r1-{tag}"})
+        ).json()
+        (best,) = bought["most_profitable"]
+        assert (best["product"], best["cost"], best["margin"]) == (f"w-{tag}", 40.0, 60.5)
+        assert bought["top_products"][0]["margin"]["margin_rate"] == round(60.5 / 100.5, 4)
 
     # A rebuild from the topics into a fresh database ends in the same read models.
     assert await busy_groups(settings), "the live consumers are members of their groups"

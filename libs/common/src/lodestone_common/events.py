@@ -278,6 +278,7 @@ class RepChanged(EventPayload):
     event_type: ClassVar[str] = "rep.changed"
     rep_id: str = Field(min_length=1, max_length=100)
     name: str | None = None
+    team: str | None = Field(None, max_length=100, description="reps are compared within it")
     available: bool = True
     removed: bool = False
 

@@ -258,6 +258,7 @@ def rep_event(rep: dict[str, Any], removed: bool = False) -> Envelope:
     payload = RepChanged(
         rep_id=rep["_id"],
         name=rep.get("name"),
+        team=rep.get("team"),
         available=rep.get("available", True),
         removed=removed,
     )

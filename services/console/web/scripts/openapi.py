@@ -8,6 +8,45 @@ import json
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
+
+SCHEMAS = "#/components/schemas/"
+
+
+def _refs(node: Any, schemas: dict[str, Any], seen: set[str]) -> set[str]:
+    """Names of the component schemas `node` reaches, through references, transitively."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(SCHEMAS):
+            name = ref[len(SCHEMAS) :]
+            if name not in seen:
+                seen.add(name)
+                _refs(schemas.get(name), schemas, seen)
+        for value in node.values():
+            _refs(value, schemas, seen)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, schemas, seen)
+    return seen
+
+
+def typed_for_clients(spec: dict[str, Any]) -> dict[str, Any]:
+    """openapi-typescript makes a property with a default required wherever it sits in
+    components (right for answers, which always carry it); a schema only ever sent keeps it
+    optional here, as the service treats it."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    operations = [
+        op
+        for item in spec.get("paths", {}).values()
+        for op in item.values()
+        if isinstance(op, dict)
+    ]
+    sent = _refs([op.get("requestBody") for op in operations], schemas, set())
+    answered = _refs([op.get("responses") for op in operations], schemas, set())
+    for name in sent - answered:
+        for prop in schemas[name].get("properties", {}).values():
+            prop.pop("default", None)
+    return spec
 
 
 def main() -> None:
@@ -28,7 +67,7 @@ def main() -> None:
         "console": console,
     }
     for name, create in apps.items():
-        spec = create().openapi()
+        spec = typed_for_clients(create().openapi())
         (out / f"{name}.json").write_text(json.dumps(spec, indent=1, sort_keys=True))
 
 

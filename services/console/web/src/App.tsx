@@ -1,4 +1,4 @@
-import { AppShell, Burger, Center, Group, Loader, NavLink, Stack, Text, Title, Button, Badge } from "@mantine/core";
+import { AppShell, Box, Burger, Center, Group, Loader, NavLink, Stack, Text, Title, Button, Badge } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import {
   IconAddressBook,
@@ -92,14 +92,14 @@ export function App() {
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
-          <Group gap="sm">
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
             <Title order={3} c="indigo.7">
               Lodestone
             </Title>
           </Group>
-          <Group gap="sm">
+          <Group gap="sm" wrap="nowrap">
             <Stack gap={0} visibleFrom="xs" align="flex-end">
               <Text size="sm" fw={600} data-testid="signed-in-as">
                 {me.name || me.email}
@@ -108,11 +108,12 @@ export function App() {
                 {ROLE_NAMES[me.role] ?? me.role}
               </Badge>
             </Stack>
-            <Button variant="subtle" leftSection={<IconKey size={16} />} onClick={() => setChanging(true)}>
-              Password
+            {/* On a phone, icons only: the header keeps one line (the names stay for screen readers). */}
+            <Button variant="subtle" px={6} aria-label="Password" title="Change your password" leftSection={<IconKey size={16} />} onClick={() => setChanging(true)}>
+              <Box visibleFrom="xs">Password</Box>
             </Button>
-            <Button variant="subtle" leftSection={<IconLogout size={16} />} onClick={signOut}>
-              Sign out
+            <Button variant="subtle" px={6} aria-label="Sign out" title="Sign out" leftSection={<IconLogout size={16} />} onClick={signOut}>
+              <Box visibleFrom="xs">Sign out</Box>
             </Button>
           </Group>
         </Group>

@@ -1,43 +1,48 @@
 import { Button, Group, Modal, PasswordInput, Stack, Text } from "@mantine/core";
-import { useState } from "react";
-import { fieldErrors, request } from "./api";
-import { useChange } from "./hooks";
+import { hasLength, isNotEmpty, matchesField, useForm } from "@mantine/form";
+import { consoleApi, ok } from "./client";
+import { submitTo, useChange } from "./hooks";
 
 // Anyone changes their own password; their sessions elsewhere end, this one stays.
 export function ChangePassword({ onClose }: { onClose: () => void }) {
-  const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [again, setAgain] = useState("");
+  const form = useForm({
+    initialValues: { current_password: "", new_password: "", again: "" },
+    validate: {
+      current_password: isNotEmpty("Your password now"),
+      new_password: hasLength({ min: 10 }, "At least 10 characters"),
+      again: matchesField("new_password", "Not the same as above"),
+    },
+    validateInputOnChange: ["again"],
+  });
   const change = useChange(
-    () => request("POST", "/auth/password", { current_password: current, new_password: next }),
+    ({ current_password, new_password }: typeof form.values) => ok(consoleApi.POST("/auth/password", { body: { current_password, new_password } })),
     [],
     "Password changed; you were signed out everywhere else",
   );
-  const fields = fieldErrors(change.error);
-  const mismatch = again.length > 0 && again !== next;
+  const submit = submitTo(form, change, onClose);
   return (
     <Modal opened onClose={onClose} title="Change your password">
+      <form onSubmit={submit}>
       <Stack>
-        <PasswordInput label="Current password" value={current} onChange={(e) => setCurrent(e.currentTarget.value)} error={fields.current_password} required />
+        <PasswordInput label="Current password" required {...form.getInputProps("current_password")} />
         <PasswordInput
           label="New password"
           description="At least 10 characters, at least 5 of them different"
-          value={next}
-          onChange={(e) => setNext(e.currentTarget.value)}
-          error={fields.new_password}
           required
+          {...form.getInputProps("new_password")}
         />
-        <PasswordInput label="New password again" value={again} onChange={(e) => setAgain(e.currentTarget.value)} error={mismatch ? "Not the same as above" : undefined} required />
-        {change.error && !Object.keys(fields).length && <Text c="red">{change.error.message}</Text>}
+        <PasswordInput label="New password again" required {...form.getInputProps("again")} />
+        {change.error && !Object.keys(form.errors).length && <Text c="red">{change.error.message}</Text>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button loading={change.isPending} disabled={!current || !next || next !== again} onClick={() => change.mutate(undefined, { onSuccess: onClose })}>
+          <Button type="submit" loading={change.isPending}>
             Change password
           </Button>
         </Group>
       </Stack>
+      </form>
     </Modal>
   );
 }

@@ -1,16 +1,15 @@
 import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
-import { useState, type FormEvent } from "react";
+import { useForm } from "@mantine/form";
+import { useState } from "react";
 import { useAuth } from "./auth";
 
 export function SignInPage() {
   const { signIn } = useAuth();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
+  const form = useForm({ initialValues: { email: "", password: "" } });
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = form.onSubmit(async ({ email, password }) => {
     setBusy(true);
     setError("");
     try {
@@ -20,7 +19,7 @@ export function SignInPage() {
     } finally {
       setBusy(false);
     }
-  };
+  });
 
   return (
     <Center mih="100vh" bg="gray.0" p="md">
@@ -39,8 +38,8 @@ export function SignInPage() {
               {error}
             </Alert>
           )}
-          <TextInput label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
-          <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+          <TextInput label="Email" type="email" autoComplete="username" required {...form.getInputProps("email")} />
+          <PasswordInput label="Password" autoComplete="current-password" required {...form.getInputProps("password")} />
           <Button type="submit" loading={busy}>
             Sign in
           </Button>

@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
-import { request, setCsrf } from "./api";
+import { setCsrf } from "./api";
 import type { Me } from "./types";
+import { consoleApi, ok } from "./client";
 
 interface AuthState {
   me: Me | null;
@@ -24,7 +25,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   };
 
   useEffect(() => {
-    request<Me>("GET", "/auth/me")
+    ok(consoleApi.GET("/auth/me"))
       .then(adopt)
       .catch(() => adopt(null))
       .finally(() => setLoading(false));
@@ -34,12 +35,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signIn = useCallback(async (email: string, password: string) => {
-    adopt(await request<Me>("POST", "/auth/sign-in", { email, password }));
+    adopt(await ok(consoleApi.POST("/auth/sign-in", { body: { email, password } })));
   }, []);
 
   const signOut = useCallback(async () => {
     try {
-      await request("POST", "/auth/sign-out");
+      await consoleApi.POST("/auth/sign-out");
     } finally {
       adopt(null);
     }

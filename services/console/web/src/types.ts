@@ -28,14 +28,7 @@ export type ModelScore = Scoring["ModelScore"];
 
 export type Score = Scoring["Score"];
 
-export interface Enrollment {
-  id: string;
-  workflow_id: string;
-  status: string;
-  enrolled_at: string;
-  cause: string;
-  history: { at: string; step: string; what: string; why: string; outcome?: string }[];
-}
+export type Enrollment = Automation["lodestone_automation__api__enrollments__Enrollment"];
 
 export type Rep = Automation["Rep"];
 

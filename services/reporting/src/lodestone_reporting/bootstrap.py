@@ -13,7 +13,7 @@ from lodestone_common.http import Runtime, build_app
 from lodestone_common.processing import Processor, subscribe
 from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
-from .api import dashboard, goals, reports
+from .api import catalog, commission_report, commissions, dashboard, goals, reports
 from .handlers import handlers
 from .settings import ReportingSettings
 from .stores import ReadModels
@@ -53,7 +53,14 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
             "reports built on them: funnel, interactions, sources, scores, leaderboard, "
             "workflows, purchases. JSON, or CSV with `?format=csv`. The dashboard is at `/`."
         ),
-        routers=[reports.router, goals.router, dashboard.router],
+        routers=[
+            reports.router,
+            commission_report.router,
+            goals.router,
+            commissions.router,
+            catalog.router,
+            dashboard.router,
+        ],
     )
     app.state.read_models = models
     return app

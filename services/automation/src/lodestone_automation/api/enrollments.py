@@ -6,7 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
@@ -20,6 +26,20 @@ from .workflows import missing
 router = APIRouter(prefix="/v1", tags=["workflows"])
 
 
+class Passage(BaseModel):
+    at: datetime
+    step: str | None = Field(None, description="the step's id (none: the enrollment itself)")
+    what: str = Field(description="enrolled, act, wait, goto, finish…")
+    why: str | None = None
+    outcome: str | None = Field(None, description="what the step's action did")
+
+    @model_serializer(mode="wrap")
+    def _as_stored(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # What a passage does not have is left out, as stored (`"outcome" in line`). No return
+        # type: pydantic would document it instead of the fields.
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
 class Enrollment(BaseModel):
     id: str
     workflow_id: str
@@ -30,7 +50,7 @@ class Enrollment(BaseModel):
     waiting_until: datetime | None
     enrolled_at: datetime
     cause: str
-    history: list[dict[str, Any]] = Field(description="what happened at each step and why")
+    history: list[Passage] = Field(description="what happened at each step and why")
 
 
 class StepProgress(BaseModel):

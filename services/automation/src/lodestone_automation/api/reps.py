@@ -24,6 +24,12 @@ class RepIn(BaseModel):
     manager_email: str | None = Field(
         default=None, max_length=254, description="who hears of this rep's overdue tasks"
     )
+    team: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the team the rep works in: the leaderboard ranks reps within it",
+    )
 
 
 class Rep(RepIn):

@@ -61,8 +61,22 @@ class DryRun(BaseModel):
     contact_id: str = Field(min_length=1, max_length=100)
 
 
+class Passed(BaseModel):
+    step_id: str
+    type: str
+    what: str = Field(description="what the step would do, in words")
+
+
+class Walk(BaseModel):
+    contact_id: str
+    path: list[Passed] = Field(description="the steps the contact would pass, in order")
+    outcome: str = Field(description="how the enrollment would end: completed, goal, exited, cut")
+    reason: str
+
+
 @router.post(
     "/workflows/dry-run",
+    response_model=Walk,
     summary="The path one contact would take through a definition, nothing done",
     description="Decided by the runner's own rules on what automation knows of the contact "
     "now, every wait taken as elapsed and every `wait_for` as timed out; emails say whether "
@@ -200,9 +214,21 @@ async def versions(
     ]
 
 
-@router.get("/workflow-templates", summary="Ready-made workflows to start from")
-async def templates(key: ApiKey = Scope("workflows:read")) -> list[dict[str, Any]]:
-    return [{"name": name, "definition": body} for name, body in LIBRARY.items()]
+class WorkflowTemplate(BaseModel):
+    name: str
+    definition: WorkflowDefinition
+
+
+@router.get(
+    "/workflow-templates",
+    response_model=list[WorkflowTemplate],
+    summary="Ready-made workflows to start from",
+)
+async def templates(key: ApiKey = Scope("workflows:read")) -> list[WorkflowTemplate]:
+    return [
+        WorkflowTemplate(name=name, definition=WorkflowDefinition.model_validate(body))
+        for name, body in LIBRARY.items()
+    ]
 
 
 @router.post(

@@ -1,24 +1,14 @@
 import { Alert, Badge, Button, Card, Code, CopyButton, Group, Modal, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
+import { isNotEmpty, useForm } from "@mantine/form";
 import { useState } from "react";
-import { fieldErrors, request } from "../api";
+import { consoleApi, ok } from "../client";
 import { ago, when } from "../format";
-import { useChange } from "../hooks";
+import { submitTo, useChange } from "../hooks";
+import type { components } from "../generated/console";
 
-interface KeyInfo {
-  id: string;
-  name: string;
-  scopes: string[];
-  hint: string;
-  created_at: string;
-  created_by: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-  replaced_by: string | null;
-}
-interface NewKey extends KeyInfo {
-  key: string;
-}
+type KeyInfo = components["schemas"]["KeyInfo"];
+type NewKey = components["schemas"]["NewKey"];
 
 const LIFETIMES = [
   { value: "", label: "Until revoked" },
@@ -74,18 +64,26 @@ function Shown({ made, onClose }: { made: NewKey; onClose: () => void }) {
 }
 
 export function ApiKeysPage() {
-  const keys = useQuery({ queryKey: ["api-keys"], queryFn: () => request<KeyInfo[]>("GET", "/v1/api-keys"), refetchInterval: 30_000 });
-  const grantable = useQuery({ queryKey: ["api-key-scopes"], queryFn: () => request<{ scopes: string[]; areas: string[] }>("GET", "/v1/api-keys/scopes"), staleTime: Infinity });
-  const [name, setName] = useState("");
-  const [scopes, setScopes] = useState<string[]>([]);
-  const [lifetime, setLifetime] = useState<string | null>("");
+  const keys = useQuery({ queryKey: ["api-keys"], queryFn: () => ok(consoleApi.GET("/v1/api-keys")), refetchInterval: 30_000 });
+  const grantable = useQuery({ queryKey: ["api-key-scopes"], queryFn: () => ok(consoleApi.GET("/v1/api-keys/scopes")), staleTime: Infinity });
+  const form = useForm({
+    initialValues: { name: "", scopes: [] as string[], lifetime: "" },
+    validate: { name: isNotEmpty("Which system uses it"), scopes: isNotEmpty("At least one thing it may do") },
+  });
   const [made, setMade] = useState<NewKey | null>(null);
   const [rotating, setRotating] = useState<KeyInfo | null>(null);
   const [grace, setGrace] = useState<string | null>("0");
-  const create = useChange(() => request<NewKey>("POST", "/v1/api-keys", { name, scopes, expires_in_days: lifetime ? Number(lifetime) : null }), [["api-keys"]], "Key made");
-  const rotate = useChange((k: KeyInfo) => request<NewKey>("POST", `/v1/api-keys/${k.id}/rotate`, { grace_hours: Number(grace) }), [["api-keys"]], "Key rotated");
-  const revoke = useChange((k: KeyInfo) => request<KeyInfo>("POST", `/v1/api-keys/${k.id}/revoke`), [["api-keys"]], "Key revoked: every service refuses it within seconds");
-  const fields = fieldErrors(create.error);
+  const create = useChange(
+    ({ name, scopes, lifetime }: typeof form.values) => ok(consoleApi.POST("/v1/api-keys", { body: { name, scopes, expires_in_days: lifetime ? Number(lifetime) : null } })),
+    [["api-keys"]],
+    "Key made",
+  );
+  const rotate = useChange((k: KeyInfo) => ok(consoleApi.POST("/v1/api-keys/{key_id}/rotate", { params: { path: { key_id: k.id } }, body: { grace_hours: Number(grace) } })), [["api-keys"]], "Key rotated");
+  const revoke = useChange((k: KeyInfo) => ok(consoleApi.POST("/v1/api-keys/{key_id}/revoke", { params: { path: { key_id: k.id } } })), [["api-keys"]], "Key revoked: every service refuses it within seconds");
+  const make = submitTo(form, create, (k) => {
+    setMade(k);
+    form.reset();
+  });
   const options = [
     ...(grantable.data?.areas ?? []).map((a) => ({ value: `${a}:*`, label: scopeLabel(`${a}:*`) })),
     ...(grantable.data?.scopes ?? []).map((s) => ({ value: s, label: scopeLabel(s) })),
@@ -100,27 +98,26 @@ export function ApiKeysPage() {
       <Card withBorder maw={760}>
         <Stack>
           <Title order={4}>New key</Title>
-          <TextInput label="Used by" placeholder="e.g. Website tracking" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} />
-          <MultiSelect label="May" placeholder="Choose what it may do" data={options} value={scopes} onChange={setScopes} error={fields.scopes ?? Object.entries(fields).find(([f]) => f.startsWith("scopes"))?.[1]} searchable />
-          <Select label="Works" data={LIFETIMES} value={lifetime} onChange={setLifetime} allowDeselect={false} w={240} />
-          {create.error && !Object.keys(fields).length && <Alert color="red">{create.error.message}</Alert>}
-          <Group justify="flex-end">
-            <Button
-              disabled={!name.trim() || !scopes.length}
-              loading={create.isPending}
-              onClick={() =>
-                create.mutate(undefined, {
-                  onSuccess: (k) => {
-                    setMade(k);
-                    setName("");
-                    setScopes([]);
-                  },
-                })
-              }
-            >
-              Make key
-            </Button>
-          </Group>
+          <form onSubmit={make}>
+            <Stack>
+              <TextInput label="Used by" placeholder="e.g. Website tracking" {...form.getInputProps("name")} />
+              <MultiSelect
+                label="May"
+                placeholder="Choose what it may do"
+                data={options}
+                searchable
+                {...form.getInputProps("scopes")}
+                error={form.errors.scopes ?? Object.entries(form.errors).find(([f]) => f.startsWith("scopes"))?.[1]}
+              />
+              <Select label="Works" data={LIFETIMES} allowDeselect={false} w={240} {...form.getInputProps("lifetime")} />
+              {create.error && !Object.keys(form.errors).length && <Alert color="red">{create.error.message}</Alert>}
+              <Group justify="flex-end">
+                <Button type="submit" loading={create.isPending}>
+                  Make key
+                </Button>
+              </Group>
+            </Stack>
+          </form>
         </Stack>
       </Card>
       {keys.error && <Text c="red">{keys.error.message}</Text>}

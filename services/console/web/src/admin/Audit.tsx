@@ -1,18 +1,9 @@
 import { Badge, Button, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { request } from "../api";
+import { consoleApi, ok } from "../client";
 import { when } from "../format";
 import { useSettled } from "../hooks";
-
-interface Entry {
-  at: string;
-  actor: string;
-  method: string;
-  path: string;
-  status: number;
-  address: string | null;
-}
 
 const VERBS: Record<string, string> = { POST: "made or did", PUT: "replaced", PATCH: "changed", DELETE: "removed" };
 
@@ -30,13 +21,7 @@ export function AuditPage() {
   const page = before[before.length - 1];
   const { data, error } = useQuery({
     queryKey: ["audit", filters, page],
-    queryFn: () => {
-      const q = new URLSearchParams({ limit: "50" });
-      if (filters.actor) q.set("actor", filters.actor);
-      if (filters.contains) q.set("contains", filters.contains);
-      if (page) q.set("before", page);
-      return request<{ entries: Entry[]; before: string | null }>("GET", `/v1/audit?${q}`);
-    },
+    queryFn: () => ok(consoleApi.GET("/v1/audit", { params: { query: { limit: 50, ...filters, before: page } } })),
   });
   return (
     <Stack>

@@ -1,29 +1,11 @@
 import { Alert, Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { request } from "../api";
+import { consoleApi, ok } from "../client";
 import { ago } from "../format";
 
-interface Letter {
-  ref: string;
-  failed_at: string | null;
-  origin: string;
-  group: string | null;
-  reason: string | null;
-  error: string | null;
-  event_type: string | null;
-  event_id: string | null;
-  size: number;
-  replay: string;
-}
-interface Whole extends Letter {
-  key: string | null;
-  headers: Record<string, string>;
-  message: unknown;
-}
-
 function Detail({ letter, onClose }: { letter: string; onClose: () => void }) {
-  const { data, error } = useQuery({ queryKey: ["dead-letter", letter], queryFn: () => request<Whole>("GET", `/v1/dead-letters/${letter}`) });
+  const { data, error } = useQuery({ queryKey: ["dead-letter", letter], queryFn: () => ok(consoleApi.GET("/v1/dead-letters/{ref}", { params: { path: { ref: letter } } })) });
   return (
     <Modal opened onClose={onClose} title={`Dead letter ${letter}`} size="xl">
       {error && <Text c="red">{error.message}</Text>}
@@ -56,7 +38,7 @@ export function DeadLettersPage() {
   const [open, setOpen] = useState<string | null>(null);
   const { data, error, isFetching, refetch } = useQuery({
     queryKey: ["dead-letters", group],
-    queryFn: () => request<{ total: number; groups: Record<string, number>; letters: Letter[] }>("GET", `/v1/dead-letters${group ? `?group=${encodeURIComponent(group)}` : ""}`),
+    queryFn: () => ok(consoleApi.GET("/v1/dead-letters", { params: { query: { group } } })),
   });
   return (
     <Stack>

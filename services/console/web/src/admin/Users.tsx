@@ -1,11 +1,12 @@
 import { Alert, Badge, Button, Card, Code, Group, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
+import { isEmail, isNotEmpty, useForm } from "@mantine/form";
 import { useState } from "react";
-import { fieldErrors, request } from "../api";
+import { consoleApi, ok } from "../client";
 import { useAuth } from "../auth";
 import { ago } from "../format";
-import { useChange, useReps } from "../hooks";
-import type { CreatedUser, Role, User } from "../types";
+import { submitTo, useChange, useReps } from "../hooks";
+import type { CreatedUser, Role } from "../types";
 
 const ROLES: { value: Role; label: string }[] = [
   { value: "rep", label: "Sales rep: works leads and tasks" },
@@ -18,20 +19,28 @@ const ROLES: { value: Role; label: string }[] = [
 export function UsersPage() {
   const { me } = useAuth();
   const { data: reps } = useReps();
-  const users = useQuery({ queryKey: ["users"], queryFn: () => request<User[]>("GET", "/v1/users") });
-  const [email, setEmail] = useState("");
-  const [name, setName] = useState("");
-  const [role, setRole] = useState<string | null>("rep");
-  const [repId, setRepId] = useState<string | null>(null);
-  const [password, setPassword] = useState("");
+  const users = useQuery({ queryKey: ["users"], queryFn: () => ok(consoleApi.GET("/v1/users")) });
+  const form = useForm({
+    initialValues: { email: "", name: "", role: "rep" as Role, rep_id: null as string | null, password: "" },
+    validate: { email: isEmail("An email address, like ana@example.com"), name: isNotEmpty("Their name") },
+  });
   const [created, setCreated] = useState<CreatedUser | null>(null);
   const create = useChange(
-    () => request<CreatedUser>("POST", "/v1/users", { email, name, role, ...(repId && role === "rep" ? { rep_id: repId } : {}), ...(password ? { password } : {}) }),
+    ({ rep_id, password, ...v }: typeof form.values) =>
+      ok(consoleApi.POST("/v1/users", { body: { ...v, ...(rep_id && v.role === "rep" ? { rep_id } : {}), ...(password ? { password } : {}) } })),
     [["users"]],
     "User created",
   );
-  const change = useChange((v: { id: string; body: Record<string, unknown> }) => request<User>("PATCH", `/v1/users/${v.id}`, v.body), [["users"]], "User changed");
-  const fields = fieldErrors(create.error);
+  const change = useChange(
+    (v: { id: string; body: { role?: Role; disabled?: boolean } }) =>
+      ok(consoleApi.PATCH("/v1/users/{user_id}", { params: { path: { user_id: v.id } }, body: v.body })),
+    [["users"]],
+    "User changed",
+  );
+  const add = submitTo(form, create, (u) => {
+    setCreated(u);
+    form.reset();
+  });
 
   return (
     <Stack>
@@ -39,45 +48,36 @@ export function UsersPage() {
       <Card withBorder maw={720}>
         <Stack>
           <Title order={4}>Add a user</Title>
-          <Group grow>
-            <TextInput label="Email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={fields.email} required />
-            <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} required />
-          </Group>
-          <Select label="Role" data={ROLES} value={role} onChange={setRole} error={fields.role} allowDeselect={false} />
-          {role === "rep" && (
-            <Select
-              label="Works as rep"
-              description="Their tasks and leads are this rep's"
-              data={(reps ?? []).map((r) => ({ value: r.id, label: `${(r.name as string) || r.id} (${r.id})` }))}
-              value={repId}
-              onChange={setRepId}
-              error={fields.rep_id ?? fields._}
-            />
-          )}
-          <TextInput label="Password" description="Leave empty to generate one (shown once)" value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={fields.password} />
-          {create.error && !Object.keys(fields).length && <Alert color="red">{create.error.message}</Alert>}
-          {created?.initial_password && (
-            <Alert color="green" title={`Created ${created.email}`}>
-              Their password, shown this once: <Code data-testid="initial-password">{created.initial_password}</Code>
-            </Alert>
-          )}
-          <Group justify="flex-end">
-            <Button
-              loading={create.isPending}
-              onClick={() =>
-                create.mutate(undefined, {
-                  onSuccess: (u) => {
-                    setCreated(u);
-                    setEmail("");
-                    setName("");
-                    setPassword("");
-                  },
-                })
-              }
-            >
-              Add user
-            </Button>
-          </Group>
+          <form onSubmit={add}>
+            <Stack>
+              <Group grow>
+                <TextInput label="Email" required {...form.getInputProps("email")} />
+                <TextInput label="Name" required {...form.getInputProps("name")} />
+              </Group>
+              <Select label="Role" data={ROLES} allowDeselect={false} {...form.getInputProps("role")} />
+              {form.values.role === "rep" && (
+                <Select
+                  label="Works as rep"
+                  description="Their tasks and leads are this rep's"
+                  data={(reps ?? []).map((r) => ({ value: r.id, label: `${(r.name as string) || r.id} (${r.id})` }))}
+                  {...form.getInputProps("rep_id")}
+                  error={form.errors.rep_id ?? form.errors._}
+                />
+              )}
+              <TextInput label="Password" description="Leave empty to generate one (shown once)" {...form.getInputProps("password")} />
+              {create.error && !Object.keys(form.errors).length && <Alert color="red">{create.error.message}</Alert>}
+              {created?.initial_password && (
+                <Alert color="green" title={`Created ${created.email}`}>
+                  Their password, shown this once: <Code data-testid="initial-password">{created.initial_password}</Code>
+                </Alert>
+              )}
+              <Group justify="flex-end">
+                <Button type="submit" loading={create.isPending}>
+                  Add user
+                </Button>
+              </Group>
+            </Stack>
+          </form>
         </Stack>
       </Card>
       {users.error && <Text c="red">{users.error.message}</Text>}
@@ -105,7 +105,7 @@ export function UsersPage() {
                     data={ROLES.map((r) => ({ value: r.value, label: r.value }))}
                     value={u.role}
                     disabled={u.id === me?.id}
-                    onChange={(v) => v && change.mutate({ id: u.id, body: { role: v } })}
+                    onChange={(v) => v && change.mutate({ id: u.id, body: { role: v as Role } })}
                     w={130}
                     allowDeselect={false}
                   />

@@ -2,7 +2,7 @@ import { Anchor, Badge, Button, Card, FileButton, Group, Modal, Stack, Table, Te
 import { IconFileUpload, IconPaperclip } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { svc } from "../api";
+import { contacts, downloadUrl, fileForm, ok } from "../client";
 import { ago, when } from "../format";
 import { useChange } from "../hooks";
 import type { Attachment } from "../types";
@@ -18,10 +18,10 @@ function size(bytes: number): string {
 
 // A contact's documents (proposals, contracts): every version kept, who uploaded each and when.
 export function Attachments({ contactId, writable }: { contactId: string; writable: boolean }) {
-  const base = `/contacts/${contactId}/attachments`;
-  const docs = useQuery({ queryKey: ["attachments", contactId], queryFn: () => svc.get<Attachment[]>("contacts", base) });
+  const base = { params: { path: { contact_id: contactId } } };
+  const docs = useQuery({ queryKey: ["attachments", contactId], queryFn: () => ok(contacts.GET("/v1/contacts/{contact_id}/attachments", base)) });
   const refresh = [["attachments", contactId], ["timeline", contactId]];
-  const add = useChange((file: File) => svc.uploadFile<Attachment>("contacts", base, file), refresh, "File attached");
+  const add = useChange((file: File) => ok(contacts.POST("/v1/contacts/{contact_id}/attachments", { ...base, ...fileForm(file) })), refresh, "File attached");
   return (
     <Card withBorder>
       <Stack gap="xs">
@@ -49,24 +49,25 @@ export function Attachments({ contactId, writable }: { contactId: string; writab
           </Text>
         )}
         {(docs.data ?? []).map((d) => (
-          <Document key={d.id} doc={d} base={base} refresh={refresh} writable={writable} />
+          <Document key={d.id} doc={d} contactId={contactId} refresh={refresh} writable={writable} />
         ))}
       </Stack>
     </Card>
   );
 }
 
-function Document({ doc, base, refresh, writable }: { doc: Attachment; base: string; refresh: string[][]; writable: boolean }) {
+function Document({ doc, contactId, refresh, writable }: { doc: Attachment; contactId: string; refresh: string[][]; writable: boolean }) {
   const [history, setHistory] = useState(false);
   const [confirm, setConfirm] = useState(false);
-  const path = `${base}/${doc.id}`;
-  const revise = useChange((file: File) => svc.uploadFile<Attachment>("contacts", `${path}/revisions`, file), refresh, "New version uploaded");
-  const remove = useChange(() => svc.del("contacts", path), refresh, "File deleted");
+  const path = { params: { path: { contact_id: contactId, document_id: doc.id } } };
+  const content = `/v1/contacts/${encodeURIComponent(contactId)}/attachments/${encodeURIComponent(doc.id)}/content`;
+  const revise = useChange((file: File) => ok(contacts.POST("/v1/contacts/{contact_id}/attachments/{document_id}/revisions", { ...path, ...fileForm(file) })), refresh, "New version uploaded");
+  const remove = useChange(() => ok(contacts.DELETE("/v1/contacts/{contact_id}/attachments/{document_id}", path)), refresh, "File deleted");
   const error = revise.error ?? remove.error;
   return (
     <Card withBorder padding="xs" data-testid="attachment">
       <Group gap={6} wrap="nowrap">
-        <Anchor href={svc.href("contacts", `${path}/content`)} download={doc.filename} truncate="end" fw={500}>
+        <Anchor href={downloadUrl("contacts", content)} download={doc.filename} truncate="end" fw={500}>
           {doc.filename}
         </Anchor>
         {doc.revision > 1 && (
@@ -122,7 +123,7 @@ function Document({ doc, base, refresh, writable }: { doc: Attachment; base: str
                 <Table.Tr key={r.revision}>
                   <Table.Td>{r.revision}</Table.Td>
                   <Table.Td>
-                    <Anchor href={svc.href("contacts", `${path}/content`, { revision: r.revision })} download={r.filename}>
+                    <Anchor href={downloadUrl("contacts", content, { revision: r.revision })} download={r.filename}>
                       {r.filename}
                     </Anchor>{" "}
                     <Text span size="xs" c="dimmed">

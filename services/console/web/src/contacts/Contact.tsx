@@ -18,11 +18,14 @@ import {
   Timeline,
   Title,
 } from "@mantine/core";
-import { IconCalendarPlus, IconNote, IconPhoneCall, IconUsersGroup } from "@tabler/icons-react";
+import { IconCalendarPlus, IconNote, IconPhone, IconPhoneCall, IconUsersGroup } from "@tabler/icons-react";
+import { useForm } from "@mantine/form";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import { ApiError, fieldErrors, svc } from "../api";
+import { ApiError } from "../api";
+import { automation, contacts, ok, scoring } from "../client";
+import type { components } from "../generated/contacts";
 import { useAuth } from "../auth";
 import { Attachments } from "./Attachments";
 import { LogActivity } from "./LogActivity";
@@ -30,8 +33,11 @@ import { NewTask } from "../tasks/NewTask";
 import { ScoreBadge } from "./ScoreBadge";
 import { TaskList } from "../tasks/TaskList";
 import { STAGES, ago, bandColor, contactName, interactionLabel, stageLabel, stageOptions, when } from "../format";
-import { repName, useChange, useReps } from "../hooks";
-import type { Contact, Enrollment, Score, Task, TimelineEntry } from "../types";
+import { repName, submitTo, useChange, useReps } from "../hooks";
+import type { Contact, TimelineEntry } from "../types";
+
+type ContactPatch = components["schemas"]["ContactPatch"];
+type Stage = components["schemas"]["StageMove"]["to"];
 
 const FUNNEL = STAGES.slice(0, 6) as readonly string[];
 
@@ -41,7 +47,7 @@ export function ContactPage() {
   const { data: reps } = useReps();
   const [logging, setLogging] = useState<"call" | "meeting" | null>(null);
   const [newTask, setNewTask] = useState(false);
-  const contact = useQuery({ queryKey: ["contact", id], queryFn: () => svc.get<Contact>("contacts", `/contacts/${id}`) });
+  const contact = useQuery({ queryKey: ["contact", id], queryFn: () => ok(contacts.GET("/v1/contacts/{contact_id}", { params: { path: { contact_id: id ?? "" } } })) });
 
   if (contact.error) return <Alert color="red">{contact.error.message}</Alert>;
   const c = contact.data;
@@ -66,6 +72,12 @@ export function ContactPage() {
         </Stack>
         {writable && (
           <Group gap="xs">
+            {c.phone && (
+              // The number to ring, one tap away (a phone or a softphone opens tel: links).
+              <Button component="a" href={`tel:${c.phone}`} variant="outline" leftSection={<IconPhone size={16} />} data-testid="call-phone" aria-label={`Call ${c.phone}`}>
+                {c.phone}
+              </Button>
+            )}
             <Button leftSection={<IconPhoneCall size={16} />} onClick={() => setLogging("call")}>
               Log a call
             </Button>
@@ -86,7 +98,7 @@ export function ContactPage() {
           manager can change the details, stage or owner.
         </Alert>
       )}
-      {logging && <LogActivity contactId={c.id} kind={logging} onClose={() => setLogging(null)} />}
+      {logging && <LogActivity contactId={c.id} kind={logging} phone={c.phone ?? null} onClose={() => setLogging(null)} />}
       {newTask && <NewTask contactId={c.id} ownerId={c.owner_id ?? null} onClose={() => setNewTask(false)} />}
       <Tabs defaultValue="overview" keepMounted={false}>
         <Tabs.List>
@@ -138,39 +150,38 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
     title: contact.title ?? "",
     email: contact.email ?? "",
     phone: contact.phone ?? "",
+    owner_id: contact.owner_id ?? null,
+    tags: contact.tags,
+    custom: Object.fromEntries(Object.entries(contact.custom ?? {}).filter(([, v]) => isPlain(v)).map(([k, v]) => [k, plainText(v)])) as Record<string, string>,
   });
-  const [form, setForm] = useState(initial);
-  const [tags, setTags] = useState<string[]>(contact.tags);
-  const [owner, setOwner] = useState<string | null>(contact.owner_id ?? null);
-  const initialCustom = () => Object.fromEntries(Object.entries(contact.custom ?? {}).filter(([, v]) => isPlain(v)).map(([k, v]) => [k, plainText(v)]));
-  const [custom, setCustom] = useState<Record<string, string>>(initialCustom);
+  const form = useForm({ initialValues: initial() });
   useEffect(() => {
-    setForm(initial());
-    setTags(contact.tags);
-    setOwner(contact.owner_id ?? null);
-    setCustom(initialCustom());
+    // Saved (here or elsewhere): the form starts again from what the service has now.
+    form.setInitialValues(initial());
+    form.setValues(initial());
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [contact.updated_at]);
   const save = useChange(
-    () => {
-      const body: Record<string, unknown> = { tags };
-      for (const [k, v] of Object.entries(form)) if (v !== ((contact as Record<string, unknown>)[k] ?? "")) body[k] = v || null;
-      if (owner !== contact.owner_id) body.owner_id = owner;
+    ({ owner_id, tags, custom, ...texts }: ReturnType<typeof initial>) => {
+      // Only what changed: two people editing different fields do not undo each other.
+      const body: ContactPatch & Record<string, unknown> = { tags };
+      for (const [k, v] of Object.entries(texts)) if (v !== ((contact as Record<string, unknown>)[k] ?? "")) body[k] = v || null;
+      if (owner_id !== contact.owner_id) body.owner_id = owner_id;
       // A number stays a number when it still reads as one (segments compare numbers).
       const typed = (k: string, v: string) => (typeof contact.custom[k] === "number" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v);
       const changedCustom = Object.fromEntries(Object.entries(custom).filter(([k, v]) => v !== plainText(contact.custom[k])).map(([k, v]) => [k, typed(k, v)]));
       if (Object.keys(changedCustom).length) body.custom = changedCustom;
-      return svc.patch<Contact>("contacts", `/contacts/${contact.id}`, body);
+      return ok(contacts.PATCH("/v1/contacts/{contact_id}", { params: { path: { contact_id: contact.id } }, body }));
     },
     [["contact", contact.id]],
     "Saved",
   );
-  const fields = fieldErrors(save.error);
-  const input = (k: keyof ReturnType<typeof initial>, label: string) => (
-    <TextInput label={label} value={form[k]} readOnly={!writable} variant={writable ? "default" : "filled"} onChange={(e) => setForm({ ...form, [k]: e.currentTarget.value })} error={fields[k]} />
-  );
+  const submit = submitTo(form, save);
+  const shown = { readOnly: !writable, variant: writable ? "default" : "filled" };
+  const input = (k: "first_name" | "last_name" | "company" | "title" | "email" | "phone", label: string) => <TextInput label={label} {...shown} {...form.getInputProps(k)} />;
+  const owner = form.values.owner_id;
   return (
-    <Card withBorder>
+    <Card withBorder component="form" onSubmit={submit}>
       <Stack>
         <Title order={4}>Details</Title>
         <Group grow>
@@ -187,19 +198,16 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
         </Group>
         <Select
           label="Owner"
-          value={owner}
-          onChange={setOwner}
-          readOnly={!writable}
-          variant={writable ? "default" : "filled"}
+          {...shown}
           clearable={writable}
+          {...form.getInputProps("owner_id")}
           data={[
             ...(reps ?? []).map((r) => ({ value: r.id, label: (r.name as string) || r.id })),
             // An owner that is no (longer a) rep still shows, by id.
             ...(owner && !(reps ?? []).some((r) => r.id === owner) ? [{ value: owner, label: owner }] : []),
           ]}
-          error={fields.owner_id}
         />
-        <TagsInput label="Tags" value={tags} onChange={setTags} readOnly={!writable} variant={writable ? "default" : "filled"} error={fields.tags} />
+        <TagsInput label="Tags" {...shown} {...form.getInputProps("tags")} />
         {Object.keys(contact.custom ?? {}).length > 0 && (
           <Stack gap={6}>
             <Text size="sm" fw={500}>
@@ -210,11 +218,9 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
                 <TextInput
                   key={k}
                   label={k.replaceAll("_", " ")}
-                  value={custom[k] ?? ""}
-                  readOnly={!writable}
-                  variant={writable ? "default" : "filled"}
-                  onChange={(e) => setCustom({ ...custom, [k]: e.currentTarget.value })}
-                  error={fields[`custom.${k}`] ?? fields.custom}
+                  {...shown}
+                  {...form.getInputProps(`custom.${k}`)}
+                  error={form.errors[`custom.${k}`] ?? form.errors.custom}
                 />
               ) : (
                 <TextInput key={k} label={k.replaceAll("_", " ")} value={JSON.stringify(v)} readOnly variant="filled" />
@@ -222,10 +228,10 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
             )}
           </Stack>
         )}
-        {save.error && !Object.keys(fields).length && <Text c="red">{save.error.message}</Text>}
+        {save.error && !Object.keys(form.errors).length && <Text c="red">{save.error.message}</Text>}
         {writable && (
           <Group justify="flex-end">
-            <Button loading={save.isPending} onClick={() => save.mutate(undefined)}>
+            <Button type="submit" loading={save.isPending}>
               Save changes
             </Button>
           </Group>
@@ -236,21 +242,24 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
 }
 
 function Stage({ contact, writable }: { contact: Contact; writable: boolean }) {
-  const [target, setTarget] = useState<string | null>(null);
+  const [target, setTarget] = useState<Stage | null>(null);
   const [reason, setReason] = useState("");
   const current = contact.lifecycle_stage ?? "";
   const backward = target !== null && FUNNEL.includes(current) && FUNNEL.includes(target) && FUNNEL.indexOf(target) < FUNNEL.indexOf(current);
   const move = useChange(
-    (to: string) =>
-      svc.patch<Contact>("contacts", `/contacts/${contact.id}`, {
-        stage: { to, ...(reason ? { reason } : {}), ...(backward ? { allow_backward: true } : {}) },
-      }),
+    (to: Stage) =>
+      ok(
+        contacts.PATCH("/v1/contacts/{contact_id}", {
+          params: { path: { contact_id: contact.id } },
+          body: { stage: { to, ...(reason ? { reason } : {}), ...(backward ? { allow_backward: true } : {}) } },
+        }),
+      ),
     [["contact", contact.id], ["timeline", contact.id]],
     "Stage changed",
   );
   const choose = (to: string | null) => {
     if (!to || to === current) return;
-    setTarget(to);
+    setTarget(to as Stage); // one of the Select's stages
     setReason("");
   };
   return (
@@ -286,7 +295,7 @@ function Stage({ contact, writable }: { contact: Contact; writable: boolean }) {
 function ContactTasks({ contactId }: { contactId: string }) {
   const tasks = useQuery({
     queryKey: ["tasks", "contact", contactId],
-    queryFn: () => svc.get<Task[]>("automation", "/tasks", { contact_id: contactId, limit: 100 }),
+    queryFn: () => ok(automation.GET("/v1/tasks", { params: { query: { contact_id: contactId, limit: 100 } } })),
     refetchInterval: 5000,
   });
   const open = (tasks.data ?? []).filter((t) => t.status === "open");
@@ -311,30 +320,32 @@ function ContactTasks({ contactId }: { contactId: string }) {
 }
 
 function Notes({ contactId, writable }: { contactId: string; writable: boolean }) {
-  const [text, setText] = useState("");
+  const form = useForm({ initialValues: { text: "" }, validate: { text: (v) => (v.trim() ? null : "Write the note first") } });
   const notes = useQuery({
     queryKey: ["timeline", contactId, "note"],
-    queryFn: () => svc.get<{ entries: TimelineEntry[] }>("contacts", `/contacts/${contactId}/timeline`, { kind: "note", limit: 20 }),
+    queryFn: () => ok(contacts.GET("/v1/contacts/{contact_id}/timeline", { params: { path: { contact_id: contactId }, query: { kind: "note", limit: 20 } } })),
   });
   const add = useChange(
-    () => svc.post("contacts", `/contacts/${contactId}/notes`, { text }),
+    ({ text }: { text: string }) => ok(contacts.POST("/v1/contacts/{contact_id}/notes", { params: { path: { contact_id: contactId } }, body: { text } })),
     [["timeline", contactId]],
     "Note added",
   );
-  const fields = fieldErrors(add.error);
+  const submit = submitTo(form, add, () => form.reset());
   return (
     <Card withBorder>
       <Stack gap="xs">
         <Title order={4}>Notes</Title>
         {writable && (
-          <>
-            <Textarea placeholder="What did you learn?" aria-label="New note" value={text} onChange={(e) => setText(e.currentTarget.value)} error={fields.text} autosize minRows={2} />
-            <Group justify="flex-end">
-              <Button size="xs" leftSection={<IconNote size={14} />} disabled={!text.trim()} loading={add.isPending} onClick={() => add.mutate(undefined, { onSuccess: () => setText("") })}>
-                Add note
-              </Button>
-            </Group>
-          </>
+          <form onSubmit={submit}>
+            <Stack gap="xs">
+              <Textarea placeholder="What did you learn?" aria-label="New note" autosize minRows={2} {...form.getInputProps("text")} />
+              <Group justify="flex-end">
+                <Button type="submit" size="xs" leftSection={<IconNote size={14} />} loading={add.isPending}>
+                  Add note
+                </Button>
+              </Group>
+            </Stack>
+          </form>
         )}
         {(notes.data?.entries ?? []).filter((n) => !n.detail.deleted_at).map((n) => (
           <NoteCard key={n.id} contactId={contactId} note={n} />
@@ -347,9 +358,9 @@ function Notes({ contactId, writable }: { contactId: string; writable: boolean }
 function NoteCard({ contactId, note }: { contactId: string; note: TimelineEntry }) {
   const { me, can } = useAuth();
   const [editing, setEditing] = useState<string | null>(null);
-  const path = `/contacts/${contactId}/notes/${note.id}`;
-  const save = useChange(() => svc.patch("contacts", path, { text: editing }), [["timeline", contactId]], "Note changed");
-  const remove = useChange(() => svc.del("contacts", path), [["timeline", contactId]], "Note deleted");
+  const path = { params: { path: { contact_id: contactId, note_id: note.id } } };
+  const save = useChange(() => ok(contacts.PATCH("/v1/contacts/{contact_id}/notes/{note_id}", { ...path, body: { text: editing ?? "" } })), [["timeline", contactId]], "Note changed");
+  const remove = useChange(() => ok(contacts.DELETE("/v1/contacts/{contact_id}/notes/{note_id}", path)), [["timeline", contactId]], "Note deleted");
   // The author, or whoever changes everyone's contacts (the service checks the same).
   const mine = can("contacts:write") && (note.detail.author === me?.email || me?.changes_everyones.includes("contacts"));
   return (
@@ -422,7 +433,7 @@ function describe(e: TimelineEntry): string {
 function ContactTimeline({ contactId }: { contactId: string }) {
   const timeline = useQuery({
     queryKey: ["timeline", contactId],
-    queryFn: () => svc.get<{ entries: TimelineEntry[] }>("contacts", `/contacts/${contactId}/timeline`, { limit: 100 }),
+    queryFn: () => ok(contacts.GET("/v1/contacts/{contact_id}/timeline", { params: { path: { contact_id: contactId }, query: { limit: 100 } } })),
     refetchInterval: 5000,
   });
   if (timeline.error) return <Text c="red">{timeline.error.message}</Text>;
@@ -444,7 +455,7 @@ function ContactTimeline({ contactId }: { contactId: string }) {
 }
 
 function WhyThisScore({ contactId }: { contactId: string }) {
-  const score = useQuery({ queryKey: ["score", contactId], queryFn: () => svc.get<Score>("scoring", `/scores/${contactId}`), refetchInterval: 5000 });
+  const score = useQuery({ queryKey: ["score", contactId], queryFn: () => ok(scoring.GET("/v1/scores/{contact_id}", { params: { path: { contact_id: contactId } } })), refetchInterval: 5000 });
   if (score.error) return <Text c={score.error instanceof ApiError && score.error.status === 404 ? "dimmed" : "red"}>{score.error instanceof ApiError && score.error.status === 404 ? "Not scored yet." : score.error.message}</Text>;
   if (!score.data) return <Text>Loading…</Text>;
   return (
@@ -507,7 +518,7 @@ function WhyThisScore({ contactId }: { contactId: string }) {
 }
 
 function Enrollments({ contactId }: { contactId: string }) {
-  const found = useQuery({ queryKey: ["enrollments", contactId], queryFn: () => svc.get<Enrollment[]>("automation", `/contacts/${contactId}/enrollments`) });
+  const found = useQuery({ queryKey: ["enrollments", contactId], queryFn: () => ok(automation.GET("/v1/contacts/{contact_id}/enrollments", { params: { path: { contact_id: contactId } } })) });
   if (found.error) return <Text c="red">{found.error.message}</Text>;
   if (!found.data?.length) return <Text c="dimmed">Not in any workflow.</Text>;
   return (
@@ -539,7 +550,7 @@ function Erase({ contact }: { contact: Contact }) {
   const [typed, setTyped] = useState("");
   const navigate = useNavigate();
   const name = contactName(contact);
-  const erase = useChange(() => svc.del("contacts", `/contacts/${contact.id}`), [["contacts"]], "Erased everywhere");
+  const erase = useChange(() => ok(contacts.DELETE("/v1/contacts/{contact_id}", { params: { path: { contact_id: contact.id } } })), [["contacts"]], "Erased everywhere");
   return (
     <>
       <Group>

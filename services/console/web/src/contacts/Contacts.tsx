@@ -4,11 +4,11 @@ import { IconArrowLeft, IconArrowRight, IconX } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { fieldErrors, svc } from "../api";
+import { fieldErrors } from "../api";
+import { contacts, ok } from "../client";
 import { ScoreBadge } from "./ScoreBadge";
 import { ago, contactName, stageLabel, stageOptions } from "../format";
 import { repName, useReps, useSettled } from "../hooks";
-import type { ContactPage } from "../types";
 
 const FILTERS = ["q", "email", "company", "stage", "owner_id", "grade", "score_band", "tag", "source", "sort"] as const;
 const SORTS = [
@@ -37,7 +37,7 @@ export function ContactsPage() {
   const cursor = cursors[cursors.length - 1];
   const page = useQuery({
     queryKey: ["contacts", filters, cursor],
-    queryFn: () => svc.get<ContactPage>("contacts", "/contacts", { ...filters, limit: PAGE, cursor }),
+    queryFn: () => ok(contacts.GET("/v1/contacts", { params: { query: { ...filters, limit: PAGE, cursor } } })),
     placeholderData: keepPreviousData,
   });
   const filterErrors = fieldErrors(page.error);

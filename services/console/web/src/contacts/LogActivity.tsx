@@ -1,58 +1,55 @@
-import { Button, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, Textarea } from "@mantine/core";
-import { useState } from "react";
-import { fieldErrors, svc } from "../api";
-import { useChange } from "../hooks";
+import { Anchor, Button, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, Textarea } from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { submitTo, useChange } from "../hooks";
+import { logActivity } from "./interactions";
 
-// A call or meeting becomes an interaction event like any other: it scores, triggers
-// workflows and counts on the leaderboard.
-export function LogActivity({ contactId, kind, onClose }: { contactId: string; kind: "call" | "meeting"; onClose: () => void }) {
-  const [direction, setDirection] = useState("made");
-  const [minutes, setMinutes] = useState<number | string>(kind === "call" ? 5 : 30);
-  const [outcome, setOutcome] = useState<string | null>("connected");
-  const [note, setNote] = useState("");
+// A call or meeting the rep had, logged on the contact's timeline.
+export function LogActivity({ contactId, kind, phone = null, onClose }: { contactId: string; kind: "call" | "meeting"; phone?: string | null; onClose: () => void }) {
+  const form = useForm({
+    initialValues: { direction: "made", minutes: (kind === "call" ? 5 : 30) as number | string, outcome: "connected" as string | null, note: "" },
+  });
   const log = useChange(
-    () => {
+    ({ direction, minutes, outcome, note }: typeof form.values) => {
       const duration = Number(minutes) || 0;
       const properties =
         kind === "call"
           ? { direction, duration_seconds: duration * 60, ...(outcome ? { outcome } : {}), ...(note ? { note } : {}) }
           : { duration_minutes: duration, ...(note ? { note } : {}) };
-      return svc.post("contacts", "/events", {
-        events: [
-          {
-            event_id: crypto.randomUUID(),
-            type: "track",
-            name: kind === "call" ? "call_logged" : "meeting_held",
-            occurred_at: new Date().toISOString(),
-            contact: { contact_id: contactId },
-            properties,
-          },
-        ],
-      });
+      return logActivity(contactId, kind, crypto.randomUUID(), properties);
     },
     [["timeline", contactId], ["contact", contactId], ["score", contactId]],
     kind === "call" ? "Call logged" : "Meeting logged",
   );
-  const fields = fieldErrors(log.error);
+  const submit = submitTo(form, log, onClose);
   return (
     <Modal opened onClose={onClose} title={kind === "call" ? "Log a call" : "Log a meeting"}>
+      <form onSubmit={submit}>
       <Stack>
         {kind === "call" && (
+          <Text size="sm" data-testid="dialog-phone">
+            {phone ? (
+              <>
+                Their number: <Anchor href={`tel:${phone}`}>{phone}</Anchor>
+              </>
+            ) : (
+              "No phone number on this contact yet: add it under Details."
+            )}
+          </Text>
+        )}
+        {kind === "call" && (
           <SegmentedControl
-            value={direction}
-            onChange={setDirection}
+            {...form.getInputProps("direction")}
             data={[
               { value: "made", label: "I called them" },
               { value: "received", label: "They called me" },
             ]}
           />
         )}
-        <NumberInput label="Minutes" min={0} max={1440} value={minutes} onChange={setMinutes} />
+        <NumberInput label="Minutes" min={0} max={1440} {...form.getInputProps("minutes")} />
         {kind === "call" && (
           <Select
             label="Outcome"
-            value={outcome}
-            onChange={setOutcome}
+            {...form.getInputProps("outcome")}
             clearable
             data={[
               { value: "connected", label: "Connected" },
@@ -62,17 +59,18 @@ export function LogActivity({ contactId, kind, onClose }: { contactId: string; k
             ]}
           />
         )}
-        <Textarea label="Note" autosize minRows={2} value={note} onChange={(e) => setNote(e.currentTarget.value)} />
-        {log.error && <Text c="red">{log.error.message}{Object.keys(fields).length ? "" : ""}</Text>}
+        <Textarea label="Note" autosize minRows={2} {...form.getInputProps("note")} />
+        {log.error && <Text c="red">{log.error.message}</Text>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button loading={log.isPending} onClick={() => log.mutate(undefined, { onSuccess: onClose })}>
+          <Button type="submit" loading={log.isPending}>
             Save
           </Button>
         </Group>
       </Stack>
+      </form>
     </Modal>
   );
 }

@@ -3,11 +3,12 @@ import { DateTimePicker } from "@mantine/dates";
 import { IconMailFast, IconPlus } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import dayjs from "dayjs";
+import { isNotEmpty, useForm } from "@mantine/form";
 import { useState } from "react";
-import { fieldErrors, svc } from "../api";
+import { automation, ok } from "../client";
 import { ago, when } from "../format";
-import { useChange, useSegments } from "../hooks";
-import type { Campaign, CampaignRecipient, EmailTemplate } from "../types";
+import { submitTo, useChange, useSegments } from "../hooks";
+import type { Campaign } from "../types";
 
 const STATE_COLORS: Record<string, string> = {
   draft: "gray",
@@ -27,7 +28,7 @@ export function CampaignsPage() {
   const [open, setOpen] = useState<string | null>(null);
   const campaigns = useQuery({
     queryKey: ["campaigns"],
-    queryFn: () => svc.get<Campaign[]>("automation", "/campaigns"),
+    queryFn: () => ok(automation.GET("/v1/campaigns")),
     refetchInterval: (q) => ((q.state.data ?? []).some(live) ? 2000 : 15_000),
   });
   return (
@@ -78,30 +79,33 @@ export function CampaignsPage() {
 }
 
 function NewCampaign({ onClose, onMade }: { onClose: () => void; onMade: (id: string) => void }) {
-  const templates = useQuery({ queryKey: ["email-templates"], queryFn: () => svc.get<EmailTemplate[]>("automation", "/email-templates") });
+  const templates = useQuery({ queryKey: ["email-templates"], queryFn: () => ok(automation.GET("/v1/email-templates")) });
   const { data: segments } = useSegments();
-  const [name, setName] = useState("");
-  const [template, setTemplate] = useState<string | null>(null);
-  const [segment, setSegment] = useState<string | null>(null);
-  const [rate, setRate] = useState<number | string>(600);
+  const form = useForm({
+    initialValues: { name: "", template_id: null as string | null, segment_id: null as string | null, rate_per_minute: 600 as number | string },
+    validate: { name: isNotEmpty("A name"), template_id: isNotEmpty("Which email"), segment_id: isNotEmpty("Who gets it") },
+  });
   const create = useChange(
-    () => svc.post<Campaign>("automation", "/campaigns", { name, template_id: template, segment_id: segment, rate_per_minute: Number(rate) }),
+    ({ template_id, segment_id, rate_per_minute, name }: typeof form.values) =>
+      ok(automation.POST("/v1/campaigns", { body: { name, template_id: template_id ?? "", segment_id: segment_id ?? "", rate_per_minute: Number(rate_per_minute) } })),
     [["campaigns"]],
     "Campaign saved as a draft",
   );
-  const fields = fieldErrors(create.error);
+  const save = submitTo(form, create, (made) => {
+    onClose();
+    onMade(made.id);
+  });
   return (
     <Modal opened onClose={onClose} title="New campaign">
+      <form onSubmit={save}>
       <Stack>
-        <TextInput label="Name" placeholder="Spring offer" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} required />
+        <TextInput label="Name" placeholder="Spring offer" required {...form.getInputProps("name")} />
         <Select
           label="Email"
           description="An email template (its latest version when sending starts)"
           placeholder={templates.data?.length === 0 ? "No email template yet" : "Choose a template"}
           data={(templates.data ?? []).map((t) => ({ value: t.id, label: t.name }))}
-          value={template}
-          onChange={setTemplate}
-          error={fields.template_id}
+          {...form.getInputProps("template_id")}
           searchable
           required
         />
@@ -110,9 +114,7 @@ function NewCampaign({ onClose, onMade }: { onClose: () => void; onMade: (id: st
           description="Everyone in this segment when sending starts"
           placeholder="Choose a segment"
           data={(segments ?? []).map((s) => ({ value: s.id, label: `${s.name} (${s.members.toLocaleString()} people)` }))}
-          value={segment}
-          onChange={setSegment}
-          error={fields.segment_id}
+          {...form.getInputProps("segment_id")}
           searchable
           required
         />
@@ -121,54 +123,42 @@ function NewCampaign({ onClose, onMade }: { onClose: () => void; onMade: (id: st
           description="Emails a minute at most (receivers slow down senders who flood them)"
           min={1}
           max={60000}
-          value={rate}
-          onChange={setRate}
-          error={fields.rate_per_minute}
+          {...form.getInputProps("rate_per_minute")}
         />
-        {create.error && !Object.keys(fields).length && <Text c="red">{create.error.message}</Text>}
+        {create.error && !Object.keys(form.errors).length && <Text c="red">{create.error.message}</Text>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button
-            disabled={!name.trim() || !template || !segment}
-            loading={create.isPending}
-            onClick={() =>
-              create.mutate(undefined, {
-                onSuccess: (made) => {
-                  onClose();
-                  onMade(made.id);
-                },
-              })
-            }
-          >
+          <Button type="submit" loading={create.isPending}>
             Save draft
           </Button>
         </Group>
       </Stack>
+      </form>
     </Modal>
   );
 }
 
 function CampaignDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const [at, setAt] = useState<string | null>(null);
-  const path = `/campaigns/${id}`;
+  const path = { params: { path: { campaign_id: id } } };
   const campaign = useQuery({
     queryKey: ["campaign", id],
-    queryFn: () => svc.get<Campaign>("automation", path),
+    queryFn: () => ok(automation.GET("/v1/campaigns/{campaign_id}", path)),
     refetchInterval: (q) => (q.state.data && live(q.state.data) ? 1500 : false),
   });
   // Read again whenever the campaign's numbers move (and once more when it ends).
   const moved = [campaign.data?.state, campaign.data?.results?.sent, campaign.data?.results?.skipped];
   const recipients = useQuery({
     queryKey: ["campaign", id, "recipients", ...moved],
-    queryFn: () => svc.get<{ items: CampaignRecipient[] }>("automation", `${path}/recipients`, { limit: 50 }),
+    queryFn: () => ok(automation.GET("/v1/campaigns/{campaign_id}/recipients", { params: { path: { campaign_id: id }, query: { limit: 50 } } })),
     placeholderData: (previous) => previous,
   });
   const refresh = [["campaigns"], ["campaign", id]];
-  const act = useChange((what: string) => svc.post<Campaign>("automation", `${path}/${what}`, {}), refresh);
-  const send = useChange(() => svc.post<Campaign>("automation", `${path}/send`, at ? { at: dayjs(at).toISOString() } : {}), refresh, at ? "Scheduled" : "Sending");
-  const remove = useChange(() => svc.del("automation", path), [["campaigns"]], "Draft deleted");
+  const act = useChange((what: "pause" | "resume" | "cancel") => ok(automation.POST(`/v1/campaigns/{campaign_id}/${what}`, path)), refresh);
+  const send = useChange(() => ok(automation.POST("/v1/campaigns/{campaign_id}/send", { ...path, body: at ? { at: dayjs(at).toISOString() } : {} })), refresh, at ? "Scheduled" : "Sending");
+  const remove = useChange(() => ok(automation.DELETE("/v1/campaigns/{campaign_id}", path)), [["campaigns"]], "Draft deleted");
   const c = campaign.data;
   const r = c?.results;
   const error = act.error ?? send.error ?? remove.error;

@@ -1,15 +1,15 @@
 import { Anchor, Button, Group, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { svc } from "../api";
-import { type Template, TemplateEditor } from "./TemplateEditor";
+import { automation, ok } from "../client";
+import { TemplateEditor } from "./TemplateEditor";
 import { ago } from "../format";
 
 // Open in the editor: nothing, a new template, or a saved one (its latest version).
 type Open = { kind: "new"; key: number } | { kind: "saved"; id: string } | null;
 
 export function EmailsPage() {
-  const list = useQuery({ queryKey: ["email-templates"], queryFn: () => svc.get<Template[]>("automation", "/email-templates") });
+  const list = useQuery({ queryKey: ["email-templates"], queryFn: () => ok(automation.GET("/v1/email-templates")) });
   const [open, setOpen] = useState<Open>(null);
   const saved = open?.kind === "saved" ? list.data?.find((t) => t.id === open.id) : undefined;
   return (

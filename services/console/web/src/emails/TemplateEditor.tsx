@@ -2,33 +2,19 @@ import { Alert, Badge, Button, Card, Group, Menu, Paper, SimpleGrid, Stack, Text
 import { IconBraces } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
-import { fieldErrors, svc } from "../api";
+import { fieldErrors } from "../api";
+import { automation, ok } from "../client";
+import type { components } from "../generated/automation";
 import { useAuth } from "../auth";
 import { ago } from "../format";
-import { useChange, useSettled } from "../hooks";
+import { contactByEmail, useChange, useSettled } from "../hooks";
 
-export interface Template {
-  id: string;
-  name: string;
-  version: number;
-  subject: string;
-  mjml: string;
-  text: string | null;
-  fields: string[];
-  updated_at: string;
-  updated_by: string;
-}
+export type Template = components["schemas"]["EmailTemplate"];
 
 interface Draft {
   name: string;
   subject: string;
   mjml: string;
-  text: string;
-}
-
-interface Preview {
-  subject: string;
-  html: string;
   text: string;
 }
 
@@ -57,11 +43,7 @@ function usePerson(email: string) {
   const settled = useSettled(email.trim(), 400);
   return useQuery({
     queryKey: ["contact-by-email", settled],
-    queryFn: async () => {
-      const found = await svc.get<{ items: { id: string }[] }>("contacts", "/contacts", { email: settled });
-      if (!found.items.length) throw new Error(`No contact with the email ${settled}`);
-      return found.items[0].id;
-    },
+    queryFn: async () => (await contactByEmail(settled)).id,
     enabled: settled.includes("@"),
     retry: false,
   });
@@ -80,18 +62,22 @@ export function TemplateEditor({ template, onSaved, onDone }: { template?: Templ
   const shown = useSettled({ ...sent, contact_id: person.data ?? null }, 400);
   const preview = useQuery({
     queryKey: ["email-preview", shown],
-    queryFn: () => svc.post<Preview>("automation", "/email-templates/preview", shown),
+    queryFn: () => ok(automation.POST("/v1/email-templates/preview", { body: shown })),
     enabled: !!shown.subject.trim() && !!shown.mjml.trim(),
     retry: false,
     placeholderData: (previous) => previous,
   });
   const save = useChange(
-    () => (template ? svc.put<Template>("automation", `/email-templates/${template.id}`, sent) : svc.post<Template>("automation", "/email-templates", sent)),
+    () => ok(
+        template
+          ? automation.PUT("/v1/email-templates/{template_id}", { params: { path: { template_id: template.id } }, body: sent })
+          : automation.POST("/v1/email-templates", { body: sent }),
+      ),
     [["email-templates"]],
     template ? `Saved as version ${template.version + 1}` : "Template saved",
   );
   const testSend = useChange(
-    () => svc.post<{ to: string }>("automation", `/email-templates/${template?.id}/test-send`, { to: to.trim(), contact_id: person.data ?? null }),
+    () => ok(automation.POST("/v1/email-templates/{template_id}/test-send", { params: { path: { template_id: template?.id ?? "" } }, body: { to: to.trim(), contact_id: person.data ?? null } })),
     [],
     `Test sent to ${to.trim()}`,
   );

@@ -3,14 +3,9 @@ import { IconUpload } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import Papa from "papaparse";
 import { useState } from "react";
-import { ApiError, svc } from "../api";
+import { ApiError } from "../api";
+import { contacts, fileBody, ok } from "../client";
 import { ColumnMapping, type Preview } from "./ColumnMapping";
-import type { ImportJob } from "../types";
-
-interface Guess {
-  columns: { header: string; field: string }[];
-  fields: string[];
-}
 
 // The header and first rows of a CSV, read from its first 64 KiB in the browser.
 async function previewOf(file: File): Promise<Preview> {
@@ -26,7 +21,7 @@ export function ImportPage() {
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const guess = useQuery({
     queryKey: ["import-columns", preview?.header],
-    queryFn: () => svc.get<Guess>("contacts", "/contacts/imports/columns", { header: preview?.header ?? [] }),
+    queryFn: () => ok(contacts.GET("/v1/contacts/imports/columns", { params: { query: { header: preview?.header ?? [] } } })),
     enabled: !!preview?.header.length,
   });
   const guessed = Object.fromEntries((guess.data?.columns ?? []).map((c) => [c.header, c.field]));
@@ -42,7 +37,7 @@ export function ImportPage() {
   const [busy, setBusy] = useState(false);
   const progress = useQuery({
     queryKey: ["import", job],
-    queryFn: () => svc.get<ImportJob>("contacts", `/contacts/imports/${job}`),
+    queryFn: () => ok(contacts.GET("/v1/contacts/imports/{job_id}", { params: { path: { job_id: job ?? "" } } })),
     enabled: !!job,
     refetchInterval: (q) => (q.state.data && q.state.data.status !== "running" ? false : 500),
   });
@@ -51,8 +46,8 @@ export function ImportPage() {
     setBusy(true);
     setError("");
     try {
-      const columns = encodeURIComponent(JSON.stringify({ ...guessed, ...mapping }));
-      const started = await svc.upload<ImportJob>("contacts", `/contacts/imports?columns=${columns}`, file, "text/csv");
+      const columns = JSON.stringify({ ...guessed, ...mapping });
+      const started = await ok(contacts.POST("/v1/contacts/imports", { params: { query: { columns } }, ...fileBody(file, "text/csv") }));
       setJob(started.id);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));

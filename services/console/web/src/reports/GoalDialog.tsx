@@ -1,7 +1,7 @@
 import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Text } from "@mantine/core";
-import { useState } from "react";
-import { fieldErrors, svc } from "../api";
-import { useChange } from "../hooks";
+import { useForm } from "@mantine/form";
+import { ok, reporting } from "../client";
+import { submitTo, useChange } from "../hooks";
 
 export interface GoalProgress {
   target: number;
@@ -16,6 +16,9 @@ const FIELDS = [
   { key: "meetings", label: "Meetings" },
   { key: "tasks_done", label: "Tasks done" },
 ] as const;
+
+const KEYS = [...FIELDS.map((f) => f.key), "revenue"] as const;
+type Key = (typeof KEYS)[number];
 
 const CURRENCIES = ["EUR", "USD", "GBP", "INR", "JPY", "CHF", "AUD", "CAD", "BRL"];
 
@@ -35,48 +38,54 @@ export function GoalDialog({
   current: Record<string, GoalProgress>;
   onClose: () => void;
 }) {
-  const [values, setValues] = useState<Record<string, number | "">>(() =>
-    Object.fromEntries([...FIELDS.map((f) => f.key), "revenue"].map((k) => [k, current[k]?.target ?? ""])),
-  );
-  const [currency, setCurrency] = useState<string | null>(current.revenue?.currency ?? "EUR");
+  const form = useForm({
+    initialValues: {
+      ...(Object.fromEntries(KEYS.map((k) => [k, current[k]?.target ?? ""])) as Record<Key, number | string>),
+      currency: current.revenue?.currency ?? "EUR",
+    },
+  });
   const save = useChange(
-    () => {
-      const targets = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
-      return svc.put("reporting", `/goals/${encodeURIComponent(rep)}/${month}`, {
-        ...targets,
-        ...(values.revenue !== "" ? { currency } : {}),
-      });
+    (v: typeof form.values) => {
+      // An empty goal is none; a revenue goal says its currency.
+      const targets = Object.fromEntries(KEYS.filter((k) => typeof v[k] === "number").map((k) => [k, v[k] as number]));
+      return ok(
+        reporting.PUT("/v1/goals/{owner}/{month}", {
+          params: { path: { owner: rep, month } },
+          body: { ...targets, ...(typeof v.revenue === "number" ? { currency: v.currency } : {}) },
+        }),
+      );
     },
     [["report"]],
     "Goals saved",
   );
-  const fields = fieldErrors(save.error);
-  const set = (key: string) => (v: number | string) => setValues((old) => ({ ...old, [key]: typeof v === "number" ? v : "" }));
+  const submit = submitTo(form, save, onClose);
   return (
     <Modal opened onClose={onClose} title={`Goals of ${name} for ${label}`}>
+      <form onSubmit={submit}>
       <Stack>
         <Text size="sm" c="dimmed">
           Leave a goal empty to have none. The leaderboard shows how far {name} is.
         </Text>
         <Group grow align="flex-start">
-          <NumberInput label="Revenue" min={0} thousandSeparator="," value={values.revenue} onChange={set("revenue")} error={fields.revenue} />
-          <Select label="Currency" data={CURRENCIES} value={currency} onChange={setCurrency} allowDeselect={false} error={fields.currency ?? fields._} />
+          <NumberInput label="Revenue" min={0} thousandSeparator="," {...form.getInputProps("revenue")} />
+          <Select label="Currency" data={CURRENCIES} allowDeselect={false} {...form.getInputProps("currency")} error={form.errors.currency ?? form.errors._} />
         </Group>
         <Group grow>
           {FIELDS.map((f) => (
-            <NumberInput key={f.key} label={f.label} min={0} value={values[f.key]} onChange={set(f.key)} error={fields[f.key]} />
+            <NumberInput key={f.key} label={f.label} min={0} {...form.getInputProps(f.key)} />
           ))}
         </Group>
-        {save.error && !Object.keys(fields).length && <Alert color="red">{save.error.message}</Alert>}
+        {save.error && !Object.keys(form.errors).length && <Alert color="red">{save.error.message}</Alert>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button loading={save.isPending} onClick={() => save.mutate(undefined, { onSuccess: onClose })}>
+          <Button type="submit" loading={save.isPending}>
             Save goals
           </Button>
         </Group>
       </Stack>
+      </form>
     </Modal>
   );
 }

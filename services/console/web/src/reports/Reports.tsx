@@ -2,37 +2,15 @@ import { Anchor, Badge, Button, Card, Group, Progress, Select, SimpleGrid, Stack
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { svc } from "../api";
+import { ok, reporting } from "../client";
+import type { components } from "../generated/reporting";
 import { useAuth } from "../auth";
 import { money, stageLabel } from "../format";
 import { repName, useReps, useSegments, useSettled } from "../hooks";
 import { GoalDialog, type GoalProgress } from "./GoalDialog";
 import { LAST_30_DAYS, periods } from "./period";
 
-interface Stage {
-  stage: string;
-  now: number;
-  reached: number;
-  conversion_to_next: number | null;
-  median_days_in_stage: number | null;
-}
-interface Funnel {
-  stages: Stage[];
-  exits: { stage: string; now: number; reached: number }[];
-  overall_conversion: number | null;
-}
-interface RepRow {
-  owner: string;
-  leads_owned: number;
-  calls: number;
-  meetings: number;
-  tasks_done: number;
-  tasks_overdue: number;
-  conversions: number;
-  revenue: Record<string, number>; // per currency
-  response_median_hours: number | null;
-  goals: Record<string, GoalProgress>;
-}
+type RepRow = components["schemas"]["RepRow"];
 
 const GOAL_LABELS: Record<string, string> = {
   revenue: "Revenue",
@@ -90,12 +68,12 @@ export function ReportsPage() {
   const filters = useSettled({ owner: owner ?? undefined, source: source || undefined, segment: segment || undefined }, 300);
   const funnel = useQuery({
     queryKey: ["report", "funnel", filters, range],
-    queryFn: () => svc.get<Funnel>("reporting", "/reports/funnel", { ...filters, ...range }),
+    queryFn: () => ok(reporting.GET("/v1/reports/funnel", { params: { query: { ...filters, ...range } } })),
     refetchInterval: 10_000,
   });
   const board = useQuery({
     queryKey: ["report", "leaderboard", filters.owner, range],
-    queryFn: () => svc.get<{ reps: RepRow[] }>("reporting", "/reports/leaderboard", { owner: filters.owner, ...range }),
+    queryFn: () => ok(reporting.GET("/v1/reports/leaderboard", { params: { query: { owner: filters.owner, ...range } } })),
     refetchInterval: 10_000,
   });
   const [goalsOf, setGoalsOf] = useState<RepRow | null>(null);
@@ -177,7 +155,7 @@ export function ReportsPage() {
         <Card withBorder>
           <Title order={4}>Leaderboard</Title>
           <Text size="sm" c="dimmed" mb="sm">
-            {period.label}: each rep beside the team average; revenue in each currency it was paid in. Click a rep for their leads.
+            {period.label}: each rep ranked in their team and beside its median; revenue in each currency it was paid in. Click a rep for their leads.
           </Text>
           {board.error && <Text c="red">{board.error.message}</Text>}
           <Table.ScrollContainer minWidth={1000}>
@@ -199,8 +177,16 @@ export function ReportsPage() {
                       <Anchor component={Link} to={`/contacts?owner_id=${encodeURIComponent(r.owner)}`}>
                         {repName(reps, r.owner)}
                       </Anchor>
+                      {r.rank != null && (
+                        <Tooltip label={`${r.team ? `Team ${r.team}` : "Reps without a team"}: ranked on customers won, then meetings, calls, tasks done, leads`}>
+                          <Badge ml={6} size="xs" variant="outline" data-testid="team-rank">
+                            #{r.rank} of {r.team_size}
+                            {r.team ? ` · ${r.team}` : ""}
+                          </Badge>
+                        </Tooltip>
+                      )}
                       {!isRep(r.owner) && (
-                        <Tooltip label="Owns records but is no rep: left out of the team average">
+                        <Tooltip label="Owns records but is no rep: left out of the team's rank and median">
                           <Badge ml={6} size="xs" color="gray" variant="light">
                             not a rep
                           </Badge>
@@ -209,11 +195,13 @@ export function ReportsPage() {
                     </Table.Td>
                     {METRICS.map((m) => {
                       const v = Number(r[m.key] ?? 0);
-                      const avg = average(m.key);
+                      // Against the rep's own team (its median, from the service); else everyone's average.
+                      const median = r.team_median[m.key];
+                      const avg = median ?? average(m.key);
                       const better = m.key === "tasks_overdue" ? v < avg : v > avg;
                       return (
                         <Table.Td key={m.key}>
-                          <Tooltip label={`team average ${Math.round(avg * 10) / 10}`}>
+                          <Tooltip label={median != null ? `team median ${median}` : `everyone's average ${Math.round(avg * 10) / 10}`}>
                             <Badge styles={{ label: { overflow: "visible" } }} variant={better ? "filled" : "light"} color={v === avg ? "gray" : better ? "teal" : "orange"}>
                               {v}
                             </Badge>
@@ -236,7 +224,7 @@ export function ReportsPage() {
                 ))}
                 {team.length > 0 && (
                   <Table.Tr>
-                    <Table.Td fw={600}>Team average</Table.Td>
+                    <Table.Td fw={600}>Everyone's average</Table.Td>
                     {METRICS.map((m) => (
                       <Table.Td key={m.key}>{Math.round(average(m.key) * 10) / 10}</Table.Td>
                     ))}

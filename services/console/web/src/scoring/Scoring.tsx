@@ -1,28 +1,40 @@
 import { Alert, Button, Card, Fieldset, Group, Modal, Select, SimpleGrid, Stack, Switch, Text, Textarea, TextInput, Title } from "@mantine/core";
+import { useForm } from "@mantine/form";
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { ApiError, fieldErrors, svc } from "../api";
+import { ApiError, fieldErrors } from "../api";
+import { asDrawn, ok, scoring } from "../client";
 import { useAuth } from "../auth";
-import { useChange, useSettled } from "../hooks";
-import { type Definition, type Job, type Model, NEW_MODEL, problems } from "./definition";
+import { submitTo, useChange, useSettled } from "../hooks";
+import { asDrafts, type Definition, type Job, NEW_MODEL, problems } from "./definition";
 import { FitEditor, RulesEditor } from "./RulesEditor";
 import { Settings } from "./Settings";
 import { TryOnContact } from "./TryOnContact";
 import { Recompute, Versions } from "./Versions";
 import { Problems } from "../workflows/Problems";
 
+const slugOf = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
+
 function NewModel({ onClose, onMade }: { onClose: () => void; onMade: (id: string) => void }) {
-  const [name, setName] = useState("");
-  const [id, setId] = useState("");
-  const slug = id || name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
-  const create = useChange(() => svc.post<Model>("scoring", "/scoring-models", { ...NEW_MODEL, id: slug, name }), [["scoring-models"]], "Model created");
-  const fields = fieldErrors(create.error);
+  const form = useForm({
+    initialValues: { name: "", id: "" },
+    // The id, when not typed, is the name's slug.
+    transformValues: ({ name, id }) => ({ name, id: id || slugOf(name) }),
+    validate: { name: (v) => (v.trim() ? null : "A name, e.g. Enterprise fit") },
+  });
+  const create = useChange(
+    ({ name, id }: { name: string; id: string }) => ok(scoring.POST("/v1/scoring-models", { body: asDrawn({ ...NEW_MODEL, id, name }) })),
+    [["scoring-models"]],
+    "Model created",
+  );
+  const submit = submitTo(form, create, (m) => onMade(m.id));
   return (
     <Modal opened onClose={onClose} title="New scoring model">
+      <form onSubmit={submit}>
       <Stack>
-        <TextInput label="Name" placeholder="e.g. Enterprise fit" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} />
-        <TextInput label="Id" description="How workflows and the API name it; cannot change later" placeholder={slug} value={id} onChange={(e) => setId(e.currentTarget.value)} error={fields.id} />
-        {create.error && !Object.keys(fields).length && <Text c="red">{create.error.message}</Text>}
+        <TextInput label="Name" placeholder="e.g. Enterprise fit" {...form.getInputProps("name")} />
+        <TextInput label="Id" description="How workflows and the API name it; cannot change later" placeholder={slugOf(form.values.name)} {...form.getInputProps("id")} />
+        {create.error && !Object.keys(form.errors).length && <Text c="red">{create.error.message}</Text>}
         <Text size="sm" c="dimmed">
           It starts with no rules, a 30-day half-life and leads qualifying at 50 points with grade C; add its rules next.
         </Text>
@@ -30,18 +42,19 @@ function NewModel({ onClose, onMade }: { onClose: () => void; onMade: (id: strin
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button disabled={!name.trim() || !slug} loading={create.isPending} onClick={() => create.mutate(undefined, { onSuccess: (m) => onMade(m.id) })}>
+          <Button type="submit" loading={create.isPending}>
             Create
           </Button>
         </Group>
       </Stack>
+      </form>
     </Modal>
   );
 }
 
 export function ScoringPage() {
   const { can } = useAuth();
-  const models = useQuery({ queryKey: ["scoring-models"], queryFn: () => svc.get<Model[]>("scoring", "/scoring-models") });
+  const models = useQuery({ queryKey: ["scoring-models"], queryFn: () => ok(scoring.GET("/v1/scoring-models")).then(asDrafts) });
   const [chosen, setChosen] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [job, setJob] = useState<Job | null>(null);
@@ -49,12 +62,12 @@ export function ScoringPage() {
   const [definition, setDefinition] = useState<Definition | null>(null);
   useEffect(() => setDefinition(model ? structuredClone(model.definition) : null), [model?.id, model?.version]);
   useEffect(() => setJob(null), [model?.id]);
-  const save = useChange(() => svc.put<Model>("scoring", `/scoring-models/${model?.id}`, definition), [["scoring-models"]], "Saved: everyone is being re-scored with it");
+  const save = useChange(() => ok(scoring.PUT("/v1/scoring-models/{model_id}", { params: { path: { model_id: model?.id ?? "" } }, body: asDrawn(definition) })), [["scoring-models"]], "Saved: everyone is being re-scored with it");
   // Checked as it is edited: an error shows at the rule or part that causes it, before any save.
   const checking = useSettled(definition, 300);
   const check = useQuery({
     queryKey: ["validate-model", checking],
-    queryFn: () => svc.post("scoring", "/scoring-models/validate", checking),
+    queryFn: () => ok(scoring.POST("/v1/scoring-models/validate", { body: asDrawn(checking) })),
     enabled: checking !== null,
     retry: false,
   });

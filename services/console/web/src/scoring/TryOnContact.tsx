@@ -1,38 +1,32 @@
 import { Alert, Badge, Button, Card, Group, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { svc } from "../api";
+import { asDrawn, ok, scoring } from "../client";
+import type { Contact } from "../types";
 import { when } from "../format";
-import { useSettled } from "../hooks";
+import { contactByEmail, useSettled } from "../hooks";
 import type { Definition } from "./definition";
-
-interface Trial {
-  score: number;
-  band: string;
-  grade: string;
-  fit: number;
-  qualified: boolean;
-  interactions: number;
-  ledger: { rule_id: string; rule_name: string; event_id: string; at: string; points: number; requested: number; capped: boolean }[];
-}
 
 // What a draft model, unsaved, gives one contact: score, grade and the ledger explaining it.
 export function TryOnContact({ definition }: { definition: Definition }) {
   const [email, setEmail] = useState("");
-  const [contact, setContact] = useState<{ id: string; email: string } | null>(null);
+  const [contact, setContact] = useState<Contact | null>(null);
   const [lookupError, setLookupError] = useState("");
-  const draft = useSettled(definition, 400);
+  const model = useSettled(definition, 400);
   const trial = useQuery({
-    queryKey: ["try", contact?.id, draft],
-    queryFn: () => svc.post<Trial>("scoring", "/scoring-models/try", { definition: draft, contact_id: contact?.id }),
+    queryKey: ["try", contact?.id, model],
+    queryFn: () => ok(scoring.POST("/v1/scoring-models/try", { body: { definition: asDrawn(model), contact_id: contact?.id ?? "" } })),
     enabled: !!contact,
     retry: false,
   });
   const find = async () => {
     setLookupError("");
-    const found = await svc.get<{ items: { id: string; email: string }[] }>("contacts", "/contacts", { email: email.trim() });
-    if (!found.items.length) setLookupError(`No contact with the email ${email.trim()}`);
-    setContact(found.items[0] ?? null);
+    setContact(null);
+    try {
+      setContact(await contactByEmail(email));
+    } catch (e) {
+      setLookupError(e instanceof Error ? e.message : String(e));
+    }
   };
   const t = trial.data;
   return (

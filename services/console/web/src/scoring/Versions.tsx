@@ -1,21 +1,14 @@
 import { Badge, Button, Group, Progress, Select, Stack, Table, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { svc } from "../api";
+import { ok, scoring } from "../client";
 import { when } from "../format";
-import type { Definition, Job } from "./definition";
+import { asDrafts, type Definition, type Job } from "./definition";
 import { diff } from "./diff";
-
-interface Version {
-  version: number;
-  at: string;
-  by: string;
-  definition: Definition;
-}
 
 // Every saved version, and what changed between any two of them.
 export function Versions({ modelId, current, onRestore }: { modelId: string; current: number; onRestore?: (d: Definition) => void }) {
-  const { data } = useQuery({ queryKey: ["model-versions", modelId, current], queryFn: () => svc.get<Version[]>("scoring", `/scoring-models/${modelId}/versions`) });
+  const { data } = useQuery({ queryKey: ["model-versions", modelId, current], queryFn: () => ok(scoring.GET("/v1/scoring-models/{model_id}/versions", { params: { path: { model_id: modelId } } })).then(asDrafts) });
   const [from, setFrom] = useState<string | null>(null);
   const versions = data ?? [];
   const newest = versions[0];
@@ -83,7 +76,7 @@ const FINISHED = ["done", "superseded", "failed"];
 export function Recompute({ job }: { job: Job }) {
   const { data } = useQuery({
     queryKey: ["recompute", job.id],
-    queryFn: () => svc.get<Job>("scoring", `/scoring-models/recompute/${job.id}`),
+    queryFn: () => ok(scoring.GET("/v1/scoring-models/recompute/{job_id}", { params: { path: { job_id: job.id } } })),
     initialData: job,
     refetchInterval: (q) => (FINISHED.includes(q.state.data?.status ?? "") ? false : 1000),
   });

@@ -1,5 +1,6 @@
 // A scoring model as scoring takes it (`/v1/scoring-models`), edited in place by the console.
 import type { Condition } from "../workflows/definition";
+import type { components } from "../generated/scoring";
 
 export interface Cap {
   max_points: number;
@@ -41,21 +42,13 @@ export interface Definition {
   bands: Record<string, number>;
 }
 
-export interface Job {
-  id: string;
-  status: string;
-  contacts: number;
-  done: number;
-}
+export type Job = components["schemas"]["Job"];
 
-export interface Model {
-  id: string;
-  version: number;
-  definition: Definition;
-  updated_at: string;
-  updated_by: string;
-  recompute?: Job | null;
-}
+// Saved models and versions as the service answers them, their definitions (free-form in the
+// API: stored versions may predate today's rules) read as the editor's draft.
+type Saved<T> = Omit<T, "definition"> & { definition: Definition };
+export type Model = Saved<components["schemas"]["ModelOut"]>;
+export const asDrafts = <T extends { definition: unknown }>(answer: T[]) => answer as unknown as Saved<T>[];
 
 export const GRADES = ["A", "B", "C", "D", "E"];
 

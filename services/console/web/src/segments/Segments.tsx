@@ -3,12 +3,12 @@ import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { fieldErrors, svc } from "../api";
+import { fieldErrors } from "../api";
+import { automation, contacts, ok } from "../client";
 import { useAuth } from "../auth";
 import { contactName, stageOptions } from "../format";
 import { useChange, useSegments, useSettled } from "../hooks";
 import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KINDS, type Kind } from "./filter";
-import type { Contact } from "../types";
 
 const BANDS = ["hot", "warm", "cold"].map((b) => ({ value: b, label: b }));
 const ACTIVITIES = [
@@ -21,11 +21,6 @@ const ACTIVITIES = [
   { value: "purchase", label: "purchases" },
 ];
 const QUICK = 10_000;
-interface Counted {
-  members: number;
-  exact: boolean;
-  sample: Contact[];
-}
 const EMPTY: Draft = { all: [{ kind: "stage", value: "" }], any: [], none: [] };
 
 function ConditionRow({ condition, label, error, onChange, onRemove }: { condition: Condition; label: string; error?: string; onChange: (c: Condition) => void; onRemove: () => void }) {
@@ -119,12 +114,16 @@ function Groups({ kind, title, groups, errors, onChange }: { kind: "any" | "none
 
 // A saved segment's members (the first page) and the workflows that enroll from it.
 function SegmentDetail({ id, name }: { id: string; name: string }) {
-  const members = useQuery({ queryKey: ["segment-members", id], queryFn: () => svc.get<{ items: Contact[] }>("contacts", `/segments/${id}/members`, { limit: 50 }) });
+  const members = useQuery({ queryKey: ["segment-members", id], queryFn: () => ok(contacts.GET("/v1/segments/{segment_id}/members", { params: { path: { segment_id: id }, query: { limit: 50 } } })) });
   const workflows = useQuery({
     queryKey: ["workflows"],
-    queryFn: () => svc.get<{ id: string; status: string; definition: { name: string; trigger: { type: string; segment_id?: string } } }[]>("automation", "/workflows"),
+    queryFn: () => ok(automation.GET("/v1/workflows")),
   });
-  const using = (workflows.data ?? []).filter((w) => w.definition.trigger.type === "segment_joined" && w.definition.trigger.segment_id === id);
+  // A saved definition comes back as the service stored it (documented as free-form).
+  const using = (workflows.data ?? []).filter((w) => {
+    const trigger = w.definition.trigger as { type?: string; segment_id?: string } | undefined;
+    return trigger?.type === "segment_joined" && trigger.segment_id === id;
+  });
   return (
     <Card withBorder data-testid="segment-detail">
       <Stack gap="xs">
@@ -168,17 +167,17 @@ export function SegmentsPage() {
   // which at a million contacts can take a second for a broad filter.
   const quick = useQuery({
     queryKey: ["segment-preview", debounced, QUICK],
-    queryFn: () => svc.post<Counted>("contacts", "/segments/preview", { filter: debounced, at_most: QUICK }),
+    queryFn: () => ok(contacts.POST("/v1/segments/preview", { body: { filter: debounced, at_most: QUICK } })),
     retry: false,
   });
   const exact = useQuery({
     queryKey: ["segment-preview", debounced],
-    queryFn: () => svc.post<Counted>("contacts", "/segments/preview", { filter: debounced }),
+    queryFn: () => ok(contacts.POST("/v1/segments/preview", { body: { filter: debounced } })),
     enabled: quick.data !== undefined && !quick.data.exact,
     retry: false,
   });
   const preview = quick.data?.exact || quick.error ? quick : exact.data || exact.error ? exact : quick;
-  const save = useChange(() => svc.post("contacts", "/segments", { name, filter }), [["segments"]], "Segment saved");
+  const save = useChange(() => ok(contacts.POST("/v1/segments", { body: { name, filter } })), [["segments"]], "Segment saved");
   const fields = fieldErrors(preview.error, save.error);
   const errors = errorsByGroup(fields);
   return (

@@ -4,14 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import dayjs from "dayjs";
 import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
-import { svc } from "../api";
+import { automation, contacts, ok } from "../client";
 import { ScoreBadge } from "../contacts/ScoreBadge";
 import { useAuth } from "../auth";
 import { TaskList } from "./TaskList";
 import { contactName, stageLabel } from "../format";
 import { useReps } from "../hooks";
 import { useDesktopPermission, useReminders } from "./reminders";
-import type { ContactPage, Task } from "../types";
 
 // Task lists and new leads refresh on their own: what a workflow assigns shows up without
 // a reload, and a new lead is announced.
@@ -24,17 +23,17 @@ export function MyDayPage() {
 
   const tasks = useQuery({
     queryKey: ["tasks", "open", rep],
-    queryFn: () => svc.get<Task[]>("automation", "/tasks", { owner_id: rep ?? undefined, status: "open", limit: 500 }),
+    queryFn: () => ok(automation.GET("/v1/tasks", { params: { query: { owner_id: rep, status: "open", limit: 500 } } })),
     refetchInterval: LIVE_MS,
   });
   const leads = useQuery({
     queryKey: ["leads", rep],
     queryFn: () =>
-      svc.get<ContactPage>("contacts", "/contacts", {
-        owner_id: rep ?? undefined,
-        stage: "subscriber,lead,marketing_qualified,sales_qualified,opportunity",
-        limit: 200,
-      }),
+      ok(
+        contacts.GET("/v1/contacts", {
+          params: { query: { owner_id: rep ?? undefined, stage: "subscriber,lead,marketing_qualified,sales_qualified,opportunity", limit: 200 } },
+        }),
+      ),
     enabled: !!rep,
     refetchInterval: LIVE_MS,
   });

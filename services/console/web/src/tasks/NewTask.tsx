@@ -1,44 +1,56 @@
 import { Button, Group, Modal, Select, Stack, Text, TextInput, Textarea } from "@mantine/core";
 import { DateTimePicker } from "@mantine/dates";
 import dayjs from "dayjs";
-import { useState } from "react";
-import { fieldErrors, svc } from "../api";
+import { isNotEmpty, useForm } from "@mantine/form";
+import { automation, ok } from "../client";
+import type { components } from "../generated/automation";
 import { useAuth } from "../auth";
-import { useChange, useReps } from "../hooks";
+import { submitTo, useChange, useReps } from "../hooks";
 import { REMIND_OPTIONS, remindMinutes } from "./reminders";
+
+type Kind = NonNullable<components["schemas"]["TaskDraft"]["kind"]>;
 
 export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ownerId: string | null; onClose: () => void }) {
   const { me } = useAuth();
   const { data: reps } = useReps();
-  const [kind, setKind] = useState<string | null>("call");
-  const [title, setTitle] = useState("");
-  const [due, setDue] = useState<string | null>(dayjs().add(1, "day").hour(10).minute(0).second(0).format("YYYY-MM-DD HH:mm:ss"));
-  const [owner, setOwner] = useState<string | null>(me?.rep_id ?? ownerId);
-  const [note, setNote] = useState("");
-  const [remind, setRemind] = useState<string | null>("15");
+  const form = useForm({
+    initialValues: {
+      kind: "call" as Kind,
+      title: "",
+      due: dayjs().add(1, "day").hour(10).minute(0).second(0).format("YYYY-MM-DD HH:mm:ss") as string | null,
+      owner_id: (me?.rep_id ?? ownerId) as string | null,
+      note: "",
+      remind: "15" as string | null,
+    },
+    validate: { title: isNotEmpty("What is to be done"), due: isNotEmpty("When it is due") },
+  });
   const create = useChange(
-    () =>
-      svc.post("automation", "/tasks", {
-        contact_id: contactId,
-        kind,
-        title,
-        due_at: due ? dayjs(due).toISOString() : undefined,
-        ...(owner ? { owner_id: owner } : {}),
-        ...(note ? { note } : {}),
-        remind_before_minutes: remindMinutes(remind),
-      }),
+    (v: typeof form.values) =>
+      ok(
+        automation.POST("/v1/tasks", {
+          body: {
+            contact_id: contactId,
+            kind: v.kind,
+            title: v.title,
+            due_at: dayjs(v.due).toISOString(),
+            owner_id: v.owner_id,
+            note: v.note || null,
+            remind_before_minutes: remindMinutes(v.remind),
+          },
+        }),
+      ),
     [["tasks"]],
     "Task created",
   );
-  const fields = fieldErrors(create.error);
+  const submit = submitTo(form, create, onClose);
   return (
     <Modal opened onClose={onClose} title="New task">
+      <form onSubmit={submit}>
       <Stack>
         <Select
           label="What"
-          value={kind}
-          onChange={setKind}
-          error={fields.kind}
+          allowDeselect={false}
+          {...form.getInputProps("kind")}
           data={[
             { value: "call", label: "Call" },
             { value: "meeting", label: "Meeting" },
@@ -47,28 +59,27 @@ export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ow
             { value: "todo", label: "To do" },
           ]}
         />
-        <TextInput label="Title" placeholder="Call about the pricing question" value={title} onChange={(e) => setTitle(e.currentTarget.value)} error={fields.title} required />
-        <DateTimePicker label="Due" value={due} onChange={(v) => setDue(v)} error={fields.due_at} />
-        <Select label="Remind" data={REMIND_OPTIONS} value={remind} onChange={setRemind} allowDeselect={false} error={fields.remind_before_minutes} />
+        <TextInput label="Title" placeholder="Call about the pricing question" required {...form.getInputProps("title")} />
+        <DateTimePicker label="Due" {...form.getInputProps("due")} error={form.errors.due_at} />
+        <Select label="Remind" data={REMIND_OPTIONS} allowDeselect={false} {...form.getInputProps("remind")} error={form.errors.remind_before_minutes} />
         <Select
           label="For"
-          value={owner}
-          onChange={setOwner}
           data={(reps ?? []).map((r) => ({ value: r.id, label: (r.name as string) || r.id }))}
-          error={fields.owner_id}
+          {...form.getInputProps("owner_id")}
           clearable
         />
-        <Textarea label="Note" autosize minRows={2} value={note} onChange={(e) => setNote(e.currentTarget.value)} error={fields.note} />
-        {create.error && !Object.keys(fields).length && <Text c="red">{create.error.message}</Text>}
+        <Textarea label="Note" autosize minRows={2} {...form.getInputProps("note")} />
+        {create.error && !Object.keys(form.errors).length && <Text c="red">{create.error.message}</Text>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button loading={create.isPending} onClick={() => create.mutate(undefined, { onSuccess: onClose })}>
+          <Button type="submit" loading={create.isPending}>
             Create task
           </Button>
         </Group>
       </Stack>
+      </form>
     </Modal>
   );
 }

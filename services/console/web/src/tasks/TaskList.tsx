@@ -1,13 +1,18 @@
 import { ActionIcon, Badge, Button, Checkbox, Group, NumberInput, Menu, Modal, Paper, Select, Stack, Text, Textarea, Tooltip } from "@mantine/core";
 import { IconAlarm, IconCheck, IconUserShare } from "@tabler/icons-react";
+import { useForm } from "@mantine/form";
 import dayjs from "dayjs";
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { fieldErrors, svc } from "../api";
+import { automation, ok } from "../client";
+import { logActivity } from "../contacts/interactions";
+import type { components } from "../generated/automation";
 import { useAuth } from "../auth";
 import { ago, when } from "../format";
-import { repName, useChange, useReps } from "../hooks";
+import { repName, submitTo, useChange, useReps } from "../hooks";
 import type { Task } from "../types";
+
+type TaskChange = components["schemas"]["TaskChange"];
 
 const OUTCOMES = [
   { value: "connected", label: "Connected" },
@@ -37,7 +42,7 @@ function TaskRow({ task, contact, onDone }: { task: Task; contact?: string; onDo
   const { canChange } = useAuth();
   const { data: reps } = useReps();
   const overdue = task.status === "open" && dayjs(task.due_at).isBefore(dayjs());
-  const change = useChange((body: Record<string, unknown>) => svc.patch<Task>("automation", `/tasks/${task.id}`, body), [["tasks"]], "Task updated");
+  const change = useChange((body: TaskChange) => ok(automation.PATCH("/v1/tasks/{task_id}", { params: { path: { task_id: task.id } }, body })), [["tasks"]], "Task updated");
   const snooze = (to: dayjs.Dayjs) => change.mutate({ due_at: to.toISOString() });
   const writable = canChange("tasks", task.owner_id);
   return (
@@ -123,61 +128,51 @@ function TaskRow({ task, contact, onDone }: { task: Task; contact?: string; onDo
 }
 
 function FinishTask({ task, onClose }: { task: Task; onClose: () => void }) {
-  const [outcome, setOutcome] = useState<string | null>(task.kind === "call" ? "connected" : null);
-  const [note, setNote] = useState("");
   const loggable = task.kind === "call" || task.kind === "meeting";
-  const [log, setLog] = useState(loggable);
-  const [minutes, setMinutes] = useState<number | string>(task.kind === "call" ? 5 : 30);
+  const form = useForm({
+    initialValues: { outcome: (task.kind === "call" ? "connected" : null) as string | null, note: "", log: loggable, minutes: (task.kind === "call" ? 5 : 30) as number | string },
+  });
   const finish = useChange(
-    async () => {
-      const done = await svc.patch<Task>("automation", `/tasks/${task.id}`, { status: "done", ...(outcome ? { outcome } : {}), ...(note ? { note } : {}) });
+    async ({ outcome, note, log, minutes }: typeof form.values) => {
+      const done = await ok(automation.PATCH("/v1/tasks/{task_id}", { params: { path: { task_id: task.id } }, body: { status: "done", ...(outcome ? { outcome } : {}), ...(note ? { note } : {}) } }));
       // On the contact's timeline like any call: it scores and counts on the leaderboard. The
       // event id is the task's, so marking it done twice logs it once.
       if (log && loggable)
-        await svc.post("contacts", "/events", {
-          events: [
-            {
-              event_id: `task-done-${task.id}`,
-              type: "track",
-              name: task.kind === "call" ? "call_logged" : "meeting_held",
-              occurred_at: new Date().toISOString(),
-              contact: { contact_id: task.contact_id },
-              properties: {
-                task_id: task.id,
-                ...(task.kind === "call" ? { direction: "made", duration_seconds: (Number(minutes) || 0) * 60 } : { duration_minutes: Number(minutes) || 0 }),
-                ...(outcome ? { outcome } : {}),
-                ...(note ? { note } : {}),
-              },
-            },
-          ],
+        await logActivity(task.contact_id, task.kind === "call" ? "call" : "meeting", `task-done-${task.id}`, {
+          task_id: task.id,
+          ...(task.kind === "call" ? { direction: "made", duration_seconds: (Number(minutes) || 0) * 60 } : { duration_minutes: Number(minutes) || 0 }),
+          ...(outcome ? { outcome } : {}),
+          ...(note ? { note } : {}),
         });
       return done;
     },
     [["tasks"], ["timeline", task.contact_id]],
     "Task done",
   );
-  const fields = fieldErrors(finish.error);
+  const submit = submitTo(form, finish, onClose);
   return (
     <Modal opened onClose={onClose} title={`Done: ${task.title}`}>
+      <form onSubmit={submit}>
       <Stack>
-        <Select label="How did it go?" data={OUTCOMES} value={outcome} onChange={setOutcome} clearable error={fields.outcome} />
-        <Textarea label="Note" autosize minRows={3} value={note} onChange={(e) => setNote(e.currentTarget.value)} error={fields.note} />
+        <Select label="How did it go?" data={OUTCOMES} clearable {...form.getInputProps("outcome")} />
+        <Textarea label="Note" autosize minRows={3} {...form.getInputProps("note")} />
         {loggable && (
           <Group align="flex-end">
-            <Checkbox label={`Log this ${task.kind} on the contact's timeline`} checked={log} onChange={(e) => setLog(e.currentTarget.checked)} mb={8} />
-            {log && <NumberInput label="Minutes" min={0} max={1440} value={minutes} onChange={setMinutes} w={110} error={fields["events.0.properties.duration_seconds"]} />}
+            <Checkbox label={`Log this ${task.kind} on the contact's timeline`} mb={8} {...form.getInputProps("log", { type: "checkbox" })} />
+            {form.values.log && <NumberInput label="Minutes" min={0} max={1440} w={110} {...form.getInputProps("minutes")} error={form.errors["events.0.properties.duration_seconds"]} />}
           </Group>
         )}
-        {finish.error && !Object.keys(fields).length && <Text c="red">{finish.error.message}</Text>}
+        {finish.error && !Object.keys(form.errors).length && <Text c="red">{finish.error.message}</Text>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button loading={finish.isPending} onClick={() => finish.mutate(undefined, { onSuccess: onClose })}>
+          <Button type="submit" loading={finish.isPending}>
             Mark done
           </Button>
         </Group>
       </Stack>
+      </form>
     </Modal>
   );
 }

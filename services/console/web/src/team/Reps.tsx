@@ -1,8 +1,8 @@
 import { Alert, Button, Card, Group, NumberInput, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
-import { useState } from "react";
-import { fieldErrors, svc } from "../api";
+import { isNotEmpty, useForm } from "@mantine/form";
+import { automation, ok } from "../client";
 import { useAuth } from "../auth";
-import { useChange, useReps } from "../hooks";
+import { submitTo, useChange, useReps } from "../hooks";
 import type { Rep } from "../types";
 
 // Reps are who workflows hand leads to, round-robin by weight; unavailable ones are skipped.
@@ -10,22 +10,39 @@ export function RepsPage() {
   const { can } = useAuth();
   const editable = can("reps:write");
   const { data: reps, error } = useReps();
-  const [id, setId] = useState("");
-  const [name, setName] = useState("");
-  const [email, setEmail] = useState("");
-  const [manager, setManager] = useState("");
+  const form = useForm({
+    initialValues: { rep_id: "", name: "", email: "", manager_email: "", team: "" },
+    transformValues: (v) => ({ ...v, rep_id: v.rep_id.trim() }),
+    validate: {
+      rep_id: (v) => (/^\S+$/.test(v.trim()) ? null : "Short, no spaces, e.g. ana"),
+      name: isNotEmpty("Their name"),
+      email: (v) => (!v || /^\S+@\S+$/.test(v) ? null : "An email address, or nothing"),
+      manager_email: (v) => (!v || /^\S+@\S+$/.test(v) ? null : "An email address, or nothing"),
+    },
+  });
   const add = useChange(
-    () =>
-      svc.put<Rep>("automation", `/reps/${encodeURIComponent(id)}`, { name, ...(email ? { email } : {}), ...(manager ? { manager_email: manager } : {}), weight: 1, available: true }),
+    ({ rep_id, name, email, manager_email, team }: { rep_id: string; name: string; email: string; manager_email: string; team: string }) =>
+      ok(
+        automation.PUT("/v1/reps/{rep_id}", {
+          params: { path: { rep_id } },
+          body: { name, email: email || null, manager_email: manager_email || null, team: team.trim() || null, weight: 1, available: true },
+        }),
+      ),
     [["reps"]],
     "Rep added",
   );
   const change = useChange(
-    (r: Rep) => svc.put<Rep>("automation", `/reps/${encodeURIComponent(r.id)}`, { name: r.name || r.id, email: r.email ?? null, manager_email: r.manager_email ?? null, weight: r.weight ?? 1, available: r.available ?? true }),
+    (r: Rep) =>
+      ok(
+        automation.PUT("/v1/reps/{rep_id}", {
+          params: { path: { rep_id: r.id } },
+          body: { name: r.name || r.id, email: r.email ?? null, manager_email: r.manager_email ?? null, team: r.team ?? null, weight: r.weight ?? 1, available: r.available ?? true },
+        }),
+      ),
     [["reps"]],
     "Rep changed",
   );
-  const fields = fieldErrors(add.error);
+  const submit = submitTo(form, add, () => form.reset());
 
   return (
     <Stack>
@@ -38,38 +55,29 @@ export function RepsPage() {
         <Card withBorder maw={720}>
           <Stack>
             <Title order={4}>Add a rep</Title>
-            <Group grow align="flex-start">
-              <TextInput label="Rep id" description="Short, no spaces, e.g. ana" value={id} onChange={(e) => setId(e.currentTarget.value.trim())} error={fields.rep_id} required />
-              <TextInput label="Rep name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={fields.name} required />
-              <TextInput label="Rep email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={fields.email} />
-            </Group>
-            <TextInput
-              label="Manager's email"
-              description="Told when one of this rep's tasks is still undone a day after it was due"
-              value={manager}
-              onChange={(e) => setManager(e.currentTarget.value)}
-              error={fields.manager_email}
-              maw={340}
-            />
-            {add.error && !Object.keys(fields).length && <Alert color="red">{add.error.message}</Alert>}
-            <Group justify="flex-end">
-              <Button
-                disabled={!id || !name}
-                loading={add.isPending}
-                onClick={() =>
-                  add.mutate(undefined, {
-                    onSuccess: () => {
-                      setId("");
-                      setName("");
-                      setEmail("");
-                      setManager("");
-                    },
-                  })
-                }
-              >
-                Add rep
-              </Button>
-            </Group>
+            <form onSubmit={submit}>
+              <Stack>
+                <Group grow align="flex-start">
+                  <TextInput label="Rep id" description="Short, no spaces, e.g. ana" required {...form.getInputProps("rep_id")} />
+                  <TextInput label="Rep name" required {...form.getInputProps("name")} />
+                  <TextInput label="Rep email" {...form.getInputProps("email")} />
+                </Group>
+                <Group grow align="flex-start">
+                  <TextInput
+                    label="Manager's email"
+                    description="Told when one of this rep's tasks is still undone a day after it was due"
+                    {...form.getInputProps("manager_email")}
+                  />
+                  <TextInput label="Team" description="The leaderboard ranks reps within their team" placeholder="e.g. East" {...form.getInputProps("team")} />
+                </Group>
+                {add.error && !Object.keys(form.errors).length && <Alert color="red">{add.error.message}</Alert>}
+                <Group justify="flex-end">
+                  <Button type="submit" loading={add.isPending}>
+                    Add rep
+                  </Button>
+                </Group>
+              </Stack>
+            </form>
           </Stack>
         </Card>
       )}
@@ -81,6 +89,7 @@ export function RepsPage() {
             <Table.Tr>
               <Table.Th>Rep</Table.Th>
               <Table.Th>Email</Table.Th>
+              <Table.Th>Team</Table.Th>
               <Table.Th>Overdue tasks go to</Table.Th>
               <Table.Th>Share of new leads (weight)</Table.Th>
               <Table.Th>Taking leads</Table.Th>
@@ -93,6 +102,19 @@ export function RepsPage() {
                   {(r.name as string) || r.id} <Text span c="dimmed" size="sm">({r.id})</Text>
                 </Table.Td>
                 <Table.Td>{(r.email as string) || "—"}</Table.Td>
+                <Table.Td>
+                  <TextInput
+                    aria-label={`Team of ${r.name || r.id}`}
+                    placeholder="none"
+                    defaultValue={r.team ?? ""}
+                    disabled={!editable}
+                    w={140}
+                    onBlur={(e) => {
+                      const to = e.currentTarget.value.trim() || null;
+                      if (to !== (r.team ?? null)) change.mutate({ ...r, team: to });
+                    }}
+                  />
+                </Table.Td>
                 <Table.Td>
                   <TextInput
                     aria-label={`Manager of ${r.name || r.id}`}

@@ -1,42 +1,29 @@
 import { Alert, Badge, Button, Card, Fieldset, Group, List, NumberInput, Paper, Select, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { fieldErrors, svc } from "../api";
-import { useChange, useSettled } from "../hooks";
+import { fieldErrors } from "../api";
+import { asDrawn, automation, ok } from "../client";
+import type { components } from "../generated/automation";
+import { contactByEmail, useChange, useSettled } from "../hooks";
 import { Conditions, CONTACT_FIELDS } from "../components/Conditions";
 import { type Definition, newStep, POLICIES, type Step, type StepKind, stepErrors, STEPS, toDefinition } from "./definition";
 import { Problems } from "./Problems";
 import { StepEditor } from "./StepEditor";
 import { TriggerEditor } from "./TriggerEditor";
 
-export interface Workflow {
-  id: string;
-  status: string;
-  version: number;
-  definition: Definition;
-}
+// A saved workflow as the service answers it, its definition read as the builder's draft (the
+// API documents it as free-form: stored versions may predate today's language).
+export type Workflow = Omit<components["schemas"]["Workflow"], "definition"> & { definition: Definition };
+export const asSaved = (answer: components["schemas"]["Workflow"][]) => answer as unknown as Workflow[];
 
-interface Walk {
-  path: { step_id: string; type: string; what: string }[];
-  outcome: string;
-  reason: string;
-}
-
-export interface Progress {
-  enrolled: number;
-  in_progress: number;
-  on_removed_steps: number;
-  completed: number;
-  goal_reached: number;
-  exited: number;
-  steps: { step_id: string; here: number; waiting: number }[];
-}
+type Walk = components["schemas"]["Walk"];
+export type Progress = components["schemas"]["Progress"];
 
 // Where a saved workflow's people are, refreshed while it is open.
 export function useProgress(id: string | undefined) {
   return useQuery({
     queryKey: ["workflow-progress", id],
-    queryFn: () => svc.get<Progress>("automation", `/workflows/${id}/progress`),
+    queryFn: () => ok(automation.GET("/v1/workflows/{workflow_id}/progress", { params: { path: { workflow_id: id ?? "" } } })),
     enabled: !!id,
     refetchInterval: 5_000,
   });
@@ -69,9 +56,8 @@ function DryRun({ definition, ready }: { definition: Definition; ready: boolean 
     setWalkError("");
     setWalk(null);
     try {
-      const found = await svc.get<{ items: { id: string }[] }>("contacts", "/contacts", { email: email.trim() });
-      if (!found.items.length) throw new Error(`No contact with the email ${email.trim()}`);
-      setWalk(await svc.post<Walk>("automation", "/workflows/dry-run", { definition, contact_id: found.items[0].id }));
+      const contact = await contactByEmail(email);
+      setWalk(await ok(automation.POST("/v1/workflows/dry-run", { body: { definition: asDrawn(definition), contact_id: contact.id } })));
     } catch (e) {
       setWalkError(e instanceof Error ? e.message : String(e));
     }
@@ -116,12 +102,16 @@ export function Builder({ initial, workflow, readOnly = false, onDone }: { initi
   const checking = useSettled(definition, 300);
   const check = useQuery({
     queryKey: ["validate-workflow", checking],
-    queryFn: () => svc.post("automation", "/workflows/validate", checking),
+    queryFn: () => ok(automation.POST("/v1/workflows/validate", { body: asDrawn(checking) })),
     enabled: checking.steps.length > 0,
     retry: false,
   });
   const save = useChange(
-    () => (workflow ? svc.put<Workflow>("automation", `/workflows/${workflow.id}`, definition) : svc.post<Workflow>("automation", "/workflows", definition)),
+    () => ok(
+        workflow
+          ? automation.PUT("/v1/workflows/{workflow_id}", { params: { path: { workflow_id: workflow.id } }, body: asDrawn(definition) })
+          : automation.POST("/v1/workflows", { body: asDrawn(definition) }),
+      ),
     [["workflows"], ["workflow-progress"]],
     workflow ? `Saved as version ${workflow.version + 1}` : "Workflow saved as a draft",
   );

@@ -1,16 +1,12 @@
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { svc } from "../api";
+import { automation, ok } from "../client";
 import { type Definition, STEPS, TRIGGERS } from "./definition";
 
-interface Template {
-  name: string;
-  definition: Definition;
-}
 
 // The ready-made workflows, each opened in the builder as a new draft to adjust before saving.
 export function Gallery({ onUse }: { onUse: (d: Definition) => void }) {
-  const { data, error } = useQuery({ queryKey: ["workflow-templates"], queryFn: () => svc.get<Template[]>("automation", "/workflow-templates"), staleTime: 300_000 });
+  const { data, error } = useQuery({ queryKey: ["workflow-templates"], queryFn: () => ok(automation.GET("/v1/workflow-templates")), staleTime: 300_000 });
   if (error) return <Text c="red">{error.message}</Text>;
   return (
     <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} data-testid="template-gallery">
@@ -32,7 +28,7 @@ export function Gallery({ onUse }: { onUse: (d: Definition) => void }) {
                 ))}
               </Group>
               <Group justify="flex-end">
-                <Button size="xs" variant="light" onClick={() => onUse(t.definition)} aria-label={`Use ${t.definition.name}`}>
+                <Button size="xs" variant="light" onClick={() => onUse(t.definition as Definition)} aria-label={`Use ${t.definition.name}`}>
                   Use this template
                 </Button>
               </Group>

@@ -1,7 +1,7 @@
 import { ActionIcon, Badge, Button, Checkbox, Group, MultiSelect, NumberInput, Paper, SegmentedControl, Select, SimpleGrid, Stack, TagsInput, Text, Textarea, TextInput } from "@mantine/core";
 import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
-import { svc } from "../api";
+import { automation, ok } from "../client";
 import { stageOptions } from "../format";
 import { useReps } from "../hooks";
 import { Conditions, CONTACT_FIELDS, EVENT_FIELDS } from "../components/Conditions";
@@ -39,7 +39,7 @@ function Jump({ label, value, later, onChange, next = true }: { label: string; v
 }
 
 function EmailStep({ step, n, set }: { step: Step; n: number; set: (p: Partial<Step>) => void }) {
-  const templates = useQuery({ queryKey: ["email-templates"], queryFn: () => svc.get<{ id: string; name: string; version: number }[]>("automation", "/email-templates") });
+  const templates = useQuery({ queryKey: ["email-templates"], queryFn: () => ok(automation.GET("/v1/email-templates")) });
   const usesTemplate = step.template_id != null;
   return (
     <>

@@ -1,6 +1,6 @@
 import { Autocomplete, Paper, NumberInput, Select, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { svc } from "../api";
+import { ok, scoring } from "../client";
 import { interactionLabel, stageOptions } from "../format";
 import { useSegments } from "../hooks";
 import { Conditions, EVENT_FIELDS } from "../components/Conditions";
@@ -18,7 +18,7 @@ const DATE_FIELDS = ["contract_end_date", "custom.renewal_date", "custom.birthda
 const isUrl = (c: Condition) => c.field === "url" && c.op === "contains";
 
 export function useModels() {
-  return useQuery({ queryKey: ["scoring-models"], queryFn: () => svc.get<{ id: string; status?: string; version: number; definition: { name: string } }[]>("scoring", "/scoring-models") });
+  return useQuery({ queryKey: ["scoring-models"], queryFn: () => ok(scoring.GET("/v1/scoring-models")) });
 }
 
 export function TriggerEditor({ trigger, onChange, errors }: { trigger: Trigger; onChange: (t: Trigger) => void; errors: string[] }) {
@@ -62,7 +62,7 @@ export function TriggerEditor({ trigger, onChange, errors }: { trigger: Trigger;
           <Select label="The segment" data={(segments ?? []).map((s) => ({ value: s.id, label: s.name }))} value={trigger.segment_id || null} onChange={(v) => v && set({ segment_id: v })} allowDeselect={false} searchable />
         )}
         {trigger.type === "lead_qualified" && (
-          <Select label="By the scoring model" data={(models ?? []).map((m) => ({ value: m.id, label: m.definition.name }))} value={trigger.model_id} onChange={(v) => v && set({ model_id: v })} allowDeselect={false} />
+          <Select label="By the scoring model" data={(models ?? []).map((m) => ({ value: m.id, label: String(m.definition.name ?? m.id) }))} value={trigger.model_id} onChange={(v) => v && set({ model_id: v })} allowDeselect={false} />
         )}
         {trigger.type === "date_offset" && (
           <SimpleGrid cols={{ base: 1, sm: 2 }}>

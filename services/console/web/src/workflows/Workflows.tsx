@@ -1,10 +1,10 @@
 import { Anchor, Badge, Button, Group, Stack, Table, Tabs, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { svc } from "../api";
+import { automation, ok } from "../client";
 import { useAuth } from "../auth";
 import { useChange } from "../hooks";
-import { Builder, useProgress, type Workflow } from "./Builder";
+import { asSaved, Builder, useProgress } from "./Builder";
 import { type Definition, fromDefinition, NEW_DEFINITION } from "./definition";
 import { Gallery } from "./Gallery";
 
@@ -23,11 +23,11 @@ function Counts({ id }: { id: string }) {
 
 export function WorkflowsPage() {
   const { can } = useAuth();
-  const list = useQuery({ queryKey: ["workflows"], queryFn: () => svc.get<Workflow[]>("automation", "/workflows"), refetchInterval: 10_000 });
+  const list = useQuery({ queryKey: ["workflows"], queryFn: () => ok(automation.GET("/v1/workflows")).then(asSaved), refetchInterval: 10_000 });
   const [open, setOpen] = useState<Open>(can("workflows:write") ? { kind: "new", definition: NEW_DEFINITION, key: 0 } : null);
   const [tab, setTab] = useState<string | null>("workflows");
   const change = useChange(
-    ({ id, verb }: { id: string; verb: "activate" | "pause" | "archive" }) => svc.post("automation", `/workflows/${id}/${verb}`, {}),
+    ({ id, verb }: { id: string; verb: "activate" | "pause" | "archive" }) => ok(automation.POST(`/v1/workflows/{workflow_id}/${verb}`, { params: { path: { workflow_id: id } } })),
     [["workflows"]],
     "Workflow changed",
   );

@@ -68,6 +68,12 @@ def _discard(path: Path) -> None:
         "contact. Invalid rows are skipped whole and reported with their line number. Follow "
         "progress at `GET /v1/contacts/imports/{id}`."
     ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def start_import(
     request: Request,

@@ -15,6 +15,7 @@ from lodestone_common.envelope import utcnow
 
 from ..domain import reports
 from ..domain.reports import Interval
+from .answers import Funnel, Leaderboard, documented
 from .deps import ReadModelsDep
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -98,10 +99,11 @@ HEADERS = {
     "workflows": ["workflow_id", "name", *reports.WORKFLOW_COLUMNS.values()],
     "purchases": ["period"],
     "contacts": ["period", "count"],
+    "commissions": ["owner", "name", "team"],
 }
 
 
-def _answer(period: Period, body: dict[str, Any], table: list[dict[str, Any]], name: str) -> Any:
+def answer(period: Period, body: dict[str, Any], table: list[dict[str, Any]], name: str) -> Any:
     if period.format == "json":
         return {"period": period.echo(), **body}
     out = io.StringIO()
@@ -132,14 +134,18 @@ def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 READ = Scope("reports:read")
 
 
-@router.get("/funnel", summary="Contacts per lifecycle stage, conversion and time in stage")
+@router.get(
+    "/funnel",
+    summary="Contacts per lifecycle stage, conversion and time in stage",
+    responses=documented(Funnel),
+)
 async def funnel(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     scope = period.scope()
     reached = await models.counters.rows("reached", **period.days(), **scope)
     now = await models.counters.rows("stage_now", now=True, **scope)
     spent = await models.counters.rows("stage_time", **period.days(), **scope)
     body = reports.funnel(reached, now, spent, period.interval)
-    return _answer(period, body, body["stages"] + body["exits"], "funnel")
+    return answer(period, body, body["stages"] + body["exits"], "funnel")
 
 
 @router.get("/interactions", summary="Interactions over time by type and channel")
@@ -148,7 +154,7 @@ async def interactions(
 ) -> Any:
     rows = await models.counters.rows("interactions", **period.days(), **period.scope())
     body = reports.interactions(rows, period.interval)
-    return _answer(period, body, body["series"], "interactions")
+    return answer(period, body, body["series"], "interactions")
 
 
 @router.get("/sources", summary="Lead sources and their conversion")
@@ -159,7 +165,7 @@ async def sources(models: ReadModelsDep, period: Period = Depends(), key: ApiKey
     reached = await models.counters.rows("reached", **period.days(), rollup="source", **match)
     revenue = await models.counters.rows("revenue", **period.days(), rollup="source", **match)
     table = reports.sources(created, reached, revenue)
-    return _answer(period, {"sources": table}, table, "sources")
+    return answer(period, {"sources": table}, table, "sources")
 
 
 @router.get("/scores", summary="Score and grade distribution now, and the top prospects")
@@ -189,10 +195,14 @@ async def scores(
             }
         )
     body = {"model": model, **reports.scores(bands, grades, buckets, best)}
-    return _answer(period, body, best, "top-prospects")
+    return answer(period, body, best, "top-prospects")
 
 
-@router.get("/leaderboard", summary="Reps compared: leads, tasks, calls, conversions, goals")
+@router.get(
+    "/leaderboard",
+    summary="Reps compared: leads, tasks, calls, conversions, goals",
+    responses=documented(Leaderboard),
+)
 async def leaderboard(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     period.scope(("owner",))
     match = {"match": {"owner": period.filter[1]}} if period.filter else {}
@@ -210,7 +220,7 @@ async def leaderboard(models: ReadModelsDep, period: Period = Depends(), key: Ap
     )
     if period.filter:
         table = [r for r in table if r["owner"] == period.filter[1]]
-    return _answer(period, {"reps": table}, table, "leaderboard")
+    return answer(period, {"reps": table}, table, "leaderboard")
 
 
 def _months(period: Period) -> list[str]:
@@ -232,7 +242,7 @@ async def workflows(
     match = {"workflow": workflow_id} if workflow_id else {}
     rows = await models.counters.rows("workflow", **period.days(), match=match)
     table = reports.workflows(rows, await models.workflows.names())
-    return _answer(period, {"workflows": table}, table, "workflows")
+    return answer(period, {"workflows": table}, table, "workflows")
 
 
 @router.get("/purchases", summary="Buying trends: revenue, orders, top products, repeat rate")
@@ -246,8 +256,9 @@ async def purchases(models: ReadModelsDep, period: Period = Depends(), key: ApiK
         products=await models.counters.rows("products", **days, **scope),
         interval=period.interval,
         names=await models.products.names(),
+        catalog=await models.catalog.all(),
     )
-    return _answer(period, body, body["series"], "purchases")
+    return answer(period, body, body["series"], "purchases")
 
 
 @router.get("/contacts", summary="Contacts created per day and lead source")
@@ -260,4 +271,4 @@ async def contacts(models: ReadModelsDep, period: Period = Depends(), key: ApiKe
         "by_day": {r["period"]: r["count"] for r in reports.series(rows, None, "day")},
         "by_source": reports.by(sources, "source") if not period.filter else None,
     }
-    return _answer(period, body, reports.series(rows, None, period.interval), "contacts")
+    return answer(period, body, reports.series(rows, None, period.interval), "contacts")

@@ -96,4 +96,8 @@ def project(state: State, events: list[EnvelopeEvent]) -> None:
             case TaskChanged():
                 task(state, cid, payload)
             case RepChanged():
-                state.reps[payload.rep_id] = {"name": payload.name, "removed": payload.removed}
+                state.reps[payload.rep_id] = {
+                    "name": payload.name,
+                    "team": payload.team,
+                    "removed": payload.removed,
+                }

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from lodestone_common.events import EXITS, FUNNEL
 
 from .counters import histogram_median
+from .margins import margins, most_profitable
+from .teams import with_team
 
 Interval = Literal["day", "week", "month"]
 Rows = list[dict[str, Any]]
@@ -203,7 +205,7 @@ def leaderboard(
                 },
             }
         )
-    return sorted(table, key=lambda r: (-r["conversions"], r["owner"]))
+    return sorted(with_team(table, known), key=lambda r: (-r["conversions"], r["owner"]))
 
 
 WORKFLOW_COLUMNS = {
@@ -249,9 +251,11 @@ def purchases(
     interval: Interval,
     top: int = 10,
     names: dict[str, str] | None = None,
+    catalog: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Buying in the period; `products` rows in the same scope (owner, source, segment) as
-    the rest, `names` what SKU-keyed products are called."""
+    the rest, `names` what SKU-keyed products are called, `catalog` their costs (margins)."""
+    earned = margins(products, catalog or {})
     units = by(products, "product", what="units")
     product_rows = []
     for product, n in sorted(units.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
@@ -261,7 +265,13 @@ def purchases(
                 money[r["k"]["what"]] += r["v"] / 100
         name = (names or {}).get(product) or product
         product_rows.append(
-            {"product": product, "name": name, "units": n, "revenue": _sum_by_key(money)}
+            {
+                "product": product,
+                "name": name,
+                "units": n,
+                "revenue": _sum_by_key(money),
+                "margin": earned.get(product),
+            }
         )
     first, second = total(buyers), total(repeat)
     revenue_series: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -274,6 +284,7 @@ def purchases(
         "repeat_buyers": second,
         "repeat_purchase_rate": _ratio(second, first),
         "top_products": product_rows,
+        "most_profitable": most_profitable(earned, names or {}, top),
         "series": [
             {"period": p, **{c: round(v, 2) for c, v in sorted(m.items())}}
             for p, m in sorted(revenue_series.items())

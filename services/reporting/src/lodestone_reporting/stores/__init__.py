@@ -10,6 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from lodestone_common.consumer import EnvelopeEvent
 
 from ..domain.projector import State, contact_ids, task_ids
+from .catalog import Catalog
+from .commission_plans import CommissionPlans
 from .counters import Counters
 from .goals import Goals
 from .names import Names
@@ -17,7 +19,8 @@ from .reps import Reps
 from .tasks import Tasks
 from .views import Views
 
-# Projections, dropped and rebuilt by `lodestone-reporting-rebuild` (goals are input).
+# Projections, dropped and rebuilt by `lodestone-reporting-rebuild` (goals, the catalog and
+# commission plans are input).
 PROJECTED = ("counters", "views", "scores", "tasks", "workflows", "products", "reps", "inbox")
 
 
@@ -33,6 +36,8 @@ class ReadModels:
         self.products = Names(db, "products")
         self.goals = Goals(db)
         self.reps = Reps(db)
+        self.catalog = Catalog(db)
+        self.commission_plans = CommissionPlans(db)
 
     async def ensure_indexes(self) -> None:
         await self.counters.ensure_indexes()

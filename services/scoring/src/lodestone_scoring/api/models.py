@@ -22,13 +22,34 @@ class ModelIn(ModelDefinition):
     id: str = Field(description="lower-case letters, digits, '_' or '-'")
 
 
+class Job(BaseModel):
+    id: str
+    status: str = Field(description="running, done, superseded (a newer version's job) or failed")
+    contacts: int = Field(description="contacts to re-score")
+    done: int = Field(description="contacts re-scored so far")
+
+
+class JobOut(Job):
+    model_id: str
+    version: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
 class ModelOut(BaseModel):
     id: str
     version: int
     definition: dict[str, Any]
     updated_at: datetime
     updated_by: str
-    recompute: dict[str, Any] | None = None
+    recompute: Job | None = Field(None, description="the re-scoring this change started")
+
+
+class Version(BaseModel):
+    version: int
+    at: datetime
+    by: str
+    definition: dict[str, Any]
 
 
 def _out(doc: dict[str, Any], job: dict[str, Any] | None = None) -> ModelOut:
@@ -42,13 +63,8 @@ def _out(doc: dict[str, Any], job: dict[str, Any] | None = None) -> ModelOut:
     )
 
 
-def _job(job: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": job["_id"],
-        "status": job["status"],
-        "contacts": job["contacts"],
-        "done": job["done"],
-    }
+def _job(job: dict[str, Any]) -> Job:
+    return Job(id=job["_id"], status=job["status"], contacts=job["contacts"], done=job["done"])
 
 
 @router.get("", response_model=list[ModelOut], summary="Every scoring model")
@@ -70,8 +86,30 @@ class Trial(BaseModel):
     contact_id: str = Field(min_length=1, max_length=100)
 
 
+class TrialLine(BaseModel):
+    rule_id: str
+    rule_name: str
+    event_id: str
+    at: datetime
+    points: float = Field(description="points awarded (after any cap)")
+    requested: float = Field(description="the rule's points before its cap")
+    capped: bool
+
+
+class TrialOut(BaseModel):
+    contact_id: str
+    interactions: int = Field(description="how many of the contact's interactions were replayed")
+    score: float
+    band: str
+    fit: float
+    grade: str
+    qualified: bool
+    ledger: list[TrialLine]
+
+
 @router.post(
     "/try",
+    response_model=TrialOut,
     summary="What a draft model would give one contact, nothing saved",
     description="The score, band, fit, grade and whether they would qualify, with the ledger "
     "that explains it, from the contact's whole history under the draft. Errors in the draft "
@@ -140,30 +178,34 @@ async def replace_model(
     return _out(doc, await jobs.start(model_id, doc["version"]) if body.active else None)
 
 
-@router.get("/{model_id}/versions", summary="Every version of a model, newest first")
+@router.get(
+    "/{model_id}/versions",
+    response_model=list[Version],
+    summary="Every version of a model, newest first",
+)
 async def versions(
     model_id: str, registry: RegistryDep, key: ApiKey = Scope("scoring-models:read")
-) -> list[dict[str, Any]]:
+) -> list[Version]:
     found = await registry.history(model_id)
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no model {model_id!r}")
     return [
-        {"version": v["version"], "at": v["at"], "by": v["by"], "definition": v["definition"]}
+        Version(version=v["version"], at=v["at"], by=v["by"], definition=v["definition"])
         for v in found
     ]
 
 
-@router.get("/recompute/{job_id}", summary="Progress of a re-scoring job")
+@router.get("/recompute/{job_id}", response_model=JobOut, summary="Progress of a re-scoring job")
 async def recompute_job(
     job_id: str, jobs: JobsDep, key: ApiKey = Scope("scoring-models:read")
-) -> dict[str, Any]:
+) -> JobOut:
     job = await jobs.get(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id!r}")
-    return {
-        **_job(job),
-        "model_id": job["model_id"],
-        "version": job["version"],
-        "started_at": job["started_at"],
-        "finished_at": job["finished_at"],
-    }
+    return JobOut(
+        **_job(job).model_dump(),
+        model_id=job["model_id"],
+        version=job["version"],
+        started_at=job["started_at"],
+        finished_at=job["finished_at"],
+    )
