@@ -396,6 +396,42 @@ async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(
         await expect(ranked.get_by_test_id("team-rank")).to_have_text(
             f"#1 of 1 · {team}", timeout=WAIT_MS
         )
+        # The manager writes Ana a commission plan by clicking (10 % on everything); a rate of
+        # 200 % is refused at its field before anything is sent. The Commissions card then
+        # shows what she earned, to the cent and per currency, as the reporting API counts it.
+        await page.get_by_role("button", name="New plan").click()
+        editor = page.get_by_role("dialog", name="New commission plan")
+        await editor.get_by_label("Name").fill(f"Ana {tag}")
+        await editor.get_by_role("combobox", name="Pays these reps").click()
+        await page.get_by_role("option", name=f"Ana {tag}").click()
+        await page.keyboard.press("Escape")
+        await editor.get_by_label("From").fill("2020-01-01")
+        await editor.get_by_label("Rate on everything else").fill("10")
+        await editor.get_by_role("button", name="Add a rate").click()
+        await editor.get_by_label("Rate 1: which").fill(f"gadgets-{tag}")
+        await editor.get_by_label("Rate 1", exact=True).fill("200")
+        await editor.get_by_role("button", name="Save plan").click()
+        await expect(editor.get_by_text("Between 0 and 100 %")).to_be_visible(timeout=WAIT_MS)
+        await page.screenshot(path=str(SHOTS / "manager-commission-plan-refused.png"))
+        await editor.get_by_role("button", name="Remove rate 1").click()
+        await editor.get_by_role("button", name="Save plan").click()
+        await expect(editor).to_be_hidden(timeout=WAIT_MS)
+        await expect(page.get_by_test_id("plan-row").filter(has_text=f"Ana {tag}")).to_contain_text(
+            "10% by default"
+        )
+        async with services.client("reporting") as reporting:
+            plans = (await reporting.get("/v1/commission-plans")).json()
+            mine = next(p for p in plans if p["name"] == f"Ana {tag}")
+            assert (mine["reps"], mine["default_rate"], mine["rates"]) == ([rep_id], 0.1, [])
+            paid = (await reporting.get("/v1/reports/commissions", params={"owner": rep_id})).json()
+        (earned,) = paid["reps"]
+        assert earned["total"]["EUR"] == 120.0 and earned["total"]["INR"] == 5000.0, earned
+        total = " · ".join(f"{c} {v:,.2f}" for c, v in earned["total"].items())
+        commission = page.get_by_test_id("commission-row").filter(has_text=f"Ana {tag}")
+        await expect(commission.get_by_test_id("commission-total")).to_have_text(
+            total, timeout=WAIT_MS
+        )
+        await page.screenshot(path=str(SHOTS / "manager-commissions.png"), full_page=True)
 
         # The admin adds a user and imports a CSV, watching its progress.
         page = await page_for()

@@ -116,3 +116,17 @@ def test_revenue_no_plan_covers_earns_nothing_and_owners_who_are_no_rep_are_left
         {"EUR": 0.0},
         [],
     )
+
+
+def test_revenue_no_item_accounts_for_is_paid_at_the_plans_default_rate() -> None:
+    orders = [
+        {"d": "2026-03-02", "k": {"owner": "ana", "currency": "EUR"}, "v": 180_000},
+        {"d": "2026-03-03", "k": {"owner": "ana", "currency": "EUR"}, "v": 5_000},
+    ]
+    items = [sold("ana", "pro", "2026-03-02", 100_000)]  # 1,000 of the first day's 1,800
+    (row,) = commissions(items, [], [EAST], REPS, CATALOG, {}, revenue=orders)
+    (eur,) = row["currencies"]
+    by = {p["product"]: p for p in eur["products"]}
+    assert by[""]["name"] == "Orders without items"
+    assert (by[""]["revenue"], by[""]["commission"]) == (850.0, 17.0)  # 800 + 50 at 2 %
+    assert (eur["revenue"], eur["commission"]) == (1850.0, 117.0)

@@ -185,12 +185,15 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         Commissions.model_validate(paid)
         (ana,) = paid["reps"]
         (usd,) = ana["currencies"]
-        assert (usd["currency"], usd["revenue"], usd["commission"]) == ("USD", 100.5, 10.05)
-        assert usd["products"][0]["category"] == f"gadgets-{tag}"
+        # 10 % of the widgets (100.50) and the default 1 % of an order without items (20).
+        assert (usd["currency"], usd["revenue"], usd["commission"]) == ("USD", 120.5, 10.25)
+        lines = {p["product"]: p for p in usd["products"]}
+        assert (lines[f"w-{tag}"]["category"], lines[f"w-{tag}"]["rate"]) == (f"gadgets-{tag}", 0.1)
+        assert (lines[""]["revenue"], lines[""]["commission"]) == (20.0, 0.2)
         assert ana["bonuses"] == [
             {"stage": "customer", "reached": 1, "currency": "EUR", "amount": 50.0}
         ]
-        assert (ana["total"], ana["plans"]) == ({"EUR": 50.0, "USD": 10.05}, [f"east-{tag}"])
+        assert (ana["total"], ana["plans"]) == ({"EUR": 50.0, "USD": 10.25}, [f"east-{tag}"])
         bought = (
             await http.get("/v1/reports/purchases", params={**wide_r1, "owner": f"r1-{tag}"})
         ).json()

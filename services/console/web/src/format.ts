@@ -35,10 +35,11 @@ export function contactName(c: Pick<Contact, "first_name" | "last_name" | "email
 }
 
 export const when = (at: string | null | undefined) => (at ? dayjs(at).format("D MMM YYYY, HH:mm") : "—");
-// Money per currency, never summed across currencies: "EUR 1,200 · USD 350".
-export const money = (m: Record<string, number> | null | undefined) =>
+// Money per currency, never summed across currencies: "EUR 1,200 · USD 350" (to the cent
+// with `cents`: "EUR 10.05", for what people are paid).
+export const money = (m: Record<string, number> | null | undefined, cents = false) =>
   Object.entries(m ?? {})
-    .map(([c, v]) => `${c} ${Math.round(v).toLocaleString("en-US")}`)
+    .map(([c, v]) => `${c} ${cents ? v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : Math.round(v).toLocaleString("en-US")}`)
     .join(" · ") || "—";
 export const ago = (at: string | null | undefined) => (at ? dayjs(at).fromNow() : "—");
 

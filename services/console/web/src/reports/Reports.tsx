@@ -7,6 +7,8 @@ import type { components } from "../generated/reporting";
 import { useAuth } from "../auth";
 import { money, stageLabel } from "../format";
 import { repName, useReps, useSegments, useSettled } from "../hooks";
+import { CommissionPlans } from "./CommissionPlans";
+import { CommissionsCard } from "./Commissions";
 import { GoalDialog, type GoalProgress } from "./GoalDialog";
 import { LAST_30_DAYS, periods } from "./period";
 
@@ -237,6 +239,8 @@ export function ReportsPage() {
           </Table.ScrollContainer>
         </Card>
       </SimpleGrid>
+      <CommissionsCard range={range} owner={filters.owner} label={period.label} />
+      {can("reports:write") && <CommissionPlans />}
       {goalsOf && period.month && (
         <GoalDialog
           rep={goalsOf.owner}

@@ -34,6 +34,7 @@ async def commission_report(
     days, owner = period.days(), {"rollup": "owner", **match}
     table = commissions(
         products=await models.counters.rows("products", **days, **owner),
+        revenue=await models.counters.rows("revenue", **days, **owner),
         reached=await models.counters.rows("reached", **days, **owner),
         plans=[as_plan(d) for d in await models.commission_plans.all()],
         reps=await models.reps.all(),

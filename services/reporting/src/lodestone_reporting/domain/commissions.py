@@ -55,6 +55,10 @@ def plan_for(plans: list[Plan], rep: str, team: str | None, day: str) -> Plan | 
     return max(covering, key=lambda p: (rep in p.reps, p.effective_from, p.id), default=None)
 
 
+# The line of revenue no item accounts for (an order sent with an amount and no items).
+UNITEMISED = ""
+
+
 def commissions(
     products: Rows,
     reached: Rows,
@@ -62,24 +66,40 @@ def commissions(
     reps: dict[str, dict[str, Any]],
     catalog: dict[str, dict[str, Any]],
     names: dict[str, str],
+    revenue: Rows | None = None,
 ) -> list[dict[str, Any]]:
     """A row per rep (removed ones and owners who are no rep left out) with their revenue and
     commission per currency, product by product, and their stage bonuses. `products` are the
-    "products" counters rolled up by owner (money per currency in cents, per day), `reached`
-    the "reached" counters by owner and stage."""
+    "products" counters rolled up by owner (money per currency in cents, per day), `revenue`
+    the orders' amounts (what items do not account for is paid at the default rate),
+    `reached` the "reached" counters by owner and stage."""
     money: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(dict)  # rep → (cur, sku)
     used: dict[str, set[str]] = defaultdict(set)
+    itemised: dict[tuple[str, str, str], int] = defaultdict(int)  # (rep, day, currency)
+
+    def earn(rep: str, day: str, currency: str, sku: str, cents: int) -> None:
+        plan = plan_for(plans, rep, reps[rep].get("team"), day)
+        category = (catalog.get(sku) or {}).get("category")
+        rate = (plan.rate_for(sku, category) if sku else plan.default_rate) if plan else 0.0
+        line = money[rep].setdefault((currency, sku), [0, 0])
+        line[0] += cents
+        line[1] += round(cents * rate)
+        if plan:
+            used[rep].add(plan.id)
+
     for r in products:
         rep, sku, currency = r["k"].get("owner"), r["k"]["product"], r["k"]["what"]
         if currency == "units" or not _is_rep(rep, reps):
             continue
-        plan = plan_for(plans, rep, reps[rep].get("team"), r["d"])
-        rate = plan.rate_for(sku, (catalog.get(sku) or {}).get("category")) if plan else 0.0
-        line = money[rep].setdefault((currency, sku), [0, 0])
-        line[0] += r["v"]
-        line[1] += round(r["v"] * rate)
-        if plan:
-            used[rep].add(plan.id)
+        itemised[(rep, r["d"], currency)] += r["v"]
+        earn(rep, r["d"], currency, sku, r["v"])
+    for r in revenue or []:
+        rep, currency = r["k"].get("owner"), r["k"].get("currency")
+        if not currency or not _is_rep(rep, reps):
+            continue
+        rest = r["v"] - itemised[(rep, r["d"], currency)]
+        if rest > 0:
+            earn(rep, r["d"], currency, UNITEMISED, rest)
     bonuses: dict[str, dict[tuple[str, str], list[float]]] = defaultdict(dict)
     for r in reached:
         rep, stage = r["k"].get("owner"), r["k"].get("stage")
@@ -121,7 +141,9 @@ def _row(
         c["products"].append(
             {
                 "product": sku,
-                "name": names.get(sku) or (catalog.get(sku) or {}).get("name") or sku,
+                "name": "Orders without items"
+                if sku == UNITEMISED
+                else names.get(sku) or (catalog.get(sku) or {}).get("name") or sku,
                 "category": (catalog.get(sku) or {}).get("category"),
                 "revenue": revenue / 100,
                 "commission": earned / 100,
