@@ -1,7 +1,8 @@
-import { Button, Group, Modal, PasswordInput, Stack, Text } from "@mantine/core";
+import { Modal, PasswordInput, Stack } from "@mantine/core";
 import { hasLength, isNotEmpty, matchesField, useForm } from "@mantine/form";
 import { consoleApi, ok } from "./client";
 import { submitTo, useChange } from "./hooks";
+import { FormActions, Unplaced } from "./components/FormActions";
 
 // Anyone changes their own password; their sessions elsewhere end, this one stays.
 export function ChangePassword({ onClose }: { onClose: () => void }) {
@@ -32,15 +33,8 @@ export function ChangePassword({ onClose }: { onClose: () => void }) {
           {...form.getInputProps("new_password")}
         />
         <PasswordInput label="New password again" required {...form.getInputProps("again")} />
-        {change.error && !Object.keys(form.errors).length && <Text c="red">{change.error.message}</Text>}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={change.isPending}>
-            Change password
-          </Button>
-        </Group>
+        <Unplaced error={change.error} placed={form.errors} />
+        <FormActions submit="Change password" busy={change.isPending} onCancel={onClose} />
       </Stack>
       </form>
     </Modal>

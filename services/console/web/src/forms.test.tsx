@@ -1,9 +1,10 @@
 import { Button, MantineProvider, TextInput } from "@mantine/core";
 import { isNotEmpty, useForm } from "@mantine/form";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "./api";
+import { Unplaced } from "./components/FormActions";
 import { submitTo, useChange } from "./hooks";
 
 // A form as the screens build theirs: checked in the browser first, then the API's refusal
@@ -49,5 +50,26 @@ describe("a form sent through submitTo", () => {
     const message = await screen.findByText("Someone has that name");
     expect(screen.getByLabelText("Name").getAttribute("aria-invalid")).toBe("true");
     expect(message.id).toBe(screen.getByLabelText("Name").getAttribute("aria-describedby")?.split(" ").find((id) => id.endsWith("error")));
+  });
+});
+
+describe("what a form's fields cannot show", () => {
+  const shown = (error: Error | null, placed: Record<string, unknown>) => {
+    render(
+      <MantineProvider>
+        <Unplaced error={error} placed={placed} />
+      </MantineProvider>,
+    );
+    return screen.queryByRole("alert")?.textContent ?? null;
+  };
+
+  it("is the refusal when it names no field, the form's own message when there is one, else nothing", () => {
+    expect(shown(new ApiError(409, "Someone changed it first"), {})).toBe("Someone changed it first");
+    cleanup();
+    expect(shown(new ApiError(422, "bad", { _: "a plan pays someone" }), { _: "a plan pays someone" })).toBe("a plan pays someone");
+    cleanup();
+    expect(shown(new ApiError(422, "bad", { name: "taken" }), { name: "taken" })).toBeNull();
+    cleanup();
+    expect(shown(null, {})).toBeNull();
   });
 });

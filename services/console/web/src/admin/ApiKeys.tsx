@@ -6,6 +6,7 @@ import { consoleApi, ok } from "../client";
 import { ago, when } from "../format";
 import { submitTo, useChange } from "../hooks";
 import type { components } from "../generated/console";
+import { Unplaced } from "../components/FormActions";
 
 type KeyInfo = components["schemas"]["KeyInfo"];
 type NewKey = components["schemas"]["NewKey"];
@@ -110,7 +111,7 @@ export function ApiKeysPage() {
                 error={form.errors.scopes ?? Object.entries(form.errors).find(([f]) => f.startsWith("scopes"))?.[1]}
               />
               <Select label="Works" data={LIFETIMES} allowDeselect={false} w={240} {...form.getInputProps("lifetime")} />
-              {create.error && !Object.keys(form.errors).length && <Alert color="red">{create.error.message}</Alert>}
+              <Unplaced error={create.error} placed={form.errors} />
               <Group justify="flex-end">
                 <Button type="submit" loading={create.isPending}>
                   Make key

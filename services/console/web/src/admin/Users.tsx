@@ -7,6 +7,7 @@ import { useAuth } from "../auth";
 import { ago } from "../format";
 import { submitTo, useChange, useReps } from "../hooks";
 import type { CreatedUser, Role } from "../types";
+import { Unplaced } from "../components/FormActions";
 
 const ROLES: { value: Role; label: string }[] = [
   { value: "rep", label: "Sales rep: works leads and tasks" },
@@ -61,11 +62,10 @@ export function UsersPage() {
                   description="Their tasks and leads are this rep's"
                   data={(reps ?? []).map((r) => ({ value: r.id, label: `${(r.name as string) || r.id} (${r.id})` }))}
                   {...form.getInputProps("rep_id")}
-                  error={form.errors.rep_id ?? form.errors._}
                 />
               )}
               <TextInput label="Password" description="Leave empty to generate one (shown once)" {...form.getInputProps("password")} />
-              {create.error && !Object.keys(form.errors).length && <Alert color="red">{create.error.message}</Alert>}
+              <Unplaced error={create.error} placed={form.errors} />
               {created?.initial_password && (
                 <Alert color="green" title={`Created ${created.email}`}>
                   Their password, shown this once: <Code data-testid="initial-password">{created.initial_password}</Code>

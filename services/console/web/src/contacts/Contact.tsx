@@ -35,6 +35,7 @@ import { TaskList } from "../tasks/TaskList";
 import { STAGES, ago, bandColor, contactName, interactionLabel, stageLabel, stageOptions, when } from "../format";
 import { repName, submitTo, useChange, useReps } from "../hooks";
 import type { Contact, TimelineEntry } from "../types";
+import { Unplaced } from "../components/FormActions";
 
 type ContactPatch = components["schemas"]["ContactPatch"];
 type Stage = components["schemas"]["StageMove"]["to"];
@@ -228,7 +229,7 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
             )}
           </Stack>
         )}
-        {save.error && !Object.keys(form.errors).length && <Text c="red">{save.error.message}</Text>}
+        <Unplaced error={save.error} placed={form.errors} />
         {writable && (
           <Group justify="flex-end">
             <Button type="submit" loading={save.isPending}>

@@ -1,7 +1,8 @@
-import { Anchor, Button, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, Textarea } from "@mantine/core";
+import { Anchor, Modal, NumberInput, SegmentedControl, Select, Stack, Text, Textarea } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { submitTo, useChange } from "../hooks";
 import { logActivity } from "./interactions";
+import { FormActions } from "../components/FormActions";
 
 // A call or meeting the rep had, logged on the contact's timeline.
 export function LogActivity({ contactId, kind, phone = null, onClose }: { contactId: string; kind: "call" | "meeting"; phone?: string | null; onClose: () => void }) {
@@ -61,14 +62,7 @@ export function LogActivity({ contactId, kind, phone = null, onClose }: { contac
         )}
         <Textarea label="Note" autosize minRows={2} {...form.getInputProps("note")} />
         {log.error && <Text c="red">{log.error.message}</Text>}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={log.isPending}>
-            Save
-          </Button>
-        </Group>
+        <FormActions submit="Save" busy={log.isPending} onCancel={onClose} />
       </Stack>
       </form>
     </Modal>

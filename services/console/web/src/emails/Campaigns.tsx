@@ -9,6 +9,7 @@ import { automation, ok } from "../client";
 import { ago, when } from "../format";
 import { submitTo, useChange, useSegments } from "../hooks";
 import type { Campaign } from "../types";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 const STATE_COLORS: Record<string, string> = {
   draft: "gray",
@@ -125,15 +126,8 @@ function NewCampaign({ onClose, onMade }: { onClose: () => void; onMade: (id: st
           max={60000}
           {...form.getInputProps("rate_per_minute")}
         />
-        {create.error && !Object.keys(form.errors).length && <Text c="red">{create.error.message}</Text>}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={create.isPending}>
-            Save draft
-          </Button>
-        </Group>
+        <Unplaced error={create.error} placed={form.errors} />
+        <FormActions submit="Save draft" busy={create.isPending} onCancel={onClose} />
       </Stack>
       </form>
     </Modal>

@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Badge, Button, Card, Group, Modal, MultiSelect, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Table, TagsInput, Text, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Badge, Button, Card, Group, Modal, MultiSelect, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Table, TagsInput, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconPlus, IconTrash } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
@@ -8,6 +8,7 @@ import { ok, reporting } from "../client";
 import type { components } from "../generated/reporting";
 import { stageLabel, stageOptions } from "../format";
 import { repName, submitTo, useChange, useReps } from "../hooks";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 type Plan = components["schemas"]["PlanOut"];
 type Stage = components["schemas"]["StageBonus"]["stage"];
@@ -74,7 +75,6 @@ function PlanEditor({ plan, onClose }: { plan?: Plan; onClose: () => void }) {
     "Plan saved: commissions are counted with it",
   );
   const submit = submitTo(form, save, onClose);
-  const general = form.errors._;
   return (
     <Modal opened onClose={onClose} title={plan ? `Commission plan: ${plan.name}` : "New commission plan"} size="xl">
       <form onSubmit={submit}>
@@ -132,15 +132,8 @@ function PlanEditor({ plan, onClose }: { plan?: Plan; onClose: () => void }) {
               Add a bonus
             </Button>
           </Group>
-          {(general || (save.error && !Object.keys(form.errors).length)) && <Alert color="red">{general ?? save.error?.message}</Alert>}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save plan
-            </Button>
-          </Group>
+          <Unplaced error={save.error} placed={form.errors} />
+          <FormActions submit="Save plan" busy={save.isPending} onCancel={onClose} />
         </Stack>
       </form>
     </Modal>

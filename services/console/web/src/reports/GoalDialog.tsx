@@ -1,7 +1,8 @@
-import { Alert, Button, Group, Modal, NumberInput, Select, Stack, Text } from "@mantine/core";
+import { Group, Modal, NumberInput, Select, Stack, Text } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { ok, reporting } from "../client";
 import { submitTo, useChange } from "../hooks";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 export interface GoalProgress {
   target: number;
@@ -75,15 +76,8 @@ export function GoalDialog({
             <NumberInput key={f.key} label={f.label} min={0} {...form.getInputProps(f.key)} />
           ))}
         </Group>
-        {save.error && !Object.keys(form.errors).length && <Alert color="red">{save.error.message}</Alert>}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            Save goals
-          </Button>
-        </Group>
+        <Unplaced error={save.error} placed={form.errors} />
+        <FormActions submit="Save goals" busy={save.isPending} onCancel={onClose} />
       </Stack>
       </form>
     </Modal>

@@ -12,6 +12,7 @@ import { Settings } from "./Settings";
 import { TryOnContact } from "./TryOnContact";
 import { Recompute, Versions } from "./Versions";
 import { Problems } from "../workflows/Problems";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 const slugOf = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);
 
@@ -34,18 +35,11 @@ function NewModel({ onClose, onMade }: { onClose: () => void; onMade: (id: strin
       <Stack>
         <TextInput label="Name" placeholder="e.g. Enterprise fit" {...form.getInputProps("name")} />
         <TextInput label="Id" description="How workflows and the API name it; cannot change later" placeholder={slugOf(form.values.name)} {...form.getInputProps("id")} />
-        {create.error && !Object.keys(form.errors).length && <Text c="red">{create.error.message}</Text>}
+        <Unplaced error={create.error} placed={form.errors} />
         <Text size="sm" c="dimmed">
           It starts with no rules, a 30-day half-life and leads qualifying at 50 points with grade C; add its rules next.
         </Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={create.isPending}>
-            Create
-          </Button>
-        </Group>
+        <FormActions submit="Create" busy={create.isPending} onCancel={onClose} />
       </Stack>
       </form>
     </Modal>

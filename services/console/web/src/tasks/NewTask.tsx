@@ -1,4 +1,4 @@
-import { Button, Group, Modal, Select, Stack, Text, TextInput, Textarea } from "@mantine/core";
+import { Modal, Select, Stack, TextInput, Textarea } from "@mantine/core";
 import { DateTimePicker } from "@mantine/dates";
 import dayjs from "dayjs";
 import { isNotEmpty, useForm } from "@mantine/form";
@@ -7,6 +7,7 @@ import type { components } from "../generated/automation";
 import { useAuth } from "../auth";
 import { submitTo, useChange, useReps } from "../hooks";
 import { REMIND_OPTIONS, remindMinutes } from "./reminders";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 type Kind = NonNullable<components["schemas"]["TaskDraft"]["kind"]>;
 
@@ -69,15 +70,8 @@ export function NewTask({ contactId, ownerId, onClose }: { contactId: string; ow
           clearable
         />
         <Textarea label="Note" autosize minRows={2} {...form.getInputProps("note")} />
-        {create.error && !Object.keys(form.errors).length && <Text c="red">{create.error.message}</Text>}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={create.isPending}>
-            Create task
-          </Button>
-        </Group>
+        <Unplaced error={create.error} placed={form.errors} />
+        <FormActions submit="Create task" busy={create.isPending} onCancel={onClose} />
       </Stack>
       </form>
     </Modal>

@@ -11,6 +11,7 @@ import { useAuth } from "../auth";
 import { ago, when } from "../format";
 import { repName, submitTo, useChange, useReps } from "../hooks";
 import type { Task } from "../types";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 type TaskChange = components["schemas"]["TaskChange"];
 
@@ -162,15 +163,8 @@ function FinishTask({ task, onClose }: { task: Task; onClose: () => void }) {
             {form.values.log && <NumberInput label="Minutes" min={0} max={1440} w={110} {...form.getInputProps("minutes")} error={form.errors["events.0.properties.duration_seconds"]} />}
           </Group>
         )}
-        {finish.error && !Object.keys(form.errors).length && <Text c="red">{finish.error.message}</Text>}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={finish.isPending}>
-            Mark done
-          </Button>
-        </Group>
+        <Unplaced error={finish.error} placed={form.errors} />
+        <FormActions submit="Mark done" busy={finish.isPending} onCancel={onClose} />
       </Stack>
       </form>
     </Modal>

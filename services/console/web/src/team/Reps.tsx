@@ -4,6 +4,7 @@ import { automation, ok } from "../client";
 import { useAuth } from "../auth";
 import { submitTo, useChange, useReps } from "../hooks";
 import type { Rep } from "../types";
+import { Unplaced } from "../components/FormActions";
 
 // Reps are who workflows hand leads to, round-robin by weight; unavailable ones are skipped.
 export function RepsPage() {
@@ -70,7 +71,7 @@ export function RepsPage() {
                   />
                   <TextInput label="Team" description="The leaderboard ranks reps within their team" placeholder="e.g. East" {...form.getInputProps("team")} />
                 </Group>
-                {add.error && !Object.keys(form.errors).length && <Alert color="red">{add.error.message}</Alert>}
+                <Unplaced error={add.error} placed={form.errors} />
                 <Group justify="flex-end">
                   <Button type="submit" loading={add.isPending}>
                     Add rep

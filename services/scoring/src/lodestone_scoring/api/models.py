@@ -14,6 +14,7 @@ from ..domain.models import ModelDefinition, model_id_ok
 from ..registry import ModelExists
 from ..trial import try_model
 from .deps import JobsDep, RegistryDep, ScoringDep
+from .scores import LedgerLine
 
 router = APIRouter(prefix="/v1/scoring-models", tags=["scoring models"])
 
@@ -86,16 +87,6 @@ class Trial(BaseModel):
     contact_id: str = Field(min_length=1, max_length=100)
 
 
-class TrialLine(BaseModel):
-    rule_id: str
-    rule_name: str
-    event_id: str
-    at: datetime
-    points: float = Field(description="points awarded (after any cap)")
-    requested: float = Field(description="the rule's points before its cap")
-    capped: bool
-
-
 class TrialOut(BaseModel):
     contact_id: str
     interactions: int = Field(description="how many of the contact's interactions were replayed")
@@ -104,7 +95,7 @@ class TrialOut(BaseModel):
     fit: float
     grade: str
     qualified: bool
-    ledger: list[TrialLine]
+    ledger: list[LedgerLine]
 
 
 @router.post(

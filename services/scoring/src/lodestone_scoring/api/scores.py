@@ -26,7 +26,9 @@ from .deps import ScoringDep
 router = APIRouter(prefix="/v1", tags=["scores"])
 
 
-class LedgerEntry(BaseModel):
+class LedgerLine(BaseModel):
+    """Which rule gave how many points for which event (a draft's too: try on a contact)."""
+
     rule_id: str
     rule_name: str
     event_id: str
@@ -34,6 +36,9 @@ class LedgerEntry(BaseModel):
     points: float = Field(description="points awarded (after any cap)")
     requested: float = Field(description="the rule's points before its cap")
     capped: bool
+
+
+class LedgerEntry(LedgerLine):
     counts_now: float = Field(description="points after decay, as they count in `score` now")
     model_version: int
 
