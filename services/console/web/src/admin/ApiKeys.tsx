@@ -6,7 +6,7 @@ import { consoleApi, ok } from "../client";
 import { ago, when } from "../format";
 import { submitTo, useChange } from "../hooks";
 import type { components } from "../generated/console";
-import { Unplaced } from "../components/FormActions";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 type KeyInfo = components["schemas"]["KeyInfo"];
 type NewKey = components["schemas"]["NewKey"];
@@ -112,11 +112,7 @@ export function ApiKeysPage() {
               />
               <Select label="Works" data={LIFETIMES} allowDeselect={false} w={240} {...form.getInputProps("lifetime")} />
               <Unplaced error={create.error} placed={form.errors} />
-              <Group justify="flex-end">
-                <Button type="submit" loading={create.isPending}>
-                  Make key
-                </Button>
-              </Group>
+              <FormActions submit="Make key" busy={create.isPending} />
             </Stack>
           </form>
         </Stack>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, Code, Group, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Badge, Card, Code, Group, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { isEmail, isNotEmpty, useForm } from "@mantine/form";
 import { useState } from "react";
@@ -7,7 +7,7 @@ import { useAuth } from "../auth";
 import { ago } from "../format";
 import { submitTo, useChange, useReps } from "../hooks";
 import type { CreatedUser, Role } from "../types";
-import { Unplaced } from "../components/FormActions";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 const ROLES: { value: Role; label: string }[] = [
   { value: "rep", label: "Sales rep: works leads and tasks" },
@@ -71,11 +71,7 @@ export function UsersPage() {
                   Their password, shown this once: <Code data-testid="initial-password">{created.initial_password}</Code>
                 </Alert>
               )}
-              <Group justify="flex-end">
-                <Button type="submit" loading={create.isPending}>
-                  Add user
-                </Button>
-              </Group>
+              <FormActions submit="Add user" busy={create.isPending} />
             </Stack>
           </form>
         </Stack>

@@ -1,12 +1,14 @@
 import { Alert, Button, Group } from "@mantine/core";
 
-// A dialog form's last line: Cancel, and the button that submits it (busy while it is sent).
-export function FormActions({ submit, busy, onCancel }: { submit: string; busy: boolean; onCancel: () => void }) {
+// A form's last line: Cancel (in a dialog), and the button that submits it (busy while sent).
+export function FormActions({ submit, busy, onCancel }: { submit: string; busy: boolean; onCancel?: () => void }) {
   return (
     <Group justify="flex-end">
-      <Button variant="default" onClick={onCancel}>
-        Cancel
-      </Button>
+      {onCancel && (
+        <Button variant="default" onClick={onCancel}>
+          Cancel
+        </Button>
+      )}
       <Button type="submit" loading={busy}>
         {submit}
       </Button>

@@ -1,10 +1,10 @@
-import { Alert, Button, Card, Group, NumberInput, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Card, Group, NumberInput, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { isNotEmpty, useForm } from "@mantine/form";
 import { automation, ok } from "../client";
 import { useAuth } from "../auth";
 import { submitTo, useChange, useReps } from "../hooks";
 import type { Rep } from "../types";
-import { Unplaced } from "../components/FormActions";
+import { FormActions, Unplaced } from "../components/FormActions";
 
 // Reps are who workflows hand leads to, round-robin by weight; unavailable ones are skipped.
 export function RepsPage() {
@@ -72,11 +72,7 @@ export function RepsPage() {
                   <TextInput label="Team" description="The leaderboard ranks reps within their team" placeholder="e.g. East" {...form.getInputProps("team")} />
                 </Group>
                 <Unplaced error={add.error} placed={form.errors} />
-                <Group justify="flex-end">
-                  <Button type="submit" loading={add.isPending}>
-                    Add rep
-                  </Button>
-                </Group>
+                <FormActions submit="Add rep" busy={add.isPending} />
               </Stack>
             </form>
           </Stack>

@@ -58,7 +58,7 @@ async def put_product(
 
 @router.get("", response_model=list[Product], summary="Every product in the catalog")
 async def products(models: ReadModelsDep, key: ApiKey = Scope("reports:read")) -> list[Product]:
-    return [_product(d) for d in (await models.catalog.all()).values()]
+    return [_product(d) for d in await models.catalog.all()]
 
 
 @router.delete(

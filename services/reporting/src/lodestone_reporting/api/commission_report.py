@@ -38,7 +38,7 @@ async def commission_report(
         reached=await models.counters.rows("reached", **days, **owner),
         plans=[as_plan(d) for d in await models.commission_plans.all()],
         reps=await models.reps.all(),
-        catalog=await models.catalog.all(),
+        catalog=await models.catalog.by_id(),
         names=await models.products.names(),
     )
     # The CSV: a line per rep, what they earned per currency (the JSON has the detail).

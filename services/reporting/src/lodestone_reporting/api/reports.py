@@ -256,7 +256,7 @@ async def purchases(models: ReadModelsDep, period: Period = Depends(), key: ApiK
         products=await models.counters.rows("products", **days, **scope),
         interval=period.interval,
         names=await models.products.names(),
-        catalog=await models.catalog.all(),
+        catalog=await models.catalog.by_id(),
     )
     return answer(period, body, body["series"], "purchases")
 

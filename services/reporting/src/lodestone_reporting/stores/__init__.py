@@ -10,9 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from lodestone_common.consumer import EnvelopeEvent
 
 from ..domain.projector import State, contact_ids, task_ids
-from .catalog import Catalog
-from .commission_plans import CommissionPlans
 from .counters import Counters
+from .entered import Entered
 from .goals import Goals
 from .names import Names
 from .reps import Reps
@@ -36,8 +35,8 @@ class ReadModels:
         self.products = Names(db, "products")
         self.goals = Goals(db)
         self.reps = Reps(db)
-        self.catalog = Catalog(db)
-        self.commission_plans = CommissionPlans(db)
+        self.catalog = Entered(db, "catalog")
+        self.commission_plans = Entered(db, "commission_plans")
 
     async def ensure_indexes(self) -> None:
         await self.counters.ensure_indexes()
