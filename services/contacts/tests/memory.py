@@ -1,5 +1,5 @@
 """Contacts' stores over dictionaries, for tests of the handlers and use cases without I/O.
-Updates are the same documents the real stores send (`$set`, `$inc`, `$max`, `$push`,
+Updates are the same documents the real stores send (`$set`, `$inc`, `$max`, `$min`, `$push`,
 `$addToSet`, `$unset`), applied here the way the database would."""
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def apply_update(doc: dict[str, Any], update: dict[str, Any]) -> None:
                 target[last] = target.get(last, 0) + value
             elif op == "$max":
                 target[last] = value if target.get(last) is None else max(target[last], value)
+            elif op == "$min":
+                target[last] = value if target.get(last) is None else min(target[last], value)
             elif op == "$push":
                 items = value["$each"] if isinstance(value, dict) and "$each" in value else [value]
                 target[last] = [*target.get(last, []), *items]
@@ -66,6 +68,9 @@ class MemoryRecords:
             for i, d in self.docs.items()
             if i in ids
         }
+
+    async def purchase_history(self, ids: set[str], session: Session) -> dict[str, Any]:
+        return {i: d["purchases"] for i, d in self.docs.items() if i in ids and "purchases" in d}
 
     async def known(self, ids: set[str], session: Session) -> dict[str, Known]:
         known: dict[str, Known] = {}

@@ -103,6 +103,33 @@ async def test_an_anonymous_history_is_stitched_into_the_known_person() -> None:
         processor,
         ingest(processor, raw("v1", 1, type="page", name="Docs", contact={"anonymous_id": "x"})),
     )
+    order = {
+        "amount": 20,
+        "currency": "EUR",
+        "items": [{"sku": "S.1", "name": "Sock", "price": 20}],
+    }
+    await apply(  # the anonymous visitor and the known person each buy before they are one
+        processor,
+        ingest(
+            processor,
+            raw(
+                "p1",
+                1,
+                type="track",
+                name="Purchase",
+                contact={"anonymous_id": "x"},
+                properties=order,
+            ),
+            raw(
+                "p2",
+                3,
+                type="track",
+                name="Purchase",
+                contact={"email": "bo@example.com"},
+                properties=order,
+            ),
+        ),
+    )
     assert len(stores.records.docs) == 2
     uow, _ = await apply(
         processor,
@@ -120,6 +147,14 @@ async def test_an_anonymous_history_is_stitched_into_the_known_person() -> None:
     ]
     # The anonymous visit is now on the known person's timeline.
     assert {e["name"] for e in stores.timeline.of(known) if e.get("name")} >= {"Docs"}
+    # Both orders are the person's purchase history, summed.
+    bought = stores.records.docs[known]["purchases"]
+    assert bought["orders"] == 2 and bought["spent"] == {"EUR": 40.0}
+    assert bought["products"]["S%2E1"]["units"] == 2
+    assert (bought["first_at"], bought["last_at"]) == (
+        AT + timedelta(minutes=1),
+        AT + timedelta(minutes=3),
+    )
 
 
 async def test_an_unknown_contact_id_is_rejected_and_nothing_is_written() -> None:

@@ -6,8 +6,9 @@ from pydantic import ValidationError
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import ScoreChanged
 from lodestone_contacts.domain.duplicates import duplicate_reasons
+from lodestone_contacts.domain.paging import decode_cursor, encode_cursor
 from lodestone_contacts.domain.scores import score_update
-from lodestone_contacts.domain.search import decode_cursor, encode_cursor, from_query
+from lodestone_contacts.domain.search import from_query
 
 
 def test_query_string_filters_become_an_indexed_query() -> None:

@@ -126,12 +126,23 @@ def test_an_order_completed_becomes_a_purchase_with_revenue() -> None:
             "properties": {
                 "total": 99.5,
                 "currency": "eur",
-                "products": [{"sku": "S1", "name": "Shoe", "price": 49.75, "quantity": 2}],
+                "products": [
+                    {
+                        "sku": "S1",
+                        "name": "Shoe",
+                        "price": 49.75,
+                        "quantity": 2,
+                        "category": "Shoes",
+                    }
+                ],
             },
         }
     )
     assert got.properties["amount"] == 99.5 and got.properties["currency"] == "EUR"
-    assert got.properties["items"] == [{"name": "Shoe", "price": 49.75, "quantity": 2, "sku": "S1"}]
+    # The category goes along: segments ask "bought in category Shoes".
+    assert got.properties["items"] == [
+        {"name": "Shoe", "price": 49.75, "quantity": 2, "sku": "S1", "category": "Shoes"}
+    ]
 
 
 @pytest.mark.parametrize(

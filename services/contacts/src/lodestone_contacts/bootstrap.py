@@ -13,6 +13,7 @@ from lodestone_common.cli import serve
 from lodestone_common.events import ContactCreated, InteractionRecorded
 from lodestone_common.http import PathCORS, Runtime, build_app, install_rate_headers
 from lodestone_common.outbox import Outbox
+from lodestone_common.ownership import Ownership
 from lodestone_common.processing import Processor, Transactions, subscribe
 from lodestone_common.ratelimit import RateLimits
 from lodestone_common.topics import CONTACTS, INGEST_RAW, INTERACTIONS, SCORES
@@ -24,6 +25,7 @@ from .attachments import ContactAttachments
 from .handlers import edges, handlers
 from .imports import ImportJobs
 from .ingestion import Ingestion
+from .segment_reviews import SegmentReviews
 from .segments import SegmentRegistry
 from .service import Contacts
 from .settings import ContactsSettings
@@ -45,6 +47,15 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     stores = Stores(runtime.db)
     segments = SegmentRegistry(runtime.db, transactions, settings.instance_id)
     contacts = Contacts(stores, segments, transactions)
+    ownership = Ownership() if settings.consumers_enabled else None
+    # Membership that time changes, advanced for the contacts this process owns.
+    reviews = SegmentReviews(
+        segments,
+        transactions,
+        owned=(lambda: ownership.owned) if ownership else (lambda: None),
+        progress=runtime.progress,
+    )
+    runtime.loops.append(reviews.run)
     imports = ImportJobs(runtime.db, contacts, settings.instance_id)
     attachments = ContactAttachments(stores, settings.attachment_max_bytes)
     runtime.startup.append(stores.ensure_indexes)
@@ -71,6 +82,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
             "interaction.recorded keyed by contact_id; keeps each contact's score, grade and "
             "band in step for search and segments",
             retired=RETIRED,
+            ownership=ownership,
         )
     # Documented in the AsyncAPI document; the outbox relay does the actual sending.
     runtime.broker.publisher(

@@ -16,6 +16,7 @@ from lodestone_common.topics import CONTACTS, INTERACTIONS
 
 from .domain.identity import identity_keys, resolve
 from .domain.interactions import CHANNELS, interaction_name, interaction_type, normalized_properties
+from .domain.purchases import purchase_update
 from .domain.terms import terms_of
 from .domain.traits import snapshot
 from .service import Contacts, emit, event
@@ -68,7 +69,9 @@ class Ingestion:
             if other is not None and not other.get("merged_into"):
                 await self.contacts.fold(survivor, other, "identity-resolution", uow)
         touched = set(plan.updates) | set(plan.activity)
-        updates, updated = _record_updates(plan, touched)
+        orders = _orders(plan)
+        held = await self.stores.records.purchase_history(set(orders), session)
+        updates, updated = _record_updates(plan, touched, orders, held)
         events += updated
         await self.stores.records.update_each(updates, session)
         timeline, interactions = _interactions(plan)
@@ -87,11 +90,24 @@ class Ingestion:
             )
 
 
+def _orders(plan: Any) -> dict[str, list[tuple[dict[str, Any], datetime]]]:
+    """Each contact's purchases in the batch: (normalised properties, when)."""
+    orders: dict[str, list[tuple[dict[str, Any], datetime]]] = {}
+    for cid, ingested in plan.interactions:
+        if interaction_type(ingested) == "purchase" and ingested.occurred_at is not None:
+            props = normalized_properties(ingested)
+            orders.setdefault(cid, []).append((props, ingested.occurred_at))
+    return orders
+
+
 def _record_updates(
-    plan: Any, touched: set[str]
+    plan: Any,
+    touched: set[str],
+    orders: dict[str, list[tuple[dict[str, Any], datetime]]],
+    held: dict[str, dict[str, Any]],
 ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, Envelope]]]:
-    """Per touched contact one update (traits, activity counts, last activity) and, when
-    traits changed, its contact.updated."""
+    """Per touched contact one update (traits, activity counts, last activity, purchase
+    history) and, when traits changed, its contact.updated."""
     updates: list[tuple[str, dict[str, Any]]] = []
     events: list[tuple[str, Envelope]] = []
     now = utcnow()
@@ -116,6 +132,8 @@ def _record_updates(
         if plan.activity.get(cid):
             update["$inc"] = {f"activity.{t}": n for t, n in plan.activity[cid].items()}
             update["$max"] = {"last_activity_at": plan.last_activity[cid]}
+        for op, fields in purchase_update(orders.get(cid, []), held.get(cid)).items():
+            update.setdefault(op, {}).update(fields)
         updates.append((cid, update))
         if fields:
             public = {k: v for k, v in fields.items() if k != "anonymous"}

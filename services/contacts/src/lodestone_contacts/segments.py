@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -21,19 +22,32 @@ from pymongo.asynchronous.database import AsyncDatabase
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import ContactSegmentsChanged
 from lodestone_common.jobs import Job, Jobs
+from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
 from .domain.search import ContactFilter
-from .domain.segments import membership_change
+from .domain.segments import membership_change, next_review
 
 log = logging.getLogger(__name__)
 BACKFILL_BATCH = 1000
 
 
+def review_time(moment: datetime | None) -> datetime | None:
+    """A flip moment as stored: rounded up to the database's millisecond, never early."""
+    if moment is None:
+        return None
+    rounded = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return rounded if rounded == moment else rounded + timedelta(milliseconds=1)
+
+
 class SegmentRegistry:
     def __init__(
-        self, db: AsyncDatabase[dict[str, Any]], transactions: Transactions, holder: str
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        transactions: Transactions,
+        holder: str,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.segments = db["segments"]
         self.contacts = db["contacts"]
@@ -41,6 +55,7 @@ class SegmentRegistry:
         # Builds survive a restart: resumed where they stopped, by any replica.
         self.builds = Jobs(db["segment_builds"], self._build, holder, prefix="build")
         self._filters: dict[str, ContactFilter] = {}
+        self.clock = clock  # "now" for dates relative to it
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -132,7 +147,7 @@ class SegmentRegistry:
         """How many contacts a filter matches now (a builder's live count; `at_most` stops
         counting there), within a time limit: a filter no index helps at a million contacts
         answers late or not at all."""
-        query, ms = flt.to_mongo(), int(seconds * 1000)
+        query, ms = flt.to_mongo(self.clock()), int(seconds * 1000)
         if at_most is None:
             return await self.contacts.count_documents(query, maxTimeMS=ms)
         # A cursor stops at `at_most` matches (a capped count may not: measured in bench/README).
@@ -146,26 +161,42 @@ class SegmentRegistry:
         contact_ids: Iterable[str],
         uow: UnitOfWork,
         only: dict[str, ContactFilter] | None = None,
+        reviewing: bool = False,
     ) -> int:
         """Re-evaluate these contacts inside the caller's unit of work, which announces the
-        changes (`contact.segments_changed`); how many changed."""
+        changes (`contact.segments_changed`); how many changed membership.
+
+        Each record also keeps `review.at`, the next moment time alone may change its
+        membership (a relative date or purchase window), for `SegmentReviews`. A change only
+        ever brings that moment forward (a review that comes early finds nothing and sets
+        the next); `reviewing` — the review itself — sets it exactly, or removes it."""
         filters = only if only is not None else self._filters
         ids = list(set(contact_ids))
-        if not filters or not ids:
+        if not ids or not (filters or reviewing):
             return 0
-        ops = []
+        ops, changed, now = [], 0, self.clock()
         cursor = self.contacts.find({"_id": {"$in": ids}}, session=uow.session)
         async for doc in cursor:
-            joined, left = membership_change(doc, filters)
-            if not joined and not left:
-                continue
-            members = sorted((set(doc.get("segments") or []) - set(left)) | set(joined))
-            ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": {"segments": members}}))
-            change = ContactSegmentsChanged(joined=joined, left=left)
-            uow.emit(CONTACTS, change.envelope(contact_id=doc["_id"], producer="contacts"))
+            update: dict[str, Any] = {}
+            joined, left = membership_change(doc, filters, now)
+            if joined or left:
+                members = sorted((set(doc.get("segments") or []) - set(left)) | set(joined))
+                update["$set"] = {"segments": members}
+                change = ContactSegmentsChanged(joined=joined, left=left)
+                uow.emit(CONTACTS, change.envelope(contact_id=doc["_id"], producer="contacts"))
+                changed += 1
+            due = review_time(next_review(doc, filters, now))
+            held = (doc.get("review") or {}).get("at")
+            if due is not None and (reviewing or held is None or due < held):
+                review = {"at": due, "partition": partition_of(doc["_id"])}
+                update.setdefault("$set", {})["review"] = review
+            elif due is None and reviewing and held is not None:
+                update["$unset"] = {"review": ""}
+            if update:
+                ops.append(UpdateOne({"_id": doc["_id"]}, update))
         if ops:
             await self.contacts.bulk_write(ops, ordered=False, session=uow.session)
-        return len(ops)
+        return changed
 
     # -- backfill --------------------------------------------------------------------------
 
@@ -181,7 +212,8 @@ class SegmentRegistry:
             if doc is None:
                 return "superseded"  # replaced or deleted meanwhile: the newer build takes over
             flt = ContactFilter.model_validate(doc["filter"])
-            candidates = {"$or": [flt.to_mongo(), {"segments": segment_id}]}
+            # Who matches now, who may match as time passes, and who must leave.
+            candidates = {"$or": [flt.loosened().to_mongo(self.clock()), {"segments": segment_id}]}
             if job.checkpoint is None:
                 total = await self.contacts.count_documents(candidates)
                 await self._progress(segment_id, version, {"build.candidates": total})

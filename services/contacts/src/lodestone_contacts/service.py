@@ -25,6 +25,7 @@ from lodestone_common.events import (
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
+from .domain.purchases import merge_purchases
 from .domain.records import merge_fields
 from .domain.terms import TERM_FIELDS, terms_of
 from .domain.traits import snapshot
@@ -217,6 +218,9 @@ class Contacts:
         update["$set"]["terms"] = sorted(words)
         if other.get("last_activity_at"):
             update["$max"] = {"last_activity_at": other["last_activity_at"]}
+        if other.get("purchases"):
+            bought = merge_purchases(survivor.get("purchases"), other["purchases"])
+            update["$set"]["purchases"] = bought
         update["$push"] = {"merged_from": {"id": other["_id"], "by": by, "at": now}}
         await self.stores.records.update(survivor_id, update, session)
         await self.stores.identities.move(other["_id"], survivor_id, session)

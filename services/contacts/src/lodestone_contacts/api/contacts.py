@@ -16,6 +16,15 @@ from lodestone_common.http import invalid
 from lodestone_common.people import check_change
 
 from ..domain.duplicates import duplicate_reasons
+from ..domain.paging import (
+    after_sorted,
+    decode_cursor,
+    decode_sorted_cursor,
+    encode_cursor,
+    encode_sorted_cursor,
+    sort_key,
+)
+from ..domain.purchases import readable_history
 from ..domain.records import (
     ContactDraft,
     ContactPatch,
@@ -25,15 +34,7 @@ from ..domain.records import (
     patch_changes,
     stage_entry,
 )
-from ..domain.search import (
-    after_sorted,
-    decode_cursor,
-    decode_sorted_cursor,
-    encode_cursor,
-    encode_sorted_cursor,
-    from_query,
-    sort_key,
-)
+from ..domain.search import from_query
 from ..domain.terms import terms_query
 from ..domain.traits import readable
 from ..service import Contacts, NotFound
@@ -43,7 +44,24 @@ from .deps import ContactsDep
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
 
-_INTERNAL = {"_id", "terms"}  # terms is the search index's copy of name, company, emails
+_INTERNAL = {"_id", "terms", "review"}  # terms is the search index's copy of name, company, emails
+
+
+class Bought(BaseModel):
+    name: str = Field(description="the product (SKU, else item name) or category")
+    orders: int
+    units: int = 0
+    spent: dict[str, float] = Field(description="per currency")
+    last_at: datetime | None = None
+
+
+class PurchaseHistory(BaseModel):
+    orders: int
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    spent: dict[str, float] = Field(description="per currency, never summed across")
+    products: list[Bought]
+    categories: list[Bought]
 
 
 class Contact(BaseModel):
@@ -70,15 +88,18 @@ class Contact(BaseModel):
     score_band: str | None = None
     grade: str | None = None
     source: str | None = None
+    purchases: PurchaseHistory | None = Field(
+        None, description="what they bought, summed as orders arrive (segments filter on it)"
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> Contact:
         # Whatever the stored record holds: one bad value must not make it unreadable.
-        return readable(
-            cls, {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in _INTERNAL}}
-        )
+        shown = {k: v for k, v in doc.items() if k not in _INTERNAL}
+        shown["purchases"] = readable_history(doc.get("purchases"))
+        return readable(cls, {"id": doc["_id"], **shown})
 
 
 class MergeRequest(BaseModel):

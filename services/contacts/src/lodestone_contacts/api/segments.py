@@ -11,7 +11,8 @@ from pymongo.errors import ExecutionTimeout
 
 from lodestone_common.auth import ApiKey, Scope
 
-from ..domain.search import ContactFilter, decode_cursor, encode_cursor
+from ..domain.paging import decode_cursor, encode_cursor
+from ..domain.search import ContactFilter
 from ..segments import SegmentRegistry
 from .contacts import Contact, ContactPage
 from .deps import ContactsDep, SegmentsDep

@@ -236,6 +236,8 @@ def merge_fields(survivor: dict[str, Any], other: dict[str, Any]) -> dict[str, A
             "stage_history",
             "activity",
             "last_activity_at",
+            "purchases",  # summed, not filled in (merge_purchases)
+            "review",
         }:
             continue
         if field in ("emails", "phones", "tags"):

@@ -3,11 +3,8 @@ testable without a database."""
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import UTC, datetime
-from json import dumps as _dumps
-from json import loads as json_loads
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -15,11 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from lodestone_common.events import InteractionType, LifecycleStage
 
 from .records import normalize_email, normalize_phone
-
-
-def json_dumps(value: Any) -> bytes:
-    return _dumps(value).encode()
-
+from .relative import DateWindow, Purchased
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # OR and NOT groups: filters per group, and how deep groups may nest.
@@ -89,6 +82,19 @@ class ContactFilter(BaseModel):
         default_factory=dict
     )
     segment: str | None = Field(default=None, description="members of this saved segment")
+    purchased: list[Purchased] = Field(
+        default_factory=list,
+        max_length=10,
+        description="purchase history, every condition holding: "
+        '[{"product": "SKU-1", "within_days": 30}, {"category": "shoes", "min_spent": 100}]',
+    )
+    dates: list[DateWindow] = Field(
+        default_factory=list,
+        max_length=10,
+        description="dates relative to now, every window holding: "
+        '[{"field": "contract_end_date", "from_days": 0, "to_days": 60}]; membership '
+        "changes when time moves a contact in or out",
+    )
     # Groups: contacts matching everything above AND at least one filter of `any_of` AND
     # none of `none_of`; groups nest (a group's filters may have groups of their own).
     any_of: list[ContactFilter] = Field(
@@ -158,15 +164,44 @@ class ContactFilter(BaseModel):
             "company_size": (self.min_company_size, self.max_company_size),
         }
 
-    def to_mongo(self) -> dict[str, Any]:
-        return self._query({"merged_into": {"$exists": False}, "erased": {"$ne": True}})
+    def relative(self) -> bool:
+        """Whether the passing of time alone can change what this filter matches."""
+        own = self.dates or any(p.within_days is not None for p in self.purchased)
+        return bool(own) or any(f.relative() for f in (*self.any_of, *self.none_of))
 
-    def conditions(self) -> dict[str, Any]:
+    def flips(self, doc: dict[str, Any], now: datetime) -> datetime | None:
+        """The next moment after `now` at which time alone may change whether this record
+        matches (the earliest flip of any relative condition in the filter), or None."""
+        moments = [c.flips(doc, now) for c in (*self.dates, *self.purchased)]
+        moments += [f.flips(doc, now) for f in (*self.any_of, *self.none_of)]
+        found = [m for m in moments if m is not None]
+        return min(found) if found else None
+
+    def loosened(self) -> ContactFilter:
+        """A filter matching every contact this one matches now or may match later without
+        a change to the contact (a new segment's candidates): relative conditions dropped
+        where they narrow, NOT groups holding one dropped whole."""
+        if not self.relative():
+            return self
+        return self.model_copy(
+            update={
+                "dates": [],
+                "purchased": [p.model_copy(update={"within_days": None}) for p in self.purchased],
+                "any_of": [f.loosened() for f in self.any_of],
+                "none_of": [f for f in self.none_of if not f.relative()],
+            }
+        )
+
+    def to_mongo(self, now: datetime | None = None) -> dict[str, Any]:
+        top = {"merged_into": {"$exists": False}, "erased": {"$ne": True}}
+        return self._query(top, now or datetime.now(UTC))
+
+    def conditions(self, now: datetime) -> dict[str, Any]:
         """The query of this filter's own conditions (inside a group: the merged and erased
         are left out once, at the top)."""
-        return self._query({})
+        return self._query({}, now)
 
-    def _query(self, query: dict[str, Any]) -> dict[str, Any]:
+    def _query(self, query: dict[str, Any], now: datetime) -> dict[str, Any]:
         if self.stage:
             query["lifecycle_stage"] = {"$in": list(self.stage)}
         if self.tags:
@@ -208,11 +243,12 @@ class ContactFilter(BaseModel):
             query[f"activity.{kind}"] = {"$gte": n}
         if self.segment:
             query["segments"] = self.segment
-        groups: list[dict[str, Any]] = []
+        # Several conditions may test one path (two products' windows): each its own clause.
+        groups: list[dict[str, Any]] = [c.clause(now) for c in (*self.purchased, *self.dates)]
         if self.any_of:
-            groups.append({"$or": [f.conditions() for f in self.any_of]})
+            groups.append({"$or": [f.conditions(now) for f in self.any_of]})
         if self.none_of:
-            groups.append({"$nor": [f.conditions() for f in self.none_of]})
+            groups.append({"$nor": [f.conditions(now) for f in self.none_of]})
         if groups:
             query["$and"] = groups
         return query
@@ -227,62 +263,6 @@ def _scalar(text: str) -> Any:
     except ValueError:
         return text
     return {"$in": [text, number, int(number)] if number.is_integer() else [text, number]}
-
-
-SORTS = ("created_at", "last_activity_at", "score", "last_name", "company")
-
-
-def sort_key(sort: str | None) -> tuple[str, int] | None:
-    """(field, 1 or -1) of a `sort` parameter (`score`, `-score`, …); None for the default."""
-    if not sort:
-        return None
-    field = sort.removeprefix("-")
-    if field not in SORTS:
-        raise ValueError(f"sort: one of {', '.join(SORTS)}, with - for descending")
-    return field, -1 if sort.startswith("-") else 1
-
-
-def after_sorted(field: str, direction: int, value: Any, last_id: str) -> dict[str, Any]:
-    """Keyset paging in (field, _id) order: what comes after the last row. Missing values
-    sort first ascending and last descending, as the database orders them."""
-    if value is None:
-        if direction == 1:
-            return {"$or": [{field: None, "_id": {"$gt": last_id}}, {field: {"$ne": None}}]}
-        return {field: None, "_id": {"$lt": last_id}}
-    if direction == 1:
-        return {"$or": [{field: {"$gt": value}}, {field: value, "_id": {"$gt": last_id}}]}
-    return {
-        "$or": [{field: {"$lt": value}}, {field: value, "_id": {"$lt": last_id}}, {field: None}]
-    }
-
-
-def encode_sorted_cursor(value: Any, last_id: str) -> str:
-    raw = json_dumps([value.isoformat() if isinstance(value, datetime) else value, last_id])
-    return "s" + base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_sorted_cursor(cursor: str, field: str) -> tuple[Any, str]:
-    try:
-        value, last_id = json_loads(base64.urlsafe_b64decode(cursor[1:].encode()))
-        if field in ("created_at", "last_activity_at") and value is not None:
-            value = datetime.fromisoformat(value)
-        return value, str(last_id)
-    except Exception as exc:
-        raise ValueError("cursor: not a cursor of this sort") from exc
-
-
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        decoded = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
-    except Exception as exc:
-        raise ValueError("cursor: not a cursor from this API") from exc
-    if not decoded:
-        raise ValueError("cursor: not a cursor from this API")
-    return decoded
 
 
 def from_query(params: dict[str, list[str]]) -> ContactFilter:

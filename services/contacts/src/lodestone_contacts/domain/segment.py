@@ -217,6 +217,8 @@ def _order(props: dict[str, Any]) -> dict[str, Any]:
                     item["quantity"] = product["quantity"]
                 if product.get("sku") not in (None, ""):
                     item["sku"] = _text(product["sku"])
+                if isinstance(product.get("category"), str) and product["category"].strip():
+                    item["category"] = _text(product["category"])  # "bought in category"
                 items.append(item)
         props = {**props, "items": items}
     if isinstance(props.get("currency"), str):

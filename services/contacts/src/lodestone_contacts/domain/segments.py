@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .search import EQUALITY_FIELDS, ContactFilter
@@ -27,7 +27,12 @@ def _at_least(value: Any, bound: datetime) -> bool:
     return isinstance(value, datetime) and value >= bound
 
 
-def matches(flt: ContactFilter, doc: dict[str, Any]) -> bool:
+def matches(flt: ContactFilter, doc: dict[str, Any], now: datetime | None = None) -> bool:
+    """Whether the record matches the filter at `now` (default: the present)."""
+    return _matches(flt, doc, now or datetime.now(UTC))
+
+
+def _matches(flt: ContactFilter, doc: dict[str, Any], now: datetime) -> bool:
     if doc.get("merged_into") or doc.get("erased"):
         return False
     if flt.stage and doc.get("lifecycle_stage") not in flt.stage:
@@ -74,15 +79,25 @@ def matches(flt: ContactFilter, doc: dict[str, Any]) -> bool:
     activity = doc.get("activity") or {}
     if not all(activity.get(kind, 0) >= n for kind, n in flt.min_activity.items()):
         return False
-    if flt.any_of and not any(matches(f, doc) for f in flt.any_of):
+    if not all(c.holds(doc, now) for c in (*flt.purchased, *flt.dates)):
         return False
-    return not any(matches(f, doc) for f in flt.none_of)
+    if flt.any_of and not any(_matches(f, doc, now) for f in flt.any_of):
+        return False
+    return not any(_matches(f, doc, now) for f in flt.none_of)
 
 
 def membership_change(
-    doc: dict[str, Any], segments: dict[str, ContactFilter]
+    doc: dict[str, Any], segments: dict[str, ContactFilter], now: datetime | None = None
 ) -> tuple[list[str], list[str]]:
     """(joined, left) segment ids for a contact given every segment's filter."""
     current = set(doc.get("segments") or [])
-    now = {sid for sid, flt in segments.items() if matches(flt, doc)}
-    return sorted(now - current), sorted(current & set(segments) - now)
+    inside = {sid for sid, flt in segments.items() if matches(flt, doc, now)}
+    return sorted(inside - current), sorted(current & set(segments) - inside)
+
+
+def next_review(
+    doc: dict[str, Any], segments: dict[str, ContactFilter], now: datetime
+) -> datetime | None:
+    """When time alone may next change this record's membership of any of these segments."""
+    found = [m for flt in segments.values() if (m := flt.flips(doc, now)) is not None]
+    return min(found) if found else None

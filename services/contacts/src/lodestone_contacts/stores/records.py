@@ -42,6 +42,8 @@ class Records:
             ([("terms", ASCENDING)], "terms"),
             ([("external_id", ASCENDING)], "external_id"),
             ([("score", ASCENDING), ("_id", ASCENDING)], "score"),
+            ([("review.at", ASCENDING)], "segment_review"),
+            ([("purchases.last_at", ASCENDING)], "last_purchase"),
         ):
             await self.collection.create_index(fields, name=name)
 
@@ -120,6 +122,19 @@ class Records:
             )
             async for doc in cursor
         }
+
+    async def purchase_history(
+        self, contact_ids: set[str], session: Session
+    ) -> dict[str, dict[str, Any]]:
+        """These contacts' purchase summaries (to keep each within its bounds)."""
+        if not contact_ids:
+            return {}
+        cursor = self.collection.find(
+            {"_id": {"$in": list(contact_ids)}, "purchases": {"$exists": True}},
+            {"purchases": 1},
+            session=session,
+        )
+        return {doc["_id"]: doc["purchases"] async for doc in cursor}
 
     async def known(self, ids: set[str], session: Session) -> dict[str, Known]:
         """What identity resolution needs of these contacts, merge chains followed."""
