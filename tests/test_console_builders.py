@@ -462,3 +462,97 @@ async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: 
 
 def row_of(page, tag: str):  # type: ignore[no-untyped-def]
     return page.get_by_test_id("workflow-row").filter(has_text=f"Qualified to Rae {tag}")
+
+
+async def test_a_marketer_segments_by_purchases_and_contract_end(services, eventually) -> None:  # type: ignore[no-untyped-def]
+    """ "Bought the widget in the last 30 days OR the contract ends within 60 days", by
+    clicking; the live count is the API's, and the saved filter says exactly that."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from playwright.async_api import async_playwright, expect
+
+    tag = f"p{uuid4().hex[:8]}"
+    widget = f"W-{tag}"
+    marketer = await _user(services, "marketer", tag)
+    now = datetime.now(UTC)
+    people = {
+        "buyer": 5,  # bought the widget 5 days ago
+        "old-buyer": 60,  # 60 days ago
+        "renewing": None,  # no purchase, contract ends in 30 days
+        "plain": None,
+    }
+    async with services.client("contacts") as contacts:
+        for name, days_ago in people.items():
+            fields: dict[str, object] = {"email": f"{name}.{tag}@example.com", "tags": [tag]}
+            if name == "renewing":
+                fields["contract_end_date"] = (date.today() + timedelta(days=30)).isoformat()
+            made = await contacts.post("/v1/contacts", json=fields)
+            assert made.status_code == 201, made.text
+            if days_ago is not None:
+                order = {
+                    "event_id": str(uuid4()),
+                    "type": "track",
+                    "name": "Order Completed",
+                    "contact": {"email": f"{name}.{tag}@example.com"},
+                    "occurred_at": (now - timedelta(days=days_ago)).isoformat(),
+                    "properties": {
+                        "amount": 80,
+                        "items": [{"sku": widget, "name": "Widget", "price": 80}],
+                    },
+                }
+                sent = await contacts.post("/v1/events", json={"events": [order]})
+                assert sent.status_code == 202, sent.text
+        wanted = {
+            "tags": [tag],
+            "any_of": [
+                {"purchased": [{"product": widget, "within_days": 30}]},
+                {"dates": [{"field": "contract_end_date", "from_days": 0, "to_days": 60}]},
+            ],
+        }
+
+        async def bought_twice() -> int | None:
+            anyone = {"tags": [tag], "purchased": [{"product": widget}]}
+            found = await contacts.post("/v1/segments/preview", json={"filter": anyone})
+            return 2 if found.json()["members"] == 2 else None
+
+        await eventually(bought_twice)  # both orders are on their records
+        counted = (await contacts.post("/v1/segments/preview", json={"filter": wanted})).json()
+    assert counted["members"] == 2  # the recent buyer and the renewing one
+
+    base = services.url("console")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await _sign_in(page, base, *marketer)
+        await page.get_by_role("link", name="Segments").click()
+        await page.get_by_label("Name").fill(f"Recent widget buyers or renewals {tag}")
+        await choose(page, "All condition 1 kind", "Has the tag")
+        await page.get_by_role("textbox", name="All condition 1 value").fill(tag)
+        await page.get_by_role("button", name="Add alternatives (OR)").click()
+        await choose(page, "Either group 1 condition 1 kind", "Bought")
+        await page.get_by_role("textbox", name="Either group 1 condition 1 product").fill(widget)
+        await page.get_by_role("textbox", name="Either group 1 condition 1 within days").fill("30")
+        await page.get_by_role("button", name="Add another alternative").click()
+        await choose(page, "Either group 2 condition 1 kind", "Contract ends within")
+        await page.get_by_role("textbox", name="Either group 2 condition 1 days").fill("60")
+        live = page.get_by_test_id("live-count")
+        await expect(live).to_have_text("2 contacts match now", timeout=WAIT_MS)
+        await page.screenshot(path=str(SHOTS / "marketer-segment-purchases.png"), full_page=True)
+        await page.get_by_role("button", name="Save segment").click()
+        await expect(page.get_by_text("Segment saved")).to_be_visible(timeout=WAIT_MS)
+        await browser.close()
+    assert not errors, errors
+    async with services.client("contacts") as contacts:
+
+        async def saved() -> dict[str, object] | None:
+            found = [
+                s
+                for s in (await contacts.get("/v1/segments")).json()
+                if s["name"] == f"Recent widget buyers or renewals {tag}"
+            ]
+            return found[0] if found and found[0]["members"] == 2 else None
+
+        segment = await eventually(saved, timeout=WAIT_MS / 1000)
+    assert segment["filter"] == wanted

@@ -18,9 +18,10 @@ async def test_every_service_is_ready_and_documents_itself(services) -> None:  #
             assert ready.json()["checks"] == {"mongodb": "ok", "kafka": "ok", "progress": "ok"}
             health = (await http.get("/healthz")).json()
             assert health["status"] == "ok" and health["stalled"] == []
-            # The service's consumer groups (and automation's runner) are watched.
+            # The service's consumer groups and loops (automation's runner, contacts' segment
+            # reviews) are watched.
             watched = set(health["progress"])
-            groups = watched - {"automation-runner"}
+            groups = watched - {"automation-runner", "contacts-segment-reviews"}
             assert groups and all(
                 g == f"lodestone-{service}" or g.startswith(f"lodestone-{service}.") for g in groups
             ), watched
@@ -28,6 +29,8 @@ async def test_every_service_is_ready_and_documents_itself(services) -> None:  #
                 assert groups == {f"lodestone-{service}"}, watched
             if service == "automation":
                 assert "automation-runner" in watched
+            if service == "contacts":
+                assert "contacts-segment-reviews" in watched
             metrics = await http.get("/metrics")
             assert "lodestone_stalled" in metrics.text
             metrics = await http.get("/metrics")

@@ -104,15 +104,19 @@ def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore
     assert by_owner and {r["k"]["owner"] for r in by_owner} == {f"r1-{TAG}"}
     assert buying["orders"] == 2
     assert buying["repeat_purchase_rate"] == 1.0
-    assert buying["top_products"] == [
-        {
-            "product": f"w-{TAG}",
-            "name": "Widget",
-            "units": 2,
-            "revenue": {"USD": 100.5},
-            "margin": None,
-        }
-    ]
+    (top,) = buying["top_products"]
+    trend = top.pop("trend")
+    assert top == {
+        "product": f"w-{TAG}",
+        "name": "Widget",
+        "units": 2,
+        "revenue": {"USD": 100.5},
+        "margin": None,
+        "change": top["change"],
+    }
+    # The trend accounts for every unit and cent, period by period.
+    assert sum(p["units"] for p in trend) == 2
+    assert round(sum(p["revenue"].get("USD", 0) for p in trend), 2) == 100.5
     overdue = {f"r2-{TAG}": 1}
     goals = [
         {"owner": f"r1-{TAG}", "month": "x", "targets": {"conversions": 2}},

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 from lodestone_common.kafka import make_broker, outgoing, publish_all
 from lodestone_common.settings import ServiceSettings
-from lodestone_reporting.api.answers import Commissions, Funnel, Leaderboard
+from lodestone_reporting.api.answers import Commissions, Funnel, Leaderboard, Purchases
 from lodestone_reporting.rebuild import busy_groups, group, rebuild
 from lodestone_reporting.settings import ReportingSettings
 
@@ -53,6 +53,7 @@ async def reports_of(http: Any, tag: str) -> dict[str, Any]:
     # What OpenAPI (and so the console's generated client) says they answer, field for field.
     Funnel.model_validate(answers["funnel"])
     Leaderboard.model_validate(answers["leaderboard"])
+    Purchases.model_validate(answers["purchases"])
     return answers
 
 
@@ -145,6 +146,11 @@ async def test_reports_are_exact_idempotent_and_rebuildable(
         mine = {"start": wide, "owner": f"r1-{tag}"}
         (product,) = (await http.get("/v1/reports/purchases", params=mine)).json()["top_products"]
         assert (product["product"], product["name"]) == (f"w-{tag}", "Widget")
+        # Its trend: a point per week of the 400 days, quiet weeks as zeros, every unit in one.
+        weekly = {**mine, "interval": "week"}
+        (product,) = (await http.get("/v1/reports/purchases", params=weekly)).json()["top_products"]
+        assert len(product["trend"]) >= 57 and sum(p["units"] for p in product["trend"]) == 2
+        assert product["trend"][-1]["period"] <= datetime.now(UTC).date().isoformat()
         empty = await http.get("/v1/reports/purchases", params={**nobody, "format": "csv"})
         assert empty.text.splitlines() == ["period"]
 

@@ -24,7 +24,7 @@ from lodestone_common.processing import Transactions, UnitOfWork
 from .segments import SegmentRegistry
 
 log = logging.getLogger(__name__)
-LOOP = "segment-reviews"
+LOOP = "contacts-segment-reviews"
 REVIEW_BATCH = 500
 
 

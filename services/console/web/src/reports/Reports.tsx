@@ -1,6 +1,6 @@
-import { Anchor, Badge, Button, Card, Group, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
+import { Anchor, Badge, Button, Card, Group, Loader, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { Link } from "react-router-dom";
 import { ok, reporting } from "../client";
 import type { components } from "../generated/reporting";
@@ -11,6 +11,10 @@ import { CommissionPlans } from "./CommissionPlans";
 import { CommissionsCard } from "./Commissions";
 import { GoalDialog, type GoalProgress } from "./GoalDialog";
 import { LAST_30_DAYS, periods } from "./period";
+
+// Charts (recharts) load with the products card only, not with every screen.
+const ProductsCard = lazy(() => import("./Products").then((m) => ({ default: m.ProductsCard })));
+const ProductCatalog = lazy(() => import("./Products").then((m) => ({ default: m.ProductCatalog })));
 
 type RepRow = components["schemas"]["RepRow"];
 
@@ -239,8 +243,16 @@ export function ReportsPage() {
           </Table.ScrollContainer>
         </Card>
       </SimpleGrid>
+      <Suspense fallback={<Loader size="sm" />}>
+        <ProductsCard range={range} filters={filters} label={period.label} />
+      </Suspense>
       <CommissionsCard range={range} owner={filters.owner} label={period.label} />
       {can("reports:write") && <CommissionPlans />}
+      {can("reports:write") && (
+        <Suspense fallback={<Loader size="sm" />}>
+          <ProductCatalog />
+        </Suspense>
+      )}
       {goalsOf && period.month && (
         <GoalDialog
           rep={goalsOf.owner}

@@ -8,7 +8,7 @@ import { automation, contacts, ok } from "../client";
 import { useAuth } from "../auth";
 import { contactName, stageOptions } from "../format";
 import { useChange, useSegments, useSettled } from "../hooks";
-import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KINDS, type Kind } from "./filter";
+import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KIND_GROUPS, type Kind } from "./filter";
 
 const BANDS = ["hot", "warm", "cold"].map((b) => ({ value: b, label: b }));
 const ACTIVITIES = [
@@ -20,8 +20,17 @@ const ACTIVITIES = [
   { value: "meeting_held", label: "meetings" },
   { value: "purchase", label: "purchases" },
 ];
+const CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK", "PLN", "INR", "BRL", "MXN"];
 const QUICK = 10_000;
 const EMPTY: Draft = { all: [{ kind: "stage", value: "" }], any: [], none: [] };
+
+function Unit({ children }: { children: string }) {
+  return (
+    <Text size="xs" c="dimmed">
+      {children}
+    </Text>
+  );
+}
 
 function ConditionRow({ condition, label, error, onChange, onRemove }: { condition: Condition; label: string; error?: string; onChange: (c: Condition) => void; onRemove: () => void }) {
   const set = (patch: Partial<Condition>) => onChange({ ...condition, ...patch });
@@ -40,6 +49,54 @@ function ConditionRow({ condition, label, error, onChange, onRemove }: { conditi
             <Select aria-label={`${label} of what`} data={ACTIVITIES} value={condition.name ?? "page_visit"} onChange={(v) => set({ name: v ?? "page_visit" })} allowDeselect={false} />
           </Group>
         );
+      case "bought":
+      case "bought_category":
+        return (
+          <Group gap="xs" grow wrap="nowrap">
+            <TextInput
+              aria-label={`${label} ${condition.kind === "bought" ? "product" : "category"}`}
+              placeholder={condition.kind === "bought" ? "product SKU (blank: anything)" : "category, e.g. shoes"}
+              value={condition.value}
+              onChange={(e) => set({ value: e.currentTarget.value })}
+              error={error}
+            />
+            <NumberInput
+              aria-label={`${label} within days`}
+              placeholder="any time"
+              min={1}
+              leftSection={<Unit>last</Unit>}
+              rightSection={<Unit>days</Unit>}
+              rightSectionWidth={44}
+              value={condition.days ?? ""}
+              onChange={(v) => set({ days: String(v) })}
+            />
+            {condition.kind === "bought" && (
+              <NumberInput
+                aria-label={`${label} orders`}
+                placeholder="1"
+                min={1}
+                leftSection={<Unit>≥</Unit>}
+                rightSection={<Unit>orders</Unit>}
+                rightSectionWidth={52}
+                value={condition.count ?? ""}
+                onChange={(v) => set({ count: String(v) })}
+              />
+            )}
+          </Group>
+        );
+      case "spent":
+        return (
+          <Group gap="xs" grow wrap="nowrap">
+            <NumberInput aria-label={`${label} amount`} min={0} decimalScale={2} placeholder="amount" value={condition.value} onChange={(v) => set({ value: String(v) })} error={error} />
+            <Select aria-label={`${label} currency`} data={CURRENCIES} searchable value={condition.name ?? "USD"} onChange={(v) => set({ name: v ?? "USD" })} allowDeselect={false} />
+          </Group>
+        );
+      case "active_within":
+      case "inactive_for":
+      case "no_purchase_for":
+      case "created_within":
+      case "contract_ends_within":
+        return <NumberInput aria-label={`${label} days`} min={0} placeholder="how many" rightSection={<Unit>days</Unit>} rightSectionWidth={44} value={condition.value} onChange={(v) => set({ value: String(v) })} error={error} />;
       case "custom":
         return (
           <Group gap="xs" grow wrap="nowrap">
@@ -53,7 +110,7 @@ function ConditionRow({ condition, label, error, onChange, onRemove }: { conditi
   })();
   return (
     <Group align="flex-start" wrap="nowrap" data-testid="condition">
-      <Select aria-label={`${label} kind`} data={KINDS} value={condition.kind} onChange={(v) => v && onChange({ kind: v as Kind, value: "" })} allowDeselect={false} w={190} />
+      <Select aria-label={`${label} kind`} data={KIND_GROUPS} value={condition.kind} onChange={(v) => v && onChange({ kind: v as Kind, value: "" })} allowDeselect={false} w={190} />
       <div style={{ flex: 1 }}>{value}</div>
       <ActionIcon variant="subtle" color="gray" aria-label={`Remove ${label}`} onClick={onRemove} mt={6}>
         <IconTrash size={16} />
@@ -184,8 +241,8 @@ export function SegmentsPage() {
     <Stack>
       <Title order={2}>Segments</Title>
       <Text c="dimmed" maw={760}>
-        A segment is a list of contacts that keeps itself up to date: a contact joins the moment it matches and leaves the moment it stops. Workflows and
-        campaigns send to segments.
+        A segment is a list of contacts that keeps itself up to date: a contact joins the moment it matches and leaves the moment it stops — also when
+        only time passes (“no activity for 30 days”, “contract ends within 60 days”). Workflows and campaigns send to segments.
       </Text>
       {can("segments:write") && (
         <Card withBorder>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { draftToFilter, errorsByGroup } from "./filter";
+import { draftToFilter, errorsByGroup, KIND_GROUPS, KINDS } from "./filter";
 
 describe("a segment as a person builds it", () => {
   it("makes the contact filter: fields ANDed, OR and NOT groups, blanks left out", () => {
@@ -21,6 +21,41 @@ describe("a segment as a person builds it", () => {
       any_of: [{ company: "Acme" }, { custom: { plan: "pro" } }],
       none_of: [{ stage: ["customer"] }],
     });
+  });
+
+  it("says purchase history and dates relative to now as the service's conditions", () => {
+    const filter = draftToFilter({
+      all: [
+        { kind: "bought", value: " W-1 ", days: "30", count: "2" },
+        { kind: "contract_ends_within", value: "60" },
+        { kind: "spent", value: "100", name: "EUR" },
+        { kind: "active_within", value: "" },
+      ],
+      any: [[{ kind: "bought_category", value: "gear" }], [{ kind: "created_within", value: "7" }]],
+      none: [[{ kind: "bought", value: "" }], [{ kind: "inactive_for", value: "90" }, { kind: "no_purchase_for", value: "30" }]],
+    });
+    expect(filter).toEqual({
+      purchased: [
+        { product: "W-1", within_days: 30, min_orders: 2 },
+        { min_spent: 100, currency: "EUR" },
+      ],
+      dates: [{ field: "contract_end_date", from_days: 0, to_days: 60 }],
+      any_of: [{ purchased: [{ category: "gear" }] }, { dates: [{ field: "created_at", from_days: -7 }] }],
+      none_of: [
+        { purchased: [{}] },
+        {
+          dates: [
+            { field: "last_activity_at", to_days: -90 },
+            { field: "last_purchase_at", to_days: -30 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("offers every kind of condition once, in a group", () => {
+    const offered = KIND_GROUPS.flatMap((g) => g.items.map((i) => i.value));
+    expect([...offered].sort()).toEqual(KINDS.map((k) => k.value).sort());
   });
 
   it("puts the service's errors on the group and field that caused them", () => {

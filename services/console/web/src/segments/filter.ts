@@ -1,12 +1,32 @@
 // A segment's conditions as a person builds them, and the contact filter they make (the
 // contacts service's ContactFilter: fields ANDed, `any_of` OR groups, `none_of` NOT groups).
 
-export type Kind = "stage" | "tag" | "company" | "country" | "source" | "title" | "score_band" | "min_score" | "activity" | "custom";
+export type Kind =
+  | "stage"
+  | "tag"
+  | "company"
+  | "country"
+  | "source"
+  | "title"
+  | "score_band"
+  | "min_score"
+  | "activity"
+  | "custom"
+  | "bought"
+  | "bought_category"
+  | "spent"
+  | "active_within"
+  | "inactive_for"
+  | "created_within"
+  | "contract_ends_within"
+  | "no_purchase_for";
 
 export interface Condition {
   kind: Kind;
   value: string;
-  name?: string; // activity: its type; custom: the field's name
+  name?: string; // activity: its type; custom: the field's name; spent: the currency
+  days?: string; // bought: within the last N days
+  count?: string; // bought: at least N orders
 }
 
 export interface Draft {
@@ -26,7 +46,24 @@ export const KINDS: { value: Kind; label: string }[] = [
   { value: "min_score", label: "Score at least" },
   { value: "activity", label: "Did at least" },
   { value: "custom", label: "Custom field" },
+  { value: "bought", label: "Bought" },
+  { value: "bought_category", label: "Bought in category" },
+  { value: "spent", label: "Spent in total at least" },
+  { value: "active_within", label: "Active in the last" },
+  { value: "inactive_for", label: "No activity for" },
+  { value: "no_purchase_for", label: "No purchase for" },
+  { value: "created_within", label: "Added in the last" },
+  { value: "contract_ends_within", label: "Contract ends within" },
 ];
+
+// The kinds of condition, grouped as a marketer looks for them.
+export const KIND_GROUPS = [
+  { group: "Who they are", kinds: <Kind[]>["stage", "tag", "company", "country", "source", "title", "custom"] },
+  { group: "Engagement", kinds: <Kind[]>["score_band", "min_score", "activity", "active_within", "inactive_for", "created_within"] },
+  { group: "Purchases", kinds: <Kind[]>["bought", "bought_category", "spent", "no_purchase_for"] },
+  { group: "Contract", kinds: <Kind[]>["contract_ends_within"] },
+].map(({ group, kinds }) => ({ group, items: KINDS.filter((k) => kinds.includes(k.value)) }));
+
 
 // The filter field each kind writes (where the service's errors point).
 export const FIELD: Record<Kind, string> = {
@@ -40,7 +77,45 @@ export const FIELD: Record<Kind, string> = {
   min_score: "min_score",
   activity: "min_activity",
   custom: "custom",
+  bought: "purchased",
+  bought_category: "purchased",
+  spent: "purchased",
+  active_within: "dates",
+  inactive_for: "dates",
+  no_purchase_for: "dates",
+  created_within: "dates",
+  contract_ends_within: "dates",
 };
+
+// "N days" conditions as the date windows the service takes (from/to days from now).
+const WINDOWS: Partial<Record<Kind, (n: number) => Record<string, unknown>>> = {
+  active_within: (n) => ({ field: "last_activity_at", from_days: -n }),
+  inactive_for: (n) => ({ field: "last_activity_at", to_days: -n }),
+  no_purchase_for: (n) => ({ field: "last_purchase_at", to_days: -n }),
+  created_within: (n) => ({ field: "created_at", from_days: -n }),
+  contract_ends_within: (n) => ({ field: "contract_end_date", from_days: 0, to_days: n }),
+};
+
+function whole(text: string | undefined): number | undefined {
+  const n = Number((text ?? "").trim());
+  return (text ?? "").trim() && Number.isFinite(n) ? n : undefined;
+}
+
+function purchase(c: Condition): Record<string, unknown> {
+  const value = c.value.trim();
+  const out: Record<string, unknown> = {};
+  if (c.kind === "spent") {
+    out.min_spent = Number(value);
+    out.currency = c.name || "USD";
+    return out;
+  }
+  if (value) out[c.kind === "bought_category" ? "category" : "product"] = value;
+  const days = whole(c.days);
+  const count = whole(c.count);
+  if (days !== undefined) out.within_days = days;
+  if (count !== undefined) out.min_orders = count;
+  return out;
+}
 
 export type Filter = Record<string, unknown>;
 
@@ -48,8 +123,22 @@ export function toFilter(conditions: Condition[]): Filter {
   const out: Record<string, any> = {};
   for (const c of conditions) {
     const value = c.value.trim();
+    if (c.kind === "bought") {
+      // No product: bought anything at all.
+      out.purchased = [...(out.purchased ?? []), purchase(c)];
+      continue;
+    }
     if (!value) continue;
+    const window = WINDOWS[c.kind];
+    if (window) {
+      out.dates = [...(out.dates ?? []), window(Number(value))];
+      continue;
+    }
     switch (c.kind) {
+      case "bought_category":
+      case "spent":
+        out.purchased = [...(out.purchased ?? []), purchase(c)];
+        break;
       case "stage":
       case "score_band":
         out[c.kind] = [...(out[c.kind] ?? []), value];

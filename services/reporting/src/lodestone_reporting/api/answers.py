@@ -115,3 +115,48 @@ def documented(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     """A route's `responses`: JSON as `model` (validated by no one at run time: the report
     built it), or the same table as CSV with `format=csv`."""
     return {200: {"model": model, "content": {"text/csv": {}}}}
+
+
+class Margin(_Answer):
+    currency: str = Field(description="the catalog's currency for the product")
+    units: int
+    revenue: float
+    cost: float = Field(description="units times the catalog's cost")
+    margin: float
+    margin_rate: float | None = Field(description="margin over revenue")
+
+
+class TrendPoint(_Answer):
+    period: str = Field(description="the day, the week's Monday or the month")
+    units: int
+    revenue: dict[str, float] = Field(description="per currency")
+
+
+class ProductRow(_Answer):
+    product: str = Field(description="SKU, or the item's name when it had none")
+    name: str
+    units: int
+    revenue: dict[str, float] = Field(description="per currency, never summed across them")
+    margin: Margin | None = Field(description="none without a catalog cost in one currency")
+    trend: list[TrendPoint] = Field(description="every period of the report, quiet ones as 0")
+    change: float | None = Field(
+        description="units in the last period over the one before, less 1 (0.5: half again "
+        "as many); none when nothing sold in the one before"
+    )
+
+
+class Profitable(Margin):
+    product: str
+    name: str
+
+
+class Purchases(_Answer):
+    period: Echo
+    revenue: dict[str, float] = Field(description="per currency")
+    orders: int
+    buyers: int = Field(description="contacts whose first order fell in the period")
+    repeat_buyers: int = Field(description="contacts whose second order fell in the period")
+    repeat_purchase_rate: float | None
+    top_products: list[ProductRow] = Field(description="by units sold, most first")
+    most_profitable: list[Profitable] = Field(description="by margin, per currency")
+    series: list[dict[str, Any]] = Field(description="per period, revenue per currency")

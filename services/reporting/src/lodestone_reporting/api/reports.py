@@ -15,7 +15,7 @@ from lodestone_common.envelope import utcnow
 
 from ..domain import reports
 from ..domain.reports import Interval
-from .answers import Funnel, Leaderboard, documented
+from .answers import Funnel, Leaderboard, Purchases, documented
 from .deps import ReadModelsDep
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -245,7 +245,11 @@ async def workflows(
     return answer(period, {"workflows": table}, table, "workflows")
 
 
-@router.get("/purchases", summary="Buying trends: revenue, orders, top products, repeat rate")
+@router.get(
+    "/purchases",
+    summary="Buying trends: revenue, orders, top products with their trend and margin",
+    responses=documented(Purchases),
+)
 async def purchases(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     scope, days = period.scope(), period.days()
     body = reports.purchases(
@@ -257,6 +261,7 @@ async def purchases(models: ReadModelsDep, period: Period = Depends(), key: ApiK
         interval=period.interval,
         names=await models.products.names(),
         catalog=await models.catalog.by_id(),
+        span=(period.start, period.end),
     )
     return answer(period, body, body["series"], "purchases")
 
