@@ -6,8 +6,10 @@ screen's screenshot is kept in test-artifacts/console/ for a human to look at.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,25 @@ async def _sign_in(page: Any, base: str, email: str, password: str) -> None:
     await page.get_by_role("textbox", name="Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("button", name="Sign out").wait_for(timeout=WAIT_MS)
+
+
+@contextlib.asynccontextmanager
+async def signed_in(services: Any, who: tuple[str, str]) -> AsyncIterator[Any]:
+    """A Chromium page of the console, signed in as `who` (email, password), at desktop
+    width; no script error may happen on it meanwhile."""
+    from playwright.async_api import async_playwright
+
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await _sign_in(page, services.url("console"), *who)
+        try:
+            yield page
+        finally:
+            await browser.close()
+    assert not errors, errors
 
 
 async def test_a_rep_works_a_new_lead_and_the_manager_and_admin_see_to_theirs(

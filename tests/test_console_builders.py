@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.test_console_browser import CHROMIUM, SHOTS, WAIT_MS, _sign_in, _user
+from tests.test_console_browser import CHROMIUM, SHOTS, WAIT_MS, _sign_in, _user, signed_in
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="needs Debian's chromium package (.ci/run installs it)"
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_a_marketer_builds_a_segment_with_or_and_not_groups(services, eventually) -> None:  # type: ignore[no-untyped-def]
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     tag = f"b{uuid4().hex[:8]}"
     marketer = await _user(services, "marketer", tag)
@@ -41,13 +41,7 @@ async def test_a_marketer_builds_a_segment_with_or_and_not_groups(services, even
         counted = (await contacts.post("/v1/segments/preview", json={"filter": wanted})).json()
     assert counted["members"] == 2  # acme and vip; won is a customer, plain neither
 
-    base = services.url("console")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await _sign_in(page, base, *marketer)
+    async with signed_in(services, marketer) as page:
         await page.get_by_role("link", name="Segments").click()
 
         await page.get_by_label("Name").fill(f"Acme or VIPs {tag}")
@@ -118,12 +112,10 @@ async def test_a_marketer_builds_a_segment_with_or_and_not_groups(services, even
         await expect(page.get_by_test_id("segment-workflows")).to_contain_text(
             f"Welcome to Acme or VIPs {tag} (draft)", timeout=WAIT_MS
         )
-        await browser.close()
-    assert not errors, errors
 
 
 async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, eventually) -> None:  # type: ignore[no-untyped-def]
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     tag = f"s{uuid4().hex[:8]}"
     marketer = await _user(services, "marketer", tag)
@@ -159,11 +151,7 @@ async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, ev
 
         as_is, changed = await api_try(10), await api_try(25)
 
-    base = services.url("console")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-        await _sign_in(page, base, *marketer)
+    async with signed_in(services, marketer) as page:
         await page.get_by_role("link", name="Scoring").click()
         await page.get_by_role("combobox", name="Model").click()
         await page.get_by_role(
@@ -192,7 +180,6 @@ async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, ev
         await expect(page.get_by_text("rule 'pricing' awards 0 points").first).to_be_visible(
             timeout=WAIT_MS
         )
-        await browser.close()
     async with services.client("scoring") as scoring:
         after = next(
             m for m in (await scoring.get("/v1/scoring-models")).json() if m["id"] == "default"
@@ -225,7 +212,7 @@ async def _found(contacts, email: str) -> str | None:  # type: ignore[no-untyped
 async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(  # type: ignore[no-untyped-def]
     services, eventually
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     tag = f"w{uuid4().hex[:8]}"
     marketer = await _user(services, "marketer", tag)
@@ -251,13 +238,7 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
 
         await eventually(known, timeout=WAIT_MS / 1000)  # automation has heard of Tia
     subject = f"Questions about pricing? {tag}"
-    base = services.url("console")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await _sign_in(page, base, *marketer)
+    async with signed_in(services, marketer) as page:
         await page.get_by_role("link", name="Workflows").click()
         await page.get_by_label("Name").fill(f"Pricing follow-up {tag}")
         # The trigger starts as "does something 3 times within 7 days"; pricing pages only.
@@ -291,8 +272,6 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
         await page.get_by_role("button", name=f"Activate Pricing follow-up {tag}").click()
         row = page.get_by_test_id("workflow-row").filter(has_text=f"Pricing follow-up {tag}")
         await expect(row).to_contain_text("active", timeout=WAIT_MS)
-        await browser.close()
-    assert not errors, errors
 
     # Events through the ingestion API: three pricing visits, then a fourth.
     visitor = f"visitor.{tag}@example.com"
@@ -329,10 +308,7 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
     assert len(await mailed() or []) == 1
 
     # The workflow's page counts the visitor: enrolled once, through the email, completed.
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-        await _sign_in(page, base, *marketer)
+    async with signed_in(services, marketer) as page:
         await page.get_by_role("link", name="Workflows").click()
         row = page.get_by_test_id("workflow-row").filter(has_text=f"Pricing follow-up {tag}")
         await expect(row.get_by_test_id("workflow-counts")).to_contain_text(
@@ -344,7 +320,6 @@ async def test_a_marketer_builds_the_pricing_journey_and_exactly_one_email_goes(
         await expect(builder.get_by_test_id("workflow-progress")).to_contain_text("1 completed")
         await expect(builder.get_by_test_id("step-progress")).to_have_text("0 here")
         await page.screenshot(path=str(SHOTS / "marketer-workflow-progress.png"), full_page=True)
-        await browser.close()
 
 
 async def test_a_qualified_lead_is_assigned_and_its_rep_sees_the_call(  # type: ignore[no-untyped-def]
@@ -469,7 +444,7 @@ async def test_a_marketer_segments_by_purchases_and_contract_end(services, event
     clicking; the live count is the API's, and the saved filter says exactly that."""
     from datetime import UTC, date, datetime, timedelta
 
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     tag = f"p{uuid4().hex[:8]}"
     widget = f"W-{tag}"
@@ -519,13 +494,7 @@ async def test_a_marketer_segments_by_purchases_and_contract_end(services, event
         counted = (await contacts.post("/v1/segments/preview", json={"filter": wanted})).json()
     assert counted["members"] == 2  # the recent buyer and the renewing one
 
-    base = services.url("console")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await _sign_in(page, base, *marketer)
+    async with signed_in(services, marketer) as page:
         await page.get_by_role("link", name="Segments").click()
         await page.get_by_label("Name").fill(f"Recent widget buyers or renewals {tag}")
         await choose(page, "All condition 1 kind", "Has the tag")
@@ -542,8 +511,6 @@ async def test_a_marketer_segments_by_purchases_and_contract_end(services, event
         await page.screenshot(path=str(SHOTS / "marketer-segment-purchases.png"), full_page=True)
         await page.get_by_role("button", name="Save segment").click()
         await expect(page.get_by_text("Segment saved")).to_be_visible(timeout=WAIT_MS)
-        await browser.close()
-    assert not errors, errors
     async with services.client("contacts") as contacts:
 
         async def saved() -> dict[str, object] | None:

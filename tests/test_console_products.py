@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.test_console_browser import CHROMIUM, SHOTS, WAIT_MS, _sign_in, _user
+from tests.test_console_browser import CHROMIUM, SHOTS, WAIT_MS, _user, signed_in
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="needs Debian's chromium package (.ci/run installs it)"
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 async def test_a_manager_prices_a_product_and_sees_its_margin_and_trend(  # type: ignore[no-untyped-def]
     services, eventually
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     tag = uuid4().hex[:8]
     sku, source = f"kit-{tag}", f"fair-{tag}"
@@ -56,13 +56,7 @@ async def test_a_manager_prices_a_product_and_sees_its_margin_and_trend(  # type
 
         await eventually(counted)
 
-    base = services.url("console")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await _sign_in(page, base, *manager)
+    async with signed_in(services, manager) as page:
         await page.get_by_role("link", name="Reports").click()
         await page.get_by_label("Lead source").fill(source)
         row = page.get_by_test_id("product-row").filter(has_text="Starter kit")
@@ -93,5 +87,3 @@ async def test_a_manager_prices_a_product_and_sees_its_margin_and_trend(  # type
         await expect(row.locator("svg").first).to_be_visible()
         assert sum(p["units"] for p in top["trend"]) == 4 and top["trend"][-1]["units"] == 3
         await page.screenshot(path=str(SHOTS / "manager-products.png"), full_page=True)
-        await browser.close()
-    assert not errors, errors

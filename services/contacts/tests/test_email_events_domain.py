@@ -245,7 +245,7 @@ X-Lodestone-Action: wf_2:e:s
 
 
 def test_mail_that_bounces_back_dsn_and_arf() -> None:
-    from lodestone_contacts.domain.email_events import dsn
+    from lodestone_contacts.domain.returned_mail import dsn
 
     events = dsn(POSTFIX_DSN)
     assert props(events) == [

@@ -12,6 +12,7 @@ import pytest
 
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import parse_payload
+from lodestone_reporting.domain import buying as buying_report
 from lodestone_reporting.domain import reports
 from lodestone_reporting.domain.counters import NOW, Key, histogram_median
 from lodestone_reporting.domain.projector import State, project
@@ -88,7 +89,7 @@ def test_merged_and_erased_contacts_leave_the_now_counters_and_erased_loses_pii(
 
 def test_purchases_leaderboard_and_workflows(projected) -> None:  # type: ignore[no-untyped-def]
     totals, state = projected
-    buying = reports.purchases(
+    buying = buying_report.purchases(
         rows(totals, "revenue"),
         rows(totals, "purchases"),
         rows(totals, "buyers"),

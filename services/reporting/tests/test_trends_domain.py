@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from lodestone_reporting.domain.reports import periods, product_trend, purchases
+from lodestone_reporting.domain.buying import periods, product_trend, purchases
 
 
 def sold(day: str, product: str, units: int, cents: int, currency: str = "USD") -> list[dict]:  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from uuid import uuid4
 from pymongo.errors import DuplicateKeyError
 
 from lodestone_common.envelope import utcnow
+from lodestone_common.processing import Transactions, UnitOfWork
 
 from .domain.attachments import Document, documents
 from .service import NotFound
@@ -26,9 +27,20 @@ class RevisedMeanwhile(Exception):
 
 
 class ContactAttachments:
-    def __init__(self, stores: Stores, max_bytes: int) -> None:
+    def __init__(self, stores: Stores, transactions: Transactions, max_bytes: int) -> None:
         self.stores = stores
+        self.transactions = transactions
         self.max_bytes = max_bytes
+
+    async def _remove(self, file_ids: list[Any], entry: dict[str, Any] | None = None) -> None:
+        """Files (with their chunks) gone, and the timeline told, in one transaction."""
+
+        async def work(uow: UnitOfWork) -> None:
+            await self.stores.attachments.delete(file_ids, uow.session)
+            if entry is not None:
+                await self.stores.timeline.add([entry], uow.session)
+
+        await self.transactions.run(work)
 
     async def list(self, contact_id: str) -> list[Document]:
         return documents(await self.stores.attachments.of_contact(contact_id))
@@ -70,7 +82,7 @@ class ContactAttachments:
         # An erase that ran while the bytes streamed in must not leave this file behind.
         record = await self.stores.records.get(contact_id)
         if record is None or record.get("erased"):
-            await self.stores.attachments.delete([file_id])
+            await self._remove([file_id])
             raise NotFound(contact_id)
         if record["_id"] != contact_id:  # merged meanwhile: the survivor keeps it
             await self.stores.attachments.hand_over(file_id, record["_id"])
@@ -88,12 +100,10 @@ class ContactAttachments:
         files = await self.stores.attachments.of_document(contact_id, document_id)
         if not files:
             raise NotFound(document_id)
-        await self.stores.attachments.delete([f["_id"] for f in files])
         detail: dict[str, Any] = {
             "document_id": document_id,
             "filename": documents(files)[0].current.filename,
             "revisions": len(files),
         }
-        await self.stores.timeline.add(
-            [change(contact_id, utcnow(), "attachment.deleted", detail, by)]
-        )
+        entry = change(contact_id, utcnow(), "attachment.deleted", detail, by)
+        await self._remove([f["_id"] for f in files], entry)

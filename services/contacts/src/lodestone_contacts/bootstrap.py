@@ -57,7 +57,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     )
     runtime.loops.append(reviews.run)
     imports = ImportJobs(runtime.db, contacts, settings.instance_id)
-    attachments = ContactAttachments(stores, settings.attachment_max_bytes)
+    attachments = ContactAttachments(stores, transactions, settings.attachment_max_bytes)
     runtime.startup.append(stores.ensure_indexes)
     runtime.loops += [imports.jobs.watch, segments.builds.watch]
     runtime.drains += [imports.jobs.drain, segments.builds.drain]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -11,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
-from lodestone_common.events import LifecycleStage
 from lodestone_common.http import invalid
 from lodestone_common.people import check_change
 
@@ -24,7 +22,6 @@ from ..domain.paging import (
     encode_sorted_cursor,
     sort_key,
 )
-from ..domain.purchases import readable_history
 from ..domain.records import (
     ContactDraft,
     ContactPatch,
@@ -36,70 +33,12 @@ from ..domain.records import (
 )
 from ..domain.search import from_query
 from ..domain.terms import terms_query
-from ..domain.traits import readable
 from ..service import Contacts, NotFound
 from ..stores import EmailTaken
 from .deps import ContactsDep
+from .views import Contact, ContactPage, Duplicate
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
-
-
-_INTERNAL = {"_id", "terms", "review"}  # terms is the search index's copy of name, company, emails
-
-
-class Bought(BaseModel):
-    name: str = Field(description="the product (SKU, else item name) or category")
-    orders: int
-    units: int = 0
-    spent: dict[str, float] = Field(description="per currency")
-    last_at: datetime | None = None
-
-
-class PurchaseHistory(BaseModel):
-    orders: int
-    first_at: datetime | None = None
-    last_at: datetime | None = None
-    spent: dict[str, float] = Field(description="per currency, never summed across")
-    products: list[Bought]
-    categories: list[Bought]
-
-
-class Contact(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    email: str | None = None
-    emails: list[str] = []
-    phone: str | None = Field(None, description="the main phone; every known one in `phones`")
-    phones: list[str] = []
-    first_name: str | None = None
-    last_name: str | None = None
-    company: str | None = None
-    title: str | None = None
-    lifecycle_stage: LifecycleStage | None = None
-    owner_id: str | None = None
-    tags: list[str] = []
-    contract_end_date: date | None = None
-    custom: dict[str, Any] = {}
-    anonymous: bool = False
-    activity: dict[str, int] = {}
-    # What scoring last said (kept here for search and lists).
-    score: float | None = None
-    score_band: str | None = None
-    grade: str | None = None
-    source: str | None = None
-    purchases: PurchaseHistory | None = Field(
-        None, description="what they bought, summed as orders arrive (segments filter on it)"
-    )
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, doc: dict[str, Any]) -> Contact:
-        # Whatever the stored record holds: one bad value must not make it unreadable.
-        shown = {k: v for k, v in doc.items() if k not in _INTERNAL}
-        shown["purchases"] = readable_history(doc.get("purchases"))
-        return readable(cls, {"id": doc["_id"], **shown})
 
 
 class MergeRequest(BaseModel):
@@ -218,11 +157,6 @@ async def merge_contacts(
     return Contact.of(doc)
 
 
-class ContactPage(BaseModel):
-    items: list[Contact]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
-
-
 @router.get(
     "/contacts",
     response_model=ContactPage,
@@ -299,11 +233,6 @@ def _words(q: str) -> list[dict[str, Any]]:
     except ValueError as exc:  # a field error, shown next to the search box
         why = str(exc).removeprefix("q: ")
         raise invalid("query", "q", why) from exc
-
-
-class Duplicate(BaseModel):
-    contact: Contact
-    reasons: list[str]
 
 
 @router.get(

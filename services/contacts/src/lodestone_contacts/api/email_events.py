@@ -30,7 +30,7 @@ from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.ingest import IngestEvent
 from lodestone_common.settings import comma_list
 
-from ..domain import email_events
+from ..domain import email_events, returned_mail
 from ..domain.email_events import Unreadable
 from ..sns import NotFromSns
 from .deps import IngestDep, SettingsDep, SnsVerifierDep
@@ -180,4 +180,4 @@ async def sendgrid(request: Request, ingest: IngestDep, settings: SettingsDep) -
 )
 async def dsn(request: Request, ingest: IngestDep, key: ApiKey = Scope("events:write")) -> Received:
     raw = await request.body()
-    return await _ingest(ingest, lambda: email_events.dsn(raw), "dsn")
+    return await _ingest(ingest, lambda: returned_mail.dsn(raw), "dsn")

@@ -14,8 +14,8 @@ from lodestone_common.auth import ApiKey, Scope
 from ..domain.paging import decode_cursor, encode_cursor
 from ..domain.search import ContactFilter
 from ..segments import SegmentRegistry
-from .contacts import Contact, ContactPage
 from .deps import ContactsDep, SegmentsDep
+from .views import Contact, ContactPage
 
 router = APIRouter(prefix="/v1/segments", tags=["segments"])
 

@@ -17,8 +17,6 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from lodestone_common.mongo import in_transaction
-
 Session = AsyncClientSession | None
 BUCKET = "attachments"
 MAX_FILES_PER_CONTACT = 2000  # revisions included; a list reads at most this many
@@ -85,19 +83,12 @@ class Attachments:
         except (InvalidId, NoFile):
             return None
 
-    async def delete(self, file_ids: list[ObjectId], session: Session = None) -> None:
-        """Files and their chunks, together: in the caller's transaction (erase), else in one
-        of their own (a deleteMany outside one can wedge the local database against another
-        transaction on the collection, bench/README.md)."""
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.chunks.delete_many({"files_id": {"$in": file_ids}}, session=session)
-            await self.files.delete_many({"_id": {"$in": file_ids}}, session=session)
-
-        if session is not None:
-            await work(session)
-        else:
-            await in_transaction(self.files.database.client, work)
+    async def delete(self, file_ids: list[ObjectId], session: Session) -> None:
+        """Files and their chunks, in the caller's transaction (a deleteMany outside one can
+        wedge the local database against another transaction on the collection,
+        bench/README.md)."""
+        await self.chunks.delete_many({"files_id": {"$in": file_ids}}, session=session)
+        await self.files.delete_many({"_id": {"$in": file_ids}}, session=session)
 
     async def forget(self, contact_ids: list[str], session: Session = None) -> None:
         """Erase: every file of these contacts goes."""

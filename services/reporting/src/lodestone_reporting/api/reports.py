@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from lodestone_common.auth import ApiKey, Scope
 from lodestone_common.envelope import utcnow
 
-from ..domain import reports
+from ..domain import buying, reports
 from ..domain.reports import Interval
 from .answers import Funnel, Leaderboard, Purchases, documented
 from .deps import ReadModelsDep
@@ -252,7 +252,7 @@ async def workflows(
 )
 async def purchases(models: ReadModelsDep, period: Period = Depends(), key: ApiKey = READ) -> Any:
     scope, days = period.scope(), period.days()
-    body = reports.purchases(
+    body = buying.purchases(
         revenue=await models.counters.rows("revenue", **days, **scope),
         orders=await models.counters.rows("purchases", **days, **scope),
         buyers=await models.counters.rows("buyers", **days, **scope),

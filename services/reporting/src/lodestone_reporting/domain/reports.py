@@ -10,7 +10,6 @@ from typing import Any, Literal
 from lodestone_common.events import EXITS, FUNNEL
 
 from .counters import histogram_median
-from .margins import margins, most_profitable
 from .teams import with_team
 
 Interval = Literal["day", "week", "month"]
@@ -50,7 +49,7 @@ def series(
     return [{"period": p, **dict(sorted(v.items()))} for p, v in sorted(out.items())]
 
 
-def _ratio(num: float, den: float) -> float | None:
+def ratio(num: float, den: float) -> float | None:
     return round(num / den, 4) if den else None
 
 
@@ -69,7 +68,7 @@ def funnel(reached: Rows, now: Rows, stage_time: Rows, interval: Interval) -> di
                 "stage": stage,
                 "now": total(now, stage=stage),
                 "reached": count,
-                "conversion_to_next": _ratio(following, count) if following is not None else None,
+                "conversion_to_next": ratio(following, count) if following is not None else None,
                 "median_days_in_stage": _median_days(stage_time, stage=stage),
             }
         )
@@ -79,7 +78,7 @@ def funnel(reached: Rows, now: Rows, stage_time: Rows, interval: Interval) -> di
     return {
         "stages": stages,
         "exits": exits,
-        "overall_conversion": _ratio(total(reached, stage="customer"), stages[0]["reached"]),
+        "overall_conversion": ratio(total(reached, stage="customer"), stages[0]["reached"]),
         "series": series(reached, "stage", interval),
     }
 
@@ -109,14 +108,14 @@ def sources(created: Rows, reached: Rows, revenue: Rows) -> list[dict[str, Any]]
                 "marketing_qualified": total(reached, source=source, stage="marketing_qualified"),
                 "sales_qualified": total(reached, source=source, stage="sales_qualified"),
                 "customers": customers,
-                "conversion": _ratio(customers, made),
-                "revenue": _money(revenue, source=source),
+                "conversion": ratio(customers, made),
+                "revenue": money_by_currency(revenue, source=source),
             }
         )
     return sorted(table, key=lambda r: (-r["contacts"], r["source"]))
 
 
-def _money(rows: Rows, **match: str) -> dict[str, float]:
+def money_by_currency(rows: Rows, **match: str) -> dict[str, float]:
     return {c: cents / 100 for c, cents in sorted(by(rows, "currency", **match).items())}
 
 
@@ -165,7 +164,9 @@ def leaderboard(
     )
     table = []
     for rep in sorted(owners - {"unassigned"} - removed):
-        money = dict(_money(revenue, owner=rep))  # per currency: never summed across them
+        money = dict(
+            money_by_currency(revenue, owner=rep)
+        )  # per currency: never summed across them
         actual: dict[str, float | None] = {
             "conversions": total(reached, owner=rep, stage="customer"),
             "calls": total(touches, owner=rep, type="call_logged"),
@@ -197,7 +198,7 @@ def leaderboard(
                         "target": target,
                         "currency": currency if name == "revenue" else None,
                         "actual": actual.get(name),
-                        "attainment": _ratio(actual.get(name) or 0, target)
+                        "attainment": ratio(actual.get(name) or 0, target)
                         if actual.get(name) is not None
                         else None,
                     }
@@ -235,101 +236,8 @@ def workflows(rows: Rows, names: dict[str, str]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"workflow_id": wf, "name": names.get(wf)}
         row.update({col: counts.get(what, 0) for what, col in WORKFLOW_COLUMNS.items()})
         sent = row["emails_sent"]
-        row["open_rate"] = _ratio(row["opened"], sent)
-        row["click_rate"] = _ratio(row["clicked"], sent)
-        row["goal_conversion"] = _ratio(row["goal_reached"], row["enrolled"])
+        row["open_rate"] = ratio(row["opened"], sent)
+        row["click_rate"] = ratio(row["clicked"], sent)
+        row["goal_conversion"] = ratio(row["goal_reached"], row["enrolled"])
         table.append(row)
     return table
-
-
-def periods(start: date, end: date, interval: Interval) -> list[str]:
-    """Every period's label from start to end, those without a sale included (a trend's
-    gaps are zeros, not missing points)."""
-    labels, day = [], start
-    while day <= end:
-        label = period_of(day.isoformat(), interval)
-        if not labels or labels[-1] != label:
-            labels.append(label)
-        day += timedelta(days=1)
-    return labels
-
-
-def product_trend(rows: Rows, labels: list[str], interval: Interval) -> dict[str, Any]:
-    """One product's units and revenue per period, and the change of units from the period
-    before the last to the last (None when nothing sold before)."""
-    units: dict[str, int] = defaultdict(int)
-    money: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for r in rows:
-        label = period_of(r["d"], interval)
-        if r["k"]["what"] == "units":
-            units[label] += r["v"]
-        else:
-            money[label][r["k"]["what"]] += r["v"] / 100
-    trend = [
-        {"period": p, "units": units.get(p, 0), "revenue": _sum_by_key(money.get(p, {}))}
-        for p in labels
-    ]
-    before, last = (units.get(p, 0) for p in labels[-2:]) if len(labels) > 1 else (0, 0)
-    return {"trend": trend, "change": round(last / before - 1, 4) if before else None}
-
-
-def purchases(
-    revenue: Rows,
-    orders: Rows,
-    buyers: Rows,
-    repeat: Rows,
-    products: Rows,
-    interval: Interval,
-    top: int = 10,
-    names: dict[str, str] | None = None,
-    catalog: dict[str, dict[str, Any]] | None = None,
-    span: tuple[date, date] | None = None,
-) -> dict[str, Any]:
-    """Buying in the period; `products` rows in the same scope (owner, source, segment) as
-    the rest, `names` what SKU-keyed products are called, `catalog` their costs (margins),
-    `span` the period's first and last day (each top product's trend, a point per period)."""
-    earned = margins(products, catalog or {})
-    units = by(products, "product", what="units")
-    days = sorted({r["d"] for r in products})
-    if span is None and days:
-        span = (date.fromisoformat(days[0]), date.fromisoformat(days[-1]))
-    labels = periods(*span, interval) if span else []
-    product_rows = []
-    for product, n in sorted(units.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
-        mine = [r for r in products if r["k"]["product"] == product]
-        money: dict[str, float] = defaultdict(float)
-        for r in mine:
-            if r["k"]["what"] != "units":
-                money[r["k"]["what"]] += r["v"] / 100
-        name = (names or {}).get(product) or product
-        product_rows.append(
-            {
-                "product": product,
-                "name": name,
-                "units": n,
-                "revenue": _sum_by_key(money),
-                "margin": earned.get(product),
-                **product_trend(mine, labels, interval),
-            }
-        )
-    first, second = total(buyers), total(repeat)
-    revenue_series: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for r in revenue:
-        revenue_series[period_of(r["d"], interval)][r["k"]["currency"]] += r["v"] / 100
-    return {
-        "revenue": _money(revenue),
-        "orders": total(orders),
-        "buyers": first,
-        "repeat_buyers": second,
-        "repeat_purchase_rate": _ratio(second, first),
-        "top_products": product_rows,
-        "most_profitable": most_profitable(earned, names or {}, top),
-        "series": [
-            {"period": p, **{c: round(v, 2) for c, v in sorted(m.items())}}
-            for p, m in sorted(revenue_series.items())
-        ],
-    }
-
-
-def _sum_by_key(money: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 2) for k, v in sorted(money.items())}
