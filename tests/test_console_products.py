@@ -29,6 +29,7 @@ async def test_a_manager_prices_a_product_and_sees_its_margin_and_trend(  # type
             "/v1/contacts", json={"email": f"buyer.{tag}@example.com", "source": source}
         )
         assert made.status_code == 201, made.text
+        buyer = made.json()["id"]
         # One kit eight days ago, three today: the last day sold, the week rose.
         orders = [
             {
@@ -87,3 +88,19 @@ async def test_a_manager_prices_a_product_and_sees_its_margin_and_trend(  # type
         await expect(row.locator("svg").first).to_be_visible()
         assert sum(p["units"] for p in top["trend"]) == 4 and top["trend"][-1]["units"] == 3
         await page.screenshot(path=str(SHOTS / "manager-products.png"), full_page=True)
+        # The buyer's page says what they bought: two orders, four kits, by the kit's name.
+        await page.goto(services.url("console") + f"/contacts/{buyer}")
+        bought = page.get_by_test_id("purchases")
+        await expect(bought).to_contain_text("2 orders", timeout=WAIT_MS)
+        await expect(bought.get_by_test_id("bought-product")).to_contain_text("Starter kit")
+        await expect(
+            bought.get_by_test_id("bought-product").get_by_role("cell").nth(2)
+        ).to_have_text("4")
+        await page.screenshot(path=str(SHOTS / "manager-contact-purchases.png"), full_page=True)
+        # Learned on a call: their contract ends next spring (renewal segments read it).
+        await page.get_by_label("Contract ends").fill("2027-03-31")
+        await page.get_by_role("button", name="Save changes").click()
+        await expect(page.get_by_text("Saved", exact=True)).to_be_visible(timeout=WAIT_MS)
+        async with services.client("contacts") as contacts:
+            record = (await contacts.get(f"/v1/contacts/{buyer}")).json()
+        assert record["contract_end_date"] == "2027-03-31"

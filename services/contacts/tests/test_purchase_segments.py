@@ -63,7 +63,7 @@ async def test_segments_on_what_people_bought_and_when(services, eventually) -> 
         assert history["orders"] == 2 and history["spent"] == {"USD": 150.0}
         widget_line = history["products"][0]
         assert (widget_line["name"], widget_line["orders"], widget_line["units"]) == (widget, 2, 3)
-        assert widget_line["spent"] == {"USD": 150.0}
+        assert widget_line["spent"] == {"USD": 150.0} and widget_line["title"] == "Widget"
         assert [c["name"] for c in history["categories"]] == ["gear"]
         # Ana's contract ends in 50 days, Bo's in 100.
         for name, days in (("ana", 50), ("bo", 100)):

@@ -71,6 +71,7 @@ def test_an_order_counts_once_per_product_and_category() -> None:
     assert ops["$inc"]["purchases.products.Gift wrap.orders"] == 1  # no SKU: by its name
     assert ops["$max"][f"{widget}.last_at"] == T + timedelta(days=2)
     assert ops["$min"] == {"purchases.first_at": T}
+    assert ops["$set"][f"{widget}.title"] == "Widget"  # what people call the SKU
     assert purchase_update([]) == {}
 
 
@@ -108,6 +109,7 @@ async def test_the_database_sums_what_the_operators_say_and_a_merge_keeps_both(m
         shown = readable_history(every)
         assert shown is not None
         assert [p["name"] for p in shown["products"]] == ["W.1", "$G", "Gift wrap"]
+        assert [p["title"] for p in shown["products"]] == ["Widget", "Gizmo", "Gift wrap"]
         assert shown["categories"][0] == {
             "name": "gadgets",
             "orders": 3,
@@ -115,5 +117,44 @@ async def test_the_database_sums_what_the_operators_say_and_a_merge_keeps_both(m
             "spent": {"USD": 65.5, "EUR": 12.0},
             "last_at": T + timedelta(days=2),
         }
+    finally:
+        await mongo.drop_database(db.name)
+
+
+async def test_records_that_bought_before_get_their_history_once(mongo) -> None:  # type: ignore[no-untyped-def]
+    from lodestone_common.processing import Transactions
+    from lodestone_contacts.purchase_history import backfill_purchase_history
+    from lodestone_contacts.stores import Stores
+
+    db = mongo[f"test_purchases_{uuid4().hex[:8]}"]
+    try:
+        await db.contacts.insert_many(
+            [
+                {"_id": "old", "activity": {"purchase": 2}},
+                {"_id": "kept", "activity": {"purchase": 1}, "purchases": {"orders": 9}},
+                {"_id": "gone", "activity": {"purchase": 1}, "merged_into": "old"},
+                {"_id": "looker", "activity": {"page_visit": 4}},
+            ]
+        )
+        entries = [
+            {
+                "contact_id": cid,
+                "at": at,
+                "kind": "interaction",
+                "type": "purchase",
+                "properties": props,
+            }
+            for cid, (props, at) in (("old", ORDERS[0]), ("old", ORDERS[2]), ("kept", ORDERS[1]))
+        ]
+        await db.timeline.insert_many(entries)
+        stores, transactions = Stores(db), Transactions(mongo)
+        assert await backfill_purchase_history(stores, transactions) == 1
+        rebuilt = (await db.contacts.find_one({"_id": "old"}))["purchases"]
+        assert rebuilt == await _summed(db.contacts, "fresh", [ORDERS[0], ORDERS[2]])
+        assert (await db.contacts.find_one({"_id": "kept"}))["purchases"] == {"orders": 9}
+        assert "purchases" not in await db.contacts.find_one({"_id": "looker"})
+        # Done once: a restart does not look again.
+        await db.contacts.update_one({"_id": "old"}, {"$unset": {"purchases": ""}})
+        assert await backfill_purchase_history(stores, transactions) == 0
     finally:
         await mongo.drop_database(db.name)

@@ -25,6 +25,7 @@ from .attachments import ContactAttachments
 from .handlers import edges, handlers
 from .imports import ImportJobs
 from .ingestion import Ingestion
+from .purchase_history import backfill_purchase_history
 from .segment_reviews import SegmentReviews
 from .segments import SegmentRegistry
 from .service import Contacts
@@ -64,6 +65,11 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
     runtime.loops.append(stores.records.backfill_terms)
+
+    async def purchase_history() -> None:
+        await backfill_purchase_history(stores, transactions)
+
+    runtime.loops.append(purchase_history)
     runtime.drains.append(outbox.drain)
     runtime.loops.append(segments.watch)
     if settings.consumers_enabled:

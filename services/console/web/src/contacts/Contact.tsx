@@ -29,6 +29,7 @@ import type { components } from "../generated/contacts";
 import { useAuth } from "../auth";
 import { Attachments } from "./Attachments";
 import { LogActivity } from "./LogActivity";
+import { Purchases } from "./Purchases";
 import { NewTask } from "../tasks/NewTask";
 import { ScoreBadge } from "./ScoreBadge";
 import { TaskList } from "../tasks/TaskList";
@@ -117,6 +118,7 @@ export function ContactPage() {
               <Stack>
                 <Stage contact={c} writable={editable} />
                 <ContactTasks contactId={c.id} />
+                <Purchases history={c.purchases} />
                 <Notes contactId={c.id} writable={writable} />
                 <Attachments contactId={c.id} writable={editable} />
               </Stack>
@@ -151,6 +153,7 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
     title: contact.title ?? "",
     email: contact.email ?? "",
     phone: contact.phone ?? "",
+    contract_end_date: contact.contract_end_date ?? "",
     owner_id: contact.owner_id ?? null,
     tags: contact.tags,
     custom: Object.fromEntries(Object.entries(contact.custom ?? {}).filter(([, v]) => isPlain(v)).map(([k, v]) => [k, plainText(v)])) as Record<string, string>,
@@ -197,6 +200,13 @@ function Details({ contact, writable }: { contact: Contact; writable: boolean })
           {input("company", "Company")}
           {input("title", "Job title")}
         </Group>
+        <TextInput
+          type="date"
+          label="Contract ends"
+          description="when their current contract runs out (renewal segments and reminders use it)"
+          {...shown}
+          {...form.getInputProps("contract_end_date")}
+        />
         <Select
           label="Owner"
           {...shown}

@@ -18,6 +18,7 @@ _INTERNAL = {"_id", "terms", "review"}  # terms is the search index's copy of na
 
 class Bought(BaseModel):
     name: str = Field(description="the product (SKU, else item name) or category")
+    title: str | None = Field(None, description="a product's name, as its latest order said")
     orders: int
     units: int = 0
     spent: dict[str, float] = Field(description="per currency")

@@ -3,7 +3,8 @@
 indexed query and decide membership in memory, never reading the timeline.
 
 On the record (`purchases`): orders, first and last order time and money spent per currency,
-and the same per product (its SKU, else its name: as reporting names products) and per
+and the same per product (its SKU, else its name: as reporting names products; `title` the
+name its latest order gave it) and per
 category (as the order's item gave it). Product and category names are keys of the stored
 document, escaped so a dot or a dollar in a SKU stays one key.
 """
@@ -43,11 +44,12 @@ def _money(value: Any) -> float:
 def purchase_update(
     orders: list[tuple[dict[str, Any], datetime]], held: dict[str, Any] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """The update operators (`$inc`, `$max`, `$min`) adding these orders (their normalised
-    properties and when each was made) to a record's `purchases`. `held` is the record's
-    summary, when known, to stop adding keys past MAX_KEYS."""
+    """The update operators (`$inc`, `$max`, `$min`, `$set` for product names) adding these
+    orders (their normalised properties and when each was made) to a record's `purchases`.
+    `held` is the record's summary, when known, to stop adding keys past MAX_KEYS."""
     inc: dict[str, float] = defaultdict(float)
     latest: dict[str, datetime] = {}
+    titles: dict[str, tuple[datetime, str]] = {}  # a product's name as its latest order says
     first: datetime | None = None
     held = held or {}
     room = {kind: MAX_KEYS - len(held.get(kind) or {}) for kind in ("products", "categories")}
@@ -85,13 +87,18 @@ def purchase_update(
                 inc[f"{base}.units"] += quantity
                 inc[f"{base}.spent.{currency}"] += _money(_money(item.get("price")) * quantity)
                 later(f"{base}.last_at", at)
+                if kind == "products" and (base not in titles or at >= titles[base][0]):
+                    titles[base] = (at, str(item["name"])[:200])
     if first is None:
         return {}
-    return {
+    ops: dict[str, dict[str, Any]] = {
         "$inc": {k: round(v, 2) if isinstance(v, float) else v for k, v in inc.items()},
         "$max": latest,
         "$min": {"purchases.first_at": first},
     }
+    if titles:
+        ops["$set"] = {f"{base}.title": name for base, (_, name) in titles.items()}
+    return ops
 
 
 def _merged_line(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +113,9 @@ def _merged_line(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
     if "units" in a or "units" in b:
         line["units"] = a.get("units", 0) + b.get("units", 0)
+    if a.get("title") and b.get("title"):  # the name of the later order
+        newer = a if (a.get("last_at") or 0) > (b.get("last_at") or 0) else b
+        line["title"] = newer["title"]
     for name, pick in (("last_at", max), ("first_at", min)):
         values = [v for v in (a.get(name), b.get(name)) if v is not None]
         if values:

@@ -26,6 +26,14 @@ TOMBSTONE_KEEP = {"_id", "merged_into", "merged_at", "created_at", "anonymous"}
 class Records:
     def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
         self.collection = collection
+        # What one-off migrations have finished ({"_id": name, "done_at": …}).
+        self.migrations = collection.database["migrations"]
+
+    async def migrated(self, name: str) -> bool:
+        return await self.migrations.find_one({"_id": name}) is not None
+
+    async def mark_migrated(self, name: str, at: datetime) -> None:
+        await self.migrations.update_one({"_id": name}, {"$set": {"done_at": at}}, upsert=True)
 
     async def ensure_indexes(self) -> None:
         for fields, name in (
@@ -233,6 +241,30 @@ class Records:
             {"_id": contact_id, "erased": True, "erased_at": at},
             session=session,
         )
+
+    async def without_purchase_history(self, after: str, n: int) -> list[str]:
+        """Live records that bought before purchase history was kept, in `_id` order."""
+        query = {
+            "_id": {"$gt": after},
+            "activity.purchase": {"$gt": 0},
+            "purchases": {"$exists": False},
+            "merged_into": {"$exists": False},
+            "erased": {"$ne": True},
+        }
+        found = self.collection.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(n)
+        return [d["_id"] async for d in found]
+
+    async def start_purchase_history(
+        self, histories: dict[str, dict[str, Any]], session: Session
+    ) -> int:
+        """Each record's first purchase history (update operators), unless it has one."""
+        ops = [
+            UpdateOne({"_id": cid, "purchases": {"$exists": False}}, update)
+            for cid, update in histories.items()
+        ]
+        if ops:
+            await self.collection.bulk_write(ops, ordered=False, session=session)
+        return len(ops)
 
     async def backfill_terms(self, batch: int = 500) -> None:
         """Give records written before free-text search their terms, a batch at a time."""

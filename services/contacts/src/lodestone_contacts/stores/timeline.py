@@ -57,6 +57,13 @@ class Timeline:
                 [InsertOne(e) for e in entries], ordered=False, session=session
             )
 
+    async def of_type(
+        self, contact_ids: list[str], what: str, session: Session
+    ) -> list[dict[str, Any]]:
+        """These contacts' interactions of one type (every one: a purchase history rebuild)."""
+        query = {"contact_id": {"$in": contact_ids}, "kind": "interaction", "type": what}
+        return await self.collection.find(query, session=session).to_list(None)
+
     async def note(self, contact_id: str, note_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one(
             {"_id": note_id, "contact_id": contact_id, "kind": "note"}
