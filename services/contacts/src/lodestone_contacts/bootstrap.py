@@ -49,14 +49,13 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     segments = SegmentRegistry(runtime.db, transactions, settings.instance_id)
     contacts = Contacts(stores, segments, transactions)
     ownership = Ownership() if settings.consumers_enabled else None
-    # Membership that time changes, advanced for the contacts this process owns.
-    reviews = SegmentReviews(
-        segments,
-        transactions,
-        owned=(lambda: ownership.owned) if ownership else (lambda: None),
-        progress=runtime.progress,
-    )
-    runtime.loops.append(reviews.run)
+    if ownership is not None:
+        # Membership that time changes, advanced for the contacts whose partitions this
+        # process's consumer holds (replicas that consume nothing, the API ones, leave it).
+        reviews = SegmentReviews(
+            segments, transactions, owned=lambda: ownership.owned, progress=runtime.progress
+        )
+        runtime.loops.append(reviews.run)
     imports = ImportJobs(runtime.db, contacts, settings.instance_id)
     attachments = ContactAttachments(stores, transactions, settings.attachment_max_bytes)
     runtime.startup.append(stores.ensure_indexes)
