@@ -3,6 +3,7 @@ OR and NOT groups whose live count is the API's, and a broken condition told whe
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -76,17 +77,7 @@ async def test_a_marketer_builds_a_segment_with_or_and_not_groups(services, even
 
         await page.get_by_role("button", name="Save segment").click()
         await expect(page.get_by_text("Segment saved")).to_be_visible(timeout=WAIT_MS)
-        async with services.client("contacts") as contacts:
-
-            async def saved() -> dict[str, object] | None:
-                found = [
-                    s
-                    for s in (await contacts.get("/v1/segments")).json()
-                    if s["name"] == f"Acme or VIPs {tag}"
-                ]
-                return found[0] if found and found[0]["members"] == 2 else None
-
-            segment = await eventually(saved, timeout=WAIT_MS / 1000)
+        segment = await _saved_segment(services, eventually, f"Acme or VIPs {tag}", 2)
         # Exactly the filter the marketer meant, without typing JSON.
         assert segment["filter"] == {**wanted, "tags": [tag]}
         row = page.get_by_test_id("segment-row").filter(has_text=f"Acme or VIPs {tag}")
@@ -185,6 +176,17 @@ async def test_a_marketer_tries_a_changed_scoring_rule_on_a_contact(services, ev
             m for m in (await scoring.get("/v1/scoring-models")).json() if m["id"] == "default"
         )
     assert after["version"] == default["version"]  # tried, never saved
+
+
+async def _saved_segment(services, eventually, name: str, members: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The segment saved under `name`, once its backfill counts `members`."""
+    async with services.client("contacts") as contacts:
+
+        async def saved() -> dict[str, Any] | None:
+            found = [s for s in (await contacts.get("/v1/segments")).json() if s["name"] == name]
+            return found[0] if found and found[0]["members"] == members else None
+
+        return await eventually(saved, timeout=WAIT_MS / 1000)
 
 
 async def choose(page, combobox: str, option: str) -> None:  # type: ignore[no-untyped-def]
@@ -511,15 +513,6 @@ async def test_a_marketer_segments_by_purchases_and_contract_end(services, event
         await page.screenshot(path=str(SHOTS / "marketer-segment-purchases.png"), full_page=True)
         await page.get_by_role("button", name="Save segment").click()
         await expect(page.get_by_text("Segment saved")).to_be_visible(timeout=WAIT_MS)
-    async with services.client("contacts") as contacts:
-
-        async def saved() -> dict[str, object] | None:
-            found = [
-                s
-                for s in (await contacts.get("/v1/segments")).json()
-                if s["name"] == f"Recent widget buyers or renewals {tag}"
-            ]
-            return found[0] if found and found[0]["members"] == 2 else None
-
-        segment = await eventually(saved, timeout=WAIT_MS / 1000)
+    name = f"Recent widget buyers or renewals {tag}"
+    segment = await _saved_segment(services, eventually, name, 2)
     assert segment["filter"] == wanted

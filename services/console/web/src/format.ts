@@ -35,6 +35,8 @@ export function contactName(c: Pick<Contact, "first_name" | "last_name" | "email
 }
 
 export const when = (at: string | null | undefined) => (at ? dayjs(at).format("D MMM YYYY, HH:mm") : "—");
+// The currencies offered wherever money is entered (goals, plans, products, segments).
+export const CURRENCIES = ["EUR", "USD", "GBP", "INR", "JPY", "CHF", "AUD", "CAD", "BRL", "SEK", "NOK", "DKK", "PLN", "MXN"];
 // Money per currency, never summed across currencies: "EUR 1,200 · USD 350" (to the cent
 // with `cents`: "EUR 10.05", for what people are paid).
 export const money = (m: Record<string, number> | null | undefined, cents = false) =>

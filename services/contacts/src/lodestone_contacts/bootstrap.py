@@ -7,6 +7,8 @@ a lease on the outbox relay.
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from lodestone_common.cli import serve
@@ -64,11 +66,7 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
     runtime.startup.append(segments.reload)
     runtime.loops.append(outbox.run)
     runtime.loops.append(stores.records.backfill_terms)
-
-    async def purchase_history() -> None:
-        await backfill_purchase_history(stores, transactions)
-
-    runtime.loops.append(purchase_history)
+    runtime.loops.append(partial(backfill_purchase_history, stores, transactions))
     runtime.drains.append(outbox.drain)
     runtime.loops.append(segments.watch)
     if settings.consumers_enabled:

@@ -69,12 +69,12 @@ class Ingestion:
             if other is not None and not other.get("merged_into"):
                 await self.contacts.fold(survivor, other, "identity-resolution", uow)
         touched = set(plan.updates) | set(plan.activity)
-        orders = _orders(plan)
+        timeline, interactions = _interactions(plan)
+        orders = _orders(timeline)
         held = await self.stores.records.purchase_history(set(orders), session)
         updates, updated = _record_updates(plan, touched, orders, held)
         events += updated
         await self.stores.records.update_each(updates, session)
-        timeline, interactions = _interactions(plan)
         await self.stores.timeline.add_once(timeline, session)
         emit(uow, events)  # segment changes follow the changes that caused them
         await self.contacts.refresh(
@@ -90,13 +90,15 @@ class Ingestion:
             )
 
 
-def _orders(plan: Any) -> dict[str, list[tuple[dict[str, Any], datetime]]]:
-    """Each contact's purchases in the batch: (normalised properties, when)."""
+def _orders(
+    timeline: list[dict[str, Any]],
+) -> dict[str, list[tuple[dict[str, Any], datetime]]]:
+    """Each contact's purchases in the batch, from its timeline entries (their properties
+    normalised once): (properties, when)."""
     orders: dict[str, list[tuple[dict[str, Any], datetime]]] = {}
-    for cid, ingested in plan.interactions:
-        if interaction_type(ingested) == "purchase" and ingested.occurred_at is not None:
-            props = normalized_properties(ingested)
-            orders.setdefault(cid, []).append((props, ingested.occurred_at))
+    for entry in timeline:
+        if entry["type"] == "purchase":
+            orders.setdefault(entry["contact_id"], []).append((entry["properties"], entry["at"]))
     return orders
 
 

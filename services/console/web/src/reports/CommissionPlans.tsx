@@ -6,13 +6,12 @@ import dayjs from "dayjs";
 import { useState } from "react";
 import { ok, reporting } from "../client";
 import type { components } from "../generated/reporting";
-import { stageLabel, stageOptions } from "../format";
+import { CURRENCIES, stageLabel, stageOptions } from "../format";
 import { repName, submitTo, useChange, useReps } from "../hooks";
 import { FormActions, Unplaced } from "../components/FormActions";
 
 type Plan = components["schemas"]["PlanOut"];
 type Stage = components["schemas"]["StageBonus"]["stage"];
-const CURRENCIES = ["EUR", "USD", "GBP", "INR", "JPY", "CHF", "AUD", "CAD", "BRL"];
 const pct = (share: number) => `${Math.round(share * 10000) / 100}%`;
 const percent = (v: number | string) => (v === "" || (Number(v) >= 0 && Number(v) <= 100) ? null : "Between 0 and 100 %");
 const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60);

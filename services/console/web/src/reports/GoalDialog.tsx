@@ -3,6 +3,7 @@ import { useForm } from "@mantine/form";
 import { ok, reporting } from "../client";
 import { submitTo, useChange } from "../hooks";
 import { FormActions, Unplaced } from "../components/FormActions";
+import { CURRENCIES } from "../format";
 
 export interface GoalProgress {
   target: number;
@@ -21,7 +22,6 @@ const FIELDS = [
 const KEYS = [...FIELDS.map((f) => f.key), "revenue"] as const;
 type Key = (typeof KEYS)[number];
 
-const CURRENCIES = ["EUR", "USD", "GBP", "INR", "JPY", "CHF", "AUD", "CAD", "BRL"];
 
 // A rep's goals for one month (the reporting service's /v1/goals): what they should reach.
 export function GoalDialog({

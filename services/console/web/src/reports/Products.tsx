@@ -7,12 +7,11 @@ import { useState } from "react";
 import { ok, reporting } from "../client";
 import { FormActions, Unplaced } from "../components/FormActions";
 import type { components } from "../generated/reporting";
-import { money } from "../format";
+import { CURRENCIES, money } from "../format";
 import { submitTo, useChange } from "../hooks";
 
 type Product = components["schemas"]["Product"];
 type Row = components["schemas"]["ProductRow"];
-const CURRENCIES = ["EUR", "USD", "GBP", "INR", "JPY", "CHF", "AUD", "CAD", "BRL"];
 
 // "+50 %" / "−20 %" / "new": how the last period sold against the one before.
 export function changeLabel(change: number | null | undefined, lastUnits: number): { text: string; color: string } {
@@ -182,6 +181,8 @@ function ProductEditor({ product, onClose }: { product?: Product; onClose: () =>
   );
 }
 
+const priced = (amount?: number | null, currency?: string | null) => (amount != null && currency ? money({ [currency]: amount }, true) : "—");
+
 // The catalog a manager keeps: names, categories, prices and costs of SKUs.
 export function ProductCatalog() {
   const products = useQuery({ queryKey: ["products"], queryFn: () => ok(reporting.GET("/v1/products")) });
@@ -220,8 +221,8 @@ export function ProductCatalog() {
                   <Table.Td>{p.sku}</Table.Td>
                   <Table.Td>{p.name}</Table.Td>
                   <Table.Td>{p.category ?? "—"}</Table.Td>
-                  <Table.Td>{p.price !== null && p.price !== undefined && p.currency ? money({ [p.currency]: p.price }, true) : "—"}</Table.Td>
-                  <Table.Td>{p.cost !== null && p.cost !== undefined && p.currency ? money({ [p.currency]: p.cost }, true) : "—"}</Table.Td>
+                  <Table.Td>{priced(p.price, p.currency)}</Table.Td>
+                  <Table.Td>{priced(p.cost, p.currency)}</Table.Td>
                   <Table.Td>
                     <Group gap={4} justify="flex-end" wrap="nowrap">
                       <ActionIcon variant="subtle" aria-label={`Edit ${p.sku}`} onClick={() => setOpen({ product: p })}>

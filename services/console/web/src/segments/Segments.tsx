@@ -6,7 +6,7 @@ import { Link } from "react-router-dom";
 import { fieldErrors } from "../api";
 import { automation, contacts, ok } from "../client";
 import { useAuth } from "../auth";
-import { contactName, stageOptions } from "../format";
+import { CURRENCIES, contactName, stageOptions } from "../format";
 import { useChange, useSegments, useSettled } from "../hooks";
 import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KIND_GROUPS, type Kind } from "./filter";
 
@@ -20,7 +20,6 @@ const ACTIVITIES = [
   { value: "meeting_held", label: "meetings" },
   { value: "purchase", label: "purchases" },
 ];
-const CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "SEK", "NOK", "DKK", "PLN", "INR", "BRL", "MXN"];
 const QUICK = 10_000;
 const EMPTY: Draft = { all: [{ kind: "stage", value: "" }], any: [], none: [] };
 

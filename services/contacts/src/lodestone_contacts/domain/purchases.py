@@ -4,9 +4,9 @@ indexed query and decide membership in memory, never reading the timeline.
 
 On the record (`purchases`): orders, first and last order time and money spent per currency,
 and the same per product (its SKU, else its name: as reporting names products; `title` the
-name its latest order gave it) and per
-category (as the order's item gave it). Product and category names are keys of the stored
-document, escaped so a dot or a dollar in a SKU stays one key.
+name its latest order gave it) and per category (as the order's item gave it). Product and
+category names are keys of the stored document, escaped so a dot or a dollar in a SKU stays
+one key.
 """
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ def _merged_line(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     if "units" in a or "units" in b:
         line["units"] = a.get("units", 0) + b.get("units", 0)
     if a.get("title") and b.get("title"):  # the name of the later order
-        newer = a if (a.get("last_at") or 0) > (b.get("last_at") or 0) else b
-        line["title"] = newer["title"]
+        later_a = a.get("last_at") and b.get("last_at") and a["last_at"] > b["last_at"]
+        line["title"] = a["title"] if later_a else b["title"]
     for name, pick in (("last_at", max), ("first_at", min)):
         values = [v for v in (a.get(name), b.get(name)) if v is not None]
         if values:

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lodestone_common.conditions import values
+
 from .purchases import escape
 
 DAYS = 36_500  # a hundred years either way
@@ -33,11 +35,9 @@ CALENDAR_DAYS = {"contract_end_date"}
 
 
 def lookup(doc: dict[str, Any], path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(part)  # type: ignore[assignment]
-    return doc
+    """The value at a dotted path of the record (None if it has none)."""
+    found = values(doc, path)
+    return found[0] if found else None
 
 
 def _aware(value: Any) -> datetime | None:
