@@ -118,6 +118,9 @@ class MemoryAudience:
     async def contact(self, contact_id: str) -> dict[str, Any]:
         return dict(self.docs.get(contact_id, {"_id": contact_id}))
 
+    async def records(self, contact_ids: list[str], session: Session) -> dict[str, dict[str, Any]]:
+        return {c: await self.contact(c) for c in contact_ids}
+
     async def emails_of(self, contact_ids: list[str], session: Session) -> dict[str, str]:
         return {
             c: d["email"]
@@ -174,10 +177,24 @@ class MemoryCampaigns:
                 self.reactions[key] = (campaign_id, at)
 
 
+class MemoryRecords:
+    """Tasks or action records, by id."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+
+    async def insert_many(self, docs: list[dict[str, Any]], session: Session) -> None:
+        for doc in docs:
+            assert doc["_id"] not in self.docs
+            self.docs[doc["_id"]] = dict(doc)
+
+
 class MemoryStores:
     def __init__(self) -> None:
         self.workflows = MemoryWorkflows()
         self.enrollments = MemoryEnrollments()
+        self.tasks = MemoryRecords()
+        self.actions = MemoryRecords()
         self.audience = MemoryAudience()
         self.suppressions = MemorySuppressions()
         self.campaigns = MemoryCampaigns()

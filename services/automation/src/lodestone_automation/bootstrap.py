@@ -40,7 +40,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     )
     transactions = Transactions(runtime.mongo, outbox)
     stores = Stores(runtime.db)
-    automation = Automation(stores, transactions)
+    automation = Automation(stores, transactions, settings.escalate_after_hours)
     catalog = Catalog(stores.workflows)
     contacts = ContactsClient(settings)
     ownership = Ownership() if settings.consumers_enabled else None
@@ -64,6 +64,7 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
     campaigns = CampaignSender(stores, performer.composer, performer.mailer, contacts, settings)
     runtime.loops += [outbox.run, catalog.watch, campaigns.jobs.watch]
     if settings.runner_enabled:
+        automation.handoff = runner.handed  # new enrollments reach it in memory, leased
         runtime.loops += [runner.run, Reminders(stores, performer.mailer, settings).run]
         runtime.drains.append(runner.drain)  # the runner's last events go out too
     # A campaign stops after its batch in flight.

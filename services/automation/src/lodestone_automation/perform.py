@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from lodestone_common.envelope import Envelope, utcnow
-from lodestone_common.events import WorkflowActionPerformed
+from lodestone_common.envelope import utcnow
 from lodestone_common.settings import comma_list
 
 from .domain.assignment import choose_owner
 from .domain.destinations import DestinationPolicy
 from .domain.engine import backoff_seconds, email_blocked, suppressed_because
-from .domain.reminders import escalate_at, remind_at
-from .domain.templates import (
-    render,
-)
+from .domain.first_steps import action_announced, action_detail, action_key, task_for
 from .domain.workflows import (
     AssignOwnerStep,
     SendEmailStep,
@@ -80,22 +76,17 @@ class Performer:
         contact: dict[str, Any],
     ) -> str:
         step = definition.steps[index]
-        key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
-        detail = {
-            "contact_id": enrollment["contact_id"],
-            "workflow_id": enrollment["workflow_id"],
-            "enrollment_id": enrollment["_id"],
-            "step_id": step.id,
-            "type": step.type,
-        }
+        key = action_key(enrollment, step.id)
+        detail = action_detail(enrollment, step.id, step.type)
         if isinstance(step, TaskStep):  # all in the database: one transaction, no "started"
-            task = self._task(step, enrollment, contact, self.settings.escalate_after_hours)
+            hours = self.settings.escalate_after_hours
+            task = task_for(step, enrollment, contact, hours, utcnow())
             done = await self.automation.guarded(
                 self.automation.task_action(
                     key,
                     detail,
                     task,
-                    _announce(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
+                    action_announced(enrollment, step.id, step.type, "succeeded", {"task_id": key}),
                 )
             )
             ACTIONS.labels(step.type, "succeeded").inc()
@@ -109,7 +100,10 @@ class Performer:
             info = {"error": repr(exc)}
             await self.automation.guarded(
                 self.automation.finish_action(
-                    key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+                    key,
+                    "failed",
+                    info,
+                    action_announced(enrollment, step.id, step.type, "failed", info),
                 )
             )
             ACTIONS.labels(step.type, "failed").inc()
@@ -117,28 +111,41 @@ class Performer:
         outcome = "skipped" if status == "skipped" else "succeeded"
         await self.automation.guarded(
             self.automation.finish_action(
-                key, status, info, _announce(enrollment, step.id, step.type, outcome, info)
+                key, status, info, action_announced(enrollment, step.id, step.type, outcome, info)
             )
         )
         ACTIONS.labels(step.type, outcome).inc()
         # A skip says why in the enrollment's history too (the API and the console show it).
         return f"skipped: {info['reason']}" if status == "skipped" else status
 
+    async def webhook_step(
+        self, enrollment: dict[str, Any], step: WebhookStep, contact: dict[str, Any], now: datetime
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """Deliver a webhook step in one of its host's slots: (outcome, or None when the host
+        had PER_HOST deliveries in flight and this one waits a turn, no attempt counted; the
+        enrollment's fields to stop with while it waits, or None to go on)."""
+        slots = self.host_slots(step.url)
+        if slots.locked():
+            return None, {
+                "due_at": now + timedelta(seconds=HOST_BUSY_RETRY_SECONDS),
+                "claimed_until": None,
+            }
+        async with slots:
+            outcome, retry_in = await self.webhook(enrollment, step, contact)
+        if retry_in is None:
+            return outcome, None
+        # A durable retry: the enrollment waits on this step.
+        wait = {"due_at": now + timedelta(seconds=retry_in), "claimed_until": None}
+        return outcome, {**wait, "status": "waiting"}
+
     async def webhook(
         self, enrollment: dict[str, Any], step: WebhookStep, contact: dict[str, Any]
     ) -> tuple[str, float | None]:
         """(outcome, seconds until the next attempt, or None when done)."""
-        key = f"{enrollment['workflow_id']}:{enrollment['_id']}:{step.id}"
+        key = action_key(enrollment, step.id)
         record = await self.automation.guarded(
             self.automation.stores.actions.webhook_attempt(
-                key,
-                {
-                    "contact_id": enrollment["contact_id"],
-                    "workflow_id": enrollment["workflow_id"],
-                    "enrollment_id": enrollment["_id"],
-                    "step_id": step.id,
-                    "type": step.type,
-                },
+                key, action_detail(enrollment, step.id, step.type)
             )
         )
         if record["status"] in ("delivered", "failed"):
@@ -162,7 +169,10 @@ class Performer:
             log.warning("webhook refused by policy", extra={"step": key, "why": str(exc)})
             await self.automation.guarded(
                 self.automation.finish_action(
-                    key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+                    key,
+                    "failed",
+                    info,
+                    action_announced(enrollment, step.id, step.type, "failed", info),
                 )
             )
             ACTIONS.labels(step.type, "refused").inc()
@@ -174,7 +184,7 @@ class Performer:
                     key,
                     "delivered",
                     info,
-                    _announce(enrollment, step.id, step.type, "succeeded", info),
+                    action_announced(enrollment, step.id, step.type, "succeeded", info),
                 )
             )
             ACTIONS.labels(step.type, "succeeded").inc()
@@ -183,7 +193,10 @@ class Performer:
             info = {"attempts": attempt, "http_status": status}
             await self.automation.guarded(
                 self.automation.finish_action(
-                    key, "failed", info, _announce(enrollment, step.id, step.type, "failed", info)
+                    key,
+                    "failed",
+                    info,
+                    action_announced(enrollment, step.id, step.type, "failed", info),
                 )
             )
             ACTIONS.labels(step.type, "failed").inc()
@@ -195,26 +208,6 @@ class Performer:
         )
         ACTIONS.labels(step.type, "retrying").inc()
         return f"retrying after HTTP {status or 'unreachable'}", backoff_seconds(attempt)
-
-    @staticmethod
-    def _task(
-        step: TaskStep, enrollment: dict[str, Any], contact: dict[str, Any], hours: float | None
-    ) -> dict[str, Any]:
-        due = utcnow() + timedelta(hours=step.due_in_hours)
-        return {
-            "contact_id": enrollment["contact_id"],
-            "owner_id": contact.get("owner_id"),
-            "kind": step.kind,
-            "title": render(step.title, contact, {}),
-            "status": "open",
-            "due_at": due,
-            "remind_before_minutes": step.remind_before_minutes,
-            "remind_at": remind_at(due, step.remind_before_minutes),
-            "escalate_at": escalate_at(due, hours),
-            "workflow_id": enrollment["workflow_id"],
-            "enrollment_id": enrollment["_id"],
-            "created_at": utcnow(),
-        }
 
     async def _email(
         self, step: SendEmailStep, key: str, enrollment: dict[str, Any], contact: dict[str, Any]
@@ -279,16 +272,3 @@ def link_signer(settings: AutomationSettings) -> LinkSigner:
     assert settings.link_secret  # the settings give a development secret outside production
     previous = tuple(comma_list(settings.link_previous_secrets))
     return LinkSigner(settings.link_secret, previous, settings.link_lifetime_days * 86_400)
-
-
-def _announce(
-    enrollment: dict[str, Any], step_id: str, action: str, outcome: str, detail: dict[str, Any]
-) -> Envelope:
-    return WorkflowActionPerformed(
-        workflow_id=enrollment["workflow_id"],
-        enrollment_id=enrollment["_id"],
-        step_id=step_id,
-        action=action,
-        outcome=outcome,  # type: ignore[arg-type]
-        detail={k: v for k, v in detail.items() if isinstance(v, str | int | float | list)},
-    ).envelope(contact_id=enrollment["contact_id"], producer="automation")

@@ -23,7 +23,8 @@ from .domain.workflows import (
     WorkflowDefinition,
 )
 from .effects import ContactsClient, Mailer
-from .perform import HOST_BUSY_RETRY_SECONDS, Performer
+from .handoff import Handed
+from .perform import Performer
 from .service import Automation
 from .settings import AutomationSettings
 
@@ -64,9 +65,9 @@ class Runner:
         self.progress.watch_loop(RUNNER, self.overdue)
         self.catalog = catalog
         self.settings = settings
-        self.mailer = mailer
-        self.contacts = contacts
         self.token = f"{settings.instance_id}-{uuid4().hex[:8]}"
+        # New enrollments the consumer beside it leased to it (handoff.py).
+        self.handed = Handed(self.token, owned, self.wake, CLAIM_LEASE_SECONDS, PARALLEL * 8)
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -79,13 +80,10 @@ class Runner:
         self._wake.set()
 
     async def run(self) -> None:
-        # Enrollments are independent (each is leased to this runner, each action keyed by
-        # its step), so they advance side by side, and new ones are claimed while others are
-        # still in flight: one waiting on a slow SMTP server or webhook holds only its own
-        # slot, never the claims behind it. Tasks, not awaited here: a shutdown lets the
-        # actions in flight finish (see drain) instead of cutting an email in half.
-        # Outlives a crash of the claim loop (the supervisor restarts that) so the
-        # enrollments still in flight keep their leases; drain() ends it.
+        # Enrollments are independent (leased, each action keyed by its step), so they
+        # advance side by side as tasks: one slow SMTP server or webhook holds only its own
+        # slot, and a shutdown lets the actions in flight finish (drain). The renewals
+        # outlive a crash of the claim loop, so enrollments in flight keep their leases.
         if self._renewing is None or self._renewing.done():
             self._renewing = asyncio.create_task(self._renew_leases())
         await self._claim_and_advance()
@@ -110,15 +108,16 @@ class Runner:
             if free < CLAIM_WHEN_FREE:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
-            claim = self.enrollments.claim_due(self.token, free, CLAIM_LEASE_SECONDS, self.owned())
-            claimed = await self.automation.guarded(claim)
+            # Handed-over enrollments start before the claim's round trip.
+            started = self._start(self.handed.take(free, RENEW_SECONDS))
+            if started < free:
+                owned = self.owned()
+                claim = self.enrollments.claim_due(
+                    self.token, free - started, CLAIM_LEASE_SECONDS, owned
+                )
+                started += self._start(await self.automation.guarded(claim))
             self.progress.beat(RUNNER)
-            for enrollment in claimed:
-                task = asyncio.create_task(self._advance_logged(enrollment))
-                self._in_flight.add(task)
-                self._leased[task] = enrollment["_id"]
-                task.add_done_callback(self._finished)
-            if len(claimed) == free:
+            if started == free:
                 continue  # more may be due
             # Poll the due index (a bounded range scan), or wake at once on a local enrollment.
             try:
@@ -126,11 +125,25 @@ class Runner:
             except TimeoutError:
                 pass
 
+    def _start(self, enrollments: list[dict[str, Any]]) -> int:
+        for enrollment in enrollments:
+            task = asyncio.create_task(self._advance_logged(enrollment))
+            self._in_flight.add(task)
+            self._leased[task] = enrollment["_id"]
+            task.add_done_callback(self._finished)
+        return len(enrollments)
+
     async def drain(self) -> None:
         """Claim nothing more; wait for the enrollments being advanced (their leases keep
         other replicas away meanwhile)."""
         self._draining.set()
         self._wake.set()
+        held = self.handed.close()
+        if held:  # not started: free their leases for whoever takes the partitions
+            try:
+                await self.automation.guarded(self.enrollments.release_claims(self.token, held))
+            except Exception as exc:  # their leases lapse on their own
+                log.warning("could not release enrollment leases", extra={"error": repr(exc)})
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
         if self._renewing is not None:
@@ -196,29 +209,11 @@ class Runner:
             }
             step = definition.steps[index] if index < len(definition.steps) else None
             if decision.kind == "act" and isinstance(step, WebhookStep):
-                slots = self.performer.host_slots(step.url)
-                if slots.locked():
-                    # Its host has PER_HOST deliveries in flight already: wait a turn, no
-                    # attempt counted, no note (the step has not run).
-                    await stop(
-                        {
-                            "due_at": now + timedelta(seconds=HOST_BUSY_RETRY_SECONDS),
-                            "claimed_until": None,
-                        }
-                    )
-                    return
-                async with slots:
-                    outcome, retry_in = await self.performer.webhook(enrollment, step, contact)
-                note["outcome"] = outcome
-                notes.append(note)
-                if retry_in is not None:  # durable retry: the enrollment waits on this step
-                    await stop(
-                        {
-                            "due_at": now + timedelta(seconds=retry_in),
-                            "claimed_until": None,
-                            "status": "waiting",
-                        }
-                    )
+                outcome, wait = await self.performer.webhook_step(enrollment, step, contact, now)
+                if outcome is not None:  # None: its host was busy, the step has not run
+                    notes.append({**note, "outcome": outcome})
+                if wait is not None:
+                    await stop(wait)
                     return
                 index, waited = index + 1, None
                 progress.update({"step": index, "waited_until": None, "status": "active"})

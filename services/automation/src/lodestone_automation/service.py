@@ -8,21 +8,19 @@ writes and the events announcing it commit together.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
-from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
-from lodestone_common.events import RepChanged, TaskChanged, WorkflowEnrollmentChanged, rep_key
+from lodestone_common.events import RepChanged, rep_key
 from lodestone_common.guard import Guard
-from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import AUTOMATION
 
-from .domain.triggers import may_enroll
+from .domain.first_steps import task_event
 from .domain.workflows import WorkflowDefinition
-from .stores import LIVE, Stores
+from .enrolling import Candidate, Handoff, enroll_many
+from .stores import Stores
 
 PRODUCER = "automation"
 T = TypeVar("T")
@@ -30,22 +28,18 @@ T = TypeVar("T")
 _TASK_EVENT_FIELDS = ("status", "owner_id", "due_at", "outcome")
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """Somebody a trigger fired for: enrolled if the workflow's policy allows."""
-
-    workflow: dict[str, Any]
-    definition: WorkflowDefinition
-    contact_id: str
-    at: datetime  # when the cause happened
-    cause: str
-    due_at: datetime | None = None  # a date-offset enrollment's day
-
-
 class Automation:
-    def __init__(self, stores: Stores, transactions: Transactions) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        transactions: Transactions,
+        escalate_hours: float | None = None,
+    ) -> None:
         self.stores = stores
         self.transactions = transactions
+        self.escalate_hours = escalate_hours  # a workflow task's escalation to the manager
+        # The runner of this process, given new enrollments it performs next (bootstrap).
+        self.handoff: Handoff | None = None
         # The consumer's batch transaction and the runner's statements touch the same
         # contacts' enrollments (the process owns their partitions): the transaction holds
         # the guard alone, the statements share it (lodestone_common.guard).
@@ -75,46 +69,9 @@ class Automation:
     async def enroll_many(
         self, candidates: list[Candidate], uow: UnitOfWork
     ) -> list[tuple[dict[str, Any] | None, str]]:
-        """Enroll each candidate the workflow's policy allows, in order (a contact triggering
-        twice in one batch meets its first enrollment): one read, one insert and one outbox
-        write for all of them. (enrollment or None, why) per candidate."""
-        if not candidates:
-            return []
-        earlier = await self.stores.enrollments.earlier(
-            sorted({c.workflow["_id"] for c in candidates}),
-            sorted({c.contact_id for c in candidates}),
-            uow.session,
-        )
-        results: list[tuple[dict[str, Any] | None, str]] = []
-        docs: list[dict[str, Any]] = []
-        now = utcnow()
-        for c in candidates:
-            before = earlier[(c.workflow["_id"], c.contact_id)]
-            allowed, why = may_enroll(
-                c.definition.enrollment,
-                [d["enrolled_at"] for d in before],
-                c.at,
-                any(d["status"] in LIVE for d in before),
-            )
-            if not allowed:
-                results.append((None, why))
-                continue
-            doc = _enrollment(c, now)
-            before.append(doc)
-            docs.append(doc)
-            results.append((doc, why))
-        await self.stores.enrollments.insert(docs, uow.session)
-        for c, doc in zip(candidates, (d for d, _ in results), strict=True):
-            if doc is not None:
-                enrolled = WorkflowEnrollmentChanged(
-                    workflow_id=c.workflow["_id"],
-                    workflow_name=c.definition.name,
-                    enrollment_id=doc["_id"],
-                    status="enrolled",
-                    reason=c.cause,
-                )
-                uow.emit(AUTOMATION, enrolled.envelope(contact_id=c.contact_id, producer=PRODUCER))
-        return results
+        """Enroll each candidate the workflow's policy allows and take the first steps that
+        need only this database (enrolling.py). (enrollment or None, why) per candidate."""
+        return await enroll_many(self.stores, candidates, uow, self.handoff, self.escalate_hours)
 
     # -- the runner's progress -------------------------------------------------------------
 
@@ -232,28 +189,6 @@ class Automation:
         return await self.transactions.run(work)
 
 
-def _enrollment(c: Candidate, now: datetime) -> dict[str, Any]:
-    return {
-        "_id": f"enr_{uuid4().hex[:20]}",
-        "workflow_id": c.workflow["_id"],
-        "version": c.workflow["version"],
-        "contact_id": c.contact_id,
-        # Advanced by the process that owns the contact's partition (ownership.py).
-        "partition": partition_of(c.contact_id),
-        # A date-offset enrollment is "scheduled" until its day comes.
-        "status": "scheduled" if c.due_at else "active",
-        "step": 0,
-        "waited_until": None,
-        "due_at": c.due_at or now,
-        "claimed_by": None,
-        "claimed_until": None,
-        "enrolled_at": c.at,  # when the cause happened
-        "created_at": now,  # when automation saw it
-        "cause": c.cause,
-        "history": [{"at": now, "what": "enrolled", "why": c.cause}],
-    }
-
-
 def rep_event(rep: dict[str, Any], removed: bool = False) -> Envelope:
     payload = RepChanged(
         rep_id=rep["_id"],
@@ -263,17 +198,3 @@ def rep_event(rep: dict[str, Any], removed: bool = False) -> Envelope:
         removed=removed,
     )
     return payload.envelope(contact_id=rep_key(rep["_id"]), producer=PRODUCER)
-
-
-def task_event(task: dict[str, Any]) -> Envelope:
-    return TaskChanged(
-        task_id=task["_id"],
-        owner_id=task.get("owner_id"),
-        kind=task["kind"],
-        status=task["status"],
-        due_at=task["due_at"],
-        created_at=task["created_at"],
-        done_at=task.get("done_at"),
-        workflow_id=task.get("workflow_id"),
-        outcome=task.get("outcome"),
-    ).envelope(contact_id=task["contact_id"], producer=PRODUCER)

@@ -61,6 +61,10 @@ class Actions:
     async def insert(self, record: dict[str, Any], session: Session) -> None:
         await self.collection.insert_one(record, session=session)
 
+    async def insert_many(self, records: list[dict[str, Any]], session: Session) -> None:
+        if records:
+            await self.collection.insert_many(records, session=session)
+
     async def finish(self, key: str, status: str, detail: dict[str, Any], session: Session) -> None:
         await self.collection.update_one(
             {"_id": key},

@@ -40,6 +40,13 @@ class Audience:
         doc = await self.audience.find_one({"_id": contact_id})
         return doc or {"_id": contact_id}
 
+    async def records(self, contact_ids: list[str], session: Session) -> dict[str, dict[str, Any]]:
+        """{contact id: all automation knows of them}, an unknown one as `{"_id": id}`."""
+        found = {cid: {"_id": cid} for cid in contact_ids}
+        async for doc in self.audience.find({"_id": {"$in": contact_ids}}, session=session):
+            found[doc["_id"]] = doc
+        return found
+
     async def many(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
         """{contact id: what automation knows of them} for those it knows (one read)."""
         fields = {"email": 1, "consent": 1, "unsubscribed": 1, "email_bounced": 1}

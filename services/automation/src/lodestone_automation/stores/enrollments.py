@@ -231,6 +231,11 @@ class Enrollments:
             {"claimed_until": now + timedelta(seconds=lease)},
         )
 
+    async def release_claims(self, token: str, ids: list[str]) -> None:
+        """Give up this runner's leases on enrollments it will not advance after all."""
+        if ids:
+            await self._each(ids, {"claimed_by": token}, {"claimed_until": None})
+
     async def _each(self, ids: list[str], where: dict[str, Any], fields: dict[str, Any]) -> None:
         """`$set` on each enrollment that still matches `where`: one single-document statement
         per enrollment, sent as one bulk write. Never one multi-document update outside a

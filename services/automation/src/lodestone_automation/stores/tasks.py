@@ -33,6 +33,10 @@ class Tasks:
     async def insert(self, task: dict[str, Any], session: Session) -> None:
         await self.collection.insert_one(task, session=session)
 
+    async def insert_many(self, tasks: list[dict[str, Any]], session: Session) -> None:
+        if tasks:
+            await self.collection.insert_many(tasks, session=session)
+
     async def update(
         self, task_id: str, fields: dict[str, Any], session: Session
     ) -> dict[str, Any] | None:
