@@ -35,6 +35,7 @@ from lodestone_common.events import (
     ScoreChanged,
     parse_payload,
 )
+from lodestone_common.mongo import Inbox
 from lodestone_common.processing import Processor
 from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
 from lodestone_reporting.bootstrap import SERVICE
@@ -140,11 +141,11 @@ async def publish(bootstrap: str, messages: list[tuple[str, Envelope]]) -> float
 
 async def wait_projected(url: str, n: int, started: float) -> float:
     client: AsyncMongoClient = AsyncMongoClient(url)
-    inbox = client["lodestone_reporting"]["inbox"]
+    inbox = Inbox(client["lodestone_reporting"]["inbox"])
     last = 0.0
     try:
         while True:
-            done = await inbox.estimated_document_count()
+            done = await inbox.count()
             if done >= n:
                 return n / (time.perf_counter() - started)
             if time.monotonic() - last > 10:

@@ -18,6 +18,7 @@ from uuid import uuid4
 from pymongo import AsyncMongoClient, UpdateOne
 
 from lodestone_common.events import InteractionRecorded
+from lodestone_common.mongo import Inbox
 from lodestone_common.topics import INTERACTIONS
 
 from .harness import bench_stack, produce, report
@@ -63,10 +64,10 @@ async def publish(bootstrap: str, n: int, people: int, run: str) -> float:
 
 async def wait_scored(url: str, n: int, started: float) -> float:
     client: AsyncMongoClient = AsyncMongoClient(url)
-    inbox = client["lodestone_scoring"]["inbox"]
+    inbox = Inbox(client["lodestone_scoring"]["inbox"])
     try:
         while True:
-            done = await inbox.estimated_document_count()
+            done = await inbox.count()
             if done >= n:
                 return n / (time.perf_counter() - started)
             await asyncio.sleep(0.25)

@@ -4,6 +4,7 @@ rejections not remembered; the move from per-topic groups to one group on real K
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -102,12 +103,14 @@ class _Relay:
 
     async def add(
         self, items: list[tuple[str, Any]], session: Any = None, traces: Any = None
-    ) -> None:
+    ) -> list[dict[str, Any]]:
         from lodestone_common.outbox import Outbox
 
-        await self.rows_collection.bulk_write(Outbox.rows(items, traces), session=session)
+        rows = Outbox.rows(items, traces)
+        await self.rows_collection.bulk_write(rows, session=session)
+        return [op._doc for op in rows]
 
-    def wake(self) -> None:
+    def hand(self, rows: list[dict[str, Any]]) -> None:
         self.woken += 1
 
 
@@ -230,3 +233,29 @@ async def test_one_group_starts_where_the_retired_groups_ended_and_they_go(infra
         await admin.close()
     # The retired groups are gone: the next start adopts nothing.
     assert await adopt_offsets(infra.kafka_bootstrap, new, old) == 0
+
+
+async def test_the_inbox_keeps_a_batch_in_one_document_for_a_while(
+    mongo: AsyncMongoClient,
+) -> None:
+    from lodestone_common.mongo import Inbox
+
+    db = mongo[f"test_inbox_{uuid4().hex[:10]}"]
+    inbox = Inbox(db["inbox"])
+    await inbox.ensure_indexes()
+    # What an earlier version wrote: a document per event, its id the event id.
+    await db["inbox"].insert_one({"_id": "old-1", "at": datetime.now(UTC)})
+    assert await inbox.unseen(["old-1", "a", "b"]) == {"a", "b"}
+    await inbox.remember(["a", "b", "c"])
+    await inbox.remember([])  # nothing applied: nothing written
+    assert await db["inbox"].count_documents({}) == 2  # the old one and the batch
+    assert await inbox.unseen(["a", "c", "d", "old-1"]) == {"d"}
+    assert await inbox.count() == 4
+    indexes = {i["name"]: i async for i in await db["inbox"].list_indexes()}
+    assert indexes["ids"]["key"] == {"ids": 1}
+    assert indexes["expiry"]["expireAfterSeconds"] == Inbox.KEEP_DAYS * 86400
+    # Without old documents the second lookup is not made.
+    fresh = Inbox(db["inbox_new"])
+    await fresh.remember(["x"])
+    assert await fresh.unseen(["x", "y"]) == {"y"} and fresh._legacy is False
+    await mongo.drop_database(db.name)

@@ -129,14 +129,31 @@ def _collide(pending: dict[str, Any], parents: set[str], fields: dict[str, Any])
 
 
 class Inbox:
-    """Remembers which event ids a consumer already applied.
+    """Remembers which event ids a consumer already applied, for as long as a duplicate can
+    still arrive (`KEEP_DAYS`).
 
-    Insert the returned operations in the same transaction as the effects: then either both
-    the effect and the memory of it are durable, or neither is.
+    One document per batch holds the batch's ids (a multikey index finds them), written in
+    the same transaction as the batch's effects: either both are durable or neither is. A
+    document per event was one more document written per event in every service, and kept
+    for ever. By event id rather than by offset: a relay that republishes after a crash, or a
+    second relay still sending after losing its lease, puts a copy at a new offset, and only
+    the id tells it is the same event.
     """
+
+    # Longer than any redelivery (uncommitted offsets, a relay's unsent rows) can lag behind.
+    KEEP_DAYS = 14
 
     def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
         self.collection = collection
+        # Documents of one id each, `_id` the event id, as written before (their `at`
+        # expires them too); looked up until none is left.
+        self._legacy: bool | None = None
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("ids", name="ids")
+        await self.collection.create_index(
+            "at", name="expiry", expireAfterSeconds=int(self.KEEP_DAYS * 86400)
+        )
 
     async def unseen(
         self, event_ids: Iterable[str], session: AsyncClientSession | None = None
@@ -144,22 +161,43 @@ class Inbox:
         ids = set(event_ids)
         if not ids:
             return ids
-        seen = self.collection.find({"_id": {"$in": list(ids)}}, {"_id": 1}, session=session)
+        wanted = sorted(ids)
+        seen = self.collection.find({"ids": {"$in": wanted}}, {"ids": 1}, session=session)
         async for doc in seen:
-            ids.discard(doc["_id"])
+            ids.difference_update(doc["ids"])
+        if ids and await self._has_legacy(session):
+            old = self.collection.find({"_id": {"$in": sorted(ids)}}, {"_id": 1}, session=session)
+            async for doc in old:
+                ids.discard(doc["_id"])
         return ids
+
+    async def _has_legacy(self, session: AsyncClientSession | None) -> bool:
+        if self._legacy is None:
+            one = await self.collection.find_one(
+                {"ids": {"$exists": False}}, {"_id": 1}, session=session
+            )
+            self._legacy = one is not None
+        return self._legacy
 
     @staticmethod
     def records(event_ids: Iterable[str], at: datetime | None = None) -> list[InsertOne[Any]]:
-        when = at or utcnow()
-        return [InsertOne({"_id": event_id, "at": when}) for event_id in event_ids]
+        ids = sorted(set(event_ids))
+        return [InsertOne({"ids": ids, "at": at or utcnow()})] if ids else []
 
     async def remember(
         self, event_ids: Iterable[str], session: AsyncClientSession | None = None
     ) -> None:
         ops = self.records(event_ids)
         if ops:
-            await self.collection.bulk_write(ops, ordered=False, session=session)
+            await self.collection.bulk_write(ops, session=session)
+
+    async def count(self) -> int:
+        """How many ids are remembered (benchmarks wait on it)."""
+        rows = await self.collection.aggregate(
+            [{"$group": {"_id": None, "n": {"$sum": {"$size": {"$ifNull": ["$ids", [0]]}}}}}]
+        )
+        found = await rows.to_list(1)
+        return int(found[0]["n"]) if found else 0
 
 
 class Erased:

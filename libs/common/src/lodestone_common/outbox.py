@@ -61,6 +61,9 @@ class Outbox:
         self.lease = timedelta(seconds=lease_seconds)
         self._held_until: datetime | None = None  # when our last renewal runs out
         self._wake = asyncio.Event()
+        self._handed: list[dict[str, Any]] = []  # committed here, not published yet
+        # The last poll left rows pending (or failed): handed rows would overtake them.
+        self._behind = True
         self._stopping = False
         self._running = False
         self._stopped = asyncio.Event()
@@ -91,13 +94,24 @@ class Outbox:
         items: list[tuple[str, Envelope]],
         session: AsyncClientSession | None = None,
         traces: list[dict[str, str]] | None = None,
-    ) -> None:
+    ) -> list[dict[str, Any]]:
+        """Write rows for `items` (in `session`'s transaction); the rows, for `hand`."""
         rows = self.rows(items, traces)
         if rows:
             await self.rows_collection.bulk_write(rows, ordered=True, session=session)
+        return [op._doc for op in rows]
 
     def wake(self) -> None:
         """Tell the relay new rows are committed, so it need not wait for its next poll."""
+        self._wake.set()
+
+    def hand(self, rows: list[dict[str, Any]]) -> None:
+        """Rows this process just committed: the relay publishes them without reading them
+        back, when it holds the lease and nothing older is pending (else its poll finds them)."""
+        if len(self._handed) < self.batch_size:
+            self._handed.extend(rows)
+        else:  # too many waiting: the poll takes them all, in order
+            self._handed, self._behind = [], True
         self._wake.set()
 
     async def _hold_lease(self) -> bool:
@@ -124,11 +138,29 @@ class Outbox:
 
     async def relay_once(self) -> int:
         """Publish up to one batch of pending rows; the number relayed (parked ones included)."""
+        self._behind = True  # until this pass has published all it found
         rows = await self.rows_collection.find({}).sort("_id", 1).to_list(self.batch_size)
         OUTBOX_PENDING.labels(self.service).set(len(rows))
         OUTBOX_OLDEST_SECONDS.labels(self.service).set(_age(rows[0]) if rows else 0.0)
-        if not rows:
+        published = {r["_id"] for r in rows}
+        self._handed = [r for r in self._handed if r["_id"] not in published]
+        if rows:
+            await self._publish(rows)
+        self._behind = len(rows) >= self.batch_size
+        return len(rows)
+
+    async def relay_handed(self) -> int:
+        """Publish the rows handed over since the last pass, when nothing older is pending;
+        how many (0: a poll is due instead)."""
+        rows, self._handed = self._handed, []
+        if not rows or self._behind:
             return 0
+        self._behind = True  # until they are out
+        await self._publish(rows)
+        self._behind = False
+        return len(rows)
+
+    async def _publish(self, rows: list[dict[str, Any]]) -> None:
         sendable = []
         for row in rows:
             size = len(row["value"]) + len(row.get("key") or b"")
@@ -145,7 +177,6 @@ class Outbox:
             # find which rows, one by one, park them, and send the rest.
             sendable = await self._isolate(sendable)
         await self.rows_collection.delete_many({"_id": {"$in": [r["_id"] for r in sendable]}})
-        return len(rows)
 
     async def _isolate(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         sent = []
@@ -210,9 +241,15 @@ class Outbox:
             self._wake.clear()
             try:
                 if await self._hold_lease():
+                    # This process's own rows go out as they commit; the poll finds the rest
+                    # (other replicas', and any a failure left behind).
+                    if await self.relay_handed():
+                        continue
                     relayed = await self.relay_once()
                     if relayed >= self.batch_size:
                         continue  # more waiting: no pause
+                else:
+                    self._handed, self._behind = [], True  # the holder's poll finds them
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise

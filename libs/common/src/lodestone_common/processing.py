@@ -11,7 +11,7 @@ owns everything around the handlers that each service used to write by hand:
 - the erased filter: events about a contact erased under GDPR are dropped (a service that
   keeps an `Erased` register), so a late event cannot bring the person's data back;
 - events the handlers emit are buffered and written to the outbox once, in the batch's
-  transaction, and the relay is woken after the commit;
+  transaction, and handed to the relay in memory after the commit;
 - handlers see the batch in order; consecutive events with the same handler go to it as one
   list, so a handler batches its reads and writes, and per-contact order holds.
 
@@ -115,20 +115,22 @@ class Transactions:
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         last: list[UnitOfWork] = []
+        rows: list[dict[str, Any]] = []
 
         async def attempt(session: AsyncClientSession) -> T:
             uow = UnitOfWork(session)  # a fresh one per attempt: a retry starts clean
             last[:] = [uow]
+            rows.clear()
             result = await work(uow)
             if uow.emitted:
                 assert self.outbox is not None, "events emitted where there is no outbox"
-                await self.outbox.add(uow.emitted, session=session, traces=uow.traces)
+                rows.extend(await self.outbox.add(uow.emitted, session=session, traces=uow.traces))
             return result
 
         result = await in_transaction(self.client, attempt)
         uow = last[0]
-        if uow.emitted and self.outbox is not None:
-            self.outbox.wake()
+        if rows and self.outbox is not None:
+            self.outbox.hand(rows)  # committed: the relay needs not read them back
         for callback in uow.committed:
             callback()
         return result
@@ -291,6 +293,7 @@ def subscribe(
     group starts where they ended, and they are deleted. `ownership` is kept current with the
     partitions this process holds (for work no message drives, like timers)."""
     group = runtime.settings.consumer_group  # the service's one group
+    runtime.startup.append(processor.inbox.ensure_indexes)
     if retired:
         prefix = runtime.settings.consumer_group
         old = {topic: f"{prefix}.{suffix}" for topic, suffix in retired.items()}

@@ -8,6 +8,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from lodestone_common.consumer import EnvelopeEvent
+from lodestone_common.mongo import Inbox
 
 from ..domain.projector import State, contact_ids, task_ids
 from .counters import Counters
@@ -47,6 +48,7 @@ class ReadModels:
         for name in PROJECTED:
             await self.db[name].drop()
         await self.ensure_indexes()
+        await Inbox(self.db["inbox"]).ensure_indexes()
 
     async def load(self, events: list[EnvelopeEvent], session: AsyncClientSession | None) -> State:
         """The views, score rows and tasks these events touch, one `$in` read each."""
