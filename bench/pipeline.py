@@ -11,8 +11,9 @@
    commit to catching up. Run twice: batched (the services' defaults) and naive (every
    consumer at `LODESTONE_CONSUMER_MAX_RECORDS=1`: one transaction and one offset commit per
    message), so each consumer's speed-up over one-round-trip-per-event is measured.
-4. Latency at half the measured end-to-end maximum: the same mix at a steady rate, plus ten
-   probes a second (form submissions by new contacts); per probe, from its 202 to the
+4. Latency at 20, 100 and 200 events/s (`LODESTONE_BENCH_RATES`) and at half the measured
+   end-to-end maximum: the same mix at a steady rate, plus ten probes a second (form
+   submissions by new contacts); per probe, from its 202 to the
    `interaction.recorded`, the `score.changed` and the `workflow.action_performed` it caused
    appearing on their topics (Kafka record times), so each service's share shows.
 5. Memory: peak and current RSS of every service process after each part.
@@ -236,6 +237,45 @@ async def database_counters(mongo_url: str) -> dict[str, int]:
     return counters
 
 
+async def collection_times(mongo_url: str) -> dict[str, dict[str, float]]:
+    """Per collection, the database's time (s) and operations so far (its `top` command)."""
+    client: AsyncMongoClient = AsyncMongoClient(mongo_url)
+    try:
+        totals = (await client.admin.command("top"))["totals"]
+    finally:
+        await client.close()
+    return {
+        name: {
+            "seconds": v["total"]["time"] / 1e6,
+            **{kind: float(v[kind]["count"]) for kind in ("queries", "insert", "update", "remove")},
+        }
+        for name, v in totals.items()
+        if isinstance(v, dict) and name.startswith("lodestone_")
+    }
+
+
+def busiest(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], n: int, top: int = 12
+) -> list[dict[str, Any]]:
+    """The collections the database spent most time on between two `top` snapshots, with
+    their share of it and the statements per event."""
+    spent = {
+        name: {k: v - before.get(name, {}).get(k, 0.0) for k, v in row.items()}
+        for name, row in after.items()
+    }
+    total = sum(r["seconds"] for r in spent.values()) or 1.0
+    rows = sorted(spent.items(), key=lambda kv: -kv[1]["seconds"])[:top]
+    return [
+        {
+            "collection": name.removeprefix("lodestone_"),
+            "share": r["seconds"] / total,
+            "seconds": r["seconds"],
+            **{k: r[k] / n for k in ("queries", "insert", "update", "remove")},
+        }
+        for name, r in rows
+    ]
+
+
 # The documents that must change per event of the mix to hold what Lodestone knows after it
 # (bench/README, "Write amplification"): contacts the interaction and the contact record,
 # scoring the ledger line and the score, automation its audience record, reporting the
@@ -257,9 +297,10 @@ def aborted_share(ops: dict[str, float]) -> float:
 
 async def end_to_end(
     stack: Any, offsets: Offsets, n: int
-) -> tuple[float, dict[str, dict[str, Any]], dict[str, float]]:
+) -> tuple[float, dict[str, dict[str, Any]], dict[str, float], list[dict[str, Any]]]:
     """Events/s from the first POST until every group caught up, where each service spent
-    its CPU meanwhile, and the database operations each event cost."""
+    its CPU meanwhile, the database operations each event cost and the collections the
+    database spent its time on."""
     run = uuid4().hex[:6]
     items = events(n, run, people=max(n // 5, 1))
     pids = {s: pid for s in SERVICES if (pid := stack.running(s))}
@@ -270,6 +311,7 @@ async def end_to_end(
     ):
         async with http_client(stack, "contacts") as http:
             before = await database_counters(stack.mongo_url)
+            times = await collection_times(stack.mongo_url)
             started = time.perf_counter()
             accepted = await post_all(http, items)
             print(f"  accepted {n:,} events at {accepted:,.0f}/s; waiting for every group")
@@ -277,10 +319,11 @@ async def end_to_end(
             rate = n / (time.perf_counter() - started)
             await quiet(offsets)  # the relays' last rows and the runner's actions count too
             after = await database_counters(stack.mongo_url)
+            spent = busiest(times, await collection_times(stack.mongo_url), n)
     summaries = profiles.summaries()
     summaries["cores busy"] = cpu.table()  # type: ignore[assignment]
     per_event = {k: (after[k] - before.get(k, 0)) / n for k in after}
-    return rate, summaries, per_event
+    return rate, summaries, per_event, spent
 
 
 # The order services meet their backlog in: each group is measured where its whole input is
@@ -454,6 +497,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(int(len(ordered) * p), len(ordered) - 1)] if ordered else float("nan")
 
 
+RATES = "20,100,200"  # events/s the latency is measured at, besides half the maximum
 WORKFLOW = {
     "name": "bench: follow up form submissions",
     "trigger": {"type": "interaction", "interaction_type": "form_submitted"},
@@ -480,11 +524,19 @@ async def run() -> None:
         memory: dict[str, Any] = {}
         async with Offsets() as offsets:
             print(f"end to end: {n:,} events", flush=True)
-            e2e, profiles, db_ops = await end_to_end(stack, offsets, n)
+            e2e, profiles, db_ops, spent = await end_to_end(stack, offsets, n)
             memory["after end to end"] = rss(stack)
             print(f"  {e2e:,.0f} events/s end to end; CPU profiles meanwhile:", flush=True)
             print_summaries(profiles)
             print("  database operations per event: " + _per_event(db_ops), flush=True)
+            print("  where the database's time went (statements per event):", flush=True)
+            for row in spent:
+                print(
+                    f"    {row['collection']:<40} {row['share']:>4.0%}  "
+                    + ", ".join(f"{k} {row[k]:.2f}" for k in ("queries", "insert", "update"))
+                    + f", remove {row['remove']:.3f}",
+                    flush=True,
+                )
 
             print(f"consumer by consumer, batched: {m:,} events", flush=True)
             accepted, batched, memory["after its backlog (batched)"] = await staged(
@@ -495,10 +547,13 @@ async def run() -> None:
             _, naive, _ = await staged(stack, offsets, m_naive, naive_env)
 
             restart(stack, SERVICES)
-            target = e2e / 2
-            print(f"latency at {target:,.0f} events/s (half the end-to-end maximum)", flush=True)
             await asyncio.sleep(3)  # consumers rejoin their groups
-            hops, sent = await latency(stack, offsets, target, seconds)
+            # Fixed rates to compare across runs and machines, and half the measured maximum.
+            rates = [float(r) for r in os.environ.get("LODESTONE_BENCH_RATES", RATES).split(",")]
+            at_rate: dict[float, tuple[dict[str, list[float]], int]] = {}
+            for rate in sorted({*rates, round(e2e / 2)}):
+                print(f"latency at {rate:,.0f} events/s", flush=True)
+                at_rate[rate] = await latency(stack, offsets, rate, seconds)
             memory["after latency"] = rss(stack)
     finally:
         stack.down()
@@ -521,6 +576,26 @@ async def run() -> None:
             "of": slowest_name,
         },
     ]
+    if batched:
+        solo = {g: d.rate for g, d in batched.items() if d.rate}
+        bottleneck = min(solo, key=lambda g: solo[g])
+        # The groups share this machine's cores, Kafka and database: together they can at
+        # most go as fast as every event taking each group's solo time in turn.
+        shared = 1 / sum(1 / r for r in solo.values())
+        rows += [
+            {
+                "measure": "end to end, against the slowest group alone",
+                "per s": e2e,
+                "ratio": e2e / solo[bottleneck],
+                "of": f"{bottleneck.removeprefix('lodestone-')} {solo[bottleneck]:,.0f}/s",
+            },
+            {
+                "measure": "end to end, against the groups one after another",
+                "per s": e2e,
+                "ratio": e2e / shared,
+                "of": f"1 / Σ 1/solo = {shared:,.0f}/s",
+            },
+        ]
     rows += [
         {
             "measure": "database work per event, end to end",
@@ -547,16 +622,17 @@ async def run() -> None:
                 "of": f"naive {base.rate:,.0f}/s" if base else "naive",
             }
         )
-    for what, values in hops.items():
-        p50, p99 = pct(values, 0.5) * 1000, pct(values, 0.99) * 1000
-        rows.append(
-            {  # a latency, not a rate: spelled out so no column reads as events/s
-                "measure": f"202 → {what} @ {target:,.0f} events/s",
-                "per s": None,
-                "ratio": None,
-                "of": f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms ({len(values)} of {sent} probes)",
-            }
-        )
+    for rate, (hops, sent) in at_rate.items():
+        for what, values in hops.items():
+            p50, p99 = pct(values, 0.5) * 1000, pct(values, 0.99) * 1000
+            rows.append(
+                {  # a latency, not a rate: spelled out so no column reads as events/s
+                    "measure": f"202 → {what} @ {rate:,.0f} events/s",
+                    "per s": None,
+                    "ratio": None,
+                    "of": f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms ({len(values)} of {sent})",
+                }
+            )
     for moment, services in memory.items():
         rows.append(
             {
@@ -575,8 +651,10 @@ async def run() -> None:
             "events_end_to_end": n,
             "events_backlog": m,
             "events_naive": m_naive,
-            "latency_rate": target,
-            "latency_ms": {hop: [v * 1000 for v in values] for hop, values in hops.items()},
+            "latency_ms": {
+                str(rate): {hop: [v * 1000 for v in values] for hop, values in hops.items()}
+                for rate, (hops, _) in at_rate.items()
+            },
             "drains": {
                 mode: {g: {"messages": d.messages, "seconds": d.seconds} for g, d in r.items()}
                 for mode, r in (("batched", batched), ("naive", naive))
@@ -584,6 +662,7 @@ async def run() -> None:
             "memory_mib": memory,
             "profiles_end_to_end": profiles,
             "database_ops_per_event": db_ops,
+            "database_time_by_collection": spent,
         },
     )
 

@@ -28,3 +28,4 @@ class Stores:
         await self.timeline.ensure_indexes()
         await self.records.ensure_indexes()
         await self.attachments.ensure_indexes()
+        await self.ingested.ensure_indexes()
