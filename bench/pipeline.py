@@ -35,6 +35,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 
 from lodestone_common.kafka import topic_partitions
@@ -276,6 +277,33 @@ def busiest(
     ]
 
 
+async def conflicts(stack: Any) -> dict[str, dict[str, float]]:
+    """Per service: transactions committed and aborted, and write conflicts per collection,
+    from its own metrics (lodestone_db_*): which writers meet."""
+    found: dict[str, dict[str, float]] = {}
+    for service in SERVICES:
+        async with http_client(stack, service) as http:
+            text = (await http.get("/metrics")).text
+        row: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "lodestone_db_transactions_total":
+                    row[f"transactions {sample.labels['outcome']}"] = sample.value
+                elif sample.name == "lodestone_db_write_conflicts_total":
+                    row[f"conflicts on {sample.labels['collection']}"] = sample.value
+        found[service] = row
+    return found
+
+
+def conflicts_between(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
+    return {
+        s: {k: v - before.get(s, {}).get(k, 0.0) for k, v in row.items()}
+        for s, row in after.items()
+    }
+
+
 # The documents that must change per event of the mix to hold what Lodestone knows after it
 # (bench/README, "Write amplification"): contacts the interaction and the contact record,
 # scoring the ledger line and the score, automation its audience record, reporting the
@@ -297,7 +325,13 @@ def aborted_share(ops: dict[str, float]) -> float:
 
 async def end_to_end(
     stack: Any, offsets: Offsets, n: int
-) -> tuple[float, dict[str, dict[str, Any]], dict[str, float], list[dict[str, Any]]]:
+) -> tuple[
+    float,
+    dict[str, dict[str, Any]],
+    dict[str, float],
+    list[dict[str, Any]],
+    dict[str, dict[str, float]],
+]:
     """Events/s from the first POST until every group caught up, where each service spent
     its CPU meanwhile, the database operations each event cost and the collections the
     database spent its time on."""
@@ -312,6 +346,7 @@ async def end_to_end(
         async with http_client(stack, "contacts") as http:
             before = await database_counters(stack.mongo_url)
             times = await collection_times(stack.mongo_url)
+            met = await conflicts(stack)
             started = time.perf_counter()
             accepted = await post_all(http, items)
             print(f"  accepted {n:,} events at {accepted:,.0f}/s; waiting for every group")
@@ -320,10 +355,11 @@ async def end_to_end(
             await quiet(offsets)  # the relays' last rows and the runner's actions count too
             after = await database_counters(stack.mongo_url)
             spent = busiest(times, await collection_times(stack.mongo_url), n)
+            met = conflicts_between(met, await conflicts(stack))
     summaries = profiles.summaries()
     summaries["cores busy"] = cpu.table()  # type: ignore[assignment]
     per_event = {k: (after[k] - before.get(k, 0)) / n for k in after}
-    return rate, summaries, per_event, spent
+    return rate, summaries, per_event, spent, met
 
 
 # The order services meet their backlog in: each group is measured where its whole input is
@@ -524,11 +560,14 @@ async def run() -> None:
         memory: dict[str, Any] = {}
         async with Offsets() as offsets:
             print(f"end to end: {n:,} events", flush=True)
-            e2e, profiles, db_ops, spent = await end_to_end(stack, offsets, n)
+            e2e, profiles, db_ops, spent, met = await end_to_end(stack, offsets, n)
             memory["after end to end"] = rss(stack)
             print(f"  {e2e:,.0f} events/s end to end; CPU profiles meanwhile:", flush=True)
             print_summaries(profiles)
             print("  database operations per event: " + _per_event(db_ops), flush=True)
+            for service, row in met.items():
+                shown = ", ".join(f"{k} {v:,.0f}" for k, v in row.items() if v)
+                print(f"  {service}: {shown or 'no transactions'}", flush=True)
             print("  where the database's time went (statements per event):", flush=True)
             for row in spent:
                 print(
@@ -663,6 +702,7 @@ async def run() -> None:
             "profiles_end_to_end": profiles,
             "database_ops_per_event": db_ops,
             "database_time_by_collection": spent,
+            "transactions_and_conflicts": met,
         },
     )
 

@@ -114,6 +114,14 @@ class _Relay:
         self.woken += 1
 
 
+async def _events_in_outbox(db: Any) -> int:
+    from lodestone_common.outbox import entries_of
+
+    rows = await db["outbox"].find().to_list(None)
+    assert len(rows) <= 1  # a batch's events share a row
+    return sum(len(entries_of(r)) for r in rows)
+
+
 async def test_one_batch_one_transaction_each_event_once(mongo: AsyncMongoClient) -> None:
     db = mongo[f"test_processing_{uuid4().hex[:10]}"]
     relay = _Relay(db)
@@ -168,14 +176,14 @@ async def test_one_batch_one_transaction_each_event_once(mongo: AsyncMongoClient
     assert await processor.process(batch) == {bad.event_id: "no name"}
     assert calls == [[first.event_id, batch[1].event_id, bad.event_id]]
     assert {d["_id"]: d["n"] async for d in db["visits"].find()} == {"c1": 1, "c2": 1}
-    assert await db["outbox"].count_documents({}) == 2 and relay.woken == 1
+    assert await _events_in_outbox(db) == 2 and relay.woken == 1
     assert woken == [1]  # after the commit
 
     # Redelivered: nothing moves, except the rejected event, which is tried again.
     assert await processor.process(batch) == {bad.event_id: "no name"}
     assert calls[-1] == [bad.event_id]
     assert {d["_id"]: d["n"] async for d in db["visits"].find()} == {"c1": 1, "c2": 1}
-    assert await db["outbox"].count_documents({}) == 2
+    assert await _events_in_outbox(db) == 2
 
     # After the erasure, a late event about c1 has no effect.
     await processor.process([erased("c1"), visit("c1")])

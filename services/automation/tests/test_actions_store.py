@@ -11,7 +11,7 @@ from lodestone_automation.service import Automation
 from lodestone_automation.stores import Stores
 from lodestone_common.envelope import utcnow
 from lodestone_common.events import WorkflowActionPerformed
-from lodestone_common.outbox import Outbox
+from lodestone_common.outbox import Outbox, waiting
 from lodestone_common.processing import Transactions
 
 
@@ -49,7 +49,7 @@ async def test_a_task_action_is_done_once_with_its_events(mongo) -> None:  # typ
         assert [t["_id"] async for t in db["tasks"].find({})] == [key]
         action = await db["actions"].find_one({"_id": key})
         assert action is not None and action["status"] == "created"
-        kinds = [orjson.loads(r["value"])["event_type"] async for r in db["outbox"].find({})]
+        kinds = [orjson.loads(r["value"])["event_type"] for r in await waiting(db["outbox"])]
         assert sorted(kinds) == ["task.changed", "workflow.action_performed"]
     finally:
         await mongo.drop_database(name)

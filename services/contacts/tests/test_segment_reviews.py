@@ -11,7 +11,7 @@ from uuid import uuid4
 import orjson
 
 from lodestone_common.liveness import Progress
-from lodestone_common.outbox import Outbox
+from lodestone_common.outbox import Outbox, waiting
 from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_contacts.domain.search import ContactFilter
@@ -31,7 +31,7 @@ class Clock:
 
 async def _events(db) -> list[tuple[str, list[str], list[str]]]:  # type: ignore[no-untyped-def]
     found = []
-    async for row in db["outbox"].find({}).sort("_id", 1):
+    for row in await waiting(db["outbox"]):
         env = orjson.loads(row["value"])
         found.append((env["contact_id"], env["payload"]["joined"], env["payload"]["left"]))
     return found

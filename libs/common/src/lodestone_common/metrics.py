@@ -48,7 +48,7 @@ OUTBOX_PARKED = Counter(
     ["service", "reason"],
 )
 OUTBOX_PENDING = Gauge(
-    "lodestone_outbox_pending", "Outbox rows seen waiting at the last relay pass", ["service"]
+    "lodestone_outbox_pending", "Outbox events seen waiting at the last relay pass", ["service"]
 )
 OUTBOX_OLDEST_SECONDS = Gauge(
     "lodestone_outbox_oldest_seconds",
@@ -63,4 +63,17 @@ HTTP_SECONDS = Histogram(
     "HTTP request latency",
     ["method", "route"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+# Why transactions abort: a write conflict on which collection (the database then retries the
+# whole unit of work), or any other abort. A share of aborted over committed above ~1 % means
+# two writers of one service meet on the same documents.
+DB_CONFLICTS = Counter(
+    "lodestone_db_write_conflicts_total",
+    "Statements the database refused for a write conflict, by collection",
+    ["app", "collection"],
+)
+DB_TRANSACTIONS = Counter(
+    "lodestone_db_transactions_total",
+    "Transactions ended, by outcome (committed, aborted)",
+    ["app", "outcome"],
 )

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import pymongo
-from pymongo import AsyncMongoClient, InsertOne, UpdateOne
+from pymongo import AsyncMongoClient, InsertOne, UpdateOne, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 from .envelope import utcnow
+from .metrics import DB_CONFLICTS, DB_TRANSACTIONS
 
 T = TypeVar("T")
 
@@ -45,7 +46,45 @@ def make_client(
         serverSelectionTimeoutMS=5000,
         timeoutMS=int(timeout * 1000),
         retryWrites=True,
+        event_listeners=[Conflicts(app_name)],
     )
+
+
+WRITE_CONFLICT = 112
+_WRITES = ("insert", "update", "delete", "findAndModify")
+
+
+class Conflicts(monitoring.CommandListener):
+    """Counts transactions committed and aborted, and the collections write conflicts happen
+    on (lodestone_db_* metrics): with_transaction retries a conflict silently, so without
+    these a service whose own writers meet would only look slow."""
+
+    def __init__(self, app: str) -> None:
+        self.app = app
+        self._writes: dict[int, str] = {}  # request id -> collection, while in flight
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in _WRITES:
+            self._writes[event.request_id] = str(event.command.get(event.command_name))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        collection = self._writes.pop(event.request_id, None)
+        if event.command_name == "commitTransaction":
+            DB_TRANSACTIONS.labels(self.app, "committed").inc()
+        elif event.command_name == "abortTransaction":
+            DB_TRANSACTIONS.labels(self.app, "aborted").inc()
+        elif collection is not None:
+            errors = event.reply.get("writeErrors") or ()
+            if any(e.get("code") == WRITE_CONFLICT for e in errors):
+                DB_CONFLICTS.labels(self.app, collection).inc()
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        collection = self._writes.pop(event.request_id, None)
+        failure = event.failure if isinstance(event.failure, dict) else {}
+        if collection is not None and failure.get("code") == WRITE_CONFLICT:
+            DB_CONFLICTS.labels(self.app, collection).inc()
+        elif event.command_name == "abortTransaction":  # the server had ended it already
+            DB_TRANSACTIONS.labels(self.app, "aborted").inc()
 
 
 async def ping(client: AsyncMongoClient[Any]) -> None:

@@ -1,15 +1,16 @@
 """Transactional outbox: events are written with the state change, then relayed to Kafka.
 
 A service inserts `Outbox.rows(...)` in the same transaction as its write, so an event can
-never be lost when the process dies between the database write and the publish. The relay
-publishes rows in id order and deletes them only after Kafka acknowledged them; a crash in
-between republishes, which consumers absorb by event id. One relay per service is active at a
-time (a lease in the same database) so per-contact order holds with many replicas.
+never be lost when the process dies between the database write and the publish; a unit of
+work's events share a row. The relay publishes rows in id order and deletes them only after
+Kafka acknowledged them; a crash in between republishes, which consumers absorb by event id.
+One relay per service is active at a time (a lease in the same database) so per-contact
+order holds with many replicas.
 
-A row Kafka can never take (larger than the producer or the topic accepts) would block every
-row behind it forever: it is moved to `outbox_parked` with the reason instead, counted in
-`lodestone_outbox_parked_total`, and the rest flows on. `lodestone-parked` lists, shows and
-re-drives parked rows.
+An event Kafka can never take (larger than the producer or the topic accepts) would block
+every row behind it forever: it is moved to `outbox_parked` with the reason instead, counted
+in `lodestone_outbox_parked_total`, and the rest flows on. `lodestone-parked` lists, shows
+and re-drives parked events.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +35,10 @@ from .kafka import Outgoing, is_transient_kafka, publish_all
 from .metrics import OUTBOX_OLDEST_SECONDS, OUTBOX_PARKED, OUTBOX_PENDING
 
 PARKED = "outbox_parked"
+# A row holds at most this many events and bytes of them (a document stays far below the
+# database's 16 MiB however large the unit of work).
+ROW_ENTRIES = 1000
+ROW_BYTES = 4_000_000
 # Rows over this size are parked before any send: the producer refuses records over its
 # max_request_size (aiokafka's default 1 MiB, the broker's default message.max.bytes too).
 MAX_RECORD_BYTES = 1_000_000
@@ -64,6 +70,7 @@ class Outbox:
         self._handed: list[dict[str, Any]] = []  # committed here, not published yet
         # The last poll left rows pending (or failed): handed rows would overtake them.
         self._behind = True
+        self._polled_at = 0.0  # monotonic time of the last poll
         self._stopping = False
         self._running = False
         self._stopped = asyncio.Event()
@@ -72,21 +79,31 @@ class Outbox:
     def rows(
         items: list[tuple[str, Envelope]], traces: list[dict[str, str]] | None = None
     ) -> list[InsertOne[Any]]:
-        """Rows for `items`; `traces`, when given, the trace context each continues."""
+        """Rows for `items`, in order; `traces`, when given, the trace context each continues.
+
+        A unit of work's events share a row (up to ROW_ENTRIES of them, ROW_BYTES of values):
+        one document written and one deleted per transaction instead of per event.
+        """
         now = utcnow()
-        out = []
+        out: list[InsertOne[Any]] = []
+        entries: list[dict[str, Any]] = []
+        size = 0
         for index, (topic, env) in enumerate(items):
-            row = {
-                "_id": ObjectId(),
+            entry = {
                 "topic": topic,
                 "key": env.key(),
                 "value": env.to_bytes(),
                 "event_id": str(env.event_id),
-                "created_at": now,
             }
             if traces and traces[index]:
-                row["trace"] = traces[index]
-            out.append(InsertOne(row))
+                entry["trace"] = traces[index]
+            if entries and (len(entries) >= ROW_ENTRIES or size + len(entry["value"]) > ROW_BYTES):
+                out.append(InsertOne({"_id": ObjectId(), "created_at": now, "entries": entries}))
+                entries, size = [], 0
+            entries.append(entry)
+            size += len(entry["value"])
+        if entries:
+            out.append(InsertOne({"_id": ObjectId(), "created_at": now, "entries": entries}))
         return out
 
     async def add(
@@ -137,74 +154,86 @@ class Outbox:
         return held
 
     async def relay_once(self) -> int:
-        """Publish up to one batch of pending rows; the number relayed (parked ones included)."""
+        """Publish up to about one batch of pending events; how many (parked ones included)."""
         self._behind = True  # until this pass has published all it found
-        rows = await self.rows_collection.find({}).sort("_id", 1).to_list(self.batch_size)
-        OUTBOX_PENDING.labels(self.service).set(len(rows))
+        found = await self.rows_collection.find({}).sort("_id", 1).to_list(self.batch_size)
+        rows, events = [], 0
+        for row in found:  # whole rows, up to a batch of events (at least one row)
+            if rows and events + len(entries_of(row)) > self.batch_size:
+                break
+            rows.append(row)
+            events += len(entries_of(row))
+        OUTBOX_PENDING.labels(self.service).set(events)
         OUTBOX_OLDEST_SECONDS.labels(self.service).set(_age(rows[0]) if rows else 0.0)
         published = {r["_id"] for r in rows}
         self._handed = [r for r in self._handed if r["_id"] not in published]
         if rows:
             await self._publish(rows)
-        self._behind = len(rows) >= self.batch_size
-        return len(rows)
+        self._behind = len(rows) < len(found) or len(found) >= self.batch_size
+        return events
 
     async def relay_handed(self) -> int:
         """Publish the rows handed over since the last pass, when nothing older is pending;
-        how many (0: a poll is due instead)."""
+        how many events (0: a poll is due instead)."""
         rows, self._handed = self._handed, []
         if not rows or self._behind:
             return 0
         self._behind = True  # until they are out
         await self._publish(rows)
         self._behind = False
-        return len(rows)
+        return sum(len(entries_of(r)) for r in rows)
 
     async def _publish(self, rows: list[dict[str, Any]]) -> None:
         sendable = []
         for row in rows:
-            size = len(row["value"]) + len(row.get("key") or b"")
-            if size > MAX_RECORD_BYTES:
-                await self._park(row, "too_large", f"{size} bytes; Kafka takes {MAX_RECORD_BYTES}")
-            else:
-                sendable.append(row)
+            for entry in entries_of(row):
+                size = len(entry["value"]) + len(entry.get("key") or b"")
+                if size > MAX_RECORD_BYTES:
+                    error = f"{size} bytes; Kafka takes {MAX_RECORD_BYTES}"
+                    await self._park(row, entry, "too_large", error)
+                else:
+                    sendable.append((row, entry))
         try:
-            await publish_all(self.broker, [_outgoing(r) for r in sendable])
+            await publish_all(self.broker, [_outgoing(row, e) for row, e in sendable])
         except Exception as exc:
             if is_transient_kafka(exc):
                 raise  # the broker is away: retry the whole batch later, in order
             # Something in the batch can never be sent (the topic refuses its size, say):
-            # find which rows, one by one, park them, and send the rest.
-            sendable = await self._isolate(sendable)
-        await self.rows_collection.delete_many({"_id": {"$in": [r["_id"] for r in sendable]}})
+            # find which events, one by one, park them, and send the rest.
+            await self._isolate(sendable)
+        await self.rows_collection.delete_many({"_id": {"$in": [r["_id"] for r in rows]}})
 
-    async def _isolate(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        sent = []
-        for row in rows:
+    async def _isolate(self, sendable: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        for row, entry in sendable:
             try:
-                await publish_all(self.broker, [_outgoing(row)])
+                await publish_all(self.broker, [_outgoing(row, entry)])
             except Exception as exc:
                 if is_transient_kafka(exc):
                     raise
-                await self._park(row, "unpublishable", repr(exc))
-            else:
-                sent.append(row)
-        return sent
+                await self._park(row, entry, "unpublishable", repr(exc))
 
-    async def _park(self, row: dict[str, Any], reason: str, error: str) -> None:
-        # Upsert, then delete: a crash in between parks the row again, never twice.
+    async def _park(
+        self, row: dict[str, Any], entry: dict[str, Any], reason: str, error: str
+    ) -> None:
+        # Keyed by the event: a crash before the row is deleted parks it again, never twice.
+        # The row goes once the rest of it is published.
         await self.parked.replace_one(
-            {"_id": row["_id"]},
-            {**row, "reason": reason, "error": error[:2000], "parked_at": utcnow()},
+            {"event_id": entry["event_id"]},
+            {
+                **entry,
+                "created_at": row.get("created_at"),
+                "reason": reason,
+                "error": error[:2000],
+                "parked_at": utcnow(),
+            },
             upsert=True,
         )
-        await self.rows_collection.delete_one({"_id": row["_id"]})
         OUTBOX_PARKED.labels(self.service, reason).inc()
         log.error(
-            "outbox row parked: Kafka can never take it",
+            "outbox event parked: Kafka can never take it",
             extra={
-                "topic": row["topic"],
-                "event_id": row.get("event_id"),
+                "topic": entry["topic"],
+                "event_id": entry.get("event_id"),
                 "reason": reason,
                 "error": error[:300],
             },
@@ -226,8 +255,9 @@ class Outbox:
             await self._stopped.wait()
         try:
             if await self._hold_lease():
-                while await self.relay_once() >= self.batch_size:
-                    pass
+                await self.relay_once()
+                while self._behind:  # more than a batch was pending
+                    await self.relay_once()
                 await self.leases.delete_one({"_id": "outbox-relay", "holder": self.holder})
                 self._held_until = None
         except Exception as exc:  # the lease then simply expires
@@ -241,13 +271,15 @@ class Outbox:
             self._wake.clear()
             try:
                 if await self._hold_lease():
-                    # This process's own rows go out as they commit; the poll finds the rest
-                    # (other replicas', and any a failure left behind).
-                    if await self.relay_handed():
-                        continue
-                    relayed = await self.relay_once()
-                    if relayed >= self.batch_size:
-                        continue  # more waiting: no pause
+                    # This process's own rows go out as they commit, unread; the poll finds
+                    # the rest (other replicas', any a failure left), at least every
+                    # `idle_poll` however busy this process is.
+                    handed = await self.relay_handed()
+                    if not handed or time.monotonic() - self._polled_at >= idle_poll:
+                        await self.relay_once()
+                        self._polled_at = time.monotonic()
+                        if self._behind:
+                            continue  # more waiting: no pause
                 else:
                     self._handed, self._behind = [], True  # the holder's poll finds them
                 backoff = 0.1
@@ -262,12 +294,23 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), idle_poll)
 
 
-def _outgoing(row: dict[str, Any]) -> Outgoing:
-    headers = tracing.published(row["topic"], row.get("trace") or {}, row.get("created_at"))
-    return Outgoing(row["topic"], row.get("key"), row["value"], headers or None)
+def entries_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A row's events: a list, or the row itself as written before rows held several (and
+    as `lodestone-parked` re-drives one)."""
+    return row["entries"] if "entries" in row else [row]
+
+
+def _outgoing(row: dict[str, Any], entry: dict[str, Any]) -> Outgoing:
+    headers = tracing.published(entry["topic"], entry.get("trace") or {}, row.get("created_at"))
+    return Outgoing(entry["topic"], entry.get("key"), entry["value"], headers or None)
 
 
 def _age(row: dict[str, Any]) -> float:
     """Seconds since a row was written (its ObjectId's time, to the second)."""
     made = row["_id"].generation_time if isinstance(row["_id"], ObjectId) else utcnow()
     return max((utcnow() - made).total_seconds(), 0.0)
+
+
+async def waiting(collection: Any) -> list[dict[str, Any]]:
+    """Every event waiting in an outbox collection, in order (for tools and tests)."""
+    return [e async for row in collection.find({}).sort("_id", 1) for e in entries_of(row)]
