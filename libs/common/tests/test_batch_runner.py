@@ -120,3 +120,31 @@ async def test_rejected_messages_are_dead_lettered_with_the_handlers_reason() ->
 
     await runner(handler, dlq).run([record(0, b"a"), record(1, b"b")])
     assert dlq.sent == [(1, "rejected", "unknown contact 'b'")]
+
+
+def test_a_batch_of_several_topics_is_applied_in_publication_order() -> None:
+    from lodestone_common.consumer import Received, interleaved
+    from lodestone_common.topics import CONTACTS, INTERACTIONS
+
+    def at(topic: str, partition: int, offset: int, ms: int) -> Received[str]:
+        r = record(offset, f"{topic[10:13]}{partition}@{ms}".encode())
+        r.topic, r.partition, r.timestamp = topic, partition, ms
+        return Received(r.value.decode(), r)
+
+    # As Kafka hands a batch over: partition by partition.
+    batch = [
+        at(INTERACTIONS, 1, 10, 100),  # the interaction of a contact created at 100
+        at(INTERACTIONS, 1, 11, 105),
+        at(INTERACTIONS, 2, 7, 103),
+        at(CONTACTS, 1, 40, 100),  # its creation, published just before it
+        at(CONTACTS, 1, 41, 90),  # stamped earlier (another clock): still after its elder
+    ]
+    assert [i.value for i in interleaved(batch)] == [
+        "con1@100",
+        "con1@90",
+        "int1@100",
+        "int2@103",
+        "int1@105",
+    ]
+    one = batch[:2]
+    assert interleaved(one) == one

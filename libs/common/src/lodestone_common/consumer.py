@@ -15,6 +15,7 @@ The contract with a service handler:
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -35,6 +36,7 @@ from .kafka import DeadLetterSink, is_transient_kafka
 from .liveness import Progress
 from .metrics import BATCH_SECONDS, CONSUMED, HOP_SECONDS, RETRIES
 from .mongo import is_transient
+from .topics import PUBLICATION_ORDER
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,7 @@ class BatchRunner(Generic[T]):
                 continue
             seen.add(key)
             good.append(Received(value, record))
+        good = interleaved(good)
         with tracing.consuming(
             self.group, [(r.record, self.key_of(r.value), _contact_of(r.value)) for r in good]
         ):
@@ -220,6 +223,26 @@ class BatchRunner(Generic[T]):
             for record, _, _ in failures:
                 CONSUMED.labels(self.group, record.topic, "dead_lettered").inc()
             return
+
+
+def interleaved(items: list[Received[T]]) -> list[Received[T]]:
+    """A batch of several topics' records in the order they were published: each partition's
+    records in their own order, the partitions merged by record time (ties in topic order,
+    topics.PUBLICATION_ORDER). Kafka hands a batch over partition by partition, so without
+    this a contact's interaction could be applied before the contact's creation published
+    just before it on another topic."""
+    partitions: dict[tuple[str, int], list[Received[T]]] = {}
+    for item in items:
+        partitions.setdefault((item.record.topic, item.record.partition), []).append(item)
+    if len(partitions) < 2:
+        return items
+    return list(heapq.merge(*partitions.values(), key=_published))
+
+
+def _published(item: Received[Any]) -> tuple[int, int]:
+    topic = item.record.topic
+    rank = PUBLICATION_ORDER.index(topic) if topic in PUBLICATION_ORDER else len(PUBLICATION_ORDER)
+    return item.record.timestamp or 0, rank
 
 
 def _contact_of(value: object) -> str | None:

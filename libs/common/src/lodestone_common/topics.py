@@ -28,6 +28,12 @@ DEAD_LETTER = "lodestone.deadletter.v1"
 
 _WEEK_MS = str(7 * 24 * 3600 * 1000)
 
+# Within one millisecond, the order a service's events about a contact are published in
+# (a contact's creation and changes before the interaction that caused them; a score after
+# the interaction it scores): how a consumer of several topics interleaves records whose
+# publication times tie.
+PUBLICATION_ORDER = (INGEST_RAW, CONTACTS, INTERACTIONS, SCORES, AUTOMATION)
+
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(INGEST_RAW, 6, "raw ingestion JSON from integrators", {"retention.ms": _WEEK_MS}),
     TopicSpec(INTERACTIONS, 6, "resolved interactions keyed by contact_id"),
