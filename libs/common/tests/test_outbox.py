@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 from bson import ObjectId
+from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 
@@ -19,6 +21,18 @@ from lodestone_common.kafka import make_broker
 from lodestone_common.outbox import Outbox
 from lodestone_common.settings import ServiceSettings
 from lodestone_common.topics import TopicSpec
+
+
+async def _scratch(infra, mongo: AsyncMongoClient) -> tuple[str, Any, KafkaBroker]:  # type: ignore[no-untyped-def]
+    """A one-partition topic, a scratch database and a connected broker."""
+    topic = f"test.outbox.{uuid4().hex[:10]}"
+    await ensure_topics(infra.kafka_bootstrap, (TopicSpec(topic, 1, "test"),))
+    settings = ServiceSettings(
+        service_name="test", kafka_bootstrap=infra.kafka_bootstrap, api_key="k"
+    )
+    broker = make_broker(settings)
+    await broker.connect()
+    return topic, mongo[f"test_outbox_{uuid4().hex[:10]}"], broker
 
 
 async def test_a_stopping_relay_publishes_what_is_pending_and_hands_its_lease_over(
@@ -124,14 +138,7 @@ async def test_a_relay_renews_its_lease_at_half_time_and_loses_it_only_once_run_
 async def test_the_relay_reports_how_old_its_oldest_waiting_row_is(
     infra, mongo: AsyncMongoClient
 ) -> None:  # type: ignore[no-untyped-def]
-    topic = f"test.outbox.{uuid4().hex[:10]}"
-    await ensure_topics(infra.kafka_bootstrap, (TopicSpec(topic, 1, "test"),))
-    db = mongo[f"test_outbox_{uuid4().hex[:10]}"]
-    settings = ServiceSettings(
-        service_name="test", kafka_bootstrap=infra.kafka_bootstrap, api_key="k"
-    )
-    broker = make_broker(settings)
-    await broker.connect()
+    topic, db, broker = await _scratch(infra, mongo)
     service = f"age-{uuid4().hex[:6]}"
     outbox = Outbox(db, broker, holder="one", service=service)
     event = InteractionRecorded(interaction_type="page_visit", name="p").envelope(
@@ -161,14 +168,7 @@ async def test_the_relay_reports_how_old_its_oldest_waiting_row_is(
 async def test_rows_handed_over_go_out_unread_but_never_ahead_of_older_ones(
     infra, mongo: AsyncMongoClient
 ) -> None:  # type: ignore[no-untyped-def]
-    topic = f"test.outbox.{uuid4().hex[:10]}"
-    await ensure_topics(infra.kafka_bootstrap, (TopicSpec(topic, 1, "test"),))
-    db = mongo[f"test_outbox_{uuid4().hex[:10]}"]
-    settings = ServiceSettings(
-        service_name="test", kafka_bootstrap=infra.kafka_bootstrap, api_key="k"
-    )
-    broker = make_broker(settings)
-    await broker.connect()
+    topic, db, broker = await _scratch(infra, mongo)
     outbox = Outbox(db, broker, holder="one", service="test")
 
     def named(*names: str) -> list[tuple[str, object]]:
