@@ -228,14 +228,14 @@ def test_a_unit_of_works_events_share_a_row_up_to_its_bounds() -> None:
         )
 
     events = [event(i) for i in range(3)]
-    (one,) = Outbox.rows(events)  # type: ignore[arg-type]
-    entries = one._doc["entries"]
+    (one,) = Outbox.documents(events)  # type: ignore[arg-type]
+    entries = one["entries"]
     assert [e["event_id"] for e in entries] == [str(e.event_id) for _, e in events]  # type: ignore[attr-defined]
     assert [orjson.loads(e["value"])["payload"]["name"] for e in entries] == ["e0", "e1", "e2"]
-    many = Outbox.rows([event(i) for i in range(module.ROW_ENTRIES + 1)])  # type: ignore[arg-type]
-    assert [len(r._doc["entries"]) for r in many] == [module.ROW_ENTRIES, 1]
-    big = Outbox.rows([event(i, 1_500_000) for i in range(4)])  # type: ignore[arg-type]
-    assert [len(r._doc["entries"]) for r in big] == [2, 2]  # under ROW_BYTES each
+    many = Outbox.documents([event(i) for i in range(module.ROW_ENTRIES + 1)])  # type: ignore[arg-type]
+    assert [len(r["entries"]) for r in many] == [module.ROW_ENTRIES, 1]
+    big = Outbox.documents([event(i, 1_500_000) for i in range(4)])  # type: ignore[arg-type]
+    assert [len(r["entries"]) for r in big] == [2, 2]  # under ROW_BYTES each
     # A row as written before rows held several is still one event.
     legacy = {"_id": ObjectId(), "topic": "t", "key": b"c1", "value": b"{}", "event_id": "x"}
     assert module.entries_of(legacy) == [legacy]

@@ -106,9 +106,9 @@ class _Relay:
     ) -> list[dict[str, Any]]:
         from lodestone_common.outbox import Outbox
 
-        rows = Outbox.rows(items, traces)
-        await self.rows_collection.bulk_write(rows, session=session)
-        return [op._doc for op in rows]
+        rows = Outbox.documents(items, traces)
+        await self.rows_collection.insert_many(rows, session=session)
+        return rows
 
     def hand(self, rows: list[dict[str, Any]]) -> None:
         self.woken += 1

@@ -79,13 +79,20 @@ class Outbox:
     def rows(
         items: list[tuple[str, Envelope]], traces: list[dict[str, str]] | None = None
     ) -> list[InsertOne[Any]]:
+        """Inserts of the rows for `items` (see `documents`)."""
+        return [InsertOne(doc) for doc in Outbox.documents(items, traces)]
+
+    @staticmethod
+    def documents(
+        items: list[tuple[str, Envelope]], traces: list[dict[str, str]] | None = None
+    ) -> list[dict[str, Any]]:
         """Rows for `items`, in order; `traces`, when given, the trace context each continues.
 
         A unit of work's events share a row (up to ROW_ENTRIES of them, ROW_BYTES of values):
         one document written and one deleted per transaction instead of per event.
         """
         now = utcnow()
-        out: list[InsertOne[Any]] = []
+        out: list[dict[str, Any]] = []
         entries: list[dict[str, Any]] = []
         size = 0
         for index, (topic, env) in enumerate(items):
@@ -98,12 +105,12 @@ class Outbox:
             if traces and traces[index]:
                 entry["trace"] = traces[index]
             if entries and (len(entries) >= ROW_ENTRIES or size + len(entry["value"]) > ROW_BYTES):
-                out.append(InsertOne({"_id": ObjectId(), "created_at": now, "entries": entries}))
+                out.append({"_id": ObjectId(), "created_at": now, "entries": entries})
                 entries, size = [], 0
             entries.append(entry)
             size += len(entry["value"])
         if entries:
-            out.append(InsertOne({"_id": ObjectId(), "created_at": now, "entries": entries}))
+            out.append({"_id": ObjectId(), "created_at": now, "entries": entries})
         return out
 
     async def add(
@@ -113,10 +120,10 @@ class Outbox:
         traces: list[dict[str, str]] | None = None,
     ) -> list[dict[str, Any]]:
         """Write rows for `items` (in `session`'s transaction); the rows, for `hand`."""
-        rows = self.rows(items, traces)
+        rows = self.documents(items, traces)
         if rows:
-            await self.rows_collection.bulk_write(rows, ordered=True, session=session)
-        return [op._doc for op in rows]
+            await self.rows_collection.insert_many(rows, ordered=True, session=session)
+        return rows
 
     def wake(self) -> None:
         """Tell the relay new rows are committed, so it need not wait for its next poll."""
