@@ -239,9 +239,11 @@ def interleaved(items: list[Received[T]]) -> list[Received[T]]:
     return list(heapq.merge(*partitions.values(), key=_published))
 
 
+_RANK = {topic: rank for rank, topic in enumerate(PUBLICATION_ORDER)}
+
+
 def _published(item: Received[Any]) -> tuple[int, int]:
-    topic = item.record.topic
-    rank = PUBLICATION_ORDER.index(topic) if topic in PUBLICATION_ORDER else len(PUBLICATION_ORDER)
+    rank = _RANK.get(item.record.topic, len(_RANK))
     return item.record.timestamp or 0, rank
 
 

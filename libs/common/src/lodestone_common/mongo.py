@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import pymongo
-from pymongo import AsyncMongoClient, InsertOne, UpdateOne, monitoring
+from pymongo import AsyncMongoClient, UpdateOne, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -218,17 +217,12 @@ class Inbox:
             self._legacy = one is not None
         return self._legacy
 
-    @staticmethod
-    def records(event_ids: Iterable[str], at: datetime | None = None) -> list[InsertOne[Any]]:
-        ids = sorted(set(event_ids))
-        return [InsertOne({"ids": ids, "at": at or utcnow()})] if ids else []
-
     async def remember(
         self, event_ids: Iterable[str], session: AsyncClientSession | None = None
     ) -> None:
-        ops = self.records(event_ids)
-        if ops:
-            await self.collection.bulk_write(ops, session=session)
+        ids = sorted(set(event_ids))
+        if ids:
+            await self.collection.insert_one({"ids": ids, "at": utcnow()}, session=session)
 
     async def count(self) -> int:
         """How many ids are remembered (benchmarks wait on it)."""

@@ -12,13 +12,12 @@ from typing import Any
 from uuid import uuid4
 
 from lodestone_common.envelope import Envelope, utcnow
-from lodestone_common.events import WorkflowEnrollmentChanged
 from lodestone_common.liveness import Progress
 
 from .catalog import Catalog
 from .domain.engine import decide
+from .domain.first_steps import finished, waiting
 from .domain.workflows import (
-    WaitForStep,
     WebhookStep,
     WorkflowDefinition,
 )
@@ -248,28 +247,13 @@ class Runner:
                 if waited is None:
                     note["since"] = now
                 notes.append(note)
-                await stop(
-                    {
-                        "status": "waiting",
-                        "step": index,
-                        "waited_until": decision.until,
-                        "due_at": decision.until,
-                        "claimed_until": None,
-                        # Interactions may end a wait_for early: the consumers look for these.
-                        "waiting_for": isinstance(step, WaitForStep),
-                        "waiting_since": enrollment.get("waiting_since") if waited else now,
-                    }
-                )
+                since = enrollment.get("waiting_since") if waited else now
+                await stop({**waiting(index, decision.until, step, since), "claimed_until": None})
                 return
             else:
                 notes.append(note)
-                finished = WorkflowEnrollmentChanged(
-                    workflow_id=enrollment["workflow_id"],
-                    workflow_name=definition.name,
-                    enrollment_id=eid,
-                    status=decision.outcome,  # type: ignore[arg-type]
-                    reason=decision.reason,
-                ).envelope(contact_id=enrollment["contact_id"], producer="automation")
+                assert decision.outcome is not None
+                ended = finished(enrollment, definition, decision.outcome, decision.reason)
                 await stop(
                     {
                         "status": decision.outcome,
@@ -277,7 +261,7 @@ class Runner:
                         "claimed_until": None,
                         "due_at": None,
                     },
-                    finished,
+                    ended,
                 )
                 return
         if notes:  # a run this long is cut short: keep what it did; it goes on when re-claimed

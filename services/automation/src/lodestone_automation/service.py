@@ -17,7 +17,7 @@ from lodestone_common.guard import Guard
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import AUTOMATION
 
-from .domain.first_steps import task_event
+from .domain.first_steps import task_event, task_record
 from .domain.workflows import WorkflowDefinition
 from .enrolling import Candidate, Handoff, enroll_many
 from .stores import Stores
@@ -125,9 +125,8 @@ class Automation:
                 await self.stores.tasks.insert({"_id": key, **task}, uow.session)
                 uow.emit(AUTOMATION, task_event({"_id": key, **task}))
                 status = "created"
-            now = utcnow()
-            record = {"_id": key, "status": status, "started_at": now, "finished_at": now}
-            await self.stores.actions.insert({**record, "task_id": key, **detail}, uow.session)
+            record = task_record(key, status, detail, utcnow())
+            await self.stores.actions.insert(record, uow.session)
             uow.emit(AUTOMATION, announce)
             return status
 

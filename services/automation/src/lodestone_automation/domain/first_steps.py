@@ -5,7 +5,8 @@ They are taken in the transaction that enrolls the contact, so "form submitted â
 is one commit instead of an enrollment, a claim, a task transaction and a progress save.
 Walking stops at the first step that reaches outside the database (an email, a webhook, a
 change to the contact, an owner to assign): the runner performs it. Plain decisions over the
-engine's `decide`, as the runner takes them; nothing here does I/O.
+engine's `decide`, as the runner takes them; nothing here does I/O. What a wait, the end
+and a task's record write is defined here once, for the runner too.
 """
 
 from __future__ import annotations
@@ -91,6 +92,47 @@ def action_announced(
     ).envelope(contact_id=enrollment["contact_id"], producer="automation")
 
 
+def task_record(key: str, status: str, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The action record of a `create_task` step: done as it starts (nothing leaves the
+    database), so it has no "started" state."""
+    return {
+        "_id": key,
+        "status": status,
+        "started_at": now,
+        "finished_at": now,
+        "task_id": key,
+        **detail,
+    }
+
+
+def waiting(
+    index: int, until: datetime | None, step: object, since: datetime | None
+) -> dict[str, Any]:
+    """An enrollment's fields while it waits at step `index` (since `since`) until `until`."""
+    return {
+        "status": "waiting",
+        "step": index,
+        "waited_until": until,
+        "due_at": until,
+        # Interactions may end a wait_for early: the consumers look for these.
+        "waiting_for": isinstance(step, WaitForStep),
+        "waiting_since": since,
+    }
+
+
+def finished(
+    enrollment: dict[str, Any], definition: WorkflowDefinition, outcome: str, reason: str
+) -> Envelope:
+    """The event announcing an enrollment ended (completed, exited, goal reached)."""
+    return WorkflowEnrollmentChanged(
+        workflow_id=enrollment["workflow_id"],
+        workflow_name=definition.name,
+        enrollment_id=enrollment["_id"],
+        status=outcome,  # type: ignore[arg-type]
+        reason=reason,
+    ).envelope(contact_id=enrollment["contact_id"], producer="automation")
+
+
 def first_steps(
     definition: WorkflowDefinition,
     enrollment: dict[str, Any],
@@ -118,16 +160,8 @@ def first_steps(
             task = {"_id": key, **task_for(step, enrollment, contact, escalate_hours, now)}
             walked.tasks.append(task)
             walked.events.append(task_event(task))
-            walked.actions.append(
-                {
-                    "_id": key,
-                    "status": "created",
-                    "started_at": now,
-                    "finished_at": now,
-                    "task_id": key,
-                    **action_detail(enrollment, step.id, step.type),
-                }
-            )
+            detail = action_detail(enrollment, step.id, step.type)
+            walked.actions.append(task_record(key, "created", detail, now))
             walked.events.append(
                 action_announced(enrollment, step.id, step.type, "succeeded", {"task_id": key})
             )
@@ -135,27 +169,14 @@ def first_steps(
             index += 1
         elif decision.kind == "wait":
             walked.notes.append({**note, "since": now})
-            walked.fields = {
-                "status": "waiting",
-                "step": index,
-                "waited_until": decision.until,
-                "due_at": decision.until,
-                "waiting_for": isinstance(step, WaitForStep),
-                "waiting_since": now,
-            }
+            walked.fields = waiting(index, decision.until, step, now)
             return walked
         elif decision.kind == "finish":
             walked.notes.append(note)
-            walked.fields = {"status": decision.outcome, "finished_at": now, "due_at": None}
-            walked.events.append(
-                WorkflowEnrollmentChanged(
-                    workflow_id=enrollment["workflow_id"],
-                    workflow_name=definition.name,
-                    enrollment_id=enrollment["_id"],
-                    status=decision.outcome,  # type: ignore[arg-type]
-                    reason=decision.reason,
-                ).envelope(contact_id=enrollment["contact_id"], producer="automation")
-            )
+            outcome = decision.outcome
+            assert outcome is not None
+            walked.fields = {"status": outcome, "finished_at": now, "due_at": None}
+            walked.events.append(finished(enrollment, definition, outcome, decision.reason))
             return walked
         else:  # an action that leaves the database, or the contact's record not here yet
             break
