@@ -110,6 +110,14 @@ class MemoryHistory:
                 by_contact[contact].append(interaction)
         return by_contact
 
+    async def activity(self, contacts: list[str], session: Session) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for contact, interaction in self.docs.values():
+            if contact in contacts:
+                kinds = counts.setdefault(contact, {})
+                kinds[interaction.interaction_type] = kinds.get(interaction.interaction_type, 0) + 1
+        return counts
+
     async def move(self, merged: list[str], survivor: str, session: Session) -> None:
         self.docs = {k: (survivor if c in merged else c, i) for k, (c, i) in self.docs.items()}
 
@@ -127,11 +135,10 @@ class MemoryProfiles:
     async def get(self, contact_id: str, session: Session) -> dict[str, Any] | None:
         return dict(self.docs[contact_id]) if contact_id in self.docs else None
 
-    async def count_activity(self, counts: dict[str, dict[str, int]], session: Session) -> None:
-        for contact, inc in counts.items():
-            activity = self.docs.setdefault(contact, {"_id": contact}).setdefault("activity", {})
-            for kind, n in inc.items():
-                activity[kind] = activity.get(kind, 0) + n
+    async def add(self, contacts: list[str], session: Session) -> None:
+        for contact in contacts:
+            assert contact not in self.docs, f"{contact} has a profile already"
+            self.docs[contact] = {"_id": contact}
 
     async def save(self, changes: MergedSets, session: Session) -> None:
         for op in changes.flush():

@@ -73,7 +73,12 @@ async def test_interactions_score_into_the_ledger_and_announce_the_change() -> N
     assert sorted(scores(uow)) == [("c1", 22.0), ("c2", 11.0)]
     ledger = await stores.ledger.of_contact("c1", None)
     assert sorted(e["rule_id"] for e in ledger[DEFAULT_MODEL_ID]) == ["pricing"] * 2 + ["visit"] * 2
-    assert stores.profiles.docs["c1"]["activity"] == {"page_visit": 2}
+    # Activity is counted from the history, not kept beside it: a profile is only made.
+    assert stores.profiles.docs["c1"] == {"_id": "c1"}
+    assert await stores.history.activity(["c1", "c2"], None) == {
+        "c1": {"page_visit": 2},
+        "c2": {"page_visit": 1},
+    }
     assert len(stores.history.docs) == 3
     # The week's pricing cap (30) holds across batches.
     later = UnitOfWork()

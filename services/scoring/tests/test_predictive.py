@@ -11,19 +11,20 @@ from lodestone_scoring.domain.predictive import (
 )
 
 
-def synthetic(rnd: random.Random, converts: bool) -> dict:  # type: ignore[type-arg]
+def synthetic(rnd: random.Random, converts: bool) -> dict[str, str]:
     """Converters lean to software, bigger companies, senior titles and more engagement."""
     p = 0.7 if converts else 0.3
-    return {
+    profile = {
         "industry": "software" if rnd.random() < p else rnd.choice(["retail", "energy", "edu"]),
         "company_size": rnd.choice([300, 800, 2000]) if rnd.random() < p else rnd.choice([5, 30]),
         "title": "VP Sales" if rnd.random() < p else rnd.choice(["Analyst", "Intern"]),
         "country": rnd.choice(["FR", "US", "DE"]),  # noise
-        "activity": {
-            "page_visit": rnd.randint(4, 12) if rnd.random() < p else rnd.randint(0, 3),
-            "meeting_held": 1 if rnd.random() < p * 0.6 else 0,
-        },
     }
+    activity = {
+        "page_visit": rnd.randint(4, 12) if rnd.random() < p else rnd.randint(0, 3),
+        "meeting_held": 1 if rnd.random() < p * 0.6 else 0,
+    }
+    return features(profile, activity)
 
 
 def auc(scored: list[tuple[float, bool]]) -> float:
@@ -48,16 +49,16 @@ def test_held_out_converters_rank_above_non_converters() -> None:
     people = [(synthetic(rnd, y), y) for y in [True, False] * 300]
     training, held_out = people[:400], people[400:]
     model = NaiveBayes()
-    assert model.predict(features(training[0][0])) is None  # not enough outcomes yet
-    for profile, converted in training:
-        train(model, POSITIVE if converted else NEGATIVE, features(profile))
+    assert model.predict(training[0][0]) is None  # not enough outcomes yet
+    for x, converted in training:
+        train(model, POSITIVE if converted else NEGATIVE, x)
     scored = []
-    for profile, converted in held_out:
-        prediction = model.predict(features(profile))
+    for x, converted in held_out:
+        prediction = model.predict(x)
         assert prediction is not None
         scored.append((prediction.probability, converted))
     assert auc(scored) > 0.85  # chance is 0.5
-    top = model.predict(features(held_out[0][0]))
+    top = model.predict(held_out[0][0])
     assert top and top.factors[0].feature != "country"  # noise never leads
     assert top.trained_on == {"converted": 200, "lost": 200}
 

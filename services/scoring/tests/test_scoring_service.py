@@ -13,6 +13,7 @@ from lodestone_common.events import InteractionRecorded
 from lodestone_common.kafka import make_broker, outgoing, publish_all
 from lodestone_common.settings import ServiceSettings
 from lodestone_common.topics import INTERACTIONS, SCORES
+from lodestone_scoring.stores.history import History
 
 
 def track(email: str, name: str, minutes: int = 0, **props: Any) -> dict[str, Any]:
@@ -176,6 +177,12 @@ async def test_redelivered_interactions_never_count_twice(services, mongo, event
     assert 79.9 < body["score"] <= 80
     ledger = mongo["lodestone_scoring"]["ledger"]
     assert await ledger.count_documents({"contact_id": person["id"]}) == 2
+    # The predictive model's activity counts come from the history (each interaction once);
+    # the profile keeps none of its own.
+    db = mongo["lodestone_scoring"]
+    counted = await History(db).activity([person["id"]], None)
+    assert counted == {person["id"]: {"meeting_held": 1, "purchase": 1}}
+    assert "activity" not in (await db["profiles"].find_one({"_id": person["id"]}) or {})
 
 
 async def test_a_model_change_rescores_history(services, eventually) -> None:  # type: ignore[no-untyped-def]

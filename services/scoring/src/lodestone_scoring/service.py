@@ -55,7 +55,6 @@ class Scoring:
     async def score_interactions(self, events: list[EnvelopeEvent], uow: UnitOfWork) -> None:
         models = self.registry.active()
         seen: list[tuple[str, Interaction]] = []
-        activity: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for event in events:
             payload = event.payload
             assert isinstance(payload, InteractionRecorded)
@@ -65,18 +64,22 @@ class Scoring:
                 event.event_id, at, payload.interaction_type, payload.name, payload.properties
             )
             seen.append((contact, interaction))
-            activity[contact][payload.interaction_type] += 1
         await self.stores.history.add(seen, uow.session)
-        await self.stores.profiles.count_activity(activity, uow.session)
+        contacts = sorted({c for c, _ in seen})
+        profiles = await self.stores.profiles.load(contacts, uow.session)
+        await self.stores.profiles.add([c for c in contacts if c not in profiles], uow.session)
         if models:
-            await self._score(seen, models, uow)
+            await self._score(seen, contacts, profiles, models, uow)
 
     async def _score(
-        self, seen: list[tuple[str, Interaction]], models: ActiveModels, uow: UnitOfWork
+        self,
+        seen: list[tuple[str, Interaction]],
+        contacts: list[str],
+        profiles: dict[str, dict[str, Any]],
+        models: ActiveModels,
+        uow: UnitOfWork,
     ) -> None:
-        contacts = sorted({c for c, _ in seen})
         states = await self.stores.states.load(contacts, models, uow.session)
-        profiles = await self.stores.profiles.load(contacts, uow.session)
         legacy = sorted(
             {
                 c
@@ -183,6 +186,7 @@ class Scoring:
         """Train the predictive model on new outcomes (moving relabelled contacts)."""
         contacts = list(outcomes)
         profiles = await self.stores.profiles.load(contacts, uow.session)
+        activity = await self.stores.history.activity(contacts, uow.session)
         previous = await self.stores.outcomes.load(contacts, uow.session)
         totals: dict[str, float] = defaultdict(float)
         learned: dict[str, tuple[str, dict[str, str]]] = {}
@@ -190,7 +194,7 @@ class Scoring:
             before = previous.get(contact)
             if before and before["outcome"] == outcome:
                 continue
-            x = features(profiles.get(contact) or {})
+            x = features(profiles.get(contact) or {}, activity.get(contact, {}))
             old = (before["outcome"], before["features"]) if before else None
             for key, delta in training_deltas(old, outcome, x).items():
                 totals[key] += delta
@@ -283,10 +287,12 @@ class Scoring:
             if not states and profile is None:
                 return None
             ledger = await self.stores.ledger.of_contact(contact, uow.session)
+            activity = await self.stores.history.activity([contact], uow.session)
             return {
                 "contact_id": contact,
                 "states": states,
                 "profile": profile or {},
+                "activity": activity.get(contact, {}),
                 "ledger": ledger,
             }
 

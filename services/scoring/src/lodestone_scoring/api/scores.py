@@ -21,6 +21,7 @@ from ..domain.ledger import (
     weight,
 )
 from ..domain.predictive import features
+from ..domain.profile import fit_fields
 from .deps import ScoringDep
 
 router = APIRouter(prefix="/v1", tags=["scores"])
@@ -98,7 +99,7 @@ async def get_score(
     for model_id, (_, model) in sorted(scoring.registry.active().items()):
         state = ScoreState.of(view["states"].get(model_id))
         score = round(score_at(state, model.decay, now), 2)
-        fit, matched = fit_points(model, {k: v for k, v in view["profile"].items() if k != "_id"})
+        fit, matched = fit_points(model, fit_fields(view["profile"]))
         grade = state.grade if view["states"].get(model_id) else grade_for(model, fit)
         entries = [
             LedgerEntry(
@@ -138,7 +139,7 @@ async def get_score(
     primary = next(
         (m for m in results if m.model_id == DEFAULT_MODEL_ID), results[0] if results else None
     )
-    prediction = (await scoring.predictor()).predict(features(view["profile"]))
+    prediction = (await scoring.predictor()).predict(features(view["profile"], view["activity"]))
     return Score(
         contact_id=view["contact_id"],  # the survivor's, asked for by a merged id
         predictive=Predictive(

@@ -59,15 +59,15 @@ def _seniority(title: str) -> str:
     return "other"
 
 
-def features(profile: Mapping[str, Any]) -> dict[str, str]:
-    """The categorical features of a contact (missing values are a value of their own)."""
+def features(profile: Mapping[str, Any], activity: Mapping[str, int]) -> dict[str, str]:
+    """The categorical features of a contact (missing values are a value of their own) and
+    its interactions of each kind."""
     out = {name: str(profile.get(name) or "unknown").lower() for name in CATEGORICAL}
     out["seniority"] = _seniority(str(profile.get("title") or ""))
     size = profile.get("company_size")
     out["company_size"] = (
         _bucket(size, (10, 50, 200, 1000)) if isinstance(size, int | float) else "unknown"
     )
-    activity = profile.get("activity") or {}
     for kind in ACTIVITY:
         out[kind] = _bucket(activity.get(kind, 0), (1, 3, 6, 11))
     return out

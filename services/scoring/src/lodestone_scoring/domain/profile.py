@@ -17,8 +17,13 @@ from lodestone_common.events import (
 PROFILE_FIELDS = tuple(ContactSnapshot.model_fields)
 
 
+# Not contact fields: the id, and activity counts profiles kept before they were counted
+# from the history.
+NOT_FIELDS = ("_id", "activity")
+
+
 def fit_fields(profile: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (profile or {}).items() if k != "_id"}
+    return {k: v for k, v in (profile or {}).items() if k not in NOT_FIELDS}
 
 
 def profile_change(payload: EventPayload) -> dict[str, Any]:

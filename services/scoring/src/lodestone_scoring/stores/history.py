@@ -1,4 +1,6 @@
-"""Every interaction scoring saw, kept so a changed model can replay history."""
+"""Every interaction scoring saw, kept so a changed model can replay history; how many of
+each kind a contact had (the predictive model's features) is counted from it when asked,
+not kept beside it (a second write per event)."""
 
 from __future__ import annotations
 
@@ -54,6 +56,26 @@ class History:
                 )
             )
         return by_contact
+
+    async def activity(self, contacts: list[str], session: Session) -> dict[str, dict[str, int]]:
+        """{contact: {interaction type: how many}}: one aggregation over the contacts' range
+        of the `contact_at` index."""
+        rows = await self.collection.aggregate(
+            [
+                {"$match": {"contact_id": {"$in": contacts}}},
+                {
+                    "$group": {
+                        "_id": {"c": "$contact_id", "t": "$interaction_type"},
+                        "n": {"$sum": 1},
+                    }
+                },
+            ],
+            session=session,
+        )
+        counts: dict[str, dict[str, int]] = defaultdict(dict)
+        async for row in rows:
+            counts[row["_id"]["c"]][row["_id"]["t"]] = row["n"]
+        return dict(counts)
 
     async def move(self, merged: list[str], survivor: str, session: Session) -> None:
         await self.collection.update_many(

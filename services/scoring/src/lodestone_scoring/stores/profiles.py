@@ -1,10 +1,10 @@
-"""What scoring keeps of each contact: fields for fit rules and activity counts."""
+"""What scoring keeps of each contact: the fields fit rules and outcomes read (activity
+counts come from the history)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -24,16 +24,13 @@ class Profiles:
     async def get(self, contact_id: str, session: Session) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": contact_id}, session=session)
 
-    async def count_activity(self, counts: dict[str, dict[str, int]], session: Session) -> None:
-        """{contact: {interaction type: n}} added to `activity.<type>`."""
-        ops = [
-            UpdateOne(
-                {"_id": c}, {"$inc": {f"activity.{t}": n for t, n in inc.items()}}, upsert=True
-            )
-            for c, inc in counts.items()
-        ]
-        if ops:
-            await self.collection.bulk_write(ops, ordered=False, session=session)
+    async def add(self, contacts: list[str], session: Session) -> None:
+        """Documents for contacts scoring had not heard of (a recompute pages over profiles;
+        the contact's creation usually made it first). Only the partition's owner writes a
+        contact's profile, so none appears between the caller's read and this insert."""
+        if contacts:
+            docs = [{"_id": c} for c in contacts]
+            await self.collection.insert_many(docs, ordered=False, session=session)
 
     async def save(self, changes: MergedSets, session: Session) -> None:
         """Write the pending field changes (one statement per contact)."""
