@@ -109,11 +109,25 @@ class Transactions:
     the relay woken once it committed. Consumers get theirs from the `Processor`; API calls
     and background jobs (recomputes, sweeps) run theirs here."""
 
-    def __init__(self, client: Any, outbox: Outbox | None = None) -> None:
+    def __init__(
+        self, client: Any, outbox: Outbox | None = None, guard: Guard | None = None
+    ) -> None:
         self.client = client
         self.outbox = outbox
+        # Shared by the service's transactions, held alone by its consumer's batch: they
+        # never meet the batch in flight (lodestone_common.guard).
+        self.guard = guard or Guard()
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        async with self.guard.shared():
+            return await self._run(work)
+
+    async def alone(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """`work` with none of the service's other transactions open (a consumer's batch)."""
+        async with self.guard.exclusive():
+            return await self._run(work)
+
+    async def _run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         last: list[UnitOfWork] = []
         rows: list[dict[str, Any]] = []
 
@@ -144,7 +158,7 @@ class MemoryTransactions(Transactions):
         super().__init__(None)
         self.emitted: list[tuple[str, Envelope]] = []
 
-    async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    async def _run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         uow = UnitOfWork()
         result = await work(uow)
         self.emitted += uow.emitted
@@ -165,8 +179,9 @@ class Processor:
     # The service keeps an `erased` register: drop events about erased contacts.
     erase_filter: bool = False
     edges: Mapping[str, Edge] = field(default_factory=dict)
-    # Held exclusively for each batch's transaction: the service's other writers in this
-    # process (a runner) share it for their statements, so they never meet an open one.
+    # Held alone for each batch's transaction: the service's other writers in this process
+    # (API calls, jobs, a runner) share it, so they never meet an open batch. The service's
+    # `Transactions.guard`.
     guard: Guard | None = None
     _by_type: dict[str, Handler] = field(init=False, repr=False)
     _by_edge: dict[str, Handler] = field(init=False, repr=False)
@@ -174,7 +189,7 @@ class Processor:
     def __post_init__(self) -> None:
         self._by_type = {t.event_type: h for t, h in self.handlers.items()}
         self._by_edge = {topic: _unwrapping(edge) for topic, edge in self.edges.items()}
-        self.transactions = Transactions(self.client, self.outbox)
+        self.transactions = Transactions(self.client, self.outbox, self.guard)
         self.inbox = Inbox(self.db["inbox"])
         self.erased = Erased(self.db["erased"])
 
@@ -211,10 +226,7 @@ class Processor:
         async def work(uow: UnitOfWork) -> dict[str, str]:
             return await self._apply(events, uow)
 
-        if self.guard is None:
-            return await self.transactions.run(work) or None
-        async with self.guard.exclusive():
-            return await self.transactions.run(work) or None
+        return await self.transactions.alone(work) or None
 
     async def _apply(self, events: list[Item], uow: UnitOfWork) -> dict[str, str]:
         unseen = await self.inbox.unseen([key_of(e) for e in events], session=uow.session)

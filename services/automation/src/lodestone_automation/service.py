@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from lodestone_common.envelope import Envelope, utcnow
 from lodestone_common.events import RepChanged, rep_key
-from lodestone_common.guard import Guard
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import AUTOMATION
 
@@ -41,9 +40,10 @@ class Automation:
         # The runner of this process, given new enrollments it performs next (bootstrap).
         self.handoff: Handoff | None = None
         # The consumer's batch transaction and the runner's statements touch the same
-        # contacts' enrollments (the process owns their partitions): the transaction holds
-        # the guard alone, the statements share it (lodestone_common.guard).
-        self.guard = Guard()
+        # contacts' enrollments (the process owns their partitions): the batch holds the
+        # guard alone, the statements share it, as the service's transactions do
+        # (lodestone_common.guard).
+        self.guard = transactions.guard
 
     async def guarded(self, write: Awaitable[T]) -> T:
         """`write`, with no consumer transaction of this process open meanwhile."""

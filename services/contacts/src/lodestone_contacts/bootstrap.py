@@ -77,6 +77,8 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
             runtime.db,
             outbox,
             edges=edges(Ingestion(contacts)),
+            # API writes, imports and segment reviews never meet the batch in flight.
+            guard=transactions.guard,
         )
         subscribe(
             runtime,

@@ -33,7 +33,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     )
     stores = Stores(runtime.db)
     registry = ModelRegistry(runtime.db)
-    scoring = Scoring(stores, registry, Transactions(runtime.mongo, outbox))
+    transactions = Transactions(runtime.mongo, outbox)
+    scoring = Scoring(stores, registry, transactions)
     jobs = RecomputeJobs(scoring, registry, settings.instance_id)
     runtime.startup += [stores.ensure_indexes, registry.ensure_default]
     runtime.loops += [outbox.run, registry.watch, jobs.jobs.watch]
@@ -47,7 +48,14 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     runtime.loops.append(announce_decay)
     if settings.consumers_enabled:
         processor = Processor(
-            SERVICE, handlers(scoring), runtime.mongo, runtime.db, outbox, erase_filter=True
+            SERVICE,
+            handlers(scoring),
+            runtime.mongo,
+            runtime.db,
+            outbox,
+            erase_filter=True,
+            # Recomputes and decay sweeps never meet the batch in flight.
+            guard=transactions.guard,
         )
         subscribe(
             runtime,
