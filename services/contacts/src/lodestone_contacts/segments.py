@@ -26,6 +26,7 @@ from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
+from .domain.estimate import SAMPLE, Estimate, estimate, fraction_for, in_slice
 from .domain.search import ContactFilter
 from .domain.segments import membership_change, next_review
 
@@ -48,6 +49,7 @@ class SegmentRegistry:
         transactions: Transactions,
         holder: str,
         clock: Callable[[], datetime] = utcnow,
+        sample: int = SAMPLE,
     ) -> None:
         self.segments = db["segments"]
         self.contacts = db["contacts"]
@@ -56,6 +58,7 @@ class SegmentRegistry:
         self.builds = Jobs(db["segment_builds"], self._build, holder, prefix="build")
         self._filters: dict[str, ContactFilter] = {}
         self.clock = clock  # "now" for dates relative to it
+        self.sample = sample  # contacts an estimate reads
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -153,6 +156,17 @@ class SegmentRegistry:
         # A cursor stops at `at_most` matches (a capped count may not: measured in bench/README).
         found = self.contacts.find(query, {"_id": 1}, max_time_ms=ms).limit(at_most)
         return len(await found.to_list(at_most))
+
+    async def estimate_members(self, flt: ContactFilter, seconds: float = 5.0) -> Estimate | None:
+        """How many contacts a filter matches, estimated from a fixed slice of about
+        `sample` contacts (domain/estimate); None for a collection that small, or when too
+        few of the slice match to tell."""
+        fraction = fraction_for(await self.contacts.estimated_document_count(), self.sample)
+        if fraction >= 1:
+            return None
+        query = in_slice(flt.to_mongo(self.clock()), fraction)
+        found = await self.contacts.count_documents(query, maxTimeMS=int(seconds * 1000))
+        return estimate(found, fraction)
 
     # -- membership ------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import { automation, contacts, ok } from "../client";
 import { useAuth } from "../auth";
 import { CURRENCIES, contactName, stageOptions } from "../format";
 import { useChange, useSegments, useSettled } from "../hooks";
-import { type Condition, type Draft, draftToFilter, errorsByGroup, FIELD, KIND_GROUPS, type Kind } from "./filter";
+import { type Condition, countText, type Draft, draftToFilter, errorsByGroup, FIELD, KIND_GROUPS, type Kind } from "./filter";
 
 const BANDS = ["hot", "warm", "cold"].map((b) => ({ value: b, label: b }));
 const ACTIVITIES = [
@@ -219,11 +219,12 @@ export function SegmentsPage() {
   const [open, setOpen] = useState<{ id: string; name: string } | null>(null);
   const filter = draftToFilter(draft);
   const debounced = useSettled(filter, 400);
-  // A quick answer first (counting stops at QUICK: "10,000 or more"), then the exact count,
-  // which at a million contacts can take a second for a broad filter.
+  // A quick answer first (at a large size an estimate from a sample of the contacts, else
+  // counting stops at QUICK: "10,000 or more"), then the exact count, which at a million
+  // contacts takes seconds for a broad filter.
   const quick = useQuery({
     queryKey: ["segment-preview", debounced, QUICK],
-    queryFn: () => ok(contacts.POST("/v1/segments/preview", { body: { filter: debounced, at_most: QUICK } })),
+    queryFn: () => ok(contacts.POST("/v1/segments/preview", { body: { filter: debounced, at_most: QUICK, estimate: true } })),
     retry: false,
   });
   const exact = useQuery({
@@ -262,9 +263,7 @@ export function SegmentsPage() {
                   {preview.error
                     ? "Fix the condition marked in red to count its contacts"
                     : preview.data
-                      ? preview.data.exact
-                        ? `${preview.data.members.toLocaleString("en-US")} contacts match now`
-                        : `${preview.data.members.toLocaleString("en-US")} or more contacts match now (counting them all…)`
+                      ? countText(preview.data)
                       : "Counting…"}
                 </Text>
                 {preview.data && preview.data.sample.length > 0 && (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { draftToFilter, errorsByGroup, KIND_GROUPS, KINDS } from "./filter";
+import { countText, draftToFilter, errorsByGroup, KIND_GROUPS, KINDS } from "./filter";
 
 describe("a segment as a person builds it", () => {
   it("makes the contact filter: fields ANDed, OR and NOT groups, blanks left out", () => {
@@ -66,5 +66,15 @@ describe("a segment as a person builds it", () => {
       name: "required",
     });
     expect(out).toEqual({ all: { stage: "not a stage" }, "none.0": { custom: "not a plain identifier" }, "any.1": { min_score: "a number" } });
+  });
+});
+
+describe("the live count", () => {
+  it("says an exact count, a floor while counting, and an estimate with its interval", () => {
+    expect(countText({ members: 2, exact: true })).toBe("2 contacts match now");
+    expect(countText({ members: 10000, exact: false })).toBe("10,000 or more contacts match now (counting them all…)");
+    expect(countText({ members: 142000, exact: false, estimated: true, low: 137173, high: 147527 })).toBe(
+      "About 142,000 contacts match now (estimated from a sample: between 137,173 and 147,527; counting them all…)",
+    );
   });
 });

@@ -189,3 +189,13 @@ export function errorsByGroup(fields: Record<string, string>): Record<string, Re
   }
   return out;
 }
+
+/** What the builder says of a preview: an exact count, a floor (counting stopped), or an
+ * estimate from a sample of the contacts with its 95 % interval. */
+export function countText(p: { members: number; exact: boolean; estimated?: boolean; low?: number | null; high?: number | null }): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  if (p.exact) return `${n(p.members)} contacts match now`;
+  if (p.estimated && p.low != null && p.high != null)
+    return `About ${n(p.members)} contacts match now (estimated from a sample: between ${n(p.low)} and ${n(p.high)}; counting them all…)`;
+  return `${n(p.members)} or more contacts match now (counting them all…)`;
+}

@@ -43,6 +43,11 @@ class Counting(FilterOnly):
         le=10_000_000,
         description="stop counting here (a builder's first, quick answer: '10,000 or more')",
     )
+    estimate: bool = Field(
+        default=False,
+        description="at a large size, estimate from a sample of the contacts first "
+        "(`estimated`, with a 95 % interval); counted as with `at_most` otherwise",
+    )
 
 
 class Segment(BaseModel):
@@ -87,7 +92,14 @@ async def create_segment(
 
 class Preview(BaseModel):
     members: int = Field(description="contacts the filter matches now")
-    exact: bool = Field(description="false: at least `members` (counting stopped at at_most)")
+    exact: bool = Field(
+        description="false: at least `members` (counting stopped at at_most), or an estimate"
+    )
+    estimated: bool = Field(
+        default=False, description="`members` estimated from a sample of the contacts"
+    )
+    low: int | None = Field(default=None, description="an estimate's 95 % interval, from")
+    high: int | None = Field(default=None, description="… to")
     sample: list[Contact] = Field(description="a few of them")
 
 
@@ -105,14 +117,26 @@ async def preview(
     key: ApiKey = Scope("segments:read"),
 ) -> Preview:
     try:
-        count = await registry.would_match(body.filter, at_most=body.at_most)
+        guess = await registry.estimate_members(body.filter) if body.estimate else None
+        count = None if guess else await registry.would_match(body.filter, at_most=body.at_most)
     except ExecutionTimeout as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "counting took over 5 seconds; narrow the filter"
         ) from exc
     docs = await contacts.stores.records.sample(body.filter.to_mongo(), 5)
+    sample = [Contact.of(d) for d in docs]
+    if guess:
+        return Preview(
+            members=guess.members,
+            exact=False,
+            estimated=True,
+            low=guess.low,
+            high=guess.high,
+            sample=sample,
+        )
+    assert count is not None
     exact = body.at_most is None or count < body.at_most
-    return Preview(members=count, exact=exact, sample=[Contact.of(d) for d in docs])
+    return Preview(members=count, exact=exact, sample=sample)
 
 
 @router.get("", response_model=list[Segment], summary="Every segment with its member count")

@@ -34,8 +34,13 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
+# A contact id is this and a random UUID's hex: uniform, which a count estimate relies on
+# (domain/estimate).
+CONTACT_ID_PREFIX = "c_"
+
+
 def new_contact_id() -> str:
-    return f"c_{uuid4().hex}"
+    return f"{CONTACT_ID_PREFIX}{uuid4().hex}"
 
 
 class Consent(BaseModel):
