@@ -26,7 +26,7 @@ from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
-from .domain.estimate import SAMPLE, Estimate, estimate, fraction_for, in_slice
+from .domain.estimate import SAMPLE, Estimate, counting_in_slice, estimate, fraction_for
 from .domain.search import ContactFilter
 from .domain.segments import membership_change, next_review
 
@@ -164,8 +164,9 @@ class SegmentRegistry:
         fraction = fraction_for(await self.contacts.estimated_document_count(), self.sample)
         if fraction >= 1:
             return None
-        query = in_slice(flt.to_mongo(self.clock()), fraction)
-        found = await self.contacts.count_documents(query, maxTimeMS=int(seconds * 1000))
+        counting = counting_in_slice(flt.to_mongo(self.clock()), fraction)
+        rows = await self.contacts.aggregate(counting, maxTimeMS=int(seconds * 1000))
+        found = next(iter(await rows.to_list(1)), {"n": 0})["n"]
         return estimate(found, fraction)
 
     # -- membership ------------------------------------------------------------------------

@@ -191,7 +191,7 @@ export function errorsByGroup(fields: Record<string, string>): Record<string, Re
 }
 
 /** What the builder says of a preview: an exact count, a floor (counting stopped), or an
- * estimate from a sample of the contacts with its 95 % interval. */
+ * estimate from a sample of the contacts with its 99 % interval. */
 export function countText(p: { members: number; exact: boolean; estimated?: boolean; low?: number | null; high?: number | null }): string {
   const n = (x: number) => x.toLocaleString("en-US");
   if (p.exact) return `${n(p.members)} contacts match now`;

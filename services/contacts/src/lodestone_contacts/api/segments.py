@@ -46,7 +46,7 @@ class Counting(FilterOnly):
     estimate: bool = Field(
         default=False,
         description="at a large size, estimate from a sample of the contacts first "
-        "(`estimated`, with a 95 % interval); counted as with `at_most` otherwise",
+        "(`estimated`, with a 99 % interval); counted as with `at_most` otherwise",
     )
 
 
@@ -98,7 +98,7 @@ class Preview(BaseModel):
     estimated: bool = Field(
         default=False, description="`members` estimated from a sample of the contacts"
     )
-    low: int | None = Field(default=None, description="an estimate's 95 % interval, from")
+    low: int | None = Field(default=None, description="an estimate's 99 % interval, from")
     high: int | None = Field(default=None, description="… to")
     sample: list[Contact] = Field(description="a few of them")
 

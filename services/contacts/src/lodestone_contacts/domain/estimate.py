@@ -2,9 +2,9 @@
 answer at a size where counting every match takes seconds.
 
 Contact ids are `c_` and a random UUID's hex (`records.new_contact_id`), so the ids below a
-boundary are a uniform random sample of the contacts, and every index that ends in `_id` (stage,
-owner, tags, band, segments, score) reads just that slice. The same slice is counted every time,
-so one filter gets one estimate however often it is asked while being edited.
+boundary are a uniform random sample of the contacts, which the `_id` index reads alone. The
+same slice is counted every time, so one filter gets one estimate however often it is asked
+while being edited.
 """
 
 from __future__ import annotations
@@ -33,14 +33,18 @@ def id_slice(fraction: float) -> dict[str, Any]:
     return {"$gte": CONTACT_ID_PREFIX, "$lt": f"{CONTACT_ID_PREFIX}{bound:0{HEX_DIGITS}x}"}
 
 
-def in_slice(query: dict[str, Any], fraction: float) -> dict[str, Any]:
-    return {"$and": [query, {"_id": id_slice(fraction)}]}
+def counting_in_slice(query: dict[str, Any], fraction: float) -> list[dict[str, Any]]:
+    """An aggregation counting the slice's matches: the slice first, by the `_id` index
+    alone, then the filter over its documents. (One `$match` of both lets the local database
+    pick a filter's index and read every match it holds, 0.6 to 1.3 s at a million contacts
+    against 0.1 to 0.25 s; MongoDB merges the two stages and picks an index itself.)"""
+    return [{"$match": {"_id": id_slice(fraction)}}, {"$match": query}, {"$count": "n"}]
 
 
 @dataclass(frozen=True)
 class Estimate:
     members: int  # rounded to what the sample can tell
-    low: int  # a 95 % interval
+    low: int  # a 99 % interval
     high: int
 
 
@@ -49,7 +53,7 @@ def estimate(found: int, fraction: float) -> Estimate | None:
     if found < FEWEST or fraction >= 1:
         return None
     # Binomial sampling of each contact into the slice: the count's standard error.
-    spread = 1.96 * math.sqrt(found * (1 - fraction)) / fraction
+    spread = 2.58 * math.sqrt(found * (1 - fraction)) / fraction
     members = found / fraction
     return Estimate(
         members=_round(members, spread),
