@@ -61,13 +61,16 @@ async def test_estimates_hold_the_exact_count_on_the_real_database(mongo) -> Non
         )
         for flt in (ContactFilter(stage=["lead"]), leads_at_acme_or_vip):
             exact = await registry.would_match(flt)
-            guess = await registry.estimate_members(flt)
+            guess, some = await registry.estimate_members(flt)
             assert guess is not None
             assert guess.low <= exact <= guess.high, (exact, guess)
+            # Examples from the slice, each a member.
+            assert len(some) == 5 and all(p["lifecycle_stage"] == "lead" for p in some)
         # 50 VIPs: about 5 in a tenth of the ids, too few to estimate from.
-        assert await registry.estimate_members(ContactFilter(tags=["vip"])) is None
+        guess, some = await registry.estimate_members(ContactFilter(tags=["vip"]))
+        assert guess is None and all("vip" in p["tags"] for p in some)
         # A collection no larger than the sample is counted, never estimated.
         everyone = SegmentRegistry(db, MemoryTransactions(), "test", sample=PEOPLE)
-        assert await everyone.estimate_members(ContactFilter(stage=["lead"])) is None
+        assert await everyone.estimate_members(ContactFilter(stage=["lead"])) == (None, [])
     finally:
         await mongo.drop_database(db.name)

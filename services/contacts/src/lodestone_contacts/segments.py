@@ -157,17 +157,20 @@ class SegmentRegistry:
         found = self.contacts.find(query, {"_id": 1}, max_time_ms=ms).limit(at_most)
         return len(await found.to_list(at_most))
 
-    async def estimate_members(self, flt: ContactFilter, seconds: float = 5.0) -> Estimate | None:
+    async def estimate_members(
+        self, flt: ContactFilter, examples: int = 5, seconds: float = 5.0
+    ) -> tuple[Estimate | None, list[dict[str, Any]]]:
         """How many contacts a filter matches, estimated from a fixed slice of about
-        `sample` contacts (domain/estimate); None for a collection that small, or when too
-        few of the slice match to tell."""
+        `sample` contacts (domain/estimate), and a few of the slice's matches; no estimate
+        for a collection that small, or when too few of the slice match to tell."""
         fraction = fraction_for(await self.contacts.estimated_document_count(), self.sample)
         if fraction >= 1:
-            return None
-        counting = counting_in_slice(flt.to_mongo(self.clock()), fraction)
-        rows = await self.contacts.aggregate(counting, maxTimeMS=int(seconds * 1000))
-        found = next(iter(await rows.to_list(1)), {"n": 0})["n"]
-        return estimate(found, fraction)
+            return None, []
+        pipeline = counting_in_slice(flt.to_mongo(self.clock()), fraction, examples)
+        rows = await self.contacts.aggregate(pipeline, maxTimeMS=int(seconds * 1000))
+        row = (await rows.to_list(1))[0]
+        found = row["n"][0]["n"] if row["n"] else 0
+        return estimate(found, fraction), row["some"]
 
     # -- membership ------------------------------------------------------------------------
 

@@ -90,6 +90,9 @@ async def create_segment(
     return await _view(registry, await registry.create(body.name, body.filter, key.name))
 
 
+EXAMPLES = 5  # members a preview shows
+
+
 class Preview(BaseModel):
     members: int = Field(description="contacts the filter matches now")
     exact: bool = Field(
@@ -117,13 +120,16 @@ async def preview(
     key: ApiKey = Scope("segments:read"),
 ) -> Preview:
     try:
-        guess = await registry.estimate_members(body.filter) if body.estimate else None
+        guess, docs = (
+            await registry.estimate_members(body.filter, EXAMPLES) if body.estimate else (None, [])
+        )
         count = None if guess else await registry.would_match(body.filter, at_most=body.at_most)
     except ExecutionTimeout as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "counting took over 5 seconds; narrow the filter"
         ) from exc
-    docs = await contacts.stores.records.sample(body.filter.to_mongo(), 5)
+    if len(docs) < EXAMPLES:  # the slice held too few: any of them
+        docs = await contacts.stores.records.sample(body.filter.to_mongo(), EXAMPLES)
     sample = [Contact.of(d) for d in docs]
     if guess:
         return Preview(
