@@ -26,7 +26,15 @@ from lodestone_common.ownership import partition_of
 from lodestone_common.processing import Transactions, UnitOfWork
 from lodestone_common.topics import CONTACTS
 
-from .domain.estimate import SAMPLE, Estimate, counting_in_slice, estimate, fraction_for
+from .domain.estimate import (
+    PROBE,
+    SAMPLE,
+    Estimate,
+    counting_in_slice,
+    estimate,
+    fraction_for,
+    id_slice,
+)
 from .domain.search import ContactFilter
 from .domain.segments import membership_change, next_review
 
@@ -163,7 +171,8 @@ class SegmentRegistry:
         """How many contacts a filter matches, estimated from a fixed slice of about
         `sample` contacts (domain/estimate), and a few of the slice's matches; no estimate
         for a collection that small, or when too few of the slice match to tell."""
-        fraction = fraction_for(await self.contacts.estimated_document_count(), self.sample)
+        probed = await self.contacts.count_documents({"_id": id_slice(PROBE)})
+        fraction = fraction_for(round(probed / PROBE), self.sample)
         if fraction >= 1:
             return None, []
         pipeline = counting_in_slice(flt.to_mongo(self.clock()), fraction, examples)
