@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from lodestone_scoring.stores.history import History
+
 from .workload import Workload
 
 
@@ -129,12 +131,10 @@ async def count_effects(
     ):
         history[doc["contact_id"]] += 1
     _per_person_total(totals.effect("scoring history"), work, ids, history)
-    profiles = {
-        doc["_id"]: doc.get("activity", {})
-        async for doc in scoring["profiles"].find({"_id": {"$in": list(ids.values())}})
-    }
+    # What the predictive model reads: counted from the history, by kind.
+    activity = await History(scoring).activity(list(ids.values()), None)
     _per_person(
-        totals.effect("scoring activity"), work, {e: profiles.get(c, {}) for e, c in ids.items()}
+        totals.effect("scoring activity"), work, {e: activity.get(c, {}) for e, c in ids.items()}
     )
 
     automation = mongo["lodestone_automation"]
