@@ -287,14 +287,9 @@ class Scoring:
             if not states and profile is None:
                 return None
             ledger = await self.stores.ledger.of_contact(contact, uow.session)
-            activity = await self.stores.history.activity([contact], uow.session)
-            return {
-                "contact_id": contact,
-                "states": states,
-                "profile": profile or {},
-                "activity": activity.get(contact, {}),
-                "ledger": ledger,
-            }
+            activity = (await self.stores.history.activity([contact], uow.session)).get(contact)
+            view = {"contact_id": contact, "states": states, "profile": profile or {}}
+            return {**view, "activity": activity or {}, "ledger": ledger}
 
         return await self.transactions.run(read)
 
