@@ -36,7 +36,7 @@ from lodestone_common.events import (
     parse_payload,
 )
 from lodestone_common.mongo import Inbox
-from lodestone_common.processing import Processor
+from lodestone_common.processing import Processor, Transactions
 from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES
 from lodestone_reporting.bootstrap import SERVICE
 from lodestone_reporting.handlers import handlers
@@ -161,7 +161,7 @@ async def naive_rate(url: str, messages: list[tuple[str, Envelope]]) -> float:
     client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
     models = ReadModels(client["bench_naive_reporting"])
     await models.ensure_indexes()
-    processor = Processor(SERVICE, handlers(models), client, models.db)
+    processor = Processor(SERVICE, handlers(models), Transactions(client), models.db)
     events = [EnvelopeEvent(env, parse_payload(env)) for _, env in messages]
     started = time.perf_counter()
     for event in events:

@@ -16,7 +16,15 @@ from pymongo import AsyncMongoClient
 from lodestone_common.admin import adopt_offsets, commit_offsets, ensure_topics
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.events import ContactErased, InteractionRecorded, ScoreChanged
-from lodestone_common.processing import Edge, Inbound, Processor, UnitOfWork, runs
+from lodestone_common.processing import (
+    Edge,
+    Inbound,
+    MemoryTransactions,
+    Processor,
+    Transactions,
+    UnitOfWork,
+    runs,
+)
 from lodestone_common.topics import CONTACTS, INTERACTIONS, SCORES, TopicSpec
 
 
@@ -49,7 +57,10 @@ def test_the_subscription_is_derived_from_the_handler_table() -> None:
     async def h(events: list[EnvelopeEvent], uow: UnitOfWork) -> None: ...
 
     processor = Processor(
-        "test", {InteractionRecorded: h, ContactErased: h, ScoreChanged: h}, None, _NoDb()
+        "test",
+        {InteractionRecorded: h, ContactErased: h, ScoreChanged: h},
+        MemoryTransactions(),
+        _NoDb(),
     )
     assert processor.topics == sorted([INTERACTIONS, CONTACTS, SCORES])
     assert processor.event_types == {"interaction.recorded", "contact.erased", "score.changed"}
@@ -67,7 +78,7 @@ def test_an_edge_topic_shares_the_batch_in_order_with_its_own_parser_and_key() -
 
     edge = Edge(parse=lambda raw: raw.decode(), key=lambda v: f"k:{v}", handler=on_raw)
     processor = Processor(
-        "test", {InteractionRecorded: on_visits}, None, _NoDb(), edges={"raw": edge}
+        "test", {InteractionRecorded: on_visits}, MemoryTransactions(), _NoDb(), edges={"raw": edge}
     )
     assert processor.topics == sorted(["raw", INTERACTIONS])
     parsed = processor.parsers()["raw"](b"bad")
@@ -166,9 +177,8 @@ async def test_one_batch_one_transaction_each_event_once(mongo: AsyncMongoClient
     processor = Processor(
         "test",
         {InteractionRecorded: count, ContactErased: forget},
-        mongo,
+        Transactions(mongo, relay),  # type: ignore[arg-type]
         db,
-        outbox=relay,  # type: ignore[arg-type]
         erase_filter=True,
     )
     first, bad = visit("c1"), visit("c1", name="bad")
@@ -202,7 +212,7 @@ async def test_a_failing_handler_leaves_nothing_of_the_batch(mongo: AsyncMongoCl
         uow.on_commit(lambda: woken.append("runner"))
         raise RuntimeError("boom")
 
-    processor = Processor("test", {InteractionRecorded: write_then_fail}, mongo, db)
+    processor = Processor("test", {InteractionRecorded: write_then_fail}, Transactions(mongo), db)
     await db.create_collection("visits")
     await db.create_collection("inbox")
     with pytest.raises(RuntimeError):

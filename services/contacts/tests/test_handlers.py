@@ -35,7 +35,9 @@ def setup() -> tuple[MemoryStores, Processor]:
     stores = MemoryStores()
     contacts = Contacts(stores, None, MemoryTransactions())  # type: ignore[arg-type]
     table = handlers(contacts)
-    processor = Processor("contacts", table, None, _NoDb(), edges=edges(Ingestion(contacts)))
+    processor = Processor(
+        "contacts", table, MemoryTransactions(), _NoDb(), edges=edges(Ingestion(contacts))
+    )
     return stores, processor
 
 

@@ -109,14 +109,12 @@ class Transactions:
     the relay woken once it committed. Consumers get theirs from the `Processor`; API calls
     and background jobs (recomputes, sweeps) run theirs here."""
 
-    def __init__(
-        self, client: Any, outbox: Outbox | None = None, guard: Guard | None = None
-    ) -> None:
+    def __init__(self, client: Any, outbox: Outbox | None = None) -> None:
         self.client = client
         self.outbox = outbox
         # Shared by the service's transactions, held alone by its consumer's batch: they
         # never meet the batch in flight (lodestone_common.guard).
-        self.guard = guard or Guard()
+        self.guard = Guard()
 
     async def run(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         async with self.guard.shared():
@@ -173,23 +171,20 @@ class Processor:
 
     service: str
     handlers: HandlerTable
-    client: Any
+    # The service's own: a batch's transaction holds their guard alone, so the service's
+    # other transactions (API calls, jobs, a runner) never meet an open batch, and its
+    # events go to their outbox.
+    transactions: Transactions
     db: AsyncDatabase[dict[str, Any]]
-    outbox: Outbox | None = None
     # The service keeps an `erased` register: drop events about erased contacts.
     erase_filter: bool = False
     edges: Mapping[str, Edge] = field(default_factory=dict)
-    # Held alone for each batch's transaction: the service's other writers in this process
-    # (API calls, jobs, a runner) share it, so they never meet an open batch. The service's
-    # `Transactions.guard`.
-    guard: Guard | None = None
     _by_type: dict[str, Handler] = field(init=False, repr=False)
     _by_edge: dict[str, Handler] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_type = {t.event_type: h for t, h in self.handlers.items()}
         self._by_edge = {topic: _unwrapping(edge) for topic, edge in self.edges.items()}
-        self.transactions = Transactions(self.client, self.outbox, self.guard)
         self.inbox = Inbox(self.db["inbox"])
         self.erased = Erased(self.db["erased"])
 

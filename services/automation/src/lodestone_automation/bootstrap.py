@@ -73,14 +73,9 @@ def create_app(settings: AutomationSettings | None = None) -> FastAPI:
         runtime.startup.append(automation.announce_reps)  # readers learn reps made earlier
         # Enrollments are durable: the runner has work (the processor wakes the relay).
         triggers = Triggers(automation, catalog, runner.wake)
+        # The runner's statements share these transactions' guard: never in a batch's way.
         processor = Processor(
-            SERVICE,
-            handlers(triggers),
-            runtime.mongo,
-            runtime.db,
-            outbox,
-            erase_filter=True,
-            guard=automation.guard,
+            SERVICE, handlers(triggers), transactions, runtime.db, erase_filter=True
         )
         subscribe(
             runtime,

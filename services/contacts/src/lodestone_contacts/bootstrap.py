@@ -73,12 +73,9 @@ def create_app(settings: ContactsSettings | None = None) -> FastAPI:
         processor = Processor(
             SERVICE,
             handlers(contacts),
-            runtime.mongo,
+            transactions,  # API writes, imports, segment reviews: never in a batch's way
             runtime.db,
-            outbox,
             edges=edges(Ingestion(contacts)),
-            # API writes, imports and segment reviews never meet the batch in flight.
-            guard=transactions.guard,
         )
         subscribe(
             runtime,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from lodestone_common.cli import serve
 from lodestone_common.http import Runtime, build_app
-from lodestone_common.processing import Processor, subscribe
+from lodestone_common.processing import Processor, Transactions, subscribe
 from lodestone_common.topics import AUTOMATION, CONTACTS, INTERACTIONS, SCORES
 
 from .api import catalog, commission_report, commissions, dashboard, goals, reports
@@ -29,7 +29,7 @@ RETIRED = {
 
 
 def processor(runtime: Runtime, models: ReadModels) -> Processor:
-    return Processor(SERVICE, handlers(models), runtime.mongo, runtime.db)
+    return Processor(SERVICE, handlers(models), Transactions(runtime.mongo), runtime.db)
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:

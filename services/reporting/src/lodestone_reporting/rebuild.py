@@ -23,7 +23,7 @@ from lodestone_common.admin import commit_offsets
 from lodestone_common.consumer import EnvelopeEvent, Skip
 from lodestone_common.kafka import TopicSnapshot
 from lodestone_common.mongo import make_client
-from lodestone_common.processing import Processor, owned_parsers
+from lodestone_common.processing import Processor, Transactions, owned_parsers
 
 from .bootstrap import SERVICE
 from .handlers import handlers
@@ -72,7 +72,7 @@ async def rebuild(
     client = make_client(settings.mongo_url, "lodestone-reporting-rebuild")
     models = ReadModels(client[database or settings.mongo_db])
     # The live consumers' own code path: the same handlers, inbox and transactions.
-    processor = Processor(SERVICE, handlers(models), client, models.db)
+    processor = Processor(SERVICE, handlers(models), Transactions(client), models.db)
     # What the live consumer dead-lettered (an envelope from another producer too) is skipped.
     parsers = owned_parsers(processor)
     totals = {"read": 0, "projected": 0, "skipped": 0, "unreadable": 0}

@@ -47,15 +47,9 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
 
     runtime.loops.append(announce_decay)
     if settings.consumers_enabled:
+        # Recomputes and decay sweeps run the same transactions: never in a batch's way.
         processor = Processor(
-            SERVICE,
-            handlers(scoring),
-            runtime.mongo,
-            runtime.db,
-            outbox,
-            erase_filter=True,
-            # Recomputes and decay sweeps never meet the batch in flight.
-            guard=transactions.guard,
+            SERVICE, handlers(scoring), transactions, runtime.db, erase_filter=True
         )
         subscribe(
             runtime,
