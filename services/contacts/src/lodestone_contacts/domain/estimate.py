@@ -76,5 +76,5 @@ def estimate(found: int, fraction: float) -> Estimate | None:
 
 def _round(value: float, spread: float) -> int:
     """`value` without digits finer than its spread (142,333 ± 2,900 → 142,000)."""
-    step = 10 ** max(int(math.log10(spread)) if spread >= 1 else 0, 0)
+    step = 10 ** int(math.log10(spread)) if spread >= 1 else 1
     return int(round(value / step) * step)
