@@ -295,6 +295,56 @@ async def conflicts(stack: Any) -> dict[str, dict[str, float]]:
     return found
 
 
+async def batch_times(stack: Any) -> dict[str, dict[str, float]]:
+    """Per service, from its metrics: its batches' count and seconds, and each database
+    command's (`command collection`) count and seconds so far."""
+    found: dict[str, dict[str, float]] = {}
+    for service in SERVICES:
+        async with http_client(stack, service) as http:
+            text = (await http.get("/metrics")).text
+        row: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                kind = sample.name.rsplit("_", 1)[-1]
+                if sample.name.startswith("lodestone_consumer_batch_seconds_"):
+                    row[f"batch {kind}"] = row.get(f"batch {kind}", 0.0) + sample.value
+                elif sample.name.startswith("lodestone_db_command_seconds_") and kind != "bucket":
+                    what = f"{sample.labels['command']} {sample.labels['collection']}"
+                    row[f"{what} {kind}"] = sample.value
+        found[service] = row
+    return found
+
+
+def where_batches_wait(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], top: int = 6
+) -> dict[str, dict[str, Any]]:
+    """Per service between two `batch_times`: batches, their mean time (ms), the database
+    round trips of the service per batch and the ms they took per batch, and the commands
+    that took most of it (round trips and ms per batch)."""
+    out: dict[str, dict[str, Any]] = {}
+    for service, delta in conflicts_between(before, after).items():
+        batches = delta.get("batch count", 0.0)
+        if not batches:
+            continue
+        commands = {
+            k.removesuffix(" sum"): (delta.get(k.replace(" sum", " count"), 0.0), v)
+            for k, v in delta.items()
+            if k.endswith(" sum") and not k.startswith("batch ")
+        }
+        ranked = sorted(commands.items(), key=lambda kv: -kv[1][1])[:top]
+        out[service] = {
+            "batches": batches,
+            "batch ms": delta["batch sum"] / batches * 1000,
+            "round trips per batch": sum(c for c, _ in commands.values()) / batches,
+            "database ms per batch": sum(t for _, t in commands.values()) / batches * 1000,
+            "commands": [
+                {"command": k, "per batch": c / batches, "ms per batch": t / batches * 1000}
+                for k, (c, t) in ranked
+            ],
+        }
+    return out
+
+
 def conflicts_between(
     before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
 ) -> dict[str, dict[str, float]]:
@@ -590,9 +640,15 @@ async def run() -> None:
             # Fixed rates to compare across runs and machines, and half the measured maximum.
             rates = [float(r) for r in os.environ.get("LODESTONE_BENCH_RATES", RATES).split(",")]
             at_rate: dict[float, tuple[dict[str, list[float]], int]] = {}
-            for rate in sorted({*rates, round(e2e / 2)}):
+            half = round(e2e / 2)
+            waits: dict[str, dict[str, Any]] = {}
+            for rate in sorted({*rates, half}):
                 print(f"latency at {rate:,.0f} events/s", flush=True)
+                times = await batch_times(stack)
                 at_rate[rate] = await latency(stack, offsets, rate, seconds)
+                if rate == half:
+                    waits = where_batches_wait(times, await batch_times(stack))
+            print_waits(half, waits)
             memory["after latency"] = rss(stack)
     finally:
         stack.down()
@@ -616,7 +672,7 @@ async def run() -> None:
         },
     ]
     if batched:
-        solo = {g: d.rate for g, d in batched.items() if d.rate}
+        solo = group_rates(batched, m)
         bottleneck = min(solo, key=lambda g: solo[g])
         # The groups share this machine's cores, Kafka and database: together they can at
         # most go as fast as every event taking each group's solo time in turn.
@@ -626,13 +682,13 @@ async def run() -> None:
                 "measure": "end to end, against the slowest group alone",
                 "per s": e2e,
                 "ratio": e2e / solo[bottleneck],
-                "of": f"{bottleneck.removeprefix('lodestone-')} {solo[bottleneck]:,.0f}/s",
+                "of": f"{bottleneck.removeprefix('lodestone-')} {solo[bottleneck]:,.0f} events/s",
             },
             {
                 "measure": "end to end, against the groups one after another",
                 "per s": e2e,
                 "ratio": e2e / shared,
-                "of": f"1 / Σ 1/solo = {shared:,.0f}/s",
+                "of": f"1 / Σ 1/solo = {shared:,.0f} events/s",
             },
         ]
     rows += [
@@ -703,8 +759,38 @@ async def run() -> None:
             "database_ops_per_event": db_ops,
             "database_time_by_collection": spent,
             "transactions_and_conflicts": met,
+            "batches_at_half_the_maximum": waits,
         },
     )
+
+
+def print_waits(rate: float, waits: dict[str, dict[str, Any]]) -> None:
+    print(f"  a batch's time at {rate:,.0f} events/s, and the database's part of it:", flush=True)
+    for service, w in waits.items():
+        print(
+            f"    {service:<11} {w['batches']:>5,.0f} batches, {w['batch ms']:>6.1f} ms each; "
+            f"{w['round trips per batch']:.1f} database round trips, "
+            f"{w['database ms per batch']:.1f} ms per batch",
+            flush=True,
+        )
+        for c in w["commands"]:
+            print(
+                f"      {c['command']:<40} {c['per batch']:>5.1f} round trips, "
+                f"{c['ms per batch']:>6.1f} ms",
+                flush=True,
+            )
+
+
+def group_rates(drains: dict[str, Drain], m: int) -> dict[str, float]:
+    """Each consumer group's solo rate in events of the mix per second: the M events' backlog
+    over the time the group took for all of it (a group met in two turns, like contacts'
+    ingest and then the scores its own events caused, counts both). Its messages per second
+    would compare a group reading 1.8 messages per event with one reading 1."""
+    spent: dict[str, float] = {}
+    for label, drained in drains.items():
+        group = label.split(" (")[0]
+        spent[group] = spent.get(group, 0.0) + drained.seconds
+    return {g: m / s for g, s in spent.items() if s}
 
 
 def _per_event(ops: dict[str, float]) -> str:

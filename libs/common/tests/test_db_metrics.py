@@ -1,5 +1,6 @@
-"""Transactions committed and aborted, and the collections write conflicts happen on, are
-counted for every client `make_client` builds (the database retries a conflict silently)."""
+"""Transactions committed and aborted, the collections write conflicts happen on and each
+command's round trip are counted for every client `make_client` builds (the database retries
+a conflict silently)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ async def test_a_write_conflict_is_counted_on_its_collection_with_the_abort(infr
         assert sample("lodestone_db_transactions_total", app=app, outcome="committed") == 1
         assert sample("lodestone_db_transactions_total", app=app, outcome="aborted") == 1
         assert (await db["things"].find_one({"_id": 1}) or {})["n"] == 1
+        # Every round trip timed, by command and collection; a commit has none.
+        spent = "lodestone_db_command_seconds_count"
+        assert sample(spent, app=app, command="update", collection="things") == 2
+        assert sample(spent, app=app, command="find", collection="things") == 1
+        assert sample(spent, app=app, command="commitTransaction", collection="-") == 1
+        assert (
+            sample(
+                "lodestone_db_command_seconds_sum", app=app, command="update", collection="things"
+            )
+            > 0
+        )
     finally:
         await client.drop_database(db.name)
         await client.close()

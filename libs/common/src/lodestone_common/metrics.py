@@ -77,3 +77,12 @@ DB_TRANSACTIONS = Counter(
     "Transactions ended, by outcome (committed, aborted)",
     ["app", "outcome"],
 )
+# Where a service's database time goes: each command's round trip (the server's time, any
+# wait for a lock and the network), by collection. A batch's `lodestone_consumer_batch_seconds`
+# beside the sum of these tells what is spent waiting for the database and on what.
+DB_COMMAND_SECONDS = Histogram(
+    "lodestone_db_command_seconds",
+    "A database command's round trip, by command and collection (\"-\" for a transaction's commit)",
+    ["app", "command", "collection"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)

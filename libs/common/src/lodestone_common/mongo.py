@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 from .envelope import utcnow
-from .metrics import DB_CONFLICTS, DB_TRANSACTIONS
+from .metrics import DB_COMMAND_SECONDS, DB_CONFLICTS, DB_TRANSACTIONS
 
 T = TypeVar("T")
 
@@ -54,19 +54,26 @@ _WRITES = ("insert", "update", "delete", "findAndModify")
 
 
 class Conflicts(monitoring.CommandListener):
-    """Counts transactions committed and aborted, and the collections write conflicts happen
-    on (lodestone_db_* metrics): with_transaction retries a conflict silently, so without
-    these a service whose own writers meet would only look slow."""
+    """Counts transactions committed and aborted, the collections write conflicts happen on
+    and each command's round trip (lodestone_db_* metrics): with_transaction retries a
+    conflict silently, so without these a service whose own writers meet would only look
+    slow, and one waiting on the database could not say on what."""
 
     def __init__(self, app: str) -> None:
         self.app = app
         self._writes: dict[int, str] = {}  # request id -> collection, while in flight
+        self._targets: dict[int, str] = {}  # request id -> collection of any command
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
+        target = event.command.get(event.command_name)
+        if event.command_name == "getMore":
+            target = event.command.get("collection")
+        self._targets[event.request_id] = target if isinstance(target, str) else "-"
         if event.command_name in _WRITES:
-            self._writes[event.request_id] = str(event.command.get(event.command_name))
+            self._writes[event.request_id] = str(target)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self._observe(event)
         collection = self._writes.pop(event.request_id, None)
         if event.command_name == "commitTransaction":
             DB_TRANSACTIONS.labels(self.app, "committed").inc()
@@ -78,12 +85,21 @@ class Conflicts(monitoring.CommandListener):
                 DB_CONFLICTS.labels(self.app, collection).inc()
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self._observe(event)
         collection = self._writes.pop(event.request_id, None)
         failure = event.failure if isinstance(event.failure, dict) else {}
         if collection is not None and failure.get("code") == WRITE_CONFLICT:
             DB_CONFLICTS.labels(self.app, collection).inc()
         elif event.command_name == "abortTransaction":  # the server had ended it already
             DB_TRANSACTIONS.labels(self.app, "aborted").inc()
+
+    def _observe(
+        self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent
+    ) -> None:
+        target = self._targets.pop(event.request_id, "-")
+        DB_COMMAND_SECONDS.labels(self.app, event.command_name, target).observe(
+            event.duration_micros / 1e6
+        )
 
 
 async def ping(client: AsyncMongoClient[Any]) -> None:
