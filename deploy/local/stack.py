@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -461,6 +462,8 @@ class Stack:
                 # LODESTONE_MONGO_SYNC_ON_COMMIT=0 turns it off to measure its cost.
                 *(["--sync-on-commit"] if _sync_on_commit() else []),
                 *(["--auth"] if auth else []),
+                # More of the daemon's options, to compare (e.g. "--write-tickets 2").
+                *shlex.split(os.environ.get("LODESTONE_MONGO_ARGS", "")),
             ],
         )
 

@@ -52,6 +52,25 @@ def contact_ids(events: list[EnvelopeEvent]) -> set[str]:
     return ids
 
 
+def score_rows(events: list[EnvelopeEvent]) -> tuple[set[tuple[str, str]], set[str]]:
+    """The score rows a batch reads: the (model, contact) of each verdict, and every row of
+    the contacts it ends (merged away or erased). Not every row of every contact it touches:
+    most events are interactions, and a contact's rows are found by a secondary index, which
+    costs the local database dearly at batch sizes (bench/README)."""
+    verdicts = {
+        (e.payload.model_id, e.envelope.contact_id)
+        for e in events
+        if isinstance(e.payload, ScoreChanged)
+    }
+    ended: set[str] = set()
+    for e in events:
+        if isinstance(e.payload, ContactMerged):
+            ended.update(e.payload.merged_ids)
+        elif isinstance(e.payload, ContactErased):
+            ended.add(e.envelope.contact_id)
+    return verdicts, ended
+
+
 def task_ids(events: list[EnvelopeEvent]) -> set[str]:
     return {e.payload.task_id for e in events if isinstance(e.payload, TaskChanged)}
 

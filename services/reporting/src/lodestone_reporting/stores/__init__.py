@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from lodestone_common.consumer import EnvelopeEvent
 from lodestone_common.mongo import Inbox
 
-from ..domain.projector import State, contact_ids, task_ids
+from ..domain.projector import State, contact_ids, score_rows, task_ids
 from .counters import Counters
 from .entered import Entered
 from .goals import Goals
@@ -53,7 +53,7 @@ class ReadModels:
     async def load(self, events: list[EnvelopeEvent], session: AsyncClientSession | None) -> State:
         """The views, score rows and tasks these events touch, one `$in` read each."""
         state = State()
-        await self.views.load(state, sorted(contact_ids(events)), session)
+        await self.views.load(state, sorted(contact_ids(events)), score_rows(events), session)
         await self.tasks.load(state, sorted(task_ids(events)), session)
         return state
 

@@ -22,11 +22,26 @@ class Views:
             [("model", ASCENDING), ("score", DESCENDING)], name="model_score"
         )
 
-    async def load(self, state: State, ids: list[str], session: AsyncClientSession | None) -> None:
+    async def load(
+        self,
+        state: State,
+        ids: list[str],
+        rows: tuple[set[tuple[str, str]], set[str]],
+        session: AsyncClientSession | None,
+    ) -> None:
+        """These contacts' views, and the score rows `projector.score_rows` names: by `_id`
+        the verdicts' rows, by contact every row of the contacts that end."""
         async for doc in self.views.find({"_id": {"$in": ids}}, session=session):
             state.views[doc["_id"]] = doc
-        async for row in self.scores.find({"contact_id": {"$in": ids}}, session=session):
-            state.scores[(row["model"], row["contact_id"])] = row
+        verdicts, ended = rows
+        clauses: list[dict[str, Any]] = []
+        if verdicts:
+            clauses.append({"_id": {"$in": sorted(f"{m}:{c}" for m, c in verdicts)}})
+        if ended:
+            clauses.append({"contact_id": {"$in": sorted(ended)}})
+        for clause in clauses:
+            async for row in self.scores.find(clause, session=session):
+                state.scores[(row["model"], row["contact_id"])] = row
 
     async def save(self, state: State, session: AsyncClientSession | None) -> None:
         views = [
