@@ -277,20 +277,27 @@ def busiest(
     ]
 
 
+async def service_samples(stack: Any) -> dict[str, list[Any]]:
+    """Every Prometheus sample each service exposes now."""
+    found: dict[str, list[Any]] = {}
+    for service in SERVICES:
+        async with http_client(stack, service) as http:
+            text = (await http.get("/metrics")).text
+        found[service] = [s for f in text_string_to_metric_families(text) for s in f.samples]
+    return found
+
+
 async def conflicts(stack: Any) -> dict[str, dict[str, float]]:
     """Per service: transactions committed and aborted, and write conflicts per collection,
     from its own metrics (lodestone_db_*): which writers meet."""
     found: dict[str, dict[str, float]] = {}
-    for service in SERVICES:
-        async with http_client(stack, service) as http:
-            text = (await http.get("/metrics")).text
+    for service, samples in (await service_samples(stack)).items():
         row: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == "lodestone_db_transactions_total":
-                    row[f"transactions {sample.labels['outcome']}"] = sample.value
-                elif sample.name == "lodestone_db_write_conflicts_total":
-                    row[f"conflicts on {sample.labels['collection']}"] = sample.value
+        for sample in samples:
+            if sample.name == "lodestone_db_transactions_total":
+                row[f"transactions {sample.labels['outcome']}"] = sample.value
+            elif sample.name == "lodestone_db_write_conflicts_total":
+                row[f"conflicts on {sample.labels['collection']}"] = sample.value
         found[service] = row
     return found
 
@@ -299,18 +306,15 @@ async def batch_times(stack: Any) -> dict[str, dict[str, float]]:
     """Per service, from its metrics: its batches' count and seconds, and each database
     command's (`command collection`) count and seconds so far."""
     found: dict[str, dict[str, float]] = {}
-    for service in SERVICES:
-        async with http_client(stack, service) as http:
-            text = (await http.get("/metrics")).text
+    for service, samples in (await service_samples(stack)).items():
         row: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                kind = sample.name.rsplit("_", 1)[-1]
-                if sample.name.startswith("lodestone_consumer_batch_seconds_"):
-                    row[f"batch {kind}"] = row.get(f"batch {kind}", 0.0) + sample.value
-                elif sample.name.startswith("lodestone_db_command_seconds_") and kind != "bucket":
-                    what = f"{sample.labels['command']} {sample.labels['collection']}"
-                    row[f"{what} {kind}"] = sample.value
+        for sample in samples:
+            kind = sample.name.rsplit("_", 1)[-1]
+            if sample.name.startswith("lodestone_consumer_batch_seconds_"):
+                row[f"batch {kind}"] = row.get(f"batch {kind}", 0.0) + sample.value
+            elif sample.name.startswith("lodestone_db_command_seconds_") and kind != "bucket":
+                what = f"{sample.labels['command']} {sample.labels['collection']}"
+                row[f"{what} {kind}"] = sample.value
         found[service] = row
     return found
 

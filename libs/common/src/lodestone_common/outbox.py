@@ -4,6 +4,8 @@ A service inserts `Outbox.rows(...)` in the same transaction as its write, so an
 never be lost when the process dies between the database write and the publish; a unit of
 work's events share a row. The relay publishes rows in id order and deletes them only after
 Kafka acknowledged them; a crash in between republishes, which consumers absorb by event id.
+The deletion runs beside the next publish rather than before it (a round trip off every
+event's path), and a poll waits for it, so the relay never reads a row it already sent.
 One relay per service is active at a time (a lease in the same database) so per-contact
 order holds with many replicas.
 
@@ -71,6 +73,7 @@ class Outbox:
         # The last poll left rows pending (or failed): handed rows would overtake them.
         self._behind = True
         self._polled_at = 0.0  # monotonic time of the last poll
+        self._sweep: asyncio.Future[None] | None = None  # deleting the rows last sent
         self._stopping = False
         self._running = False
         self._stopped = asyncio.Event()
@@ -163,6 +166,7 @@ class Outbox:
     async def relay_once(self) -> int:
         """Publish up to about one batch of pending events; how many (parked ones included)."""
         self._behind = True  # until this pass has published all it found
+        await self.swept()  # rows sent but not deleted yet must not be read again
         found = await self.rows_collection.find({}).sort("_id", 1).to_list(self.batch_size)
         rows, events = [], 0
         for row in found:  # whole rows, up to a batch of events (at least one row)
@@ -208,7 +212,25 @@ class Outbox:
             # Something in the batch can never be sent (the topic refuses its size, say):
             # find which events, one by one, park them, and send the rest.
             await self._isolate(sendable)
-        await self.rows_collection.delete_many({"_id": {"$in": [r["_id"] for r in rows]}})
+        self._sweep_after([r["_id"] for r in rows])
+
+    def _sweep_after(self, ids: list[Any]) -> None:
+        """Delete these sent rows after the deletions before them, without waiting for it."""
+        previous = self._sweep
+
+        async def sweep() -> None:
+            if previous is not None:
+                await previous  # its failure is this one's too: the poll finds both
+            await self.rows_collection.delete_many({"_id": {"$in": ids}})
+
+        self._sweep = asyncio.ensure_future(sweep())
+
+    async def swept(self) -> None:
+        """Wait until every row sent so far is deleted (a failed deletion raises here; the
+        rows stay and the next poll sends them again, which consumers absorb)."""
+        sweep, self._sweep = self._sweep, None
+        if sweep is not None:
+            await sweep
 
     async def _isolate(self, sendable: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         for row, entry in sendable:
@@ -265,6 +287,7 @@ class Outbox:
                 await self.relay_once()
                 while self._behind:  # more than a batch was pending
                     await self.relay_once()
+                await self.swept()
                 await self.leases.delete_one({"_id": "outbox-relay", "holder": self.holder})
                 self._held_until = None
         except Exception as exc:  # the lease then simply expires
