@@ -326,7 +326,7 @@ def where_batches_wait(
     round trips of the service per batch and the ms they took per batch, and the commands
     that took most of it (round trips and ms per batch)."""
     out: dict[str, dict[str, Any]] = {}
-    for service, delta in conflicts_between(before, after).items():
+    for service, delta in metric_deltas(before, after).items():
         batches = delta.get("batch count", 0.0)
         if not batches:
             continue
@@ -349,9 +349,10 @@ def where_batches_wait(
     return out
 
 
-def conflicts_between(
+def metric_deltas(
     before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
 ) -> dict[str, dict[str, float]]:
+    """Per service, how much each counter grew between two scrapes."""
     return {
         s: {k: v - before.get(s, {}).get(k, 0.0) for k, v in row.items()}
         for s, row in after.items()
@@ -409,7 +410,7 @@ async def end_to_end(
             await quiet(offsets)  # the relays' last rows and the runner's actions count too
             after = await database_counters(stack.mongo_url)
             spent = busiest(times, await collection_times(stack.mongo_url), n)
-            met = conflicts_between(met, await conflicts(stack))
+            met = metric_deltas(met, await conflicts(stack))
     summaries = profiles.summaries()
     summaries["cores busy"] = cpu.table()  # type: ignore[assignment]
     per_event = {k: (after[k] - before.get(k, 0)) / n for k in after}
@@ -648,7 +649,7 @@ async def run() -> None:
             waits: dict[str, dict[str, Any]] = {}
             for rate in sorted({*rates, half}):
                 print(f"latency at {rate:,.0f} events/s", flush=True)
-                times = await batch_times(stack)
+                times = await batch_times(stack) if rate == half else {}
                 at_rate[rate] = await latency(stack, offsets, rate, seconds)
                 if rate == half:
                     waits = where_batches_wait(times, await batch_times(stack))

@@ -61,20 +61,16 @@ class Conflicts(monitoring.CommandListener):
 
     def __init__(self, app: str) -> None:
         self.app = app
-        self._writes: dict[int, str] = {}  # request id -> collection, while in flight
-        self._targets: dict[int, str] = {}  # request id -> collection of any command
+        self._targets: dict[int, str] = {}  # request id -> collection, while in flight
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         target = event.command.get(event.command_name)
         if event.command_name == "getMore":
             target = event.command.get("collection")
         self._targets[event.request_id] = target if isinstance(target, str) else "-"
-        if event.command_name in _WRITES:
-            self._writes[event.request_id] = str(target)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self._observe(event)
-        collection = self._writes.pop(event.request_id, None)
+        collection = self._observe(event)
         if event.command_name == "commitTransaction":
             DB_TRANSACTIONS.labels(self.app, "committed").inc()
         elif event.command_name == "abortTransaction":
@@ -85,8 +81,7 @@ class Conflicts(monitoring.CommandListener):
                 DB_CONFLICTS.labels(self.app, collection).inc()
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self._observe(event)
-        collection = self._writes.pop(event.request_id, None)
+        collection = self._observe(event)
         failure = event.failure if isinstance(event.failure, dict) else {}
         if collection is not None and failure.get("code") == WRITE_CONFLICT:
             DB_CONFLICTS.labels(self.app, collection).inc()
@@ -95,11 +90,13 @@ class Conflicts(monitoring.CommandListener):
 
     def _observe(
         self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent
-    ) -> None:
+    ) -> str | None:
+        """Time the round trip; the collection it wrote to, if it was a write."""
         target = self._targets.pop(event.request_id, "-")
         DB_COMMAND_SECONDS.labels(self.app, event.command_name, target).observe(
             event.duration_micros / 1e6
         )
+        return target if event.command_name in _WRITES else None
 
 
 async def ping(client: AsyncMongoClient[Any]) -> None:

@@ -51,7 +51,8 @@ class ReadModels:
         await Inbox(self.db["inbox"]).ensure_indexes()
 
     async def load(self, events: list[EnvelopeEvent], session: AsyncClientSession | None) -> State:
-        """The views, score rows and tasks these events touch, one `$in` read each."""
+        """The views, score rows and tasks these events touch, `$in` reads (the score rows
+        those `projector.score_rows` names)."""
         state = State()
         await self.views.load(state, sorted(contact_ids(events)), score_rows(events), session)
         await self.tasks.load(state, sorted(task_ids(events)), session)

@@ -36,7 +36,7 @@ class Views:
         verdicts, ended = rows
         clauses: list[dict[str, Any]] = []
         if verdicts:
-            clauses.append({"_id": {"$in": sorted(f"{m}:{c}" for m, c in verdicts)}})
+            clauses.append({"_id": {"$in": sorted(_row_id(m, c) for m, c in verdicts)}})
         if ended:
             clauses.append({"contact_id": {"$in": sorted(ended)}})
         for clause in clauses:
@@ -53,7 +53,7 @@ class Views:
         scores: list[Any] = []
         for model, cid in sorted(state.changed_scores):
             row = state.scores[(model, cid)]
-            _id = f"{model}:{cid}"
+            _id = _row_id(model, cid)
             if row.get("deleted"):
                 scores.append(DeleteOne({"_id": _id}))
             else:
@@ -71,3 +71,8 @@ class Views:
 
     async def of(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         return {d["_id"]: d async for d in self.views.find({"_id": {"$in": ids}})}
+
+
+def _row_id(model: str, contact_id: str) -> str:
+    """A score row's `_id`: one row per model and contact."""
+    return f"{model}:{contact_id}"
